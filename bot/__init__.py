@@ -1,0 +1,1 @@
+"""LineRelay: the app factory, the neutral core and the platform adapters."""

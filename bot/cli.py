@@ -1,0 +1,107 @@
+"""The `linerelay` command."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot.config import ConfigError, load_settings
+
+
+def _settings(args):
+    try:
+        return load_settings(args.config)
+    except ConfigError as exc:
+        sys.exit(f"configuration error: {exc}")
+
+
+def init_db(settings) -> None:
+    """Create or upgrade the schema and load the configured plant into the database."""
+    from storage.db import make_engine, make_session_factory
+    from storage.directory import sync_from_config
+    from storage.migrate import upgrade_to_head
+    upgrade_to_head(settings.app.database_url)
+    engine = make_engine(settings.app.database_url)
+    with make_session_factory(engine).begin() as session:
+        sync_from_config(session, settings)
+    engine.dispose()
+
+
+def cmd_init_db(args) -> None:
+    settings = _settings(args)
+    init_db(settings)
+    print(f"database ready: {settings.app.database_url}")
+
+
+def cmd_serve(args) -> None:
+    """Development server; production runs gunicorn (see the README)."""
+    from bot.app import create_app
+    app = create_app(_settings(args))
+    app.run(host=args.host, port=args.port, threaded=True)
+
+
+def cmd_import(args) -> None:
+    from bot.importer import run_import
+    sys.exit(run_import(_settings(args), args.file))
+
+
+def cmd_run_job(args) -> None:
+    from bot.app import build_relay
+    relay = build_relay(_settings(args))
+    if args.name != "outbox":
+        sys.exit(f"unknown or not yet available job: {args.name} (available: outbox)")
+    sent = relay.dispatcher.run_once(limit=args.limit)
+    print(f"outbox: {sent} sent")
+
+
+def cmd_outbox(args) -> None:
+    from bot.app import build_relay
+    from storage import outbox as store
+    relay = build_relay(_settings(args))
+    with relay.Session.begin() as session:
+        if args.retry:
+            count = store.retry_dead(session, relay.clock.now(), [int(i) for i in args.retry.split(",")] if args.retry != "all" else None)
+            print(f"{count} message(s) queued again")
+            return
+        for row in store.failed(session):
+            print(f"{row.id}\t{row.platform}/{row.channel}\t{row.target}\t{row.attempts} tries\t{row.last_error}")
+
+
+def cmd_sandbox(args) -> None:
+    from bot.sandbox import run_sandbox
+    run_sandbox(host=args.host, port=args.port, database=args.database, interactive=not args.no_prompt)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="linerelay", description="LineRelay (产线接力)")
+    parser.add_argument("--config", help="configuration file (default: $LINERELAY_CONFIG or ./config.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init-db", help="create or upgrade the schema, load the configured plant").set_defaults(fn=cmd_init_db)
+    p = sub.add_parser("serve", help="development server (use gunicorn in production)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(fn=cmd_serve)
+    p = sub.add_parser("import", help="import orders from CSV (UTF-8 or GBK) or Excel")
+    p.add_argument("file")
+    p.set_defaults(fn=cmd_import)
+    p = sub.add_parser("run-job", help="run one job now")
+    p.add_argument("name", choices=["delay-scan", "daily-digest", "reminders", "outbox"])
+    p.add_argument("--limit", type=int, default=500)
+    p.set_defaults(fn=cmd_run_job)
+    p = sub.add_parser("outbox", help="show dead letters (--failed) or queue them again (--retry)")
+    p.add_argument("--failed", action="store_true", help="list messages that gave up (default)")
+    p.add_argument("--retry", metavar="IDS|all", help="queue dead messages again")
+    p.set_defaults(fn=cmd_outbox)
+    p = sub.add_parser("sandbox", help="the whole product locally: SQLite, demo plant, WeCom twin")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--database", default="sandbox.db", help="SQLite file (recreated at start)")
+    p.add_argument("--no-prompt", action="store_true", help="serve only, no chat prompt on the terminal")
+    p.set_defaults(fn=cmd_sandbox)
+    args = parser.parse_args(argv)
+    args.fn(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""One injectable clock. The database stores naive UTC; people see factory time."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+
+class Clock:
+    def __init__(self, tz: str = "Asia/Shanghai", fixed: datetime | None = None):
+        self.tz = ZoneInfo(tz)
+        self._fixed = fixed
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        """Now, naive UTC (what the database stores)."""
+        base = self._fixed if self._fixed is not None else datetime.now(timezone.utc).replace(tzinfo=None)
+        return base + self._offset
+
+    def epoch(self) -> int:
+        """Now as Unix seconds (platform signatures carry these)."""
+        return int((self.now() - datetime(1970, 1, 1)).total_seconds())
+
+    def advance(self, delta: timedelta) -> None:
+        """Move time forward (tests and the sandbox's clock control)."""
+        self._offset += delta
+
+    def local(self, utc_naive: datetime | None) -> datetime | None:
+        if utc_naive is None:
+            return None
+        return utc_naive.replace(tzinfo=timezone.utc).astimezone(self.tz)
+
+    def utc_offset(self) -> timedelta:
+        return self.local(self.now()).utcoffset()
+
+    def today(self):
+        return self.local(self.now()).date()

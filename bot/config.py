@@ -1,0 +1,274 @@
+"""Configuration: a TOML file, overridable key by key from the environment.
+
+`LINERELAY__SECTION__KEY=value` overrides `[section] key`; nested tables use more
+segments (`LINERELAY__WECOM__AIBOT__TOKEN`). Values from the environment are parsed as
+TOML literals when they look like one (numbers, booleans), else taken as strings.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "LINERELAY__"
+ROLES = {"lead", "planner", "manager", "admin"}
+
+
+class ConfigError(ValueError):
+    """Raised at start when a key is missing or invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    database_url: str = "sqlite:///linerelay.db"
+    timezone: str = "Asia/Shanghai"
+    max_body_bytes: int = 64 * 1024
+    timestamp_window_seconds: int = 300
+    undo_window_minutes: int = 30
+    report_tolerance_percent: int = 5
+    max_report_quantity: int = 100_000
+
+
+@dataclass(frozen=True)
+class AiBotSettings:
+    token: str
+    encoding_aes_key: str
+
+
+@dataclass(frozen=True)
+class WeComSettings:
+    corp_id: str
+    agent_id: int
+    secret: str
+    token: str
+    encoding_aes_key: str
+    api_base_url: str
+    aibot: AiBotSettings
+
+
+@dataclass(frozen=True)
+class GroupConfig:
+    platform: str
+    chat_id: str
+    workshop: str | None
+    name: str
+    webhook_key: str
+
+
+@dataclass(frozen=True)
+class PersonConfig:
+    name: str
+    roles: tuple[str, ...]
+    workshops: tuple[str, ...]
+    wecom_userid: str | None
+    dingtalk_userid: str | None
+
+
+@dataclass(frozen=True)
+class RouteStepConfig:
+    workshop: str
+    units_per_hour: float
+
+
+@dataclass(frozen=True)
+class RouteConfig:
+    product: str
+    steps: tuple[RouteStepConfig, ...]
+
+
+@dataclass(frozen=True)
+class WorkshopConfig:
+    code: str
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    app: AppSettings
+    wecom: WeComSettings | None
+    workshops: tuple[WorkshopConfig, ...] = ()
+    groups: tuple[GroupConfig, ...] = ()
+    people: tuple[PersonConfig, ...] = ()
+    routes: tuple[RouteConfig, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+def config_path() -> Path:
+    """The configuration file: `$LINERELAY_CONFIG`, else `./config.toml`."""
+    return Path(os.environ.get("LINERELAY_CONFIG", "config.toml"))
+
+
+def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None,
+                  overrides: dict[str, Any] | None = None) -> Settings:
+    """Read, override from the environment, and validate the configuration."""
+    path = Path(path) if path is not None else config_path()
+    if not path.exists():
+        raise ConfigError(f"configuration file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    apply_env_overrides(data, os.environ if env is None else env)
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(data, dotted.split("."), value)
+    return parse_settings(data)
+
+
+def apply_env_overrides(data: dict[str, Any], env: dict[str, str]) -> None:
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = [k.lower() for k in name[len(ENV_PREFIX):].split("__") if k]
+        if keys:
+            _set_dotted(data, keys, _parse_env_value(value))
+
+
+def _parse_env_value(value: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return value
+
+
+def _set_dotted(data: dict[str, Any], keys: list[str], value: Any) -> None:
+    for key in keys[:-1]:
+        data = data.setdefault(key, {})
+        if not isinstance(data, dict):
+            raise ConfigError(f"cannot override {'.'.join(keys)}: {key} is not a table")
+    data[keys[-1]] = value
+
+
+class _Reader:
+    """Typed access to one table, naming the full key in every error."""
+
+    def __init__(self, table: Any, prefix: str):
+        if not isinstance(table, dict):
+            raise ConfigError(f"{prefix} must be a table")
+        self.table, self.prefix = table, prefix
+
+    def _name(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def get(self, key: str, kind: type, default: Any = ...) -> Any:
+        if key not in self.table:
+            if default is ...:
+                raise ConfigError(f"missing key {self._name(key)}")
+            return default
+        value = self.table[key]
+        if kind is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if kind is str and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ConfigError(f"{self._name(key)} must be {kind.__name__}, got {value!r}")
+        return value
+
+    def text(self, key: str, default: Any = ...) -> str:
+        value = self.get(key, str, default)
+        if value is not None and default is ... and not value.strip():
+            raise ConfigError(f"{self._name(key)} must not be empty")
+        return value
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.get(key, list, [])
+        if not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{self._name(key)} must be a list of strings")
+        return tuple(value)
+
+
+def _aes_key(reader: _Reader, key: str) -> str:
+    value = reader.text(key)
+    if len(value) != 43:
+        raise ConfigError(f"{reader._name(key)} must be 43 characters (WeCom EncodingAESKey)")
+    return value
+
+
+def parse_settings(data: dict[str, Any]) -> Settings:
+    """Validate a configuration dictionary into typed settings."""
+    app_r = _Reader(data.get("app", {}), "app")
+    defaults = AppSettings()
+    app = AppSettings(**{
+        name: app_r.get(name, type(getattr(defaults, name)), getattr(defaults, name))
+        for name in AppSettings.__dataclass_fields__
+    })
+    if not 0 <= app.report_tolerance_percent <= 100:
+        raise ConfigError("app.report_tolerance_percent must be between 0 and 100")
+    wecom = _parse_wecom(data["wecom"]) if "wecom" in data else None
+    workshops = tuple(_parse_workshop(t, i) for i, t in enumerate(data.get("workshops", [])))
+    codes = {w.code for w in workshops}
+    names = {w.name: w.code for w in workshops}
+
+    def workshop_ref(value: str, key: str) -> str:
+        if value in codes:
+            return value
+        if value in names:
+            return names[value]
+        raise ConfigError(f"{key} names unknown workshop {value!r}")
+
+    groups = tuple(_parse_group(t, i, workshop_ref) for i, t in enumerate(data.get("groups", [])))
+    people = tuple(_parse_person(t, i, workshop_ref) for i, t in enumerate(data.get("people", [])))
+    routes = tuple(_parse_route(t, i, workshop_ref) for i, t in enumerate(data.get("routes", [])))
+    return Settings(app=app, wecom=wecom, workshops=workshops, groups=groups, people=people,
+                    routes=routes, raw=data)
+
+
+def _parse_wecom(table: Any) -> WeComSettings:
+    r = _Reader(table, "wecom")
+    ai = _Reader(r.get("aibot", dict), "wecom.aibot")
+    return WeComSettings(
+        corp_id=r.text("corp_id"), agent_id=r.get("agent_id", int), secret=r.text("secret"),
+        token=r.text("token"), encoding_aes_key=_aes_key(r, "encoding_aes_key"),
+        api_base_url=r.text("api_base_url", "https://qyapi.weixin.qq.com").rstrip("/"),
+        aibot=AiBotSettings(token=ai.text("token"), encoding_aes_key=_aes_key(ai, "encoding_aes_key")),
+    )
+
+
+def _parse_workshop(table: Any, i: int) -> WorkshopConfig:
+    r = _Reader(table, f"workshops[{i}]")
+    return WorkshopConfig(code=r.text("code"), name=r.text("name"), aliases=r.strings("aliases"))
+
+
+def _parse_group(table: Any, i: int, workshop_ref) -> GroupConfig:
+    r = _Reader(table, f"groups[{i}]")
+    platform = r.text("platform")
+    if platform not in {"wecom", "dingtalk"}:
+        raise ConfigError(f"groups[{i}].platform must be 'wecom' or 'dingtalk'")
+    workshop = r.get("workshop", str, None)
+    return GroupConfig(
+        platform=platform, chat_id=r.text("chat_id"), name=r.get("name", str, ""),
+        workshop=workshop_ref(workshop, f"groups[{i}].workshop") if workshop else None,
+        webhook_key=r.get("webhook_key", str, ""),
+    )
+
+
+def _parse_person(table: Any, i: int, workshop_ref) -> PersonConfig:
+    r = _Reader(table, f"people[{i}]")
+    roles = r.strings("roles")
+    bad = set(roles) - ROLES
+    if bad:
+        raise ConfigError(f"people[{i}].roles has unknown role {sorted(bad)[0]!r}")
+    return PersonConfig(
+        name=r.text("name"), roles=roles,
+        workshops=tuple(workshop_ref(w, f"people[{i}].workshops") for w in r.strings("workshops")),
+        wecom_userid=r.get("wecom_userid", str, None),
+        dingtalk_userid=r.get("dingtalk_userid", str, None),
+    )
+
+
+def _parse_route(table: Any, i: int, workshop_ref) -> RouteConfig:
+    r = _Reader(table, f"routes[{i}]")
+    steps = []
+    for j, st in enumerate(r.get("steps", list)):
+        sr = _Reader(st, f"routes[{i}].steps[{j}]")
+        rate = sr.get("units_per_hour", float)
+        if rate <= 0:
+            raise ConfigError(f"routes[{i}].steps[{j}].units_per_hour must be positive")
+        steps.append(RouteStepConfig(workshop_ref(sr.text("workshop"), f"routes[{i}].steps[{j}].workshop"), rate))
+    if not steps:
+        raise ConfigError(f"routes[{i}].steps must not be empty")
+    return RouteConfig(product=r.text("product"), steps=tuple(steps))

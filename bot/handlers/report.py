@@ -1,0 +1,71 @@
+"""报工 SO-1001 [焊接] 118 [不良 2] [备注 焊点虚焊]"""
+from __future__ import annotations
+
+from bot.handlers.base import Context, command
+from bot.handlers.common import handoff_notice, require_person
+from bot.neutral import Reply
+from bot.text import is_quantity, looks_like_number, parse_quantity, simplify
+from storage.errors import BadSyntax
+from storage.orders import find_order
+from storage.production import report_output
+from storage.views import projected_finish
+
+SCRAP_WORDS = {"不良", "报废", "废品", "scrap"}
+NOTE_WORDS = {"备注", "note"}
+GOOD_WORDS = {"良品", "合格", "good"}
+
+
+def parse_report(args: list[str], max_quantity: int) -> tuple[str, str | None, int, int, str]:
+    """(order text, step name or None, good, scrap, note) from the words after 报工."""
+    if not args:
+        raise BadSyntax(command="报工", problem="missing_order")
+    order_text, rest = args[0], list(args[1:])
+    step_name = None
+    if rest and not looks_like_number(rest[0]) and simplify(rest[0]).lower() not in GOOD_WORDS | SCRAP_WORDS | NOTE_WORDS:
+        step_name = rest.pop(0)
+    good = scrap = None
+    note = ""
+    while rest:
+        word = rest.pop(0)
+        key = simplify(word).lower()
+        if key in NOTE_WORDS:
+            note = " ".join(rest)[:200]
+            break
+        if key in SCRAP_WORDS | GOOD_WORDS:
+            if not rest:
+                raise BadSyntax(command="报工", problem="missing_quantity")
+            value = parse_quantity(rest.pop(0), "报工", max_quantity)
+            if key in SCRAP_WORDS:
+                scrap = value
+            else:
+                good = value
+        elif looks_like_number(word) and good is None:
+            good = parse_quantity(word, "报工", max_quantity)
+        else:
+            raise BadSyntax(command="报工", problem="unexpected", token=word)
+    if good is None and scrap is None:
+        raise BadSyntax(command="报工", problem="missing_quantity")
+    return order_text, step_name, good or 0, scrap or 0, note
+
+
+@command("报工", "report")
+def handle(ctx: Context, args: list[str]) -> Reply:
+    person = require_person(ctx)
+    order_text, step_name, good, scrap, note = parse_report(args, ctx.settings.app.max_report_quantity)
+    order = find_order(ctx.session, order_text)
+    step = ctx.step_for(order, step_name)
+    outcome = report_output(ctx.session, ctx.now, step_id=step.id, person=person, good=good, scrap=scrap,
+                            note=note, source=ctx.message.source, limits=ctx.limits)
+    if outcome.handoff is not None:
+        handoff_notice(ctx, outcome.handoff)
+    step = outcome.step
+    return Reply("report_ok", {
+        "order_no": order.order_no, "workshop": step.workshop.name, "report_id": outcome.report.id,
+        "good": good, "scrap": scrap, "good_total": step.good_qty, "scrap_total": step.scrap_qty,
+        "planned": step.planned_qty, "percent": min(100, step.good_qty * 100 // max(step.planned_qty, 1)),
+        "done": step.status == "done", "projected": projected_finish(step, ctx.now),
+        "planned_end": step.planned_end, "late": step.status != "done" and projected_finish(step, ctx.now) > step.planned_end,
+        "handoff": None if outcome.handoff is None else {
+            "quantity": outcome.handoff.quantity, "to": outcome.handoff.to_step.workshop.name},
+        "undo_minutes": ctx.settings.app.undo_window_minutes,
+    })

@@ -1,0 +1,52 @@
+"""The seam between platform adapters and handlers: small, typed, platform-free."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One verified, decrypted command message, whatever platform it came from."""
+    platform: str            # "wecom" | "dingtalk"
+    message_id: str          # the platform's id, used for deduplication
+    sender_id: str           # platform user id (WeCom userid, DingTalk staffId)
+    chat_type: str           # "group" | "single"
+    chat_id: str | None      # group chat id, None in a direct chat
+    text: str                # the command text, @-mention removed
+    chat_name: str = ""
+    reply_url: str | None = None   # a platform URL to answer later (WeCom response_url)
+
+    @property
+    def source(self) -> str:
+        """How events name this message: `wecom:msg:<id>`."""
+        return f"{self.platform}:msg:{self.message_id}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a handler answers: a reply template and its context (rendered at the edge)."""
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to every group bound to a workshop (group robot webhook on WeCom)."""
+    workshop_id: int
+    template: str
+    context: dict[str, Any]
+    key: str                 # idempotency key: one notice per key, however often it is produced
+
+
+@dataclass(frozen=True)
+class RenderedReply:
+    """A reply rendered to markdown, stored with the inbound message for retries."""
+    markdown: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"markdown": self.markdown}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "RenderedReply":
+        return cls(markdown=data["markdown"])

@@ -1,0 +1,90 @@
+"""Delivering the outbox: claim due rows, send through the platform, retry with backoff."""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from storage import outbox as store
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+class SendError(Exception):
+    """A send that failed; `retryable` says whether trying again can help."""
+
+    def __init__(self, message: str, *, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+Sender = Callable[[OutboxMessage], None]
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2 ** (attempts - 1), 3600))
+
+
+class Dispatcher:
+    """Sends due outbox rows. Safe to run in several processes at once: rows are claimed."""
+
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock, senders: dict[tuple[str, str], Sender]):
+        self.Session, self.clock, self.senders = session_factory, clock, senders
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def run_once(self, limit: int = 100) -> int:
+        """Try every due message once; returns how many were sent."""
+        with self.Session.begin() as session:
+            ids = store.due_ids(session, self.clock.now(), limit)
+        sent = 0
+        for message_id in ids:
+            sent += self._deliver(message_id)
+        return sent
+
+    def _deliver(self, message_id: int) -> int:
+        with self.Session.begin() as session:
+            if not store.claim(session, self.clock.now(), message_id):
+                return 0
+            message = session.get(OutboxMessage, message_id)
+            session.expunge(message)
+        sender = self.senders.get((message.platform, message.channel))
+        try:
+            if sender is None:
+                raise SendError(f"no sender for {message.platform}/{message.channel}", retryable=False)
+            sender(message)
+        except SendError as exc:
+            retry_at = None
+            if exc.retryable and message.attempts < MAX_ATTEMPTS:
+                retry_at = self.clock.now() + backoff(message.attempts)
+            log.warning("outbox %s: %s (attempt %s)", message_id, exc, message.attempts)
+            with self.Session.begin() as session:
+                store.mark_failed(session, self.clock.now(), message_id, str(exc), retry_at=retry_at)
+            return 0
+        with self.Session.begin() as session:
+            store.mark_sent(session, self.clock.now(), message_id)
+        return 1
+
+    def kick(self) -> None:
+        """Wake the background sender (started on first use; never at import time)."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait(timeout=5)
+            self._wake.clear()
+            try:
+                self.run_once()
+            except Exception:  # keep the sender alive; the rows stay due and are retried
+                log.exception("outbox dispatch failed")

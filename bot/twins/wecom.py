@@ -1,0 +1,255 @@
+"""The WeCom twin: plays WeCom towards LineRelay, over real HTTP.
+
+Server side, it answers `gettoken`, `message/send`, `message/update_template_card`,
+`webhook/send` and AI bot `response_url`s, and records every accepted send.
+Client side, it encrypts and signs AI bot (JSON) and self-built app (XML) callbacks as WeCom
+does, posts them to the app, checks the reply's signature and decrypts it.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import requests
+import xmltodict
+from flask import Flask, jsonify, request
+
+from bot.twins import wecom_crypto as wc
+from bot.twins.server import ThreadedServer
+
+
+@dataclass
+class Sent:
+    """One message the app sent to WeCom."""
+    api: str               # "webhook" | "message" | "update_card" | "response_url"
+    target: str            # webhook key, touser, or response code
+    payload: dict[str, Any]
+    at: float = field(default_factory=time.time)
+
+    @property
+    def text(self) -> str:
+        """The visible text of markdown, text and stream payloads."""
+        for kind in ("markdown", "text", "stream", "markdown_v2"):
+            if kind in self.payload:
+                return self.payload[kind].get("content", "")
+        return json.dumps(self.payload, ensure_ascii=False)
+
+
+@dataclass
+class CallbackResult:
+    status: int
+    reply: Any             # decrypted reply (dict for the AI bot, dict of XML for the app), or None
+    raw: str
+
+
+class WeComTwin:
+    def __init__(self, *, corp_id: str, secret: str, agent_id: int, app_token: str, app_aes_key: str,
+                 aibot_token: str, aibot_aes_key: str, app_url: str | None = None,
+                 clock: Callable[[], int] | None = None):
+        self.corp_id, self.secret, self.agent_id = corp_id, secret, agent_id
+        self.app_token, self.app_aes_key = app_token, app_aes_key
+        self.aibot_token, self.aibot_aes_key = aibot_token, aibot_aes_key
+        self.app_url = app_url
+        self.clock = clock or (lambda: int(time.time()))
+        self.sent: list[Sent] = []
+        self.tokens: set[str] = set()
+        self.failures: list[tuple[str, Any]] = []   # queued faults: ("http", 500) / ("errcode", 45009) / ("sleep", s)
+        self._lock = threading.Condition()
+        self._ids = itertools.count(1)
+        self._local = threading.local()
+        self.server = ThreadedServer(self._build_app())
+
+    @property
+    def http(self) -> requests.Session:
+        """One HTTP session per calling thread (tests post from many threads at once)."""
+        if not hasattr(self._local, "http"):
+            self._local.http = requests.Session()
+        return self._local.http
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> "WeComTwin":
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url
+
+    # -- what the app sent ----------------------------------------------------------------------
+    def _record(self, sent: Sent) -> None:
+        with self._lock:
+            self.sent.append(sent)
+            self._lock.notify_all()
+
+    def wait_for(self, predicate: Callable[[Sent], bool], timeout: float = 10.0) -> Sent:
+        """The first recorded send matching `predicate`, waiting for it up to `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                for sent in self.sent:
+                    if predicate(sent):
+                        return sent
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no matching send within {timeout}s; sent: {self.sent!r}")
+                self._lock.wait(remaining)
+
+    def sends_to(self, api: str, target: str | None = None) -> list[Sent]:
+        with self._lock:
+            return [s for s in self.sent if s.api == api and (target is None or s.target == target)]
+
+    def expire_tokens(self) -> None:
+        """WeCom may invalidate an access token before it expires; the app must refresh."""
+        self.tokens.clear()
+
+    def fail_next(self, *faults: tuple[str, Any]) -> None:
+        with self._lock:
+            self.failures.extend(faults)
+
+    # -- server: WeCom's APIs -------------------------------------------------------------------
+    def _build_app(self) -> Flask:
+        app = Flask("wecom-twin")
+
+        def fault():
+            with self._lock:
+                if not self.failures:
+                    return None
+                kind, value = self.failures.pop(0)
+            if kind == "http":
+                return jsonify(errcode=-1, errmsg="twin: injected failure"), value
+            if kind == "errcode":
+                return jsonify(errcode=value, errmsg="twin: injected errcode")
+            if kind == "sleep":
+                time.sleep(value)
+            return None
+
+        def token_ok():
+            return request.args.get("access_token") in self.tokens
+
+        @app.get("/cgi-bin/gettoken")
+        def gettoken():
+            if request.args.get("corpid") != self.corp_id or request.args.get("corpsecret") != self.secret:
+                return jsonify(errcode=40013, errmsg="invalid corpid or secret")
+            token = secrets.token_hex(16)
+            self.tokens.add(token)
+            return jsonify(errcode=0, errmsg="ok", access_token=token, expires_in=7200)
+
+        @app.post("/cgi-bin/message/send")
+        def message_send():
+            failed = fault()
+            if failed:
+                return failed
+            if not token_ok():
+                return jsonify(errcode=40014, errmsg="invalid access_token")
+            body = request.get_json(force=True)
+            if body.get("agentid") != self.agent_id:
+                return jsonify(errcode=40056, errmsg="invalid agentid")
+            self._record(Sent("message", body.get("touser", ""), body))
+            return jsonify(errcode=0, errmsg="ok", msgid=f"m{next(self._ids)}",
+                           response_code=secrets.token_hex(8) if body.get("msgtype") == "template_card" else None)
+
+        @app.post("/cgi-bin/message/update_template_card")
+        def update_card():
+            failed = fault()
+            if failed:
+                return failed
+            if not token_ok():
+                return jsonify(errcode=40014, errmsg="invalid access_token")
+            body = request.get_json(force=True)
+            self._record(Sent("update_card", body.get("response_code", ""), body))
+            return jsonify(errcode=0, errmsg="ok")
+
+        @app.post("/cgi-bin/webhook/send")
+        def webhook_send():
+            failed = fault()
+            if failed:
+                return failed
+            key = request.args.get("key", "")
+            body = request.get_json(force=True)
+            if not key:
+                return jsonify(errcode=93000, errmsg="invalid webhook url")
+            if body.get("msgtype") == "template_card" and body["template_card"].get("card_type") not in ("text_notice", "news_notice"):
+                return jsonify(errcode=40058, errmsg="webhook cards cannot carry buttons")
+            self._record(Sent("webhook", key, body))
+            return jsonify(errcode=0, errmsg="ok")
+
+        @app.post("/aibot/response/<code>")
+        def response_url(code):
+            self._record(Sent("response_url", code, request.get_json(force=True)))
+            return jsonify(errcode=0, errmsg="ok")
+
+        return app
+
+    # -- client: WeCom's callbacks --------------------------------------------------------------
+    def _query(self, token: str, encrypt: str, timestamp: int | None, signature: str | None) -> dict:
+        ts = str(self.clock() if timestamp is None else timestamp)
+        nonce = secrets.token_hex(5)
+        return {"msg_signature": signature or wc.sign(token, ts, nonce, encrypt), "timestamp": ts, "nonce": nonce}
+
+    def aibot_message(self, msg: dict, *, timestamp: int | None = None, signature: str | None = None,
+                      aes_key: str | None = None, receive_id: str = "") -> CallbackResult:
+        """Post an AI bot callback carrying `msg` (a decrypted-message dict) to the app."""
+        encrypt = wc.encrypt(aes_key or self.aibot_aes_key, json.dumps(msg, ensure_ascii=False), receive_id)
+        params = self._query(self.aibot_token, encrypt, timestamp, signature)
+        resp = self.http.post(f"{self.app_url}/wecom/aibot", params=params, json={"encrypt": encrypt}, timeout=30)
+        return CallbackResult(resp.status_code, self._open_aibot_reply(resp), resp.text)
+
+    def aibot_text(self, userid: str, text: str, *, chatid: str | None = None, msgid: str | None = None,
+                   bot_name: str = "产线接力", **kwargs) -> CallbackResult:
+        """A user @-mentions the bot in a group (chatid given) or writes to it 1:1."""
+        msgid = msgid or f"aibot-{secrets.token_hex(8)}"
+        msg = {"msgid": msgid, "aibotid": "aib-twin", "chattype": "group" if chatid else "single",
+               "from": {"userid": userid}, "response_url": f"{self.base_url}/aibot/response/{msgid}",
+               "msgtype": "text", "text": {"content": f"@{bot_name} {text}" if chatid else text}}
+        if chatid:
+            msg["chatid"] = chatid
+        return self.aibot_message(msg, **kwargs)
+
+    def _open_aibot_reply(self, resp: requests.Response) -> Any:
+        if resp.status_code != 200 or not resp.content:
+            return None
+        body = resp.json()
+        expected = wc.sign(self.aibot_token, str(body["timestamp"]), body["nonce"], body["encrypt"])
+        if expected != body["msgsignature"]:
+            raise AssertionError("the app's reply has a bad signature")
+        return json.loads(wc.decrypt(self.aibot_aes_key, body["encrypt"], ""))
+
+    def app_text(self, userid: str, text: str, *, msgid: str | None = None, **kwargs) -> CallbackResult:
+        """A user writes to the self-built app 1:1."""
+        inner = xmltodict.unparse({"xml": {
+            "ToUserName": self.corp_id, "FromUserName": userid, "CreateTime": str(self.clock()),
+            "MsgType": "text", "Content": text, "MsgId": msgid or str(next(self._ids) + 10**12),
+            "AgentID": str(self.agent_id)}}, full_document=False)
+        return self.app_xml(inner, **kwargs)
+
+    def app_xml(self, inner_xml: str, *, timestamp: int | None = None, signature: str | None = None) -> CallbackResult:
+        encrypt = wc.encrypt(self.app_aes_key, inner_xml, self.corp_id)
+        params = self._query(self.app_token, encrypt, timestamp, signature)
+        outer = xmltodict.unparse({"xml": {"ToUserName": self.corp_id, "Encrypt": encrypt,
+                                           "AgentID": str(self.agent_id)}}, full_document=False)
+        resp = self.http.post(f"{self.app_url}/wecom/callback", params=params, data=outer.encode(),
+                              headers={"Content-Type": "application/xml"}, timeout=30)
+        reply = None
+        if resp.status_code == 200 and resp.text.startswith("<xml>"):
+            body = xmltodict.parse(resp.text)["xml"]
+            if wc.sign(self.app_token, body["TimeStamp"], body["Nonce"], body["Encrypt"]) != body["MsgSignature"]:
+                raise AssertionError("the app's reply has a bad signature")
+            reply = xmltodict.parse(wc.decrypt(self.app_aes_key, body["Encrypt"], self.corp_id))["xml"]
+        return CallbackResult(resp.status_code, reply, resp.text)
+
+    def verify_url(self, path: str, *, echo: str | None = None) -> requests.Response:
+        """The console's URL check: GET with an encrypted echostr; the app must answer it in clear."""
+        aibot = path.endswith("aibot")
+        echo = echo or str(secrets.randbelow(10**18))
+        encrypt = wc.encrypt(self.aibot_aes_key if aibot else self.app_aes_key, echo, "" if aibot else self.corp_id)
+        params = self._query(self.aibot_token if aibot else self.app_token, encrypt, None, None)
+        params["echostr"] = encrypt
+        return self.http.get(f"{self.app_url}{path}", params=params, timeout=10)

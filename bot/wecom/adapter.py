@@ -1,0 +1,154 @@
+"""WeCom callbacks: `/wecom/aibot` (AI bot, JSON) and `/wecom/callback` (self-built app, XML).
+
+Each request is size-capped (Flask's MAX_CONTENT_LENGTH), signature-checked, time-checked,
+decrypted, deduplicated by the core, and turned into one neutral `ChatMessage`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+
+import xmltodict
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+
+from bot.neutral import ChatMessage
+from bot.wecom.crypto import CryptoError, WeComCrypto
+from bot.wecom.platform import aibot_reply, plain_text
+
+log = logging.getLogger(__name__)
+bp = Blueprint("wecom", __name__)
+
+
+def _relay():
+    return current_app.extensions["linerelay"]
+
+
+def _fail(status: int, reason: str):
+    log.warning("wecom %s refused (%s): %s", request.path, status, reason)
+    abort(Response(json.dumps({"error": reason}), status=status, mimetype="application/json"))
+
+
+def _checked_params() -> tuple[str, str, str]:
+    args = request.args
+    signature, timestamp, nonce = args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")
+    if not (signature and timestamp and nonce):
+        _fail(400, "missing msg_signature, timestamp or nonce")
+    if not timestamp.isdigit() or len(timestamp) > 12:
+        _fail(400, "bad timestamp")
+    relay = _relay()
+    now = relay.clock.epoch()
+    if abs(now - int(timestamp)) > relay.settings.app.timestamp_window_seconds:
+        _fail(403, "stale timestamp")
+    return signature, timestamp, nonce
+
+
+def _crypto(kind: str) -> WeComCrypto:
+    return current_app.extensions["linerelay.wecom_crypto"][kind]
+
+
+def _decrypt(kind: str, encrypt: str) -> str:
+    signature, timestamp, nonce = _checked_params()
+    try:
+        return _crypto(kind).decrypt(signature, timestamp, nonce, encrypt)
+    except CryptoError as exc:
+        _fail(403, f"not from WeCom: {exc}")
+
+
+def _verify_url(kind: str):
+    echostr = request.args.get("echostr", "")
+    if not echostr:
+        _fail(400, "missing echostr")
+    return Response(_decrypt(kind, echostr), mimetype="text/plain")
+
+
+def _parse_xml(body: bytes | str) -> dict:
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+        raise ValueError("DTDs are not accepted")
+    data = xmltodict.parse(text, disable_entities=True)
+    if not isinstance(data, dict) or not isinstance(data.get("xml"), dict):
+        raise ValueError("no <xml> root")
+    return data["xml"]
+
+
+@bp.get("/wecom/aibot")
+def aibot_verify():
+    return _verify_url("aibot")
+
+
+@bp.post("/wecom/aibot")
+def aibot_message():
+    try:
+        body = json.loads(request.get_data(cache=False))
+        encrypt = body["encrypt"]
+        if not isinstance(encrypt, str) or not encrypt:
+            raise ValueError("encrypt must be a non-empty string")
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
+        _fail(400, "body must be JSON with an 'encrypt' string")
+    plaintext = _decrypt("aibot", encrypt)
+    try:
+        msg = json.loads(plaintext)
+        message = _aibot_to_neutral(msg)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        _fail(400, "decrypted message is not a WeCom AI bot message")
+    if message is None:
+        return Response("", status=200)  # events we do not act on: acknowledge, say nothing
+    reply = _relay().handle_message(message)
+    return jsonify(_encrypted_json(aibot_reply(reply.markdown, f"r{message.message_id}"[:64])))
+
+
+def _aibot_to_neutral(msg: dict) -> ChatMessage | None:
+    if msg.get("msgtype") != "text":
+        return None
+    chat_type = "group" if msg.get("chattype") == "group" else "single"
+    return ChatMessage(platform="wecom", message_id=str(msg["msgid"]), sender_id=str(msg["from"]["userid"]),
+                       chat_type=chat_type, chat_id=str(msg["chatid"]) if chat_type == "group" else None,
+                       text=str(msg["text"]["content"]), reply_url=msg.get("response_url"))
+
+
+def _encrypted_json(payload: dict) -> dict:
+    timestamp, nonce = str(_relay().clock.epoch()), secrets.token_hex(8)
+    encrypt, signature = _crypto("aibot").encrypt(json.dumps(payload, ensure_ascii=False), timestamp, nonce)
+    return {"encrypt": encrypt, "msgsignature": signature, "timestamp": int(timestamp), "nonce": nonce}
+
+
+@bp.get("/wecom/callback")
+def app_verify():
+    return _verify_url("app")
+
+
+@bp.post("/wecom/callback")
+def app_message():
+    try:
+        outer = _parse_xml(request.get_data(cache=False))
+        encrypt = outer["Encrypt"]
+        if not isinstance(encrypt, str) or not encrypt:
+            raise ValueError("empty Encrypt")
+    except Exception:  # xmltodict raises expat, DTD and our own errors alike: all are bad input
+        _fail(400, "body must be WeCom XML with <Encrypt>")
+    plaintext = _decrypt("app", encrypt)
+    try:
+        inner = _parse_xml(plaintext)
+    except Exception:
+        _fail(400, "decrypted message is not XML")
+    if inner.get("MsgType") != "text":
+        return Response("success", mimetype="text/plain")  # card events arrive with the workflows
+    try:
+        message = ChatMessage(platform="wecom", message_id=str(inner["MsgId"]), sender_id=str(inner["FromUserName"]),
+                              chat_type="single", chat_id=None, text=str(inner.get("Content") or ""))
+    except KeyError:
+        _fail(400, "text message without MsgId or FromUserName")
+    reply = _relay().handle_message(message)
+    return Response(_encrypted_xml_text(message.sender_id, plain_text(reply.markdown)), mimetype="application/xml")
+
+
+def _encrypted_xml_text(to_user: str, text: str) -> str:
+    relay = _relay()
+    now = str(relay.clock.epoch())
+    plain = xmltodict.unparse({"xml": {"ToUserName": to_user, "FromUserName": relay.settings.wecom.corp_id,
+                                       "CreateTime": now, "MsgType": "text", "Content": text}}, full_document=False)
+    nonce = secrets.token_hex(8)
+    encrypt, signature = _crypto("app").encrypt(plain, now, nonce)
+    return xmltodict.unparse({"xml": {"Encrypt": encrypt, "MsgSignature": signature, "TimeStamp": now,
+                                      "Nonce": nonce}}, full_document=False)

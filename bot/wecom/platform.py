@@ -1,0 +1,62 @@
+"""WeCom at the edge: how replies and notices look on WeCom and which API carries them."""
+from __future__ import annotations
+
+import re
+
+from bot.config import WeComSettings
+from bot.outbox import SendError
+from bot.wecom.api import WeComApi
+from storage.models import GroupBinding, OutboxMessage
+
+# WeCom's robot markdown allows at most 4096 bytes of content.
+MAX_MARKDOWN_BYTES = 4096
+
+
+def clip(text: str, limit: int = MAX_MARKDOWN_BYTES) -> str:
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: limit - 4].decode(errors="ignore") + "\n…"
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown to plain text for channels that show no markdown (app passive replies)."""
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", markdown)
+    text = re.sub(r"^#+\s*", "", text, flags=re.M)
+    text = re.sub(r"^>\s?", "", text, flags=re.M)
+    text = re.sub(r'<font[^>]*>(.*?)</font>', r"\1", text)
+    return re.sub(r"\\([\\`*_\[\]<>#|~])", r"\1", text)
+
+
+class WeComPlatform:
+    name = "wecom"
+
+    def __init__(self, settings: WeComSettings, api: WeComApi | None = None):
+        self.settings = settings
+        self.api = api or WeComApi(settings.api_base_url, settings.corp_id, settings.secret, settings.agent_id)
+
+    def notice_delivery(self, group: GroupBinding, markdown: str) -> tuple[str, str, dict, str | None]:
+        """A group notice goes through the group's robot webhook (no buttons possible there)."""
+        payload = {"msgtype": "markdown", "markdown": {"content": clip(markdown)}}
+        problem = None if group.webhook_key else f"group {group.chat_id} has no webhook_key"
+        return "webhook", group.webhook_key, payload, problem
+
+    def senders(self):
+        return {("wecom", "webhook"): self._send_webhook, ("wecom", "app"): self._send_app,
+                ("wecom", "response_url"): self._send_response_url}
+
+    def _send_webhook(self, message: OutboxMessage) -> None:
+        self.api.webhook_send(message.target, message.payload)
+
+    def _send_app(self, message: OutboxMessage) -> None:
+        self.api.send_app_message({"touser": message.target, **message.payload})
+
+    def _send_response_url(self, message: OutboxMessage) -> None:
+        if not message.target.startswith(("http://", "https://")):
+            raise SendError("bad response_url", retryable=False)
+        self.api.response_url_send(message.target, message.payload)
+
+
+def aibot_reply(markdown: str, stream_id: str) -> dict:
+    """The AI bot's passive reply: a finished stream message, whose content is markdown."""
+    return {"msgtype": "stream", "stream": {"id": stream_id, "finish": True, "content": clip(markdown, 20480)}}

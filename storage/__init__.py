@@ -1,0 +1,1 @@
+"""Persistence and the domain rules of LineRelay (orders, steps, reports, handoffs)."""

@@ -1,0 +1,43 @@
+"""Engine and session factory for SQLite (default) and PostgreSQL.
+
+SQLite runs in WAL mode with foreign keys on, and every transaction starts with
+`BEGIN IMMEDIATE`: writers queue on the database lock instead of failing half-way with
+"database is locked" at their first write, which is what keeps concurrent reports on one
+step from losing an update. PostgreSQL gets the same guarantee from row locks
+(`SELECT ... FOR UPDATE` in the domain layer).
+"""
+from __future__ import annotations
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """Create an engine with the pragmas and transaction behaviour LineRelay relies on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Let SQLAlchemy, not the driver, decide when a transaction begins.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)

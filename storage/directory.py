@@ -1,0 +1,92 @@
+"""Workshops, people, group bindings and routes: seeded from configuration, kept in the database."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.errors import NotAllowed, UnknownWorkshop
+from storage.events import record_event
+from storage.models import GroupBinding, Person, Route, RouteStep, Workshop
+
+
+def sync_from_config(session: Session, settings) -> None:
+    """Upsert the configured workshops, routes, people and groups (database rows not in the
+    configuration, such as groups bound by `绑定`, are kept)."""
+    workshops = {w.code: w for w in session.scalars(select(Workshop))}
+    for wc in settings.workshops:
+        ws = workshops.get(wc.code) or Workshop(code=wc.code)
+        ws.name, ws.aliases = wc.name, " ".join(wc.aliases)
+        session.add(ws)
+        workshops[wc.code] = ws
+    session.flush()
+    for rc in settings.routes:
+        route = session.scalars(select(Route).where(Route.product == rc.product)).first() or Route(product=rc.product)
+        route.steps = [RouteStep(seq=i + 1, workshop_id=workshops[s.workshop].id, units_per_hour=s.units_per_hour)
+                       for i, s in enumerate(rc.steps)]
+        session.add(route)
+    for pc in settings.people:
+        person = _find_person(session, pc.wecom_userid, pc.dingtalk_userid, pc.name) or Person(name=pc.name)
+        person.name, person.roles = pc.name, " ".join(pc.roles)
+        person.wecom_userid, person.dingtalk_userid = pc.wecom_userid, pc.dingtalk_userid
+        person.workshops = [workshops[code] for code in pc.workshops]
+        session.add(person)
+    for gc in settings.groups:
+        group = group_by_chat(session, gc.platform, gc.chat_id) or GroupBinding(platform=gc.platform, chat_id=gc.chat_id)
+        group.name, group.webhook_key = gc.name, gc.webhook_key
+        group.workshop_id = workshops[gc.workshop].id if gc.workshop else None
+        session.add(group)
+    session.flush()
+
+
+def _find_person(session: Session, wecom: str | None, dingtalk: str | None, name: str) -> Person | None:
+    for column, value in ((Person.wecom_userid, wecom), (Person.dingtalk_userid, dingtalk)):
+        if value:
+            person = session.scalars(select(Person).where(column == value)).first()
+            if person:
+                return person
+    return None
+
+
+def person_by_platform_id(session: Session, platform: str, user_id: str) -> Person | None:
+    column = Person.wecom_userid if platform == "wecom" else Person.dingtalk_userid
+    return session.scalars(select(Person).where(column == user_id)).first()
+
+
+def group_by_chat(session: Session, platform: str, chat_id: str) -> GroupBinding | None:
+    return session.scalars(select(GroupBinding).where(GroupBinding.platform == platform,
+                                                      GroupBinding.chat_id == chat_id)).first()
+
+
+def workshop_by_name(session: Session, name: str) -> Workshop:
+    """A workshop by its name, code or one of its aliases (case-insensitive)."""
+    key = name.strip().lower()
+    for ws in session.scalars(select(Workshop).order_by(Workshop.id)):
+        if key in {ws.name.lower(), ws.code.lower(), *ws.aliases.lower().split()}:
+            return ws
+    known = [w.name for w in session.scalars(select(Workshop).order_by(Workshop.id))]
+    raise UnknownWorkshop(name=name, known=known)
+
+
+def bind_group(session: Session, now: datetime, *, platform: str, chat_id: str, chat_name: str,
+               workshop: Workshop, person: Person, source: str) -> GroupBinding:
+    """Bind a chat group to a workshop (admins only)."""
+    if not person.has_role("admin"):
+        raise NotAllowed(action="bind", workshop=workshop.name)
+    group = group_by_chat(session, platform, chat_id)
+    if group is None:
+        group = GroupBinding(platform=platform, chat_id=chat_id, name=chat_name, webhook_key="")
+        session.add(group)
+    old = group.workshop.name if group.workshop else None
+    group.workshop_id = workshop.id
+    group.workshop = workshop
+    session.flush()
+    record_event(session, now, "group_bound", order_id=None, actor=person, source=source,
+                 platform=platform, chat_id=chat_id, workshop=workshop.name, previous=old)
+    return group
+
+
+def groups_of_workshop(session: Session, workshop_id: int) -> list[GroupBinding]:
+    return list(session.scalars(select(GroupBinding).where(GroupBinding.workshop_id == workshop_id)
+                                .order_by(GroupBinding.id)))

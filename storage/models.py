@@ -1,0 +1,215 @@
+"""SQLAlchemy models. Quantities are integers; times are stored as naive UTC."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (JSON, BigInteger, Date, DateTime, Float, ForeignKey, Integer, String,
+                        Text, UniqueConstraint, Index)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ID = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Workshop(Base):
+    __tablename__ = "workshops"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    aliases: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    roles: Mapped[str] = mapped_column(String(100), default="")  # space separated
+    wecom_userid: Mapped[str | None] = mapped_column(String(80), unique=True)
+    dingtalk_userid: Mapped[str | None] = mapped_column(String(80), unique=True)
+    workshops: Mapped[list[Workshop]] = relationship(secondary="lead_assignments", lazy="selectin")
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles.split()
+
+    def leads(self, workshop_id: int) -> bool:
+        return self.has_role("lead") and any(w.id == workshop_id for w in self.workshops)
+
+
+class LeadAssignment(Base):
+    __tablename__ = "lead_assignments"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True)
+
+
+class GroupBinding(Base):
+    __tablename__ = "group_bindings"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(80), default="")
+    workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshops.id"))
+    webhook_key: Mapped[str] = mapped_column(String(200), default="")
+    workshop: Mapped[Workshop | None] = relationship(lazy="joined")
+
+
+class Route(Base):
+    __tablename__ = "routes"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    product: Mapped[str] = mapped_column(String(120), unique=True)
+    steps: Mapped[list[RouteStep]] = relationship(order_by="RouteStep.seq", lazy="selectin",
+                                                  cascade="all, delete-orphan")
+
+
+class RouteStep(Base):
+    __tablename__ = "route_steps"
+    __table_args__ = (UniqueConstraint("route_id", "seq"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("routes.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id"))
+    units_per_hour: Mapped[float] = mapped_column(Float)
+    workshop: Mapped[Workshop] = relationship(lazy="joined")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(64), unique=True)
+    product: Mapped[str] = mapped_column(String(120))
+    quantity: Mapped[int] = mapped_column(Integer)
+    customer: Mapped[str] = mapped_column(String(120), default="")
+    due_date: Mapped[date] = mapped_column(Date)
+    priority: Mapped[int] = mapped_column(Integer, default=3)  # 1 = most urgent
+    # planned/in_progress/blocked/done are derived from the steps; paused/cancelled are set.
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    hold: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    steps: Mapped[list[Step]] = relationship(order_by="Step.seq", lazy="selectin",
+                                             back_populates="order", cascade="all, delete-orphan")
+
+
+class Step(Base):
+    __tablename__ = "steps"
+    __table_args__ = (UniqueConstraint("order_id", "seq"), Index("ix_steps_workshop_status", "workshop_id", "status"))
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id"))
+    planned_qty: Mapped[int] = mapped_column(Integer)
+    good_qty: Mapped[int] = mapped_column(Integer, default=0)
+    scrap_qty: Mapped[int] = mapped_column(Integer, default=0)
+    received_qty: Mapped[int] = mapped_column(Integer, default=0)
+    handed_qty: Mapped[int] = mapped_column(Integer, default=0)
+    units_per_hour: Mapped[float] = mapped_column(Float)
+    planned_start: Mapped[datetime] = mapped_column(DateTime)
+    planned_end: Mapped[datetime] = mapped_column(DateTime)
+    first_report_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_report_at: Mapped[datetime | None] = mapped_column(DateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    order: Mapped[Order] = relationship(back_populates="steps", lazy="joined")
+    workshop: Mapped[Workshop] = relationship(lazy="joined")
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    good: Mapped[int] = mapped_column(Integer)
+    scrap: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    step: Mapped[Step] = relationship(lazy="joined")
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    from_step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"))
+    to_step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    received_qty: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    from_step: Mapped[Step] = relationship(foreign_keys=[from_step_id], lazy="joined")
+    to_step: Mapped[Step] = relationship(foreign_keys=[to_step_id], lazy="joined")
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    expected_recovery: Mapped[datetime | None] = mapped_column(DateTime)
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ChangeRequest(Base):
+    __tablename__ = "change_requests"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # rush / quantity / due_date / pause / resume / cancel
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    impact: Mapped[dict] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class InboundMessage(Base):
+    """One row per platform message applied: the deduplication record and its stored reply."""
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("platform", "msg_id"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    msg_id: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    reply: Mapped[dict | None] = mapped_column(JSON)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(32))  # passive / webhook / app / response_url
+    target: Mapped[str] = mapped_column(String(500))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/sending/sent/dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Event(Base):
+    """Append-only log of every change: the order's timeline is read from here."""
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor: Mapped[str] = mapped_column(String(80), default="")
+    source: Mapped[str] = mapped_column(String(200), default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

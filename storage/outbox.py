@@ -1,0 +1,69 @@
+"""The outbox table: every outgoing message is a row, written in the transaction that caused it."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import OutboxMessage
+
+LEASE = timedelta(seconds=60)
+
+
+def enqueue(session: Session, now: datetime, *, key: str, platform: str, channel: str, target: str,
+            payload: dict, status: str = "pending", error: str = "") -> OutboxMessage:
+    """Add a message unless one with the same idempotency key exists (then return that one)."""
+    existing = session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+    if existing is not None:
+        return existing
+    row = OutboxMessage(idempotency_key=key, platform=platform, channel=channel, target=target,
+                        payload=payload, status=status, attempts=0, next_attempt_at=now, last_error=error,
+                        created_at=now, sent_at=now if status == "sent" else None)
+    session.add(row)
+    return row
+
+
+def due_ids(session: Session, now: datetime, limit: int) -> list[int]:
+    """Messages ready for a try: pending, or 'sending' whose sender's lease ran out (it died)."""
+    return list(session.scalars(
+        select(OutboxMessage.id).where(OutboxMessage.status.in_(("pending", "sending")),
+                                       OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)))
+
+
+def claim(session: Session, now: datetime, message_id: int) -> bool:
+    """Take one message for sending; False if another dispatcher took it first."""
+    result = session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                    OutboxMessage.status.in_(("pending", "sending")),
+                                    OutboxMessage.next_attempt_at <= now)
+        .values(status="sending", next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1))
+    return result.rowcount == 1
+
+
+def mark_sent(session: Session, now: datetime, message_id: int) -> None:
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                    .values(status="sent", sent_at=now, last_error=""))
+
+
+def mark_failed(session: Session, now: datetime, message_id: int, error: str, *, retry_at: datetime | None) -> None:
+    """Schedule another try at `retry_at`, or move the message to the dead letters."""
+    values = {"last_error": error[:2000]}
+    values.update({"status": "pending", "next_attempt_at": retry_at} if retry_at else {"status": "dead"})
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+
+
+def failed(session: Session) -> list[OutboxMessage]:
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.status == "dead")
+                                .order_by(OutboxMessage.id)))
+
+
+def retry_dead(session: Session, now: datetime, ids: list[int] | None = None) -> int:
+    stmt = update(OutboxMessage).where(OutboxMessage.status == "dead")
+    if ids:
+        stmt = stmt.where(OutboxMessage.id.in_(ids))
+    return session.execute(stmt.values(status="pending", next_attempt_at=now, attempts=0)).rowcount
+
+
+__all__ = ["enqueue", "due_ids", "claim", "mark_sent", "mark_failed", "failed", "retry_dead", "or_"]

@@ -1,0 +1,210 @@
+"""Reporting output, undoing a report, and the handoffs that completed steps create."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.errors import (NoPendingHandoff, NothingToUndo, NotAllowed, QuantityOutOfRange,
+                            StepNotReady)
+from storage.events import record_event
+from storage.models import Handoff, Order, Person, Report, Step
+from storage.orders import refresh_status
+
+REPORTABLE = {"ready", "running"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    tolerance_percent: int
+    max_quantity: int
+    undo_window: timedelta
+
+
+@dataclass
+class ReportOutcome:
+    report: Report
+    step: Step
+    handoff: Handoff | None
+
+
+def lock_step(session: Session, step_id: int) -> Step:
+    """Reload a step under a row lock (SQLite: the transaction already holds the write lock)."""
+    return session.scalars(select(Step).where(Step.id == step_id).with_for_update()
+                           .execution_options(populate_existing=True)).one()
+
+
+def step_capacity(step: Step, tolerance_percent: int) -> int:
+    """How much good + scrap the step may report in total: its input plus the tolerance."""
+    base = step.planned_qty if step.seq == 1 else step.received_qty
+    return base + base * tolerance_percent // 100
+
+
+def _previous(step: Step) -> Step | None:
+    return next((s for s in step.order.steps if s.seq == step.seq - 1), None)
+
+
+def _next(step: Step) -> Step | None:
+    return next((s for s in step.order.steps if s.seq == step.seq + 1), None)
+
+
+def check_quantities(good: int, scrap: int, limits: Limits) -> None:
+    for qty in (good, scrap):
+        if qty < 0 or qty > limits.max_quantity:
+            raise QuantityOutOfRange(quantity=qty, limit=limits.max_quantity, remaining=None, step=None)
+    if good + scrap == 0:
+        raise QuantityOutOfRange(quantity=0, limit=limits.max_quantity, remaining=None, step=None)
+
+
+def report_output(session: Session, now: datetime, *, step_id: int, person: Person, good: int,
+                  scrap: int, note: str, source: str, limits: Limits) -> ReportOutcome:
+    """Add good and scrap output to a step; complete it and hand over when it is done.
+
+    Refuses a person who does not lead the step's workshop, a step that is not ready, and
+    a total beyond the step's input plus the tolerance. The step row is locked, so two
+    leads reporting at once both count.
+    """
+    check_quantities(good, scrap, limits)
+    step = lock_step(session, step_id)
+    if not person.leads(step.workshop_id):
+        raise NotAllowed(action="report", workshop=step.workshop.name)
+    if step.status not in REPORTABLE:
+        raise StepNotReady(order_no=step.order.order_no, workshop=step.workshop.name, status=step.status)
+    capacity = step_capacity(step, limits.tolerance_percent)
+    done_so_far = step.good_qty + step.scrap_qty
+    if done_so_far + good + scrap > capacity:
+        raise QuantityOutOfRange(quantity=good + scrap, limit=capacity,
+                                 remaining=max(capacity - done_so_far, 0), step=step.workshop.name)
+    step.good_qty += good
+    step.scrap_qty += scrap
+    step.first_report_at = step.first_report_at or now
+    step.last_report_at = now
+    step.status = "running"
+    report = Report(step_id=step.id, person_id=person.id, good=good, scrap=scrap, note=note,
+                    source=source, created_at=now)
+    session.add(report)
+    session.flush()
+    record_event(session, now, "report", order_id=step.order_id, actor=person, source=source,
+                 report_id=report.id, step=step.workshop.name, good=good, scrap=scrap, note=note,
+                 good_total=step.good_qty, scrap_total=step.scrap_qty)
+    handoff = complete_if_done(session, now, step, person=person, source=source)
+    refresh_status(session, now, step.order, actor=person, source=source)
+    return ReportOutcome(report=report, step=step, handoff=handoff)
+
+
+def is_complete(step: Step) -> bool:
+    processed = step.good_qty + step.scrap_qty
+    if step.seq == 1:
+        return processed >= step.planned_qty
+    prev = _previous(step)
+    upstream_done = prev is None or prev.status == "done"
+    return upstream_done and prev.handed_qty <= step.received_qty and processed >= step.received_qty
+
+
+def complete_if_done(session: Session, now: datetime, step: Step, *, person: Person | None,
+                     source: str) -> Handoff | None:
+    """Mark a finished step done and create the handoff of its remaining good output."""
+    if step.status == "done" or not is_complete(step):
+        return None
+    step.status = "done"
+    step.completed_at = now
+    record_event(session, now, "step_done", order_id=step.order_id, actor=person, source=source,
+                 step=step.workshop.name, good=step.good_qty, scrap=step.scrap_qty)
+    return create_handoff(session, now, step, step.good_qty - step.handed_qty, person=person, source=source)
+
+
+def create_handoff(session: Session, now: datetime, step: Step, quantity: int, *,
+                   person: Person | None, source: str) -> Handoff | None:
+    """Hand `quantity` good parts from `step` to the next step, pending its confirmation."""
+    nxt = _next(step)
+    if nxt is None or quantity <= 0:
+        return None
+    step.handed_qty += quantity
+    handoff = Handoff(from_step_id=step.id, to_step_id=nxt.id, quantity=quantity, status="pending",
+                      created_by=person.id if person else None, created_at=now)
+    session.add(handoff)
+    session.flush()
+    record_event(session, now, "handoff_created", order_id=step.order_id, actor=person, source=source,
+                 handoff_id=handoff.id, from_step=step.workshop.name, to_step=nxt.workshop.name,
+                 quantity=quantity)
+    return handoff
+
+
+def undo_report(session: Session, now: datetime, *, person: Person, report_id: int | None,
+                source: str, limits: Limits) -> Report:
+    """Undo the person's own report (the last one unless `report_id` is given) within the window.
+
+    A report whose parts were already received downstream cannot be undone; a pending
+    handoff it caused is withdrawn with it.
+    """
+    stmt = select(Report).where(Report.person_id == person.id, Report.undone_at.is_(None))
+    if report_id is not None:
+        stmt = stmt.where(Report.id == report_id)
+    report = session.scalars(stmt.order_by(Report.created_at.desc(), Report.id.desc())).first()
+    if report is None:
+        raise NothingToUndo(reason="none" if report_id is None else "not_yours", report_id=report_id)
+    if now - report.created_at > limits.undo_window:
+        raise NothingToUndo(reason="too_late", report_id=report.id,
+                            minutes=int(limits.undo_window.total_seconds() // 60))
+    step = lock_step(session, report.step_id)
+    new_good = step.good_qty - report.good
+    if new_good < step.handed_qty:
+        _withdraw_pending_handoffs(session, now, step, person=person, source=source)
+    if new_good < step.handed_qty:
+        raise NothingToUndo(reason="handed_over", report_id=report.id)
+    step.good_qty = new_good
+    step.scrap_qty -= report.scrap
+    report.undone_at = now
+    if step.status == "done":
+        step.status = "running"
+        step.completed_at = None
+    if step.good_qty + step.scrap_qty == 0 and step.status == "running":
+        step.status = "ready"
+    record_event(session, now, "report_undone", order_id=step.order_id, actor=person, source=source,
+                 report_id=report.id, step=step.workshop.name, good=report.good, scrap=report.scrap,
+                 good_total=step.good_qty, scrap_total=step.scrap_qty)
+    refresh_status(session, now, step.order, actor=person, source=source)
+    return report
+
+
+def _withdraw_pending_handoffs(session: Session, now: datetime, step: Step, *, person: Person,
+                               source: str) -> None:
+    pending = session.scalars(select(Handoff).where(Handoff.from_step_id == step.id,
+                                                    Handoff.status == "pending")).all()
+    for handoff in pending:
+        handoff.status = "withdrawn"
+        handoff.decided_at = now
+        handoff.decided_by = person.id
+        step.handed_qty -= handoff.quantity
+        record_event(session, now, "handoff_withdrawn", order_id=step.order_id, actor=person,
+                     source=source, handoff_id=handoff.id, quantity=handoff.quantity)
+
+
+def confirm_handoffs(session: Session, now: datetime, *, order: Order, workshop_id: int,
+                     person: Person, source: str) -> list[Handoff]:
+    """Confirm every pending handoff into this order's step at the workshop (接收)."""
+    step = next((s for s in order.steps if s.workshop_id == workshop_id), None)
+    if step is None:
+        raise NoPendingHandoff(order_no=order.order_no, workshop=None)
+    if not person.leads(workshop_id):
+        raise NotAllowed(action="receive", workshop=step.workshop.name)
+    step = lock_step(session, step.id)
+    pending = session.scalars(select(Handoff).where(Handoff.to_step_id == step.id, Handoff.status == "pending")
+                              .order_by(Handoff.id).with_for_update()).all()
+    if not pending:
+        raise NoPendingHandoff(order_no=order.order_no, workshop=step.workshop.name)
+    for handoff in pending:
+        handoff.status = "confirmed"
+        handoff.received_qty = handoff.quantity
+        handoff.decided_by = person.id
+        handoff.decided_at = now
+        step.received_qty += handoff.quantity
+        record_event(session, now, "handoff_confirmed", order_id=order.id, actor=person, source=source,
+                     handoff_id=handoff.id, step=step.workshop.name, quantity=handoff.quantity)
+    if step.status == "waiting":
+        step.status = "ready"
+    complete_if_done(session, now, step, person=person, source=source)
+    refresh_status(session, now, order, actor=person, source=source)
+    return pending

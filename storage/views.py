@@ -1,0 +1,114 @@
+"""Read models: progress of an order, projected finish, a workshop's queue."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Handoff, Order, Step
+
+# Below this much elapsed time the actual rate says little; the standard rate is used.
+MIN_RATE_WINDOW = timedelta(minutes=30)
+OPEN_STEP = ("waiting", "ready", "running", "blocked")
+
+
+def projected_finish(step: Step, now: datetime) -> datetime | None:
+    """When the step will be done at its actual rate (standard rate before enough data)."""
+    if step.status == "done":
+        return step.completed_at
+    target = step.planned_qty if step.seq == 1 else max(step.received_qty, step.planned_qty)
+    processed = step.good_qty + step.scrap_qty
+    remaining = max(target - processed, 0)
+    rate = step.units_per_hour
+    if step.first_report_at and now - step.first_report_at >= MIN_RATE_WINDOW and processed > 0:
+        rate = processed / ((now - step.first_report_at).total_seconds() / 3600)
+    start = max(now, step.planned_start) if processed == 0 else now
+    return start + timedelta(hours=remaining / rate)
+
+
+@dataclass(frozen=True)
+class StepView:
+    workshop: str
+    status: str
+    good: int
+    scrap: int
+    planned: int
+    received: int
+    percent: int
+    planned_end: datetime
+    projected_end: datetime | None
+    late: bool
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order_no: str
+    product: str
+    quantity: int
+    customer: str
+    due_date: str
+    priority: int
+    status: str
+    steps: list[StepView]
+
+
+def step_view(step: Step, now: datetime) -> StepView:
+    projected = projected_finish(step, now)
+    late = projected is not None and step.status != "done" and projected > step.planned_end
+    percent = min(100, step.good_qty * 100 // step.planned_qty) if step.planned_qty else 0
+    return StepView(workshop=step.workshop.name, status=step.status, good=step.good_qty,
+                    scrap=step.scrap_qty, planned=step.planned_qty, received=step.received_qty,
+                    percent=percent, planned_end=step.planned_end, projected_end=projected, late=late)
+
+
+def order_view(order: Order, now: datetime) -> OrderView:
+    return OrderView(order_no=order.order_no, product=order.product, quantity=order.quantity,
+                     customer=order.customer, due_date=order.due_date.isoformat(),
+                     priority=order.priority, status=order.status,
+                     steps=[step_view(s, now) for s in order.steps])
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    order_no: str
+    product: str
+    priority: int
+    due_date: str
+    step: StepView
+    pending_handoff_qty: int
+
+
+def workshop_queue(session: Session, workshop_id: int, now: datetime, limit: int = 30) -> list[QueueItem]:
+    """Open steps of a workshop, most urgent first: priority, then due date, then number."""
+    rows = session.scalars(
+        select(Step).join(Order).where(Step.workshop_id == workshop_id, Step.status.in_(OPEN_STEP),
+                                       Order.hold.is_(None))
+        .order_by(Order.priority, Order.due_date, Order.order_no).limit(limit * 3)).all()
+    pending = pending_handoffs_into(session, [s.id for s in rows])
+    items = []
+    for step in rows:
+        waiting_qty = pending.get(step.id, 0)
+        if step.status == "waiting" and not waiting_qty:
+            continue  # nothing has arrived or is on its way yet
+        items.append(QueueItem(order_no=step.order.order_no, product=step.order.product,
+                               priority=step.order.priority, due_date=step.order.due_date.isoformat(),
+                               step=step_view(step, now), pending_handoff_qty=waiting_qty))
+    return items[:limit]
+
+
+def pending_handoffs_into(session: Session, step_ids: list[int]) -> dict[int, int]:
+    if not step_ids:
+        return {}
+    result: dict[int, int] = {}
+    for handoff in session.scalars(select(Handoff).where(Handoff.to_step_id.in_(step_ids),
+                                                         Handoff.status == "pending")):
+        result[handoff.to_step_id] = result.get(handoff.to_step_id, 0) + handoff.quantity
+    return result
+
+
+def active_steps(session: Session, workshop_id: int, now: datetime, limit: int = 20) -> list[QueueItem]:
+    """The workshop's steps that are under way (ready, running or blocked)."""
+    return [item for item in workshop_queue(session, workshop_id, now, limit * 2)
+            if item.step.status in ("ready", "running", "blocked")][:limit]

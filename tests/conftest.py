@@ -1,0 +1,112 @@
+"""Fixtures: a fresh database per test (SQLite file, or PostgreSQL when
+LINERELAY_TEST_DATABASE_URL is set), the WeCom twin, and the app served over real HTTP."""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import timedelta
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.app import build_relay, create_app
+from bot.cli import init_db
+from bot.config import Settings, load_settings
+from bot.core import Relay
+from bot.twins.server import ThreadedServer
+from bot.twins.wecom import WeComTwin
+from storage.orders import OrderData, upsert_order
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_CONFIG = ROOT / "config.example.toml"
+PG_URL = os.environ.get("LINERELAY_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    """An empty database: a new SQLite file, or a new PostgreSQL database dropped afterwards."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    name = f"lr_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = PG_URL.rpartition("/")
+    yield f"{base}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def make_settings(database_url: str, api_base_url: str = "http://127.0.0.1:9", **overrides) -> Settings:
+    values = {"app.database_url": database_url, "wecom.api_base_url": api_base_url}
+    values.update(overrides)
+    return load_settings(EXAMPLE_CONFIG, env={}, overrides=values)
+
+
+def make_twin(settings: Settings) -> WeComTwin:
+    w = settings.wecom
+    return WeComTwin(corp_id=w.corp_id, secret=w.secret, agent_id=w.agent_id, app_token=w.token,
+                     app_aes_key=w.encoding_aes_key, aibot_token=w.aibot.token,
+                     aibot_aes_key=w.aibot.encoding_aes_key)
+
+
+@dataclass
+class Live:
+    """The app on a real port, the WeCom twin pointed at it, and the database behind it."""
+    relay: Relay
+    twin: WeComTwin
+    url: str
+
+    def session(self):
+        return self.relay.Session()
+
+    def add_order(self, order_no="SO-1001", product="车门总成", quantity=200, days=5, priority=3):
+        clock = self.relay.clock
+        with self.relay.Session.begin() as s:
+            order, _ = upsert_order(s, clock.now(), OrderData(order_no, product, quantity,
+                                                              clock.today() + timedelta(days=days),
+                                                              "测试客户", priority),
+                                    actor=None, source="test", utc_offset=clock.utc_offset())
+            return order.id
+
+    def say(self, user: str, text: str, chat: str | None = "wr-stamping", **kwargs):
+        """`user` @-mentions the bot in group `chat` (or 1:1 when chat is None); returns the reply text."""
+        result = self.twin.aibot_text(user, text, chatid=chat, **kwargs)
+        assert result.status == 200, result.raw
+        return result.reply["stream"]["content"]
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def live(database_url):
+    probe = make_settings(database_url)
+    twin = make_twin(probe).start()
+    settings = make_settings(database_url, twin.base_url)
+    init_db(settings)
+    relay = build_relay(settings)
+    server = ThreadedServer(create_app(relay=relay)).start()
+    twin.app_url = server.url
+    twin.clock = relay.clock.epoch   # callbacks are signed at the app's (injectable) time
+    yield Live(relay=relay, twin=twin, url=server.url)
+    server.stop()
+    twin.stop()
+    relay.engine.dispose()
+
+
+def snapshot(relay: Relay) -> dict[str, list[tuple]]:
+    """Every row of every table, for 'nothing changed' assertions."""
+    from storage.models import Base
+    result = {}
+    with relay.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows = conn.execute(table.select()).all()
+            result[table.name] = sorted((tuple(map(repr, r)) for r in rows))
+    return result

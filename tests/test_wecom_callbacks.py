@@ -1,0 +1,117 @@
+"""The WeCom callback endpoints refuse what is not WeCom's, and change nothing when they do."""
+import json
+
+import pytest
+import requests
+
+from bot.twins import wecom_crypto as wc
+from tests.conftest import snapshot
+
+
+@pytest.fixture
+def ready(live):
+    live.add_order()
+    before = snapshot(live.relay)
+    yield live
+    # Every test here ends with the database exactly as it was and nothing sent.
+    assert snapshot(live.relay) == before
+    assert live.twin.sent == []
+
+
+@pytest.mark.parametrize("path", ["/wecom/aibot", "/wecom/callback"])
+def test_url_verification_answers_the_decrypted_echostr(live, path):
+    resp = live.twin.verify_url(path, echo="5927782489442352469")
+    assert resp.status_code == 200
+    assert resp.text == "5927782489442352469"
+
+
+def test_url_verification_with_bad_signature_is_refused(live):
+    encrypt = wc.encrypt(live.twin.aibot_aes_key, "123", "")
+    resp = requests.get(f"{live.url}/wecom/aibot", params={"msg_signature": "0" * 40, "timestamp": str(live.relay.clock.epoch()),
+                                                         "nonce": "1", "echostr": encrypt})
+    assert resp.status_code == 403
+
+
+def test_wrong_signature_is_refused(ready):
+    result = ready.twin.aibot_text("zhangwei", "报工 SO-1001 120", chatid="wr-stamping", signature="f" * 40)
+    assert result.status == 403
+
+
+def test_missing_signature_is_refused(ready):
+    resp = requests.post(f"{ready.url}/wecom/aibot", json={"encrypt": "abc"})
+    assert resp.status_code == 400
+
+
+@pytest.mark.parametrize("skew", [-3600, 3600, -301])
+def test_stale_or_future_timestamp_is_refused(ready, skew):
+    result = ready.twin.aibot_text("zhangwei", "报工 SO-1001 120", chatid="wr-stamping",
+                                   timestamp=ready.relay.clock.epoch() + skew)
+    assert result.status == 403
+
+
+def test_wrong_aes_key_is_refused(ready):
+    other_key = "Zbcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+    result = ready.twin.aibot_text("zhangwei", "报工 SO-1001 120", chatid="wr-stamping", aes_key=other_key)
+    assert result.status == 403
+
+
+def test_wrong_receive_id_is_refused(ready):
+    result = ready.twin.aibot_text("zhangwei", "报工 SO-1001 120", chatid="wr-stamping", receive_id="ww-other")
+    assert result.status == 403
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"encrypt": 5}', b'{"encrypt": ""}', b"\xff\xfe\x00",
+                                  b'{"other": "x"}', b"[" * 5000 + b"]" * 5000])
+def test_broken_json_is_refused(ready, body):
+    resp = requests.post(f"{ready.url}/wecom/aibot", data=body, params={"msg_signature": "a", "timestamp": "1", "nonce": "n"},
+                         headers={"Content-Type": "application/json"})
+    assert resp.status_code == 400
+
+
+def test_decrypted_json_that_is_not_a_message_is_refused(ready):
+    result = ready.twin.aibot_message({"msgtype": "text", "text": "no sender"})
+    assert result.status == 400
+
+
+def test_oversized_body_is_refused(ready):
+    big = json.dumps({"encrypt": "A" * 70_000})
+    resp = requests.post(f"{ready.url}/wecom/aibot", data=big, params={"msg_signature": "a", "timestamp": "1", "nonce": "n"},
+                         headers={"Content-Type": "application/json"})
+    assert resp.status_code == 413
+
+
+@pytest.mark.parametrize("body", [
+    b"<xml><Encrypt>abc",  # truncated
+    b"not xml at all",
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><Encrypt>&e;</Encrypt></xml>',
+    b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    b"<xml><Encrypt>&b;</Encrypt></xml>",
+    b"<other><Encrypt>abc</Encrypt></other>",
+    b"<xml><ToUserName>x</ToUserName></xml>",
+])
+def test_broken_or_hostile_xml_is_refused(ready, body):
+    resp = requests.post(f"{ready.url}/wecom/callback", data=body,
+                         params={"msg_signature": "a", "timestamp": str(ready.relay.clock.epoch()), "nonce": "n"},
+                         headers={"Content-Type": "application/xml"})
+    assert resp.status_code == 400
+
+
+def test_app_callback_with_wrong_signature_is_refused(ready):
+    result = ready.twin.app_text("zhangwei", "报工 SO-1001 120", signature="0" * 40)
+    assert result.status == 403
+
+
+def test_app_callback_stale_timestamp_is_refused(ready):
+    result = ready.twin.app_text("zhangwei", "报工 SO-1001 120", timestamp=ready.relay.clock.epoch() - 86400)
+    assert result.status == 403
+
+
+def test_non_text_ai_bot_message_is_acknowledged_without_action(ready):
+    result = ready.twin.aibot_message({"msgid": "img-1", "aibotid": "b", "chattype": "single",
+                                       "from": {"userid": "zhangwei"}, "msgtype": "image",
+                                       "image": {"url": "http://example.invalid/x.png"}})
+    assert result.status == 200 and result.reply is None
+
+
+def test_healthz(live):
+    assert requests.get(f"{live.url}/healthz").json() == {"status": "ok"}
