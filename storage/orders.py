@@ -28,7 +28,7 @@ def find_order(session: Session, text: str, *, lock: bool = False) -> Order:
     order_no = normalize_order_no(text)
     stmt = select(Order).where(Order.order_no == order_no)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(of=Order)
     order = session.scalars(stmt).first()
     if order is None:
         raise UnknownOrder(order_no=order_no, suggestions=closest_order_numbers(session, order_no))
@@ -65,7 +65,7 @@ def upsert_order(session: Session, now: datetime, data: OrderData, *, actor: Per
     output and get the new plan. Returns (order, created).
     """
     order_no = normalize_order_no(data.order_no)
-    order = session.scalars(select(Order).where(Order.order_no == order_no).with_for_update()).first()
+    order = session.scalars(select(Order).where(Order.order_no == order_no).with_for_update(of=Order)).first()
     if order is None:
         route = session.scalars(select(Route).where(Route.product == data.product)).first()
         if route is None:

@@ -32,7 +32,7 @@ class ReportOutcome:
 
 def lock_step(session: Session, step_id: int) -> Step:
     """Reload a step under a row lock (SQLite: the transaction already holds the write lock)."""
-    return session.scalars(select(Step).where(Step.id == step_id).with_for_update()
+    return session.scalars(select(Step).where(Step.id == step_id).with_for_update(of=Step)
                            .execution_options(populate_existing=True)).one()
 
 
@@ -192,7 +192,7 @@ def confirm_handoffs(session: Session, now: datetime, *, order: Order, workshop_
         raise NotAllowed(action="receive", workshop=step.workshop.name)
     step = lock_step(session, step.id)
     pending = session.scalars(select(Handoff).where(Handoff.to_step_id == step.id, Handoff.status == "pending")
-                              .order_by(Handoff.id).with_for_update()).all()
+                              .order_by(Handoff.id).with_for_update(of=Handoff)).all()
     if not pending:
         raise NoPendingHandoff(order_no=order.order_no, workshop=step.workshop.name)
     for handoff in pending:

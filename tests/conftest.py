@@ -110,3 +110,15 @@ def snapshot(relay: Relay) -> dict[str, list[tuple]]:
             rows = conn.execute(table.select()).all()
             result[table.name] = sorted((tuple(map(repr, r)) for r in rows))
     return result
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02):
+    """Poll `predicate` until it returns something truthy (background sends finish a bit later)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            assert value, "condition not met in time"
+            return value
+        time.sleep(interval)

@@ -50,11 +50,18 @@ class Context:
             return self.person.workshops[0].id
         return None
 
+    @staticmethod
+    def is_step_name_of(step: Step, name: str) -> bool:
+        ws = step.workshop
+        return name.lower() in {ws.name.lower(), ws.code.lower(), *ws.aliases.lower().split()}
+
+    def is_step_name(self, order: Order, name: str) -> bool:
+        return any(self.is_step_name_of(s, name) for s in order.steps)
+
     def step_for(self, order: Order, step_name: str | None) -> Step:
         """The order's step named, or the one at this chat's workshop."""
         if step_name:
-            matches = [s for s in order.steps if step_name in {s.workshop.name, s.workshop.code,
-                                                               *s.workshop.aliases.split()}]
+            matches = [s for s in order.steps if self.is_step_name_of(s, step_name)]
         else:
             ws = self.workshop_id()
             matches = [s for s in order.steps if s.workshop_id == ws] if ws else []

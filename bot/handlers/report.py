@@ -15,8 +15,12 @@ NOTE_WORDS = {"备注", "note"}
 GOOD_WORDS = {"良品", "合格", "good"}
 
 
-def parse_report(args: list[str], max_quantity: int) -> tuple[str, str | None, int, int, str]:
-    """(order text, step name or None, good, scrap, note) from the words after 报工."""
+def parse_report(args: list[str], max_quantity: int) -> tuple[str, str | None, int | None, int | None, str]:
+    """(order text, step name or None, good, scrap, note) from the words after 报工.
+
+    Good and scrap are both None when no quantity was given; the handler then decides, with
+    the order in hand, whether a lone word was a step name or a mistyped quantity.
+    """
     if not args:
         raise BadSyntax(command="报工", problem="missing_order")
     order_text, rest = args[0], list(args[1:])
@@ -44,7 +48,7 @@ def parse_report(args: list[str], max_quantity: int) -> tuple[str, str | None, i
         else:
             raise BadSyntax(command="报工", problem="unexpected", token=word)
     if good is None and scrap is None:
-        raise BadSyntax(command="报工", problem="missing_quantity")
+        return order_text, step_name, None, None, note
     return order_text, step_name, good or 0, scrap or 0, note
 
 
@@ -53,6 +57,10 @@ def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     order_text, step_name, good, scrap, note = parse_report(args, ctx.settings.app.max_report_quantity)
     order = find_order(ctx.session, order_text)
+    if good is None:
+        if step_name and not ctx.is_step_name(order, step_name):
+            raise BadSyntax(command="报工", problem="unexpected", token=step_name)
+        raise BadSyntax(command="报工", problem="missing_quantity")
     step = ctx.step_for(order, step_name)
     outcome = report_output(ctx.session, ctx.now, step_id=step.id, person=person, good=good, scrap=scrap,
                             note=note, source=ctx.message.source, limits=ctx.limits)
