@@ -1,0 +1,46 @@
+"""The console script and the sandbox, as an operator runs them."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.sandbox import start_sandbox
+from storage.models import Order, Person, Workshop
+from tests.conftest import EXAMPLE_CONFIG
+
+LINERELAY = Path(sys.executable).parent / "linerelay"
+
+
+def run(*args, env=None, cwd=None):
+    return subprocess.run([str(LINERELAY), *args], capture_output=True, text=True, env={**os.environ, **(env or {})},
+                          cwd=cwd, timeout=120)
+
+
+def test_init_db_creates_schema_and_loads_the_plant(tmp_path, database_url):
+    result = run("--config", str(EXAMPLE_CONFIG), "init-db", env={"LINERELAY__APP__DATABASE_URL": database_url})
+    assert result.returncode == 0, result.stderr
+    from storage.db import make_engine, make_session_factory
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as s:
+        assert s.scalar(select(func.count()).select_from(Workshop)) == 4
+        assert s.scalars(select(Person).where(Person.wecom_userid == "sungong")).one().has_role("admin")
+    engine.dispose()
+
+
+def test_bad_configuration_stops_with_the_key_named(tmp_path):
+    result = run("--config", str(EXAMPLE_CONFIG), "init-db", env={"LINERELAY__WECOM__AGENT_ID": "x"})
+    assert result.returncode != 0 and "wecom.agent_id" in result.stderr
+
+
+def test_sandbox_serves_commands_through_the_twin(tmp_path):
+    relay, twin, server = start_sandbox(port=0, database=str(tmp_path / "sandbox.db"))
+    try:
+        with relay.Session() as s:
+            assert s.scalar(select(func.count()).select_from(Order)) >= 10
+        result = twin.aibot_text("zhangwei", "进度 SO-1002", chatid="wr-stamping")
+        assert result.status == 200 and "SO-1002" in result.reply["stream"]["content"]
+    finally:
+        server.stop()
+        twin.stop()
