@@ -16,6 +16,9 @@ def build_relay(settings: Settings, clock=None) -> Relay:
     if settings.wecom is not None:
         from bot.wecom.platform import WeComPlatform
         relay.add_platform("wecom", WeComPlatform(settings.wecom))
+    if settings.dingtalk is not None:
+        from bot.dingtalk.platform import DingTalkPlatform
+        relay.add_platform("dingtalk", DingTalkPlatform(settings.dingtalk))
     return relay
 
 
@@ -36,6 +39,10 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
             "aibot": WeComCrypto(w.aibot.token, w.aibot.encoding_aes_key, ""),
         }
         app.register_blueprint(wecom_bp)
+
+    if settings.dingtalk is not None:
+        from bot.dingtalk.adapter import bp as dingtalk_bp
+        app.register_blueprint(dingtalk_bp)
 
     @app.get("/healthz")
     def healthz():

@@ -67,6 +67,16 @@ def cmd_outbox(args) -> None:
             print(f"{row.id}\t{row.platform}/{row.channel}\t{row.target}\t{row.attempts} tries\t{row.last_error}")
 
 
+def cmd_dingtalk_register(args) -> None:
+    from bot.app import build_relay
+    relay = build_relay(_settings(args))
+    platform = relay.platforms.get("dingtalk")
+    if platform is None:
+        sys.exit("no [dingtalk] section in the configuration")
+    url = platform.register_card_callback(args.public_url)
+    print(f"card clicks for route key {relay.settings.dingtalk.card_callback_route_key!r} now go to {url.split('?')[0]}")
+
+
 def cmd_sandbox(args) -> None:
     from bot.sandbox import run_sandbox
     run_sandbox(host=args.host, port=args.port, database=args.database, interactive=not args.no_prompt)
@@ -93,6 +103,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--failed", action="store_true", help="list messages that gave up (default)")
     p.add_argument("--retry", metavar="IDS|all", help="queue dead messages again")
     p.set_defaults(fn=cmd_outbox)
+    p = sub.add_parser("dingtalk-register", help="register the DingTalk card callback URL (HTTP mode)")
+    p.add_argument("--public-url", required=True, help="https://YOUR-HOST where /dingtalk/card is reachable")
+    p.set_defaults(fn=cmd_dingtalk_register)
     p = sub.add_parser("sandbox", help="the whole product locally: SQLite, demo plant, WeCom twin")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

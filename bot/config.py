@@ -49,12 +49,25 @@ class WeComSettings:
 
 
 @dataclass(frozen=True)
+class DingTalkSettings:
+    app_key: str
+    app_secret: str
+    robot_code: str
+    api_base_url: str
+    oapi_base_url: str
+    card_template_id: str
+    card_callback_route_key: str
+    card_callback_secret: str
+
+
+@dataclass(frozen=True)
 class GroupConfig:
     platform: str
     chat_id: str
     workshop: str | None
     name: str
     webhook_key: str
+    webhook_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,7 @@ class WorkshopConfig:
 class Settings:
     app: AppSettings
     wecom: WeComSettings | None
+    dingtalk: DingTalkSettings | None = None
     workshops: tuple[WorkshopConfig, ...] = ()
     groups: tuple[GroupConfig, ...] = ()
     people: tuple[PersonConfig, ...] = ()
@@ -199,6 +213,7 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     if not 0 <= app.report_tolerance_percent <= 100:
         raise ConfigError("app.report_tolerance_percent must be between 0 and 100")
     wecom = _parse_wecom(data["wecom"]) if "wecom" in data else None
+    dingtalk = _parse_dingtalk(data["dingtalk"]) if "dingtalk" in data else None
     workshops = tuple(_parse_workshop(t, i) for i, t in enumerate(data.get("workshops", [])))
     codes = {w.code for w in workshops}
     names = {w.name: w.code for w in workshops}
@@ -213,7 +228,7 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     groups = tuple(_parse_group(t, i, workshop_ref) for i, t in enumerate(data.get("groups", [])))
     people = tuple(_parse_person(t, i, workshop_ref) for i, t in enumerate(data.get("people", [])))
     routes = tuple(_parse_route(t, i, workshop_ref) for i, t in enumerate(data.get("routes", [])))
-    return Settings(app=app, wecom=wecom, workshops=workshops, groups=groups, people=people,
+    return Settings(app=app, wecom=wecom, dingtalk=dingtalk, workshops=workshops, groups=groups, people=people,
                     routes=routes, raw=data)
 
 
@@ -225,6 +240,22 @@ def _parse_wecom(table: Any) -> WeComSettings:
         token=r.text("token"), encoding_aes_key=_aes_key(r, "encoding_aes_key"),
         api_base_url=r.text("api_base_url", "https://qyapi.weixin.qq.com").rstrip("/"),
         aibot=AiBotSettings(token=ai.text("token"), encoding_aes_key=_aes_key(ai, "encoding_aes_key")),
+    )
+
+
+def _parse_dingtalk(table: Any) -> DingTalkSettings:
+    r = _Reader(table, "dingtalk")
+    app_key = r.text("app_key")
+    secret = r.text("card_callback_secret")
+    if len(secret) < 16:
+        raise ConfigError("dingtalk.card_callback_secret must be at least 16 characters")
+    return DingTalkSettings(
+        app_key=app_key, app_secret=r.text("app_secret"), robot_code=r.get("robot_code", str, app_key) or app_key,
+        api_base_url=r.text("api_base_url", "https://api.dingtalk.com").rstrip("/"),
+        oapi_base_url=r.text("oapi_base_url", "https://oapi.dingtalk.com").rstrip("/"),
+        card_template_id=r.text("card_template_id"),
+        card_callback_route_key=r.text("card_callback_route_key", "linerelay"),
+        card_callback_secret=secret,
     )
 
 
@@ -242,7 +273,7 @@ def _parse_group(table: Any, i: int, workshop_ref) -> GroupConfig:
     return GroupConfig(
         platform=platform, chat_id=r.text("chat_id"), name=r.get("name", str, ""),
         workshop=workshop_ref(workshop, f"groups[{i}].workshop") if workshop else None,
-        webhook_key=r.get("webhook_key", str, ""),
+        webhook_key=r.get("webhook_key", str, ""), webhook_secret=r.get("webhook_secret", str, ""),
     )
 
 

@@ -6,7 +6,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot import handlers
+from bot import cardflow as cards, handlers
 from bot.clock import Clock
 from bot.config import Settings
 from bot.handlers.base import Context, error_reply, find_command
@@ -37,6 +37,8 @@ class Relay:
 
     def add_platform(self, name: str, platform) -> None:
         self.platforms[name] = platform
+        if hasattr(platform, "bind"):
+            platform.bind(self)
         self.dispatcher.senders.update(platform.senders())
 
     def handle_message(self, message: ChatMessage) -> RenderedReply:
@@ -72,12 +74,13 @@ class Relay:
                 ctx.notices.clear()
             rendered = RenderedReply(self.messages.render(reply.template, reply.context))
             inbound.reply = rendered.to_json()
+            channel, target, payload, status = self.platforms[message.platform].reply_delivery(message, rendered.markdown)
             outbox_store.enqueue(session, now, key=f"{message.platform}:reply:{message.message_id}",
-                                 platform=message.platform, channel="passive", target=message.sender_id,
-                                 payload=rendered.to_json(), status="sent")
+                                 platform=message.platform, channel=channel, target=target,
+                                 payload=payload, status=status)
             for notice in ctx.notices:
                 self.enqueue_notice(session, notice)
-            return rendered, bool(ctx.notices)
+            return rendered, bool(ctx.notices) or status == "pending"
 
     def _dispatch(self, ctx: Context) -> Reply:
         words = tokenize(ctx.message.text)
@@ -97,7 +100,11 @@ class Relay:
             return RenderedReply.from_json(row.reply) if row is not None and row.reply else None
 
     def enqueue_notice(self, session, notice: Notice) -> None:
-        """One outbox row per group bound to the workshop, on whichever platform it lives."""
+        """One outbox row per group bound to the workshop, on whichever platform it lives.
+
+        Where the group's platform can show buttons in a group (DingTalk), the notice's card is
+        sent and remembered; elsewhere the notice text goes out as markdown.
+        """
         now = self.clock.now()
         text = self.messages.render(notice.template, notice.context)
         for group in groups_of_workshop(session, notice.workshop_id):
@@ -107,6 +114,9 @@ class Relay:
                 outbox_store.enqueue(session, now, key=key, platform=group.platform, channel="none",
                                      target=group.chat_id, payload={"markdown": text}, status="dead",
                                      error=f"platform {group.platform} is not configured")
+                continue
+            if notice.card is not None and platform.group_cards:
+                cards.send_card(self, session, platform, group, notice.card, key)
                 continue
             channel, target, payload, problem = platform.notice_delivery(group, text)
             outbox_store.enqueue(session, now, key=key, platform=group.platform, channel=channel,

@@ -32,11 +32,12 @@ class Reply:
 
 @dataclass(frozen=True)
 class Notice:
-    """A message to every group bound to a workshop (group robot webhook on WeCom)."""
+    """A message to every group bound to a workshop; with a card where the group can show one."""
     workshop_id: int
     template: str
     context: dict[str, Any]
     key: str                 # idempotency key: one notice per key, however often it is produced
+    card: Any = None         # bot.cards.Card, shown with buttons where the platform allows
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ MAX_ATTEMPTS = 8
 class SendError(Exception):
     """A send that failed; `retryable` says whether trying again can help."""
 
-    def __init__(self, message: str, *, retryable: bool = True):
+    def __init__(self, message: str, *, retryable: bool = True, retry_after: float | None = None):
         super().__init__(message)
         self.retryable = retryable
+        self.retry_after = retry_after  # the platform told us when (rate limits)
 
 
 Sender = Callable[[OutboxMessage], None]
@@ -39,6 +40,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stopping = False
 
     def run_once(self, limit: int = 100) -> int:
         """Try every due message once; returns how many were sent."""
@@ -62,7 +64,11 @@ class Dispatcher:
             sender(message)
         except SendError as exc:
             retry_at = None
-            if exc.retryable and message.attempts < MAX_ATTEMPTS:
+            if exc.retry_after is not None:
+                # A rate limit is not a failure of the message: it does not use up a try.
+                retry_at = self.clock.now() + timedelta(seconds=exc.retry_after)
+                self._refund_attempt(message_id)
+            elif exc.retryable and message.attempts < MAX_ATTEMPTS:
                 retry_at = self.clock.now() + backoff(message.attempts)
             log.warning("outbox %s: %s (attempt %s)", message_id, exc, message.attempts)
             with self.Session.begin() as session:
@@ -72,18 +78,33 @@ class Dispatcher:
             store.mark_sent(session, self.clock.now(), message_id)
         return 1
 
+    def _refund_attempt(self, message_id: int) -> None:
+        with self.Session.begin() as session:
+            store.refund_attempt(session, message_id)
+
     def kick(self) -> None:
         """Wake the background sender (started on first use; never at import time)."""
         with self._lock:
+            if self._stopping:
+                return
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
                 self._thread.start()
         self._wake.set()
 
+    def stop(self) -> None:
+        """Stop the background sender (tests, sandbox shutdown); rows left are sent later."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
     def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.wait(timeout=5)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 self.run_once()
             except Exception:  # keep the sender alive; the rows stay due and are retried

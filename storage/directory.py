@@ -34,7 +34,7 @@ def sync_from_config(session: Session, settings) -> None:
         session.add(person)
     for gc in settings.groups:
         group = group_by_chat(session, gc.platform, gc.chat_id) or GroupBinding(platform=gc.platform, chat_id=gc.chat_id)
-        group.name, group.webhook_key = gc.name, gc.webhook_key
+        group.name, group.webhook_key, group.webhook_secret = gc.name, gc.webhook_key, gc.webhook_secret
         group.workshop_id = workshops[gc.workshop].id if gc.workshop else None
         session.add(group)
     session.flush()

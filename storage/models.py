@@ -53,6 +53,8 @@ class GroupBinding(Base):
     name: Mapped[str] = mapped_column(String(80), default="")
     workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshops.id"))
     webhook_key: Mapped[str] = mapped_column(String(200), default="")
+    # DingTalk custom robots sign their webhook with a `SEC…` secret.
+    webhook_secret: Mapped[str] = mapped_column(String(200), default="", server_default="")
     workshop: Mapped[Workshop | None] = relationship(lazy="joined")
 
 
@@ -171,6 +173,23 @@ class ChangeRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Card(Base):
+    """An interactive card we sent: clicks are accepted only for rows here, decided once."""
+    __tablename__ = "cards"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    track_id: Mapped[str] = mapped_column(String(128), unique=True)  # DingTalk outTrackId / WeCom task_id
+    platform: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))                     # handoff / approval / warning
+    subject_id: Mapped[int] = mapped_column(ID)                       # the handoff, request or step
+    audience: Mapped[str] = mapped_column(String(500), default="")    # chat id or user ids
+    status: Mapped[str] = mapped_column(String(16), default="open")   # open / decided
+    decision: Mapped[str | None] = mapped_column(String(32))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)            # what the card shows
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
@@ -54,6 +54,11 @@ def mark_failed(session: Session, now: datetime, message_id: int, error: str, *,
     session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
 
+def refund_attempt(session: Session, message_id: int) -> None:
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                    .values(attempts=OutboxMessage.attempts - 1))
+
+
 def failed(session: Session) -> list[OutboxMessage]:
     return list(session.scalars(select(OutboxMessage).where(OutboxMessage.status == "dead")
                                 .order_by(OutboxMessage.id)))
@@ -66,4 +71,3 @@ def retry_dead(session: Session, now: datetime, ids: list[int] | None = None) ->
     return session.execute(stmt.values(status="pending", next_attempt_at=now, attempts=0)).rowcount
 
 
-__all__ = ["enqueue", "due_ids", "claim", "mark_sent", "mark_failed", "failed", "retry_dead", "or_"]

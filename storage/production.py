@@ -183,16 +183,19 @@ def _withdraw_pending_handoffs(session: Session, now: datetime, step: Step, *, p
 
 
 def confirm_handoffs(session: Session, now: datetime, *, order: Order, workshop_id: int,
-                     person: Person, source: str) -> list[Handoff]:
-    """Confirm every pending handoff into this order's step at the workshop (接收)."""
+                     person: Person, source: str, handoff_id: int | None = None) -> list[Handoff]:
+    """Confirm the pending handoffs into this order's step at the workshop (接收): all of
+    them, or only `handoff_id` (a card's button)."""
     step = next((s for s in order.steps if s.workshop_id == workshop_id), None)
     if step is None:
         raise NoPendingHandoff(order_no=order.order_no, workshop=None)
     if not person.leads(workshop_id):
         raise NotAllowed(action="receive", workshop=step.workshop.name)
     step = lock_step(session, step.id)
-    pending = session.scalars(select(Handoff).where(Handoff.to_step_id == step.id, Handoff.status == "pending")
-                              .order_by(Handoff.id).with_for_update(of=Handoff)).all()
+    stmt = select(Handoff).where(Handoff.to_step_id == step.id, Handoff.status == "pending")
+    if handoff_id is not None:
+        stmt = stmt.where(Handoff.id == handoff_id)
+    pending = session.scalars(stmt.order_by(Handoff.id).with_for_update(of=Handoff)).all()
     if not pending:
         raise NoPendingHandoff(order_no=order.order_no, workshop=step.workshop.name)
     for handoff in pending:

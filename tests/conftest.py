@@ -16,6 +16,7 @@ from bot.cli import init_db
 from bot.config import Settings, load_settings
 from bot.core import Relay
 from bot.twins.server import ThreadedServer
+from bot.twins.dingtalk import DingTalkTwin
 from bot.twins.wecom import WeComTwin
 from storage.orders import OrderData, upsert_order
 
@@ -41,10 +42,18 @@ def database_url(tmp_path) -> str:
     admin.dispose()
 
 
-def make_settings(database_url: str, api_base_url: str = "http://127.0.0.1:9", **overrides) -> Settings:
-    values = {"app.database_url": database_url, "wecom.api_base_url": api_base_url}
+def make_settings(database_url: str, api_base_url: str = "http://127.0.0.1:9",
+                  dingtalk_base_url: str = "http://127.0.0.1:9", **overrides) -> Settings:
+    values = {"app.database_url": database_url, "wecom.api_base_url": api_base_url,
+              "dingtalk.api_base_url": dingtalk_base_url, "dingtalk.oapi_base_url": dingtalk_base_url}
     values.update(overrides)
     return load_settings(EXAMPLE_CONFIG, env={}, overrides=values)
+
+
+def make_dingtalk_twin(settings: Settings) -> DingTalkTwin:
+    d = settings.dingtalk
+    robots = {g.webhook_key: g.webhook_secret for g in settings.groups if g.platform == "dingtalk" and g.webhook_key}
+    return DingTalkTwin(app_key=d.app_key, app_secret=d.app_secret, robot_code=d.robot_code, custom_robots=robots)
 
 
 def make_twin(settings: Settings) -> WeComTwin:
@@ -56,10 +65,16 @@ def make_twin(settings: Settings) -> WeComTwin:
 
 @dataclass
 class Live:
-    """The app on a real port, the WeCom twin pointed at it, and the database behind it."""
+    """The app on a real port, both platform twins pointed at it, and the database behind it.
+
+    `say` speaks as a person in a group on `platform`. People and groups are named by their
+    WeCom ids; on DingTalk the demo plant's ids are `dt-<userid>` and `cid-<workshop>`.
+    """
     relay: Relay
     twin: WeComTwin
+    dingtalk: DingTalkTwin
     url: str
+    platform: str = "wecom"
 
     def session(self):
         return self.relay.Session()
@@ -73,11 +88,39 @@ class Live:
                                     actor=None, source="test", utc_offset=clock.utc_offset())
             return order.id
 
-    def say(self, user: str, text: str, chat: str | None = "wr-stamping", **kwargs):
+    def say(self, user: str, text: str, chat: str | None = "wr-stamping", platform: str | None = None, **kwargs):
         """`user` @-mentions the bot in group `chat` (or 1:1 when chat is None); returns the reply text."""
+        if (platform or self.platform) == "dingtalk":
+            if "msgid" in kwargs:
+                kwargs["msg_id"] = kwargs.pop("msgid")
+            resp, session = self.dingtalk.robot_text(dingtalk_user(user), text, conversation_id=dingtalk_chat(chat),
+                                                     **kwargs)
+            assert resp.status_code == 200, resp.text
+            return self.dingtalk.wait_for(lambda s: s.api == "session" and s.target == session).text
         result = self.twin.aibot_text(user, text, chatid=chat, **kwargs)
         assert result.status == 200, result.raw
         return result.reply["stream"]["content"]
+
+
+def settle(live: "Live", timeout: float = 10.0) -> None:
+    """Wait until the outbox has nothing left to send right now (background delivery done)."""
+    from sqlalchemy import func, select
+    from storage.models import OutboxMessage
+
+    def idle():
+        with live.session() as s:
+            return s.scalar(select(func.count()).select_from(OutboxMessage).where(
+                (OutboxMessage.status == "sending") | ((OutboxMessage.status == "pending")
+                                                       & (OutboxMessage.next_attempt_at <= live.relay.clock.now())))) == 0
+    wait_until(idle, timeout)
+
+
+def dingtalk_user(wecom_user: str) -> str:
+    return f"dt-{wecom_user}"
+
+
+def dingtalk_chat(wecom_chat: str | None) -> str | None:
+    return None if wecom_chat is None else wecom_chat.replace("wr-", "cid-", 1)
 
 
 @pytest.fixture
@@ -88,16 +131,20 @@ def settings(database_url) -> Settings:
 @pytest.fixture
 def live(database_url):
     probe = make_settings(database_url)
-    twin = make_twin(probe).start()
-    settings = make_settings(database_url, twin.base_url)
+    twin, dingtalk = make_twin(probe).start(), make_dingtalk_twin(probe).start()
+    settings = make_settings(database_url, twin.base_url, dingtalk.base_url)
     init_db(settings)
     relay = build_relay(settings)
     server = ThreadedServer(create_app(relay=relay)).start()
-    twin.app_url = server.url
+    twin.app_url = dingtalk.app_url = server.url
     twin.clock = relay.clock.epoch   # callbacks are signed at the app's (injectable) time
-    yield Live(relay=relay, twin=twin, url=server.url)
+    dingtalk.clock = lambda: relay.clock.epoch()
+    relay.platforms["dingtalk"].register_card_callback(server.url)
+    yield Live(relay=relay, twin=twin, dingtalk=dingtalk, url=server.url)
     server.stop()
+    relay.dispatcher.stop()
     twin.stop()
+    dingtalk.stop()
     relay.engine.dispose()
 
 

@@ -39,8 +39,8 @@ class Context:
     def limits(self) -> Limits:
         return limits_for(self.settings)
 
-    def notify_workshop(self, workshop_id: int, template: str, key: str, **context: Any) -> None:
-        self.notices.append(Notice(workshop_id=workshop_id, template=template, context=context, key=key))
+    def notify_workshop(self, workshop_id: int, template: str, key: str, card=None, **context: Any) -> None:
+        self.notices.append(Notice(workshop_id=workshop_id, template=template, context=context, key=key, card=card))
 
     def workshop_id(self) -> int | None:
         """The workshop this message speaks for: the group's, else the sender's only one."""
@@ -100,6 +100,23 @@ def command(name: str, *aliases: str, needs_person: bool = True):
 def find_command(word: str) -> Command | None:
     from bot.text import simplify
     return COMMANDS.get(word.lower()) or COMMANDS.get(simplify(word).lower())
+
+
+# (card kind, action) -> function(ctx, stored card row, click); raises UserError to refuse.
+CARD_ACTIONS: dict[tuple[str, str], Callable[..., None]] = {}
+
+
+def card_action(kind: str, action: str):
+    """Register what a card's button does."""
+    def register(fn):
+        CARD_ACTIONS[(kind, action)] = fn
+        return fn
+    return register
+
+
+def decide(row, person: Person, decision: str, now) -> None:
+    """Close a card: later clicks change nothing."""
+    row.status, row.decision, row.decided_by, row.decided_at = "decided", decision, person.id, now
 
 
 def error_reply(error: UserError) -> Reply:

@@ -1,6 +1,7 @@
 """Small pieces several handlers share."""
 from __future__ import annotations
 
+from bot.cards import Button, Card
 from bot.handlers.base import Context
 from storage.errors import UnknownPerson
 from storage.models import Handoff, Person
@@ -12,9 +13,18 @@ def require_person(ctx: Context) -> Person:
     return ctx.person
 
 
+def handoff_context(handoff: Handoff) -> dict:
+    return {"order_no": handoff.from_step.order.order_no, "product": handoff.from_step.order.product,
+            "from_workshop": handoff.from_step.workshop.name, "to_workshop": handoff.to_step.workshop.name,
+            "quantity": handoff.quantity}
+
+
+def handoff_card(handoff: Handoff) -> Card:
+    return Card(kind="handoff", subject_id=handoff.id, title="交接确认", context=handoff_context(handoff),
+                buttons=(Button("confirm", "确认接收"),))
+
+
 def handoff_notice(ctx: Context, handoff: Handoff) -> None:
-    """Tell the downstream workshop's groups that material is on its way."""
+    """Tell the downstream workshop's groups that material is on its way (a card where possible)."""
     ctx.notify_workshop(handoff.to_step.workshop_id, "notices/handoff", key=f"handoff:{handoff.id}:notice",
-                        order_no=handoff.from_step.order.order_no, product=handoff.from_step.order.product,
-                        from_workshop=handoff.from_step.workshop.name, to_workshop=handoff.to_step.workshop.name,
-                        quantity=handoff.quantity)
+                        card=handoff_card(handoff), **handoff_context(handoff))

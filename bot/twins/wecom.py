@@ -35,8 +35,9 @@ class Sent:
     def text(self) -> str:
         """The visible text of markdown, text and stream payloads."""
         for kind in ("markdown", "text", "stream", "markdown_v2"):
-            if kind in self.payload:
-                return self.payload[kind].get("content", "")
+            if isinstance(self.payload.get(kind), dict):
+                part = self.payload[kind]
+                return part.get("content", part.get("text", ""))  # DingTalk markdown uses "text"
         return json.dumps(self.payload, ensure_ascii=False)
 
 

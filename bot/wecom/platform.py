@@ -30,10 +30,15 @@ def plain_text(markdown: str) -> str:
 
 class WeComPlatform:
     name = "wecom"
+    group_cards = False   # robot webhooks carry no buttons; button cards go to a person (app)
 
     def __init__(self, settings: WeComSettings, api: WeComApi | None = None):
         self.settings = settings
         self.api = api or WeComApi(settings.api_base_url, settings.corp_id, settings.secret, settings.agent_id)
+
+    def reply_delivery(self, message, markdown: str) -> tuple[str, str, dict, str]:
+        """The reply rides back in the callback's HTTP response (passive reply): recorded as sent."""
+        return "passive", message.sender_id, {"markdown": markdown}, "sent"
 
     def notice_delivery(self, group: GroupBinding, markdown: str) -> tuple[str, str, dict, str | None]:
         """A group notice goes through the group's robot webhook (no buttons possible there)."""

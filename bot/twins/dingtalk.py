@@ -1,0 +1,237 @@
+"""The DingTalk twin: plays DingTalk towards LineRelay, over real HTTP.
+
+Server side: `/v1.0/oauth2/accessToken`, `/v1.0/robot/groupMessages/send`,
+`/v1.0/card/instances/createAndDeliver`, `PUT /v1.0/card/instances`, `/v1.0/card/callbacks/register`,
+the custom robot webhook `/robot/send` (checks the `SEC…` signature, throttles past 20/min with
+130101) and sessionWebhooks `/robot/sendBySession`. Client side: signed robot callbacks, and
+clicks on the cards the app delivered, posted to the registered card callback URL.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections import deque
+from typing import Any, Callable
+
+import requests
+from flask import Flask, jsonify, request
+
+from bot.dingtalk.sign import robot_sign
+from bot.twins.server import ThreadedServer
+from bot.twins.wecom import Sent
+
+
+class DingTalkTwin:
+    def __init__(self, *, app_key: str, app_secret: str, robot_code: str,
+                 custom_robots: dict[str, str] | None = None, app_url: str | None = None,
+                 clock: Callable[[], float] | None = None):
+        self.app_key, self.app_secret, self.robot_code = app_key, app_secret, robot_code
+        self.custom_robots = dict(custom_robots or {})    # access_token -> SEC secret
+        self.app_url = app_url
+        self.clock = clock or time.time
+        self.sent: list[Sent] = []
+        self.cards: dict[str, dict] = {}                   # outTrackId -> last createAndDeliver body
+        self.callback_routes: dict[str, str] = {}          # routeKey -> callback URL
+        self.tokens: set[str] = set()
+        self.failures: list[tuple[str, Any]] = []
+        self._custom_sent: dict[str, deque] = {}
+        self._lock = threading.Condition()
+        self._local = threading.local()
+        self.server = ThreadedServer(self._build_app())
+
+    def start(self) -> "DingTalkTwin":
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url
+
+    @property
+    def http(self) -> requests.Session:
+        if not hasattr(self._local, "http"):
+            self._local.http = requests.Session()
+        return self._local.http
+
+    # -- recording ------------------------------------------------------------------------------
+    def _record(self, sent: Sent) -> None:
+        with self._lock:
+            self.sent.append(sent)
+            self._lock.notify_all()
+
+    def wait_for(self, predicate: Callable[[Sent], bool], timeout: float = 10.0) -> Sent:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                for sent in self.sent:
+                    if predicate(sent):
+                        return sent
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no matching DingTalk send within {timeout}s; sent: {self.sent!r}")
+                self._lock.wait(remaining)
+
+    def sends_to(self, api: str, target: str | None = None) -> list[Sent]:
+        with self._lock:
+            return [s for s in self.sent if s.api == api and (target is None or s.target == target)]
+
+    def fail_next(self, *faults: tuple[str, Any]) -> None:
+        with self._lock:
+            self.failures.extend(faults)
+
+    def expire_tokens(self) -> None:
+        self.tokens.clear()
+
+    # -- server ---------------------------------------------------------------------------------
+    def _build_app(self) -> Flask:
+        app = Flask("dingtalk-twin")
+
+        def fault():
+            with self._lock:
+                if not self.failures:
+                    return None
+                kind, value = self.failures.pop(0)
+            if kind == "http":
+                return jsonify(code="ServiceUnavailable", message="twin: injected failure"), value
+            if kind == "errcode":
+                return jsonify(errcode=value, errmsg="twin: injected errcode")
+            if kind == "sleep":
+                time.sleep(value)
+            return None
+
+        def authorized():
+            return request.headers.get("x-acs-dingtalk-access-token") in self.tokens
+
+        def unauthorized():
+            return jsonify(code="InvalidAuthentication", message="不合法的access_token"), 401
+
+        @app.post("/v1.0/oauth2/accessToken")
+        def access_token():
+            body = request.get_json(force=True)
+            if body.get("appKey") != self.app_key or body.get("appSecret") != self.app_secret:
+                return jsonify(code="invalidClientIdOrSecret", message="无效的appKey或appSecret"), 400
+            token = secrets.token_hex(16)
+            self.tokens.add(token)
+            return jsonify(accessToken=token, expireIn=7200)
+
+        @app.post("/v1.0/robot/groupMessages/send")
+        def group_send():
+            failed = fault()
+            if failed:
+                return failed
+            if not authorized():
+                return unauthorized()
+            body = request.get_json(force=True)
+            if body.get("robotCode") != self.robot_code:
+                return jsonify(code="robot.notExist", message="robot not exist"), 400
+            param = json.loads(body["msgParam"])
+            self._record(Sent("group_message", body["openConversationId"],
+                              {"msgKey": body["msgKey"], "markdown": {"content": param.get("text", "")}, "param": param}))
+            return jsonify(processQueryKey=secrets.token_hex(8))
+
+        @app.post("/v1.0/card/instances/createAndDeliver")
+        def create_and_deliver():
+            failed = fault()
+            if failed:
+                return failed
+            if not authorized():
+                return unauthorized()
+            body = request.get_json(force=True)
+            space = body.get("openSpaceId", "")
+            if not space.startswith("dtv1.card//IM_GROUP.") or not body.get("outTrackId"):
+                return jsonify(code="param.invalid", message="openSpaceId/outTrackId"), 400
+            if any(not isinstance(v, str) for v in body["cardData"]["cardParamMap"].values()):
+                return jsonify(code="param.invalid", message="cardParamMap values must be strings"), 400
+            with self._lock:
+                self.cards[body["outTrackId"]] = body
+            params = body["cardData"]["cardParamMap"]
+            self._record(Sent("card", space.split(".", 2)[-1].split("IM_GROUP.")[-1],
+                              {"markdown": {"content": params.get("markdown", "")}, "body": body}))
+            return jsonify(success=True, result={"outTrackId": body["outTrackId"]})
+
+        @app.put("/v1.0/card/instances")
+        def update_card():
+            if not authorized():
+                return unauthorized()
+            body = request.get_json(force=True)
+            self._record(Sent("card_update", body.get("outTrackId", ""), body))
+            return jsonify(success=True)
+
+        @app.post("/v1.0/card/callbacks/register")
+        def register_callback():
+            if not authorized():
+                return unauthorized()
+            body = request.get_json(force=True)
+            self.callback_routes[body["callbackRouteKey"]] = body["callbackUrl"]
+            return jsonify(success=True)
+
+        @app.post("/robot/send")
+        def custom_webhook():
+            failed = fault()
+            if failed:
+                return failed
+            token = request.args.get("access_token", "")
+            secret = self.custom_robots.get(token)
+            if secret is None:
+                return jsonify(errcode=300001, errmsg="token is not exist")
+            ts, sign = request.args.get("timestamp", ""), request.args.get("sign", "")
+            if not ts.isdigit() or abs(self.clock() * 1000 - int(ts)) > 3600_000 or sign != robot_sign(secret, ts):
+                return jsonify(errcode=310000, errmsg="sign not match")
+            window = self._custom_sent.setdefault(token, deque())
+            now = time.monotonic()
+            while window and now - window[0] >= 60:
+                window.popleft()
+            if len(window) >= 20:
+                return jsonify(errcode=130101, errmsg="send too fast")
+            window.append(now)
+            body = request.get_json(force=True)
+            self._record(Sent("custom_webhook", token, body))
+            return jsonify(errcode=0, errmsg="ok")
+
+        @app.post("/robot/sendBySession")
+        def session_webhook():
+            body = request.get_json(force=True)
+            self._record(Sent("session", request.args.get("session", ""), body))
+            return jsonify(errcode=0, errmsg="ok")
+
+        return app
+
+    # -- client: DingTalk's callbacks ------------------------------------------------------------
+    def robot_message(self, body: dict, *, timestamp: int | None = None, sign: str | None = None,
+                      content_type: str = "application/json", raw: bytes | None = None) -> requests.Response:
+        ts = str(int(self.clock() * 1000) if timestamp is None else timestamp)
+        headers = {"timestamp": ts, "sign": sign if sign is not None else robot_sign(self.app_secret, ts),
+                   "Content-Type": content_type}
+        data = raw if raw is not None else json.dumps(body, ensure_ascii=False).encode()
+        return self.http.post(f"{self.app_url}/dingtalk/robot", data=data, headers=headers, timeout=30)
+
+    def robot_text(self, staff_id: str, text: str, *, conversation_id: str | None = None, msg_id: str | None = None,
+                   robot_code: str | None = None, bot_name: str = "产线接力", **kwargs) -> tuple[requests.Response, str]:
+        """A user @-mentions the robot in a group (conversation_id given) or writes 1:1.
+        Returns (HTTP response, session id the reply will be posted to)."""
+        msg_id = msg_id or f"msg{secrets.token_hex(8)}"
+        session = secrets.token_hex(6)
+        group = conversation_id is not None
+        body = {"msgId": msg_id, "msgtype": "text", "text": {"content": f" @{bot_name} {text}" if group else text},
+                "conversationId": conversation_id or f"cid-single-{staff_id}", "conversationType": "2" if group else "1",
+                "conversationTitle": "twin group" if group else "", "senderStaffId": staff_id,
+                "senderNick": staff_id, "isAdmin": False, "robotCode": robot_code or self.robot_code,
+                "sessionWebhook": f"{self.base_url}/robot/sendBySession?session={session}",
+                "sessionWebhookExpiredTime": int(self.clock() * 1000) + 90 * 60_000,
+                "atUsers": [{"dingtalkId": "$:LWCP_v1:$bot"}] if group else []}
+        return self.robot_message(body, **kwargs), session
+
+    def click(self, track_id: str, user_id: str, action: str, *, route_key: str | None = None,
+              url: str | None = None) -> requests.Response:
+        """Press a button on a delivered card: DingTalk posts to the registered callback URL."""
+        card = self.cards.get(track_id, {})
+        target = url or self.callback_routes[route_key or card.get("callbackRouteKey", "")]
+        content = {"cardPrivateData": {"actionIds": [action], "params": {"action": action}}}
+        body = {"outTrackId": track_id, "userId": user_id, "corpId": "ding-twin-corp", "type": "actionCallback",
+                "content": json.dumps(content), "extension": "{}"}
+        return self.http.post(target, json=body, timeout=30)
