@@ -77,6 +77,16 @@ def cmd_dingtalk_register(args) -> None:
     print(f"card clicks for route key {relay.settings.dingtalk.card_callback_route_key!r} now go to {url.split('?')[0]}")
 
 
+def cmd_stream(args) -> None:
+    """DingTalk Stream mode: commands and card clicks over an outbound connection."""
+    from bot.app import build_relay
+    from bot.dingtalk.stream import make_client
+    relay = build_relay(_settings(args))
+    if relay.settings.dingtalk is None:
+        sys.exit("no [dingtalk] section in the configuration")
+    make_client(relay).start_forever()
+
+
 def cmd_sandbox(args) -> None:
     from bot.sandbox import run_sandbox
     run_sandbox(host=args.host, port=args.port, database=args.database, interactive=not args.no_prompt)
@@ -106,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("dingtalk-register", help="register the DingTalk card callback URL (HTTP mode)")
     p.add_argument("--public-url", required=True, help="https://YOUR-HOST where /dingtalk/card is reachable")
     p.set_defaults(fn=cmd_dingtalk_register)
+    sub.add_parser("stream", help="DingTalk Stream mode (no public URL needed)").set_defaults(fn=cmd_stream)
     p = sub.add_parser("sandbox", help="the whole product locally: SQLite, demo plant, WeCom twin")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

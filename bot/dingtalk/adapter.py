@@ -54,7 +54,7 @@ def robot_message():
     if body.get("robotCode") != settings.robot_code:
         _fail(403, "unknown robotCode")
     try:
-        message = _to_neutral(body, settings.oapi_base_url)
+        message = to_neutral(body, settings.oapi_base_url)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         _fail(400, f"not a robot message: {exc}")
     if message is None:
@@ -63,7 +63,7 @@ def robot_message():
     return jsonify({})  # the reply goes through the sessionWebhook, via the outbox
 
 
-def _to_neutral(body: dict, oapi_base_url: str) -> ChatMessage | None:
+def to_neutral(body: dict, oapi_base_url: str) -> ChatMessage | None:
     if not isinstance(body.get("msgtype"), str):
         raise ValueError("no msgtype")
     if body["msgtype"] != "text":
@@ -90,19 +90,30 @@ def card_click():
         _fail(403, "bad card callback token")
     body = _json_body()
     try:
-        content = body.get("content") or "{}"
-        content = json.loads(content) if isinstance(content, str) else content
-        private = content.get("cardPrivateData") or {}
-        params = private.get("params") or {}
-        action = str(params.get("action") or (private.get("actionIds") or [""])[0])
-        click = CardClick(platform="dingtalk", track_id=str(body["outTrackId"]), user_id=str(body["userId"]),
-                          action=action, params=params)
+        click = to_click(body)
     except (KeyError, TypeError, AttributeError, ValueError, IndexError):
         _fail(400, "not a card callback")
+    status, payload = apply_click(relay, click)
+    if status == 404:
+        _fail(status, payload["message"])
+    return jsonify(payload), status
+
+
+def to_click(body: dict) -> CardClick:
+    """A DingTalk card callback (HTTP or Stream) as a neutral click."""
+    content = body.get("content") or "{}"
+    content = json.loads(content) if isinstance(content, str) else content
+    private = content.get("cardPrivateData") or {}
+    params = private.get("params") or {}
+    action = str(params.get("action") or (private.get("actionIds") or [""])[0])
+    return CardClick(platform="dingtalk", track_id=str(body["outTrackId"]), user_id=str(body["userId"]),
+                     action=action, params=params)
+
+
+def apply_click(relay, click: CardClick) -> tuple[int, dict]:
+    """Apply the click; the response body updates the card (DingTalk shows the returned cardData)."""
     status, view, message = cardflow.handle_click(relay, click)
-    if view is None:
-        _fail(status, message)
-    payload = {"cardData": {"cardParamMap": card_params(view)}}
+    payload = {"cardData": {"cardParamMap": card_params(view)}} if view is not None else {}
     if message:
         payload["message"] = message
-    return jsonify(payload), status
+    return status, payload

@@ -19,6 +19,7 @@ import requests
 from flask import Flask, jsonify, request
 
 from bot.dingtalk.sign import robot_sign
+from bot.twins.dingtalk_stream import StreamGateway
 from bot.twins.server import ThreadedServer
 from bot.twins.wecom import Sent
 
@@ -40,13 +41,16 @@ class DingTalkTwin:
         self._lock = threading.Condition()
         self._local = threading.local()
         self.server = ThreadedServer(self._build_app())
+        self.gateway = StreamGateway()
 
     def start(self) -> "DingTalkTwin":
         self.server.start()
+        self.gateway.start()
         return self
 
     def stop(self) -> None:
         self.server.stop()
+        self.gateway.stop()
 
     @property
     def base_url(self) -> str:
@@ -118,6 +122,13 @@ class DingTalkTwin:
             token = secrets.token_hex(16)
             self.tokens.add(token)
             return jsonify(accessToken=token, expireIn=7200)
+
+        @app.post("/v1.0/gateway/connections/open")
+        def open_stream_connection():
+            body = request.get_json(force=True)
+            if body.get("clientId") != self.app_key or body.get("clientSecret") != self.app_secret:
+                return jsonify(code="invalidClient", message="bad clientId/clientSecret"), 401
+            return jsonify(self.gateway.open_connection())
 
         @app.post("/v1.0/robot/groupMessages/send")
         def group_send():
@@ -210,10 +221,10 @@ class DingTalkTwin:
         data = raw if raw is not None else json.dumps(body, ensure_ascii=False).encode()
         return self.http.post(f"{self.app_url}/dingtalk/robot", data=data, headers=headers, timeout=30)
 
-    def robot_text(self, staff_id: str, text: str, *, conversation_id: str | None = None, msg_id: str | None = None,
-                   robot_code: str | None = None, bot_name: str = "产线接力", **kwargs) -> tuple[requests.Response, str]:
-        """A user @-mentions the robot in a group (conversation_id given) or writes 1:1.
-        Returns (HTTP response, session id the reply will be posted to)."""
+    def robot_body(self, staff_id: str, text: str, *, conversation_id: str | None = None, msg_id: str | None = None,
+                   robot_code: str | None = None, bot_name: str = "产线接力") -> tuple[dict, str]:
+        """The robot message DingTalk sends when a user @-mentions the robot in a group
+        (conversation_id given) or writes 1:1; and the session id its reply will be posted to."""
         msg_id = msg_id or f"msg{secrets.token_hex(8)}"
         session = secrets.token_hex(6)
         group = conversation_id is not None
@@ -224,7 +235,25 @@ class DingTalkTwin:
                 "sessionWebhook": f"{self.base_url}/robot/sendBySession?session={session}",
                 "sessionWebhookExpiredTime": int(self.clock() * 1000) + 90 * 60_000,
                 "atUsers": [{"dingtalkId": "$:LWCP_v1:$bot"}] if group else []}
+        return body, session
+
+    def robot_text(self, staff_id: str, text: str, *, conversation_id: str | None = None, msg_id: str | None = None,
+                   robot_code: str | None = None, **kwargs) -> tuple[requests.Response, str]:
+        """Post a robot message over HTTP mode; returns (HTTP response, reply session id)."""
+        body, session = self.robot_body(staff_id, text, conversation_id=conversation_id, msg_id=msg_id,
+                                        robot_code=robot_code)
         return self.robot_message(body, **kwargs), session
+
+    def stream_text(self, staff_id: str, text: str, **kwargs) -> tuple[dict, str]:
+        """Deliver a robot message over Stream mode; returns (the client's ack, reply session id)."""
+        body, session = self.robot_body(staff_id, text, **kwargs)
+        return self.gateway.push("/v1.0/im/bot/messages/get", body), session
+
+    def stream_click(self, track_id: str, user_id: str, action: str) -> dict:
+        content = {"cardPrivateData": {"actionIds": [action], "params": {"action": action}}}
+        return self.gateway.push("/v1.0/card/instances/callback", {
+            "outTrackId": track_id, "userId": user_id, "corpId": "ding-twin-corp", "type": "actionCallback",
+            "content": json.dumps(content), "extension": "{}"})
 
     def click(self, track_id: str, user_id: str, action: str, *, route_key: str | None = None,
               url: str | None = None) -> requests.Response:

@@ -1,0 +1,53 @@
+"""DingTalk Stream mode: the official SDK connects to the twin's gateway; the same handlers answer."""
+import json
+
+import pytest
+from sqlalchemy import select
+
+from bot.dingtalk.stream import StreamRunner
+from storage.models import Handoff
+from tests.test_commands import seed, step
+
+
+@pytest.fixture
+def stream(live):
+    seed(live)
+    runner = StreamRunner(live.relay).start()
+    live.dingtalk.gateway.wait_connected()
+    yield live
+    runner.stop()
+
+
+def test_command_over_stream_is_acked_after_it_is_stored(stream):
+    ack, session = stream.dingtalk.stream_text("dt-zhangwei", "报工 SO-1001 40", conversation_id="cid-stamping",
+                                               msg_id="stream-1")
+    assert ack["code"] == 200
+    assert step(stream).good_qty == 40  # stored before the ack came back
+    reply = stream.dingtalk.wait_for(lambda m: m.api == "session" and m.target == session)
+    assert "40/200" in reply.text
+
+
+def test_redelivered_stream_message_counts_once(stream):
+    for _ in range(3):
+        ack, _ = stream.dingtalk.stream_text("dt-zhangwei", "报工 SO-1001 5", conversation_id="cid-stamping",
+                                             msg_id="stream-dup")
+        assert ack["code"] == 200
+    assert step(stream).good_qty == 5
+
+
+def test_unknown_robot_over_stream_is_refused(stream):
+    ack, _ = stream.dingtalk.stream_text("dt-zhangwei", "报工 SO-1001 5", conversation_id="cid-stamping",
+                                         robot_code="other")
+    assert ack["code"] == 400 and step(stream).good_qty == 0
+
+
+def test_card_click_over_stream(stream):
+    stream.say("zhangwei", "报工 SO-1001 200", platform="dingtalk")
+    card = stream.dingtalk.wait_for(lambda m: m.api == "card" and m.target == "cid-welding")
+    ack = stream.dingtalk.stream_click(card.payload["body"]["outTrackId"], "dt-wangqiang", "confirm")
+    assert ack["code"] == 200
+    response = json.loads(ack["data"])["response"]
+    assert "王强 已确认接收" in response["cardData"]["cardParamMap"]["outcome"]
+    with stream.session() as s:
+        assert s.scalars(select(Handoff.status)).one() == "confirmed"
+    assert step(stream, seq=2).status == "ready"
