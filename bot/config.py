@@ -68,6 +68,7 @@ class GroupConfig:
     name: str
     webhook_key: str
     webhook_secret: str = ""
+    role: str = ""          # "managers" / "planners" for a group that is not a workshop's
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,16 @@ class WorkshopConfig:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     app: AppSettings
     wecom: WeComSettings | None
     dingtalk: DingTalkSettings | None = None
+    api: ApiSettings = ApiSettings()
     workshops: tuple[WorkshopConfig, ...] = ()
     groups: tuple[GroupConfig, ...] = ()
     people: tuple[PersonConfig, ...] = ()
@@ -228,7 +235,11 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     groups = tuple(_parse_group(t, i, workshop_ref) for i, t in enumerate(data.get("groups", [])))
     people = tuple(_parse_person(t, i, workshop_ref) for i, t in enumerate(data.get("people", [])))
     routes = tuple(_parse_route(t, i, workshop_ref) for i, t in enumerate(data.get("routes", [])))
-    return Settings(app=app, wecom=wecom, dingtalk=dingtalk, workshops=workshops, groups=groups, people=people,
+    api_r = _Reader(data.get("api", {}), "api")
+    keys = api_r.strings("keys")
+    if any(len(k) < 16 for k in keys):
+        raise ConfigError("api.keys must each be at least 16 characters")
+    return Settings(app=app, wecom=wecom, dingtalk=dingtalk, api=ApiSettings(keys=keys), workshops=workshops, groups=groups, people=people,
                     routes=routes, raw=data)
 
 
@@ -274,7 +285,15 @@ def _parse_group(table: Any, i: int, workshop_ref) -> GroupConfig:
         platform=platform, chat_id=r.text("chat_id"), name=r.get("name", str, ""),
         workshop=workshop_ref(workshop, f"groups[{i}].workshop") if workshop else None,
         webhook_key=r.get("webhook_key", str, ""), webhook_secret=r.get("webhook_secret", str, ""),
+        role=_group_role(r, i),
     )
+
+
+def _group_role(r: _Reader, i: int) -> str:
+    role = r.get("role", str, "")
+    if role not in ("", "managers", "planners"):
+        raise ConfigError(f"groups[{i}].role must be 'managers' or 'planners'")
+    return role
 
 
 def _parse_person(table: Any, i: int, workshop_ref) -> PersonConfig:

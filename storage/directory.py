@@ -35,6 +35,7 @@ def sync_from_config(session: Session, settings) -> None:
     for gc in settings.groups:
         group = group_by_chat(session, gc.platform, gc.chat_id) or GroupBinding(platform=gc.platform, chat_id=gc.chat_id)
         group.name, group.webhook_key, group.webhook_secret = gc.name, gc.webhook_key, gc.webhook_secret
+        group.role = gc.role
         group.workshop_id = workshops[gc.workshop].id if gc.workshop else None
         session.add(group)
     session.flush()
@@ -90,3 +91,17 @@ def bind_group(session: Session, now: datetime, *, platform: str, chat_id: str, 
 def groups_of_workshop(session: Session, workshop_id: int) -> list[GroupBinding]:
     return list(session.scalars(select(GroupBinding).where(GroupBinding.workshop_id == workshop_id)
                                 .order_by(GroupBinding.id)))
+
+
+def groups_of_role(session: Session, role: str) -> list[GroupBinding]:
+    return list(session.scalars(select(GroupBinding).where(GroupBinding.role == role).order_by(GroupBinding.id)))
+
+
+def leads_of(session: Session, workshop_id: int) -> list[Person]:
+    people = session.scalars(select(Person).join(Person.workshops).where(Workshop.id == workshop_id)
+                             .order_by(Person.id)).all()
+    return [p for p in people if p.has_role("lead")]
+
+
+def people_with_role(session: Session, role: str) -> list[Person]:
+    return [p for p in session.scalars(select(Person).order_by(Person.id)) if p.has_role(role)]

@@ -55,6 +55,8 @@ class GroupBinding(Base):
     webhook_key: Mapped[str] = mapped_column(String(200), default="")
     # DingTalk custom robots sign their webhook with a `SEC…` secret.
     webhook_secret: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # "managers" or "planners" for groups that are not a workshop's: escalations, approvals, digests.
+    role: Mapped[str] = mapped_column(String(16), default="", server_default="")
     workshop: Mapped[Workshop | None] = relationship(lazy="joined")
 
 
@@ -154,6 +156,10 @@ class Incident(Base):
     step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"), index=True)
     category: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(String(500), default="")
+    # A breakdown blocks its step; a quantity dispute is recorded and told, but blocks nothing.
+    blocking: Mapped[bool] = mapped_column(default=True, server_default="1")
+    prior_status: Mapped[str | None] = mapped_column(String(16))
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id"))
     expected_recovery: Mapped[datetime | None] = mapped_column(DateTime)
     opened_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     opened_at: Mapped[datetime] = mapped_column(DateTime)
