@@ -44,6 +44,9 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
         from bot.dingtalk.adapter import bp as dingtalk_bp
         app.register_blueprint(dingtalk_bp)
 
+    from bot.api import bp as api_bp
+    app.register_blueprint(api_bp)
+
     @app.get("/healthz")
     def healthz():
         with relay.engine.connect() as conn:

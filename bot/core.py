@@ -16,7 +16,7 @@ from bot.outbox import Dispatcher
 from bot.text import tokenize
 from storage import outbox as outbox_store
 from storage.db import make_engine, make_session_factory
-from storage.directory import group_by_chat, groups_of_workshop, person_by_platform_id
+from storage.directory import group_by_chat, groups_of_role, groups_of_workshop, person_by_platform_id
 from storage.errors import UnknownCommand, UnknownPerson, UserError
 from storage.models import InboundMessage
 
@@ -72,15 +72,18 @@ class Relay:
                 log.info("refused %s from %s: %s %s", message.text, message.sender_id, exc.template, exc.context)
                 reply = error_reply(exc)
                 ctx.notices.clear()
+                ctx.closed_cards.clear()
             rendered = RenderedReply(self.messages.render(reply.template, reply.context))
             inbound.reply = rendered.to_json()
             channel, target, payload, status = self.platforms[message.platform].reply_delivery(message, rendered.markdown)
             outbox_store.enqueue(session, now, key=f"{message.platform}:reply:{message.message_id}",
                                  platform=message.platform, channel=channel, target=target,
                                  payload=payload, status=status)
+            if ctx.closed_cards and ctx.person is not None:
+                cards.close_cards(self, session, ctx.closed_cards, ctx.person)
             for notice in ctx.notices:
                 self.enqueue_notice(session, notice)
-            return rendered, bool(ctx.notices) or status == "pending"
+            return rendered, bool(ctx.notices or ctx.closed_cards) or status == "pending"
 
     def _dispatch(self, ctx: Context) -> Reply:
         words = tokenize(ctx.message.text)
@@ -107,7 +110,12 @@ class Relay:
         """
         now = self.clock.now()
         text = self.messages.render(notice.template, notice.context)
-        for group in groups_of_workshop(session, notice.workshop_id):
+        groups = groups_of_role(session, notice.role) if notice.role else groups_of_workshop(session, notice.workshop_id)
+        if notice.card is not None:
+            for platform in self.platforms.values():
+                if getattr(platform, "person_cards", False):
+                    cards.send_person_card(self, session, platform, notice.card, f"{notice.key}:{platform.name}:card")
+        for group in groups:
             platform = self.platforms.get(group.platform)
             key = f"{notice.key}:{group.platform}:{group.chat_id}"
             if platform is None:
@@ -116,7 +124,7 @@ class Relay:
                                      error=f"platform {group.platform} is not configured")
                 continue
             if notice.card is not None and platform.group_cards:
-                cards.send_card(self, session, platform, group, notice.card, key)
+                cards.send_group_card(self, session, platform, group, notice.card, key)
                 continue
             channel, target, payload, problem = platform.notice_delivery(group, text)
             outbox_store.enqueue(session, now, key=key, platform=group.platform, channel=channel,

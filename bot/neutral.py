@@ -32,12 +32,14 @@ class Reply:
 
 @dataclass(frozen=True)
 class Notice:
-    """A message to every group bound to a workshop; with a card where the group can show one."""
-    workshop_id: int
+    """A message to every group bound to a workshop (or with a role such as managers); with a
+    card where the group can show one."""
+    workshop_id: int | None
     template: str
     context: dict[str, Any]
     key: str                 # idempotency key: one notice per key, however often it is produced
     card: Any = None         # bot.cards.Card, shown with buttons where the platform allows
+    role: str | None = None  # instead of a workshop: the groups with this role
 
 
 @dataclass(frozen=True)

@@ -49,3 +49,40 @@ def is_quantity(token: str) -> bool:
 def looks_like_number(token: str) -> bool:
     """A token meant as a number (even a bad one: `1.5`, `-3`, `12x`)."""
     return bool(re.match(r"^[-+]?\d", token))
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(小时|个小时|h|H|分钟|分|min|天|d)$")
+_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def parse_recovery(words: list[str], now_local):
+    """`4小时`, `30分钟`, `2天`, `14:00`, `11-25 14:00` → an aware local datetime, or None."""
+    from datetime import timedelta
+    if not words:
+        return None
+    match = _DURATION.match(words[0])
+    if match:
+        value, unit = float(match.group(1)), match.group(2)
+        hours = value * 24 if unit in ("天", "d") else value / 60 if unit in ("分钟", "分", "min") else value
+        if hours <= 0 or hours > 24 * 60:
+            raise BadSyntax(command="异常", problem="recovery", token=words[0])
+        return now_local + timedelta(hours=hours)
+    day = now_local
+    rest = list(words)
+    md = _MONTH_DAY.match(rest[0])
+    if md:
+        try:
+            day = now_local.replace(month=int(md.group(1)), day=int(md.group(2)))
+        except ValueError:
+            raise BadSyntax(command="异常", problem="recovery", token=rest[0]) from None
+        if day.date() < now_local.date():
+            day = day.replace(year=day.year + 1)
+        rest = rest[1:] or ["18:00"]
+    clock = _CLOCK.match(rest[0])
+    if not clock or int(clock.group(1)) > 23 or int(clock.group(2)) > 59:
+        raise BadSyntax(command="异常", problem="recovery", token=" ".join(words))
+    result = day.replace(hour=int(clock.group(1)), minute=int(clock.group(2)), second=0, microsecond=0)
+    if result <= now_local:
+        result += timedelta(days=1) if not md else timedelta(0)
+    return result

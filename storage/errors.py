@@ -56,3 +56,16 @@ class NoPendingHandoff(UserError):
 
 class UnknownWorkshop(UserError):
     template = "unknown_workshop"  # name, known
+
+
+class NoOpenIncident(UserError):
+    template = "no_open_incident"  # order_no, workshop
+
+
+class NothingToHandOver(UserError):
+    template = "nothing_to_hand_over"  # order_no, workshop, available
+
+
+class AskForQuantity(UserError):
+    """Not a mistake: a button cannot say how many arrived, so the lead is asked to type it."""
+    template = "ask_for_quantity"  # order_no, quantity

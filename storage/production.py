@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.errors import (NoPendingHandoff, NothingToUndo, NotAllowed, QuantityOutOfRange,
-                            StepNotReady)
+from storage.errors import (NoPendingHandoff, NothingToHandOver, NothingToUndo, NotAllowed,
+                            QuantityOutOfRange, StepNotReady)
 from storage.events import record_event
 from storage.models import Handoff, Order, Person, Report, Step
 from storage.orders import refresh_status
@@ -130,6 +130,19 @@ def create_handoff(session: Session, now: datetime, step: Step, quantity: int, *
                  handoff_id=handoff.id, from_step=step.workshop.name, to_step=nxt.workshop.name,
                  quantity=quantity)
     return handoff
+
+
+def hand_over(session: Session, now: datetime, *, step_id: int, person: Person, quantity: int,
+              source: str) -> Handoff:
+    """Hand a partial batch of finished good parts to the next step now (交接)."""
+    step = lock_step(session, step_id)
+    if not person.leads(step.workshop_id):
+        raise NotAllowed(action="handoff", workshop=step.workshop.name)
+    available = step.good_qty - step.handed_qty
+    if quantity <= 0 or quantity > available or _next(step) is None:
+        raise NothingToHandOver(order_no=step.order.order_no, workshop=step.workshop.name,
+                                available=max(available, 0) if _next(step) else 0)
+    return create_handoff(session, now, step, quantity, person=person, source=source)
 
 
 def undo_report(session: Session, now: datetime, *, person: Person, report_id: int | None,

@@ -267,7 +267,7 @@ def test_help_and_help_for_one_command(plant):
 
 
 def test_bind_by_admin_and_refused_for_others(plant):
-    assert "没有权限" in plant.say("zhangwei", "绑定 焊接", chat="wr-new-group")
+    assert "只有管理员" in plant.say("zhangwei", "绑定 焊接", chat="wr-new-group")
     reply = plant.say("sungong", "绑定 焊接", chat="wr-new-group")
     assert "已绑定到 **焊接**" in reply
     chat_id = dingtalk_chat("wr-new-group") if plant.platform == "dingtalk" else "wr-new-group"

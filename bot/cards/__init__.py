@@ -26,6 +26,7 @@ class Card:
     context: dict[str, Any]
     buttons: tuple[Button, ...] = ()
     outcome: str | None = None         # once decided: what happened, shown instead of buttons
+    actors: str = ""                   # who may press: "leads:<workshop id>" or "role:<role>"
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -70,9 +70,17 @@ class DingTalkPlatform:
         self.api.register_card_callback(self.settings.card_callback_route_key, url)
         return url
 
+    def card_update(self, track_id: str, view: dict) -> tuple[str, str, dict]:
+        """A card decided elsewhere is updated in place (PUT /v1.0/card/instances)."""
+        return "card_update", track_id, {"outTrackId": track_id, "cardData": {"cardParamMap": card_params(view)}}
+
+    def click_followups(self, row, view: dict, click, message: str) -> list:
+        return []  # the click's HTTP/Stream response carries the updated card and the message
+
     def senders(self):
         return {("dingtalk", "session_webhook"): self._send_session, ("dingtalk", "group_message"): self._send_group,
-                ("dingtalk", "custom_webhook"): self._send_custom, ("dingtalk", "card"): self._send_card}
+                ("dingtalk", "custom_webhook"): self._send_custom, ("dingtalk", "card"): self._send_card,
+                ("dingtalk", "card_update"): lambda m: self.api.update_card(m.payload)}
 
     def _send_session(self, message: OutboxMessage) -> None:
         if not message.target.startswith(("http://", "https://")):

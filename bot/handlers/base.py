@@ -30,6 +30,7 @@ class Context:
     person: Person | None
     group: GroupBinding | None
     notices: list[Notice] = field(default_factory=list)
+    closed_cards: list[tuple[str, int, str]] = field(default_factory=list)  # (kind, subject id, decision)
 
     @property
     def now(self):
@@ -41,6 +42,13 @@ class Context:
 
     def notify_workshop(self, workshop_id: int, template: str, key: str, card=None, **context: Any) -> None:
         self.notices.append(Notice(workshop_id=workshop_id, template=template, context=context, key=key, card=card))
+
+    def notify_role(self, role: str, template: str, key: str, **context: Any) -> None:
+        self.notices.append(Notice(workshop_id=None, role=role, template=template, context=context, key=key))
+
+    def close_cards(self, kind: str, subject_id: int, decision: str) -> None:
+        """Cards about this subject are decided now, wherever they were sent."""
+        self.closed_cards.append((kind, subject_id, decision))
 
     def workshop_id(self) -> int | None:
         """The workshop this message speaks for: the group's, else the sender's only one."""

@@ -21,10 +21,25 @@ def handoff_context(handoff: Handoff) -> dict:
 
 def handoff_card(handoff: Handoff) -> Card:
     return Card(kind="handoff", subject_id=handoff.id, title="交接确认", context=handoff_context(handoff),
-                buttons=(Button("confirm", "确认接收"),))
+                buttons=(Button("confirm", "确认接收"), Button("dispute", "数量不符", "danger")),
+                actors=f"leads:{handoff.to_step.workshop_id}")
 
 
 def handoff_notice(ctx: Context, handoff: Handoff) -> None:
     """Tell the downstream workshop's groups that material is on its way (a card where possible)."""
     ctx.notify_workshop(handoff.to_step.workshop_id, "notices/handoff", key=f"handoff:{handoff.id}:notice",
                         card=handoff_card(handoff), **handoff_context(handoff))
+
+
+def close_handoff_cards(ctx: Context, handoffs, decision: str) -> None:
+    for handoff in handoffs:
+        ctx.close_cards("handoff", handoff.id, decision)
+
+
+def dispute_notices(ctx: Context, handoff: Handoff, incident) -> None:
+    """Both workshops and the managers hear of a quantity dispute."""
+    context = {**handoff_context(handoff), "received": handoff.received_qty, "person": ctx.person.name}
+    key = f"handoff:{handoff.id}:dispute"
+    ctx.notify_workshop(handoff.from_step.workshop_id, "notices/handoff_disputed", key=f"{key}:from", **context)
+    ctx.notify_workshop(handoff.to_step.workshop_id, "notices/handoff_disputed", key=f"{key}:to", **context)
+    ctx.notify_role("managers", "notices/handoff_disputed", key=f"{key}:managers", **context)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from bot.cards import CardClick
 from bot.handlers.base import Context, card_action, decide
 from storage.models import Card as CardRow
+from storage.errors import AskForQuantity, NotAllowed
 from storage.models import Handoff
 from storage.production import confirm_handoffs
 
@@ -15,3 +16,13 @@ def confirm(ctx: Context, row: CardRow, click: CardClick) -> None:
     confirm_handoffs(ctx.session, ctx.now, order=step.order, workshop_id=step.workshop_id, person=ctx.person,
                      source=f"{click.platform}:card:{click.track_id}", handoff_id=handoff.id)
     decide(row, ctx.person, "confirm", ctx.now)
+    ctx.close_cards("handoff", handoff.id, "confirm")
+
+
+@card_action("handoff", "dispute")
+def dispute(ctx: Context, row: CardRow, click: CardClick) -> None:
+    """A button cannot carry the real quantity: ask for it; the card stays open until then."""
+    handoff = ctx.session.get(Handoff, row.subject_id)
+    if not ctx.person.leads(handoff.to_step.workshop_id):
+        raise NotAllowed(action="receive", workshop=handoff.to_step.workshop.name)
+    raise AskForQuantity(order_no=handoff.to_step.order.order_no, quantity=handoff.quantity)

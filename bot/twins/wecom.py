@@ -59,6 +59,7 @@ class WeComTwin:
         self.clock = clock or (lambda: int(time.time()))
         self.sent: list[Sent] = []
         self.tokens: set[str] = set()
+        self.response_codes: set[str] = set()      # issued with card clicks, each usable once
         self.failures: list[tuple[str, Any]] = []   # queued faults: ("http", 500) / ("errcode", 45009) / ("sleep", s)
         self._lock = threading.Condition()
         self._ids = itertools.count(1)
@@ -165,6 +166,11 @@ class WeComTwin:
             if not token_ok():
                 return jsonify(errcode=40014, errmsg="invalid access_token")
             body = request.get_json(force=True)
+            with self._lock:
+                valid = body.get("response_code") in self.response_codes
+                self.response_codes.discard(body.get("response_code"))
+            if not valid:  # each response code works once
+                return jsonify(errcode=40143, errmsg="invalid response_code")
             self._record(Sent("update_card", body.get("response_code", ""), body))
             return jsonify(errcode=0, errmsg="ok")
 
@@ -245,6 +251,18 @@ class WeComTwin:
                 raise AssertionError("the app's reply has a bad signature")
             reply = xmltodict.parse(wc.decrypt(self.app_aes_key, body["Encrypt"], self.corp_id))["xml"]
         return CallbackResult(resp.status_code, reply, resp.text)
+
+    def card_click(self, userid: str, task_id: str, key: str, *, create_time: int | None = None) -> CallbackResult:
+        """The user presses button `key` on template card `task_id` (event template_card_event)."""
+        code = secrets.token_hex(10)
+        with self._lock:
+            self.response_codes.add(code)
+        inner = xmltodict.unparse({"xml": {
+            "ToUserName": self.corp_id, "FromUserName": userid, "CreateTime": str(create_time or self.clock()),
+            "MsgType": "event", "Event": "template_card_event", "EventKey": key, "TaskId": task_id,
+            "CardType": "button_interaction", "ResponseCode": code, "AgentID": str(self.agent_id)}},
+            full_document=False)
+        return self.app_xml(inner)
 
     def verify_url(self, path: str, *, echo: str | None = None) -> requests.Response:
         """The console's URL check: GET with an encrypted echostr; the app must answer it in clear."""

@@ -12,6 +12,8 @@ import secrets
 import xmltodict
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
+from bot import cardflow
+from bot.cards import CardClick
 from bot.neutral import ChatMessage
 from bot.wecom.crypto import CryptoError, WeComCrypto
 from bot.wecom.platform import aibot_reply, plain_text
@@ -132,8 +134,10 @@ def app_message():
         inner = _parse_xml(plaintext)
     except Exception:
         _fail(400, "decrypted message is not XML")
+    if inner.get("MsgType") == "event" and inner.get("Event") == "template_card_event":
+        return _card_event(inner)
     if inner.get("MsgType") != "text":
-        return Response("success", mimetype="text/plain")  # card events arrive with the workflows
+        return Response("success", mimetype="text/plain")  # other events: acknowledged, not acted on
     try:
         message = ChatMessage(platform="wecom", message_id=str(inner["MsgId"]), sender_id=str(inner["FromUserName"]),
                               chat_type="single", chat_id=None, text=str(inner.get("Content") or ""))
@@ -141,6 +145,22 @@ def app_message():
         _fail(400, "text message without MsgId or FromUserName")
     reply = _relay().handle_message(message)
     return Response(_encrypted_xml_text(message.sender_id, plain_text(reply.markdown)), mimetype="application/xml")
+
+
+def _card_event(inner: dict):
+    """A button pressed on a template card: applied once (by FromUserName + CreateTime and by
+    the card's own state); the card update and any explanation go out through the outbox."""
+    try:
+        click = CardClick(platform="wecom", track_id=str(inner["TaskId"]), user_id=str(inner["FromUserName"]),
+                          action=str(inner.get("EventKey") or ""),
+                          params={"response_code": str(inner.get("ResponseCode") or "")})
+        dedupe = f"event:{click.user_id}:{int(inner['CreateTime'])}"
+    except (KeyError, ValueError, TypeError):
+        _fail(400, "template_card_event without TaskId, FromUserName or CreateTime")
+    status, _view, _message = cardflow.handle_click(_relay(), click, dedupe_key=dedupe)
+    if status == 404:
+        _fail(404, "not a card we sent")
+    return Response("success", mimetype="text/plain")
 
 
 def _encrypted_xml_text(to_user: str, text: str) -> str:
