@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from bot.cards import Card, CardClick
 from bot.handlers.base import CARD_ACTIONS, Context, decide
 from storage import outbox as outbox_store
+from storage.db import retrying
 from storage.directory import leads_of, people_with_role, person_by_platform_id
-from storage.errors import AskForQuantity, NotAllowed, UserError
+from storage.errors import NotAllowed, UserError
 from storage.models import Card as CardRow
 from storage.models import GroupBinding, InboundMessage, Person
 
@@ -53,6 +54,8 @@ def actors(session, card: Card) -> list[Person]:
         return leads_of(session, int(value))
     if kind == "role":
         return people_with_role(session, value)
+    if kind == "approvers":
+        return [session.get(Person, int(i)) for i in value.split(",") if i]
     return []
 
 
@@ -99,7 +102,7 @@ def close_cards(relay, session, closed: list[tuple[str, int, str]], person: Pers
 def handle_click(relay, click: CardClick, dedupe_key: str | None = None) -> tuple[int, dict | None, str]:
     """Apply a click once. Returns (HTTP status, the card's view, an explanation)."""
     try:
-        return _handle_click(relay, click, dedupe_key)
+        return retrying(lambda: _handle_click(relay, click, dedupe_key))
     except IntegrityError:  # the same click delivered twice at once: the first one counts
         return 200, None, ""
     finally:
@@ -109,10 +112,15 @@ def handle_click(relay, click: CardClick, dedupe_key: str | None = None) -> tupl
 def _handle_click(relay, click: CardClick, dedupe_key: str | None) -> tuple[int, dict | None, str]:
     with relay.Session.begin() as session:
         row = session.scalars(select(CardRow).where(CardRow.track_id == click.track_id,
-                                                    CardRow.platform == click.platform)
-                              .with_for_update(of=CardRow)).first()
+                                                    CardRow.platform == click.platform)).first()
         if row is None:
             return 404, None, relay.messages.render("errors/unknown_card", {})
+        # Lock every card about the same subject, always in id order: two clicks on two copies
+        # (a WeCom card and a DingTalk card) queue up instead of deadlocking.
+        siblings = session.scalars(select(CardRow).where(CardRow.kind == row.kind, CardRow.subject_id == row.subject_id)
+                                   .order_by(CardRow.id).with_for_update(of=CardRow)
+                                   .execution_options(populate_existing=True)).all()
+        row = next(r for r in siblings if r.id == row.id)
         if dedupe_key is not None:
             if session.scalar(select(InboundMessage.id).where(InboundMessage.platform == click.platform,
                                                               InboundMessage.msg_id == dedupe_key)):
@@ -133,19 +141,21 @@ def _handle_click(relay, click: CardClick, dedupe_key: str | None) -> tuple[int,
             with session.begin_nested():
                 if person is None:
                     raise NotAllowed(action="card", workshop="")
-                action(ctx, row, click)
-                row.data = {**row.data, "outcome": relay.messages.render(
-                    "cards/outcome", {"decision": click.action, "person": person.name, "at": relay.clock.now()})}
+                note = action(ctx, row, click)
+                if row.status != "open":
+                    row.data = {**row.data, "outcome": relay.messages.render(
+                        "cards/outcome", {"decision": click.action, "person": person.name, "at": relay.clock.now()})}
         except UserError as exc:
             log.info("card click not applied: %s %s by %s: %s", row.kind, click.action, click.user_id, exc.template)
             message = relay.messages.render(f"errors/{exc.template}", exc.context)
             _followups(relay, session, row, click, message)
-            return (200 if isinstance(exc, AskForQuantity) else 403), card_view(row), message
+            return (200 if exc.asks else 403), card_view(row), message
         close_cards(relay, session, ctx.closed_cards, person, skip_id=row.id)
         for notice in ctx.notices:
             relay.enqueue_notice(session, notice)
-        _followups(relay, session, row, click, "")
-        return 200, card_view(row), ""
+        message = relay.messages.render(note[0], note[1]) if note else ""
+        _followups(relay, session, row, click, message)
+        return 200, card_view(row), message
 
 
 def _followups(relay, session, row: CardRow, click: CardClick, message: str) -> None:

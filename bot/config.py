@@ -100,6 +100,12 @@ class WorkshopConfig:
 
 
 @dataclass(frozen=True)
+class ApprovalSettings:
+    policy: str = "any"                 # "any": one approver decides; "all": every approver must agree
+    approvers: tuple[str, ...] = ()     # people's names; empty: everyone with the manager role
+
+
+@dataclass(frozen=True)
 class ApiSettings:
     keys: tuple[str, ...] = ()
 
@@ -110,6 +116,7 @@ class Settings:
     wecom: WeComSettings | None
     dingtalk: DingTalkSettings | None = None
     api: ApiSettings = ApiSettings()
+    approvals: ApprovalSettings = ApprovalSettings()
     workshops: tuple[WorkshopConfig, ...] = ()
     groups: tuple[GroupConfig, ...] = ()
     people: tuple[PersonConfig, ...] = ()
@@ -239,7 +246,16 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     keys = api_r.strings("keys")
     if any(len(k) < 16 for k in keys):
         raise ConfigError("api.keys must each be at least 16 characters")
-    return Settings(app=app, wecom=wecom, dingtalk=dingtalk, api=ApiSettings(keys=keys), workshops=workshops, groups=groups, people=people,
+    appr = _Reader(data.get("approvals", {}), "approvals")
+    policy = appr.get("policy", str, "any")
+    if policy not in ("any", "all"):
+        raise ConfigError("approvals.policy must be 'any' or 'all'")
+    approvers = appr.strings("approvers")
+    unknown = set(approvers) - {p.name for p in people}
+    if unknown:
+        raise ConfigError(f"approvals.approvers names unknown person {sorted(unknown)[0]!r}")
+    return Settings(app=app, wecom=wecom, dingtalk=dingtalk, api=ApiSettings(keys=keys),
+                    approvals=ApprovalSettings(policy=policy, approvers=approvers), workshops=workshops, groups=groups, people=people,
                     routes=routes, raw=data)
 
 

@@ -15,10 +15,10 @@ from bot.neutral import ChatMessage, Notice, RenderedReply, Reply
 from bot.outbox import Dispatcher
 from bot.text import tokenize
 from storage import outbox as outbox_store
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine, make_session_factory, retrying
 from storage.directory import group_by_chat, groups_of_role, groups_of_workshop, person_by_platform_id
 from storage.errors import UnknownCommand, UnknownPerson, UserError
-from storage.models import InboundMessage
+from storage.models import InboundMessage, Person
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Relay:
     def handle_message(self, message: ChatMessage) -> RenderedReply:
         """Apply a command at most once and return its reply (the stored one on a retry)."""
         try:
-            rendered, has_notices = self._apply(message)
+            rendered, has_notices = retrying(lambda: self._apply(message))
         except IntegrityError:
             stored = self._stored_reply(message)
             if stored is None:
@@ -102,6 +102,16 @@ class Relay:
                                                                InboundMessage.msg_id == message.message_id)).first()
             return RenderedReply.from_json(row.reply) if row is not None and row.reply else None
 
+    def _enqueue_person_message(self, session, notice: Notice, text: str) -> None:
+        """A message to one person, on the platform they used (app message / robot 1:1)."""
+        person = session.get(Person, notice.person_id)
+        for name, platform in self.platforms.items():
+            user_id = person.wecom_userid if name == "wecom" else person.dingtalk_userid
+            if user_id and (notice.platform in (None, name)):
+                channel, target, payload = platform.person_delivery(user_id, text)
+                outbox_store.enqueue(session, self.clock.now(), key=f"{notice.key}:{name}", platform=name,
+                                     channel=channel, target=target, payload=payload)
+
     def enqueue_notice(self, session, notice: Notice) -> None:
         """One outbox row per group bound to the workshop, on whichever platform it lives.
 
@@ -110,6 +120,9 @@ class Relay:
         """
         now = self.clock.now()
         text = self.messages.render(notice.template, notice.context)
+        if notice.person_id is not None:
+            self._enqueue_person_message(session, notice, text)
+            return
         groups = groups_of_role(session, notice.role) if notice.role else groups_of_workshop(session, notice.workshop_id)
         if notice.card is not None:
             for platform in self.platforms.values():

@@ -25,6 +25,7 @@ class Messages:
         self.env.filters["md"] = _md
         self.env.filters["hm"] = self._fmt("%m-%d %H:%M")
         self.env.filters["md_date"] = self._fmt("%m-%d")
+        self.env.filters["hm_iso"] = lambda v: self._fmt("%m-%d %H:%M")(datetime.fromisoformat(v) if v else None)
 
     def _fmt(self, pattern: str):
         def fmt(value: datetime | None) -> str:

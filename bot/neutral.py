@@ -40,6 +40,8 @@ class Notice:
     key: str                 # idempotency key: one notice per key, however often it is produced
     card: Any = None         # bot.cards.Card, shown with buttons where the platform allows
     role: str | None = None  # instead of a workshop: the groups with this role
+    person_id: int | None = None   # instead of groups: one person, directly
+    platform: str | None = None    # with person_id: the platform to reach them on
 
 
 @dataclass(frozen=True)

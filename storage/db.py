@@ -41,3 +41,25 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A conflict that a fresh try of the same transaction resolves (PostgreSQL deadlock or
+    serialization failure, SQLite busy)."""
+    from sqlalchemy.exc import OperationalError
+    if not isinstance(exc, OperationalError):
+        return False
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("40P01", "40001") or "database is locked" in str(exc.orig)
+
+
+def retrying(work, attempts: int = 3):
+    """Run one unit of work, again from the start if the database aborted it for a conflict."""
+    import time
+    for attempt in range(attempts):
+        try:
+            return work()
+        except Exception as exc:
+            if attempt == attempts - 1 or not is_transient(exc):
+                raise
+            time.sleep(0.05 * (attempt + 1))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 class UserError(Exception):
     template = "generic"
+    asks = False  # True: not a refusal but a question back (a button cannot carry a number or a reason)
 
     def __init__(self, **context):
         super().__init__(self.template, context)
@@ -69,3 +70,22 @@ class NothingToHandOver(UserError):
 class AskForQuantity(UserError):
     """Not a mistake: a button cannot say how many arrived, so the lead is asked to type it."""
     template = "ask_for_quantity"  # order_no, quantity
+    asks = True
+
+
+class UnknownRequest(UserError):
+    template = "unknown_request"  # request_id
+
+
+class RequestDecided(UserError):
+    template = "request_decided"  # request_id, status, decider
+
+
+class AskForReason(UserError):
+    """Not a mistake: 驳回 needs a reason, which a button cannot carry."""
+    template = "ask_for_reason"  # request_id
+    asks = True
+
+
+class UnknownProduct(UserError):
+    template = "unknown_product"  # product, known

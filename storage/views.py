@@ -80,8 +80,10 @@ class QueueItem:
     pending_handoff_qty: int
 
 
-def workshop_queue(session: Session, workshop_id: int, now: datetime, limit: int = 30) -> list[QueueItem]:
-    """Open steps of a workshop, most urgent first: priority, then due date, then number."""
+def workshop_queue(session: Session, workshop_id: int, now: datetime, limit: int = 30,
+                   include_waiting: bool = False) -> list[QueueItem]:
+    """Open steps of a workshop, most urgent first: priority, then due date, then number.
+    Steps still waiting for upstream work appear only with `include_waiting` (the plan view)."""
     rows = session.scalars(
         select(Step).join(Order).where(Step.workshop_id == workshop_id, Step.status.in_(OPEN_STEP),
                                        Order.hold.is_(None))
@@ -90,7 +92,7 @@ def workshop_queue(session: Session, workshop_id: int, now: datetime, limit: int
     items = []
     for step in rows:
         waiting_qty = pending.get(step.id, 0)
-        if step.status == "waiting" and not waiting_qty:
+        if step.status == "waiting" and not waiting_qty and not include_waiting:
             continue  # nothing has arrived or is on its way yet
         items.append(QueueItem(order_no=step.order.order_no, product=step.order.product,
                                priority=step.order.priority, due_date=step.order.due_date.isoformat(),

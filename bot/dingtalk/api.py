@@ -108,6 +108,12 @@ class DingTalkApi:
             "robotCode": robot_code, "openConversationId": conversation_id, "msgKey": msg_key,
             "msgParam": json.dumps(msg_param, ensure_ascii=False)})
 
+    def oto_send(self, robot_code: str, user_ids: list[str], msg_key: str, msg_param: dict) -> dict:
+        self._limited(robot_code)
+        return self._with_token("POST", "/v1.0/robot/oToMessages/batchSend", {
+            "robotCode": robot_code, "userIds": user_ids, "msgKey": msg_key,
+            "msgParam": json.dumps(msg_param, ensure_ascii=False)})
+
     def create_and_deliver_card(self, body: dict) -> dict:
         self._limited(body.get("imGroupOpenDeliverModel", {}).get("robotCode", "cards"))
         return self._with_token("POST", "/v1.0/card/instances/createAndDeliver", body)

@@ -70,6 +70,10 @@ class DingTalkPlatform:
         self.api.register_card_callback(self.settings.card_callback_route_key, url)
         return url
 
+    def person_delivery(self, user_id: str, markdown: str) -> tuple[str, str, dict]:
+        """A 1:1 message from the robot (robot/oToMessages/batchSend)."""
+        return "oto", user_id, {"msgKey": "sampleMarkdown", "msgParam": {"title": title_of(markdown), "text": markdown}}
+
     def card_update(self, track_id: str, view: dict) -> tuple[str, str, dict]:
         """A card decided elsewhere is updated in place (PUT /v1.0/card/instances)."""
         return "card_update", track_id, {"outTrackId": track_id, "cardData": {"cardParamMap": card_params(view)}}
@@ -80,7 +84,9 @@ class DingTalkPlatform:
     def senders(self):
         return {("dingtalk", "session_webhook"): self._send_session, ("dingtalk", "group_message"): self._send_group,
                 ("dingtalk", "custom_webhook"): self._send_custom, ("dingtalk", "card"): self._send_card,
-                ("dingtalk", "card_update"): lambda m: self.api.update_card(m.payload)}
+                ("dingtalk", "card_update"): lambda m: self.api.update_card(m.payload),
+                ("dingtalk", "oto"): lambda m: self.api.oto_send(self.settings.robot_code, [m.target],
+                                                                 m.payload["msgKey"], m.payload["msgParam"])}
 
     def _send_session(self, message: OutboxMessage) -> None:
         if not message.target.startswith(("http://", "https://")):

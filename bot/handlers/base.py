@@ -43,8 +43,13 @@ class Context:
     def notify_workshop(self, workshop_id: int, template: str, key: str, card=None, **context: Any) -> None:
         self.notices.append(Notice(workshop_id=workshop_id, template=template, context=context, key=key, card=card))
 
-    def notify_role(self, role: str, template: str, key: str, **context: Any) -> None:
-        self.notices.append(Notice(workshop_id=None, role=role, template=template, context=context, key=key))
+    def notify_role(self, role: str, template: str, key: str, card=None, **context: Any) -> None:
+        self.notices.append(Notice(workshop_id=None, role=role, template=template, context=context, key=key,
+                                   card=card))
+
+    def notify_person(self, person_id: int, platform: str | None, template: str, key: str, **context: Any) -> None:
+        self.notices.append(Notice(workshop_id=None, person_id=person_id, platform=platform, template=template,
+                                   context=context, key=key))
 
     def close_cards(self, kind: str, subject_id: int, decision: str) -> None:
         """Cards about this subject are decided now, wherever they were sent."""

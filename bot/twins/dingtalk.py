@@ -145,6 +145,19 @@ class DingTalkTwin:
                               {"msgKey": body["msgKey"], "markdown": {"content": param.get("text", "")}, "param": param}))
             return jsonify(processQueryKey=secrets.token_hex(8))
 
+        @app.post("/v1.0/robot/oToMessages/batchSend")
+        def oto_send():
+            failed = fault()
+            if failed:
+                return failed
+            if not authorized():
+                return unauthorized()
+            body = request.get_json(force=True)
+            param = json.loads(body["msgParam"])
+            for user in body["userIds"]:
+                self._record(Sent("oto", user, {"msgKey": body["msgKey"], "markdown": {"content": param.get("text", "")}}))
+            return jsonify(processQueryKey=secrets.token_hex(8))
+
         @app.post("/v1.0/card/instances/createAndDeliver")
         def create_and_deliver():
             failed = fault()

@@ -47,6 +47,9 @@ class WeComPlatform:
         problem = None if group.webhook_key else f"group {group.chat_id} has no webhook_key"
         return "webhook", group.webhook_key, payload, problem
 
+    def person_delivery(self, user_id: str, markdown: str) -> tuple[str, str, dict]:
+        return "app", user_id, {"msgtype": "markdown", "markdown": {"content": clip(markdown)}}
+
     def person_card_delivery(self, user_ids: list[str], track_id: str, data: dict) -> tuple[str, str, dict]:
         """A button card to the people who must act, as a self-built app template card."""
         return "app", "|".join(user_ids), {"msgtype": "template_card", "template_card": template_card(track_id, data)}

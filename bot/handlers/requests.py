@@ -1,0 +1,154 @@
+"""插单 SO-2001 车门总成 500 交期 11-28 原因 主机厂急单 · 变更 SO-1001 数量 1200 / 交期 12-05 / 暂停 /
+继续 / 取消 [原因 …] · 同意 REQ-7 · 驳回 REQ-7 原因 …"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+
+from bot.cards import Button, Card
+from bot.handlers.base import Context, command
+from bot.handlers.common import require_person
+from bot.neutral import Reply
+from bot.text import parse_quantity
+from storage.errors import BadSyntax, UnknownProduct
+from storage.models import ChangeRequest, Order, Person, Route, Workshop
+from storage.orders import normalize_order_no, find_order
+from storage.requests import Policy, decide_request, file_request
+from storage.views import workshop_queue
+
+CHANGE_WORDS = {"数量": "quantity", "交期": "due_date", "暂停": "pause", "继续": "resume", "取消": "cancel"}
+KIND_WORDS = {"rush": "插单", "quantity": "改数量", "due_date": "改交期", "pause": "暂停", "resume": "继续生产",
+              "cancel": "取消订单"}
+
+
+def parse_due(token: str, today: date, command_word: str) -> date:
+    match = re.fullmatch(r"(?:(\d{4})-)?(\d{1,2})-(\d{1,2})", token)
+    if not match:
+        raise BadSyntax(command=command_word, problem="due_date", token=token)
+    year = int(match.group(1) or today.year)
+    try:
+        due = date(year, int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        raise BadSyntax(command=command_word, problem="due_date", token=token) from None
+    if not match.group(1) and due < today:
+        due = due.replace(year=year + 1)
+    if due < today or (due - today).days > 366:
+        raise BadSyntax(command=command_word, problem="due_date", token=token)
+    return due
+
+
+def split_reason(args: list[str]) -> tuple[list[str], str]:
+    for i, word in enumerate(args):
+        if word in ("原因", "理由", "reason"):
+            return args[:i], " ".join(args[i + 1:])[:200]
+    return args, ""
+
+
+def policy_of(ctx: Context) -> Policy:
+    names = ctx.settings.approvals.approvers
+    ids = tuple(ctx.session.scalars(select(Person.id).where(Person.name.in_(names)))) if names else ()
+    return Policy(mode=ctx.settings.approvals.policy, approver_ids=ids)
+
+
+@command("插单", "rush")
+def rush(ctx: Context, args: list[str]) -> Reply:
+    person = require_person(ctx)
+    words, reason = split_reason(args)
+    if len(words) != 5 or words[3] != "交期":
+        raise BadSyntax(command="插单", problem="rush")
+    order_no, product = normalize_order_no(words[0]), words[1]
+    quantity = parse_quantity(words[2], "插单", ctx.settings.app.max_report_quantity)
+    due = parse_due(words[4], ctx.clock.today(), "插单")
+    if ctx.session.scalar(select(Order.id).where(Order.order_no == order_no)):
+        raise BadSyntax(command="插单", problem="exists", token=order_no)
+    if not ctx.session.scalar(select(Route.id).where(Route.product == product)):
+        raise UnknownProduct(product=product, known=list(ctx.session.scalars(select(Route.product))))
+    payload = {"order_no": order_no, "product": product, "quantity": quantity, "due_date": due.isoformat()}
+    return _file(ctx, person, "rush", None, payload, reason)
+
+
+@command("变更", "change")
+def change(ctx: Context, args: list[str]) -> Reply:
+    person = require_person(ctx)
+    words, reason = split_reason(args)
+    if len(words) < 2 or words[1] not in CHANGE_WORDS:
+        raise BadSyntax(command="变更", problem="change")
+    order = find_order(ctx.session, words[0])
+    kind = CHANGE_WORDS[words[1]]
+    payload: dict = {"order_no": order.order_no}
+    if kind == "quantity" and len(words) == 3:
+        payload["quantity"] = parse_quantity(words[2], "变更", ctx.settings.app.max_report_quantity)
+        if payload["quantity"] == 0:
+            raise BadSyntax(command="变更", problem="change")
+    elif kind == "due_date" and len(words) == 3:
+        payload["due_date"] = parse_due(words[2], ctx.clock.today(), "变更").isoformat()
+    elif len(words) != 2 or kind in ("quantity", "due_date"):
+        raise BadSyntax(command="变更", problem="change")
+    return _file(ctx, person, kind, order, payload, reason)
+
+
+def _file(ctx: Context, person, kind: str, order, payload: dict, reason: str) -> Reply:
+    payload["origin"] = {"platform": ctx.message.platform, "user_id": ctx.message.sender_id}
+    request = file_request(ctx.session, ctx.now, kind=kind, order=order, payload=payload, reason=reason,
+                           person=person, source=ctx.message.source, utc_offset=ctx.clock.utc_offset())
+    context = request_context(ctx, request, person.name)
+    policy = policy_of(ctx)
+    actors = "approvers:" + ",".join(map(str, policy.approver_ids)) if policy.approver_ids else "role:manager"
+    card = Card(kind="approval", subject_id=request.id, title=f"{KIND_WORDS[kind]}审批", context=context,
+                buttons=(Button("approve", "同意"), Button("reject", "驳回", "danger")), actors=actors)
+    ctx.notify_role("managers", "notices/request_filed", key=f"request:{request.id}:filed", card=card, **context)
+    return Reply("request_filed", context)
+
+
+def request_context(ctx: Context, request: ChangeRequest, requester: str) -> dict:
+    return {"request_id": request.id, "kind": KIND_WORDS[request.kind], "payload": request.payload,
+            "impact": request.impact, "reason": request.reason, "requester": requester}
+
+
+def decision_effects(ctx: Context, request: ChangeRequest) -> None:
+    """Once decided: every card about it closes; the requester is told; on approval every
+    affected workshop's groups get the 计划变更 notice with their new queue."""
+    if request.status == "pending":
+        return
+    ctx.close_cards("approval", request.id, "approve" if request.status == "approved" else "reject")
+    requester = ctx.session.get(Person, request.requester_id)
+    context = {"request_id": request.id, "kind": KIND_WORDS[request.kind], "status": request.status,
+               "decider": ctx.person.name, "reason": request.reason, "order_no": request.payload.get("order_no")}
+    origin = request.payload.get("origin", {})
+    ctx.notify_person(requester.id, origin.get("platform"), "notices/request_decided",
+                      key=f"request:{request.id}:told", **context)
+    if request.status != "approved":
+        return
+    order = ctx.session.get(Order, request.order_id)
+    for step in order.steps:
+        workshop = ctx.session.get(Workshop, step.workshop_id)
+        queue = workshop_queue(ctx.session, step.workshop_id, ctx.now, limit=5, include_waiting=True)
+        ctx.notify_workshop(step.workshop_id, "notices/plan_changed", key=f"request:{request.id}:plan:{step.workshop_id}",
+                            workshop=workshop.name, items=queue, **context)
+
+
+@command("同意", "approve")
+def approve(ctx: Context, args: list[str]) -> Reply:
+    return _decide(ctx, args, approve=True)
+
+
+@command("驳回", "reject")
+def reject(ctx: Context, args: list[str]) -> Reply:
+    return _decide(ctx, args, approve=False)
+
+
+def _decide(ctx: Context, args: list[str], approve: bool) -> Reply:
+    person = require_person(ctx)
+    word = "同意" if approve else "驳回"
+    match = re.fullmatch(r"(?:REQ-?)?(\d{1,12})", args[0], re.I) if args else None
+    words, reason = split_reason(args[1:]) if args else ([], "")
+    reason = reason or " ".join(words)[:200]
+    if not match or (not approve and not reason):
+        raise BadSyntax(command=word, problem="decide")
+    request = decide_request(ctx.session, ctx.now, request_id=int(match.group(1)), person=person, approve=approve,
+                             reason=reason, policy=policy_of(ctx), source=ctx.message.source,
+                             utc_offset=ctx.clock.utc_offset())
+    decision_effects(ctx, request)
+    return Reply("request_vote", {"request_id": request.id, "status": request.status, "approve": approve})

@@ -1,0 +1,189 @@
+"""Rush orders and changes: filed with impact, approved or rejected from a card or a command,
+first decision wins, the plan changes in one transaction, everyone affected is told."""
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.models import ChangeRequest, Order
+from storage.requests import Policy, decide_request
+from storage.errors import RequestDecided
+from tests.conftest import settle, wait_until
+from tests.test_commands import seed, step
+from tests.test_workflows import timeline
+
+
+def due(live, days=4):
+    return (live.relay.clock.today() + timedelta(days=days)).strftime("%m-%d")
+
+
+def file_rush(live, platform="wecom"):
+    reply = live.say("chenjing", f"插单 SO-2001 车门总成 500 交期 {due(live)} 原因 主机厂急单", chat=None, platform=platform)
+    assert "已提交申请 **REQ-1**" in reply
+    card = live.dingtalk.wait_for(lambda m: m.api == "card" and m.target == "cid-managers")
+    wecom = live.twin.wait_for(lambda m: m.api == "message" and m.payload.get("msgtype") == "template_card")
+    settle(live)
+    return card.payload["body"]["outTrackId"], wecom
+
+
+@pytest.fixture
+def plant(live):
+    return seed(live)
+
+
+def test_rush_request_shows_its_impact_to_the_approvers(plant):
+    track, wecom = file_rush(plant)
+    params = plant.dingtalk.cards[track]["cardData"]["cardParamMap"]
+    assert "REQ-1" in params["markdown"] and "SO-2001" in params["markdown"] and "主机厂急单" in params["markdown"]
+    assert "后移" in params["markdown"] and "SO-1001" in params["markdown"]  # who moves back
+    assert sorted(wecom.target.split("|")) == ["wujingli", "zhouzong"]
+    assert [b["key"] for b in wecom.payload["template_card"]["button_list"]] == ["approve", "reject"]
+    notice = plant.twin.wait_for(lambda m: m.api == "webhook" and m.target == "key-managers")
+    assert "待审批 REQ-1" in notice.text
+    with plant.session() as s:
+        request = s.scalars(select(ChangeRequest)).one()
+        assert request.status == "pending" and request.impact["feasible"] in (True, False)
+
+
+def test_rush_approved_on_a_card_changes_the_plan_and_tells_everyone(plant):
+    track, _ = file_rush(plant)
+    resp = plant.dingtalk.click(track, "dt-zhouzong", "approve")
+    assert resp.status_code == 200 and "周总" in resp.json()["cardData"]["cardParamMap"]["outcome"]
+    with plant.session() as s:
+        order = s.scalars(select(Order).where(Order.order_no == "SO-2001")).one()
+        assert (order.priority, order.quantity, len(order.steps)) == (1, 500, 4)
+        assert s.scalars(select(ChangeRequest.status)).one() == "approved"
+    for key in ("key-stamping", "key-welding", "key-painting", "key-assembly"):
+        notice = plant.twin.wait_for(lambda m, k=key: m.api == "webhook" and m.target == k and "计划变更" in m.text)
+        assert notice.text.index("SO-2001") < notice.text.index("SO-1001")  # ahead of the P2 order
+    plant.dingtalk.wait_for(lambda m: m.api == "group_message" and m.target == "cid-stamping" and "计划变更" in m.text)
+    told = plant.twin.wait_for(lambda m: m.api == "message" and m.target == "chenjing")
+    assert "已由 周总 同意" in told.text
+    queue = plant.say("zhangwei", "待办")
+    assert queue.index("SO-2001") < queue.index("SO-1001")
+    story = timeline(plant, "SO-2001")
+    assert [k for k, _ in story][:3] == ["request_vote", "order_created", "request_approved"] or \
+        ("order_created", "周总") in story
+
+
+def test_reject_asks_for_a_reason_then_the_requester_is_told(plant):
+    track, _ = file_rush(plant)
+    resp = plant.dingtalk.click(track, "dt-zhouzong", "reject")
+    assert resp.status_code == 200 and "驳回需要写明原因" in resp.json()["message"]
+    assert "格式不对" in plant.say("zhouzong", "驳回 REQ-1", chat=None)
+    assert "已驳回" in plant.say("zhouzong", "驳回 REQ-1 原因 本周产能已满", chat=None)
+    told = plant.twin.wait_for(lambda m: m.api == "message" and m.target == "chenjing")
+    assert "驳回" in told.text and "本周产能已满" in told.text
+    with plant.session() as s:
+        assert s.scalar(select(func.count()).select_from(Order).where(Order.order_no == "SO-2001")) == 0
+    update = plant.dingtalk.wait_for(lambda m: m.api == "card_update" and m.target == track)
+    assert json_buttons(update) == []
+
+
+def json_buttons(sent):
+    import json
+    return json.loads(sent.payload["cardData"]["cardParamMap"]["buttons"])
+
+
+def test_concurrent_double_approval_makes_exactly_one_decision(plant):
+    track, wecom = file_rush(plant)
+    task = wecom.payload["template_card"]["task_id"]
+    with ThreadPoolExecutor(2) as pool:
+        a = pool.submit(plant.dingtalk.click, track, "dt-zhouzong", "approve")
+        b = pool.submit(plant.twin.card_click, "wujingli", task, "approve")
+        results = [a.result(), b.result()]
+    assert results[0].status_code in (200, 403) and results[1].status == 200
+    with plant.session() as s:
+        assert s.scalar(select(func.count()).select_from(Order).where(Order.order_no == "SO-2001")) == 1
+        request = s.scalars(select(ChangeRequest)).one()
+        assert request.status == "approved"
+    decider = "周总" if results[0].status_code == 200 and "周总" in results[0].json()["cardData"]["cardParamMap"]["outcome"] else "吴经理"
+    loser = "wujingli" if decider == "周总" else None
+    if loser:
+        told = plant.twin.wait_for(lambda m: m.api == "message" and m.target == loser and m.payload["msgtype"] == "text")
+        assert "周总" in told.text
+    else:
+        assert "吴经理" in results[0].json()["message"]
+
+
+def test_a_click_by_someone_who_may_not_approve_changes_nothing(plant):
+    track, _ = file_rush(plant)
+    resp = plant.dingtalk.click(track, "dt-zhangwei", "approve")
+    assert resp.status_code == 403 and "审批人" in resp.json()["message"]
+    assert "审批人" in plant.say("zhangwei", "同意 REQ-1")
+    with plant.session() as s:
+        assert s.scalars(select(ChangeRequest.status)).one() == "pending"
+
+
+def test_replayed_click_on_a_decided_card_changes_nothing(plant):
+    track, _ = file_rush(plant)
+    plant.dingtalk.click(track, "dt-zhouzong", "approve")
+    again = plant.dingtalk.click(track, "dt-zhouzong", "approve")
+    assert again.status_code == 200 and "已经处理过" in again.json()["message"]
+    assert "已经由 周总 同意" in plant.say("wujingli", "同意 REQ-1", chat=None)
+    with plant.session() as s:
+        assert s.scalar(select(func.count()).select_from(Order).where(Order.order_no == "SO-2001")) == 1
+
+
+@pytest.mark.parametrize("platform", ["wecom", "dingtalk"])
+def test_change_quantity_and_due_date_propagate(live, platform):
+    seed(live)
+    live.platform = platform
+    assert "REQ-1" in live.say("zhangwei", "变更 SO-1001 数量 300 原因 客户加量")
+    assert "已同意" in live.say("zhouzong", "同意 REQ-1", chat=None)
+    assert step(live).planned_qty == 300 and step(live, seq=4).planned_qty == 300
+    assert "最多还能报 315" in live.say("zhangwei", "报工 SO-1001 400")
+    new_due = live.relay.clock.today() + timedelta(days=20)
+    live.say("chenjing", f"变更 SO-1001 交期 {new_due.strftime('%m-%d')}", chat=None)
+    live.say("zhouzong", "同意 REQ-2", chat=None)
+    with live.session() as s:
+        order = s.scalars(select(Order).where(Order.order_no == "SO-1001")).one()
+        assert order.due_date == new_due
+        assert order.steps[-1].planned_end.date() == new_due
+    wait_until(lambda: [m for m in live.twin.sends_to("webhook", "key-assembly") if "计划变更" in m.text])
+
+
+def test_pause_holds_the_order_out_of_the_queues(plant):
+    plant.say("chenjing", "变更 SO-1001 暂停 原因 客户要求", chat=None)
+    plant.say("zhouzong", "同意 REQ-1", chat=None)
+    with plant.session() as s:
+        assert s.scalar(select(Order.status).where(Order.order_no == "SO-1001")) == "paused"
+    assert "SO-1001" not in plant.say("zhangwei", "待办")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("插单 SO-1001 车门总成 10 交期 12-01", "已经存在"),
+    ("插单 SO-2002 火箭 10 交期 12-01", "没有产品「火箭」"),
+    ("插单 SO-2002 车门总成 10 交期 13-45", "交期「13-45」不对"),
+    ("插单 SO-2002 车门总成 -5 交期 12-01", "不能是负数"),
+    ("变更 SO-1001 颜色 红", "格式不对"),
+    ("变更 SO-9999 数量 5", "找不到订单"),
+])
+def test_bad_requests_change_nothing(plant, text, expected):
+    assert expected in plant.say("chenjing", text, chat=None)
+    with plant.session() as s:
+        assert s.scalar(select(func.count()).select_from(ChangeRequest)) == 0
+
+
+def test_someone_without_the_role_may_not_file(plant):
+    assert "只有计划员" in plant.say("sungong", "变更 SO-1001 暂停", chat=None)
+
+
+def test_all_policy_needs_every_approver(plant):
+    plant.say("chenjing", "变更 SO-1001 暂停", chat=None)
+    with plant.relay.Session.begin() as s:
+        from storage.models import Person
+        ids = tuple(s.scalars(select(Person.id).where(Person.name.in_(["周总", "吴经理"])).order_by(Person.id)))
+        zhou, wu = (s.scalars(select(Person).where(Person.name == n)).one() for n in ("周总", "吴经理"))
+        policy = Policy(mode="all", approver_ids=ids)
+        now, off = plant.relay.clock.now(), plant.relay.clock.utc_offset()
+        first = decide_request(s, now, request_id=1, person=zhou, approve=True, reason="", policy=policy,
+                               source="test", utc_offset=off)
+        assert first.status == "pending"
+        second = decide_request(s, now, request_id=1, person=wu, approve=True, reason="", policy=policy,
+                                source="test", utc_offset=off)
+        assert second.status == "approved"
+        with pytest.raises(RequestDecided):
+            decide_request(s, now, request_id=1, person=zhou, approve=False, reason="x", policy=policy,
+                           source="test", utc_offset=off)
