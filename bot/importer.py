@@ -1,0 +1,188 @@
+"""`linerelay import FILE.csv|FILE.xlsx`: orders from a planner's spreadsheet.
+
+CSV in UTF-8 (with or without BOM) or GBK; Excel's first sheet. Each row is checked, then
+applied in a savepoint of its own: a bad row is reported with its line number and imports
+nothing, the other rows still import. Re-importing an order updates it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
+from tqdm import tqdm
+
+from bot.clock import Clock
+from storage.db import make_engine, make_session_factory
+from storage.orders import OrderData, normalize_order_no, upsert_order
+
+REQUIRED = ("order_no", "product", "quantity", "due_date")
+OPTIONAL = ("customer", "priority")
+_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+
+
+class BadFile(ValueError):
+    pass
+
+
+class BadRow(ValueError):
+    pass
+
+
+@dataclass
+class Tally:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+
+def read_rows(path: Path) -> list[tuple[int, dict]]:
+    """(line number, row) pairs with trimmed, lower-case column names."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _xlsx_rows(path)
+    return _csv_rows(path.read_bytes())
+
+
+def _csv_rows(raw: bytes) -> list[tuple[int, dict]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise BadFile("the file is neither UTF-8 nor GBK text")
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    return _with_header(header, ((i, row) for i, row in enumerate(reader, start=2)))
+
+
+def _xlsx_rows(path: Path) -> list[tuple[int, dict]]:
+    from openpyxl import load_workbook
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise BadFile(f"cannot read Excel file: {exc}") from exc
+    rows = book.worksheets[0].iter_rows(values_only=True)
+    header = next(rows, None)
+    result = _with_header(header, ((i, row) for i, row in enumerate(rows, start=2)))
+    book.close()
+    return result
+
+
+def _with_header(header, rows) -> list[tuple[int, dict]]:
+    if not header:
+        raise BadFile("the file is empty")
+    names = [str(h or "").strip().lower() for h in header]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise BadFile(f"missing column(s): {', '.join(missing)} (header is line 1)")
+    result = []
+    for line, row in rows:
+        values = {n: v for n, v in zip(names, row) if n}
+        if any(v not in (None, "") for v in values.values()):
+            result.append((line, values))
+    return result
+
+
+def parse_row(values: dict, max_quantity: int) -> OrderData:
+    """Check one row; raise BadRow saying what is wrong with which column."""
+    order_no = normalize_order_no(str(values.get("order_no") or ""))
+    if not order_no:
+        raise BadRow("order_no is empty")
+    product = str(values.get("product") or "").strip()
+    if not product:
+        raise BadRow("product is empty")
+    return OrderData(order_no=order_no, product=product, quantity=_quantity(values.get("quantity"), max_quantity),
+                     due_date=_due(values.get("due_date")), customer=str(values.get("customer") or "").strip(),
+                     priority=_priority(values.get("priority")))
+
+
+def _quantity(value, max_quantity: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value if value is not None else "").strip()
+    if not re.fullmatch(r"\d+", text):
+        raise BadRow(f'quantity "{text}" is not a whole number')
+    qty = int(text)
+    if not 0 < qty <= max_quantity:
+        raise BadRow(f"quantity {qty} is out of range (1..{max_quantity})")
+    return qty
+
+
+def _due(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    match = _DATE.match(text)
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except (AttributeError, ValueError):
+        raise BadRow(f'due_date "{text}" is not a date like 2026-12-01') from None
+
+
+def _priority(value) -> int:
+    if value in (None, ""):
+        return 3
+    text = str(int(value) if isinstance(value, float) and value.is_integer() else value).strip()
+    if not re.fullmatch(r"[1-9]", text):
+        raise BadRow(f'priority "{text}" must be 1 (most urgent) to 9')
+    return int(text)
+
+
+def run_import(settings, path, *, out=sys.stdout, err=sys.stderr, clock: Clock | None = None) -> int:
+    """Import the file; 0 when every row imported, 1 when some were rejected, 2 when the file
+    could not be read."""
+    path = Path(path)
+    clock = clock or Clock(settings.app.timezone)
+    try:
+        rows = read_rows(path)
+    except (BadFile, OSError) as exc:
+        print(f"{path.name}: {exc}", file=err)
+        return 2
+    engine = make_engine(settings.app.database_url)
+    try:
+        if not inspect(engine).has_table("orders"):
+            print("the database has no schema yet: run `linerelay init-db` first", file=err)
+            return 2
+        tally = _import_rows(make_session_factory(engine), clock, rows, path.name,
+                             settings.app.max_report_quantity * 100, err)
+    finally:
+        engine.dispose()
+    print(f"{path.name}: created {tally.created}, updated {tally.updated}, unchanged {tally.unchanged}, "
+          f"rejected {tally.rejected}", file=out)
+    return 1 if tally.rejected else 0
+
+
+def _import_rows(Session, clock: Clock, rows, filename: str, max_quantity: int, err) -> Tally:
+    tally = Tally()
+    progress = tqdm(rows, desc=f"importing {filename}", unit="row", file=err, disable=not err.isatty())
+    with Session.begin() as session:
+        for line, values in progress:
+            try:
+                data = parse_row(values, max_quantity)
+                now = clock.now()
+                with session.begin_nested():
+                    order, created = upsert_order(session, now, data, actor=None,
+                                                  source=f"import:{filename}:{line}", utc_offset=clock.utc_offset())
+                changed = order.updated_at == now  # upsert_order stamps an order only when it changes
+            except (BadRow, ValueError, SQLAlchemyError) as exc:
+                tally.rejected += 1
+                tqdm.write(f"line {line}: {exc}", file=err)
+                continue
+            if created:
+                tally.created += 1
+            elif changed:
+                tally.updated += 1
+            else:
+                tally.unchanged += 1
+    return tally
