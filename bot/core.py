@@ -78,7 +78,7 @@ class Relay:
             channel, target, payload, status = self.platforms[message.platform].reply_delivery(message, rendered.markdown)
             outbox_store.enqueue(session, now, key=f"{message.platform}:reply:{message.message_id}",
                                  platform=message.platform, channel=channel, target=target,
-                                 payload=payload, status=status)
+                                 payload=payload, status=status, fresh=True)
             if ctx.closed_cards and ctx.person is not None:
                 cards.close_cards(self, session, ctx.closed_cards, ctx.person)
             for notice in ctx.notices:

@@ -8,6 +8,8 @@ step from losing an update. PostgreSQL gets the same guarantee from row locks
 """
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +25,17 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    # Threads of one process queue on this lock rather than on SQLite's busy handler, which
+    # sleeps in growing steps (up to 100 ms) and made the slowest callbacks take seconds.
+    # Other processes (gunicorn workers) still meet at SQLite's lock, through busy_timeout.
+    writer = threading.Lock()
+    holder = threading.local()
+
+    def release(_conn):
+        if getattr(holder, "held", False):
+            holder.held = False
+            writer.release()
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         # Let SQLAlchemy, not the driver, decide when a transaction begins.
@@ -36,7 +49,17 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if not getattr(holder, "held", False):
+            writer.acquire()
+            holder.held = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            release(conn)
+            raise
+
+    event.listen(engine, "commit", release)
+    event.listen(engine, "rollback", release)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -12,11 +12,13 @@ LEASE = timedelta(seconds=60)
 
 
 def enqueue(session: Session, now: datetime, *, key: str, platform: str, channel: str, target: str,
-            payload: dict, status: str = "pending", error: str = "") -> OutboxMessage:
-    """Add a message unless one with the same idempotency key exists (then return that one)."""
-    existing = session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
-    if existing is not None:
-        return existing
+            payload: dict, status: str = "pending", error: str = "", fresh: bool = False) -> OutboxMessage:
+    """Add a message unless one with the same idempotency key exists (then return that one).
+    `fresh`: the caller knows the key is new (it contains a message id just claimed)."""
+    if not fresh:
+        existing = session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+        if existing is not None:
+            return existing
     row = OutboxMessage(idempotency_key=key, platform=platform, channel=channel, target=target,
                         payload=payload, status=status, attempts=0, next_attempt_at=now, last_error=error,
                         created_at=now, sent_at=now if status == "sent" else None)
