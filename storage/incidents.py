@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.errors import NoOpenIncident, NoPendingHandoff, NotAllowed, QuantityOutOfRange, StepNotReady
+from storage.errors import NoOpenIncident, NotAllowed, QuantityOutOfRange, StepNotReady
 from storage.events import record_event
 from storage.models import Handoff, Incident, Order, Person, Step
 from storage.orders import refresh_status
-from storage.production import complete_if_done, lock_step
+from storage.production import complete_if_done, lock_pending_handoffs, lock_step
 
 CATEGORIES = ("设备", "物料", "质量", "人员", "其他")
 
@@ -59,16 +59,8 @@ def dispute_handoff(session: Session, now: datetime, *, order: Order, workshop_i
                     received: int, source: str) -> tuple[Handoff, Incident]:
     """The downstream lead received a different quantity: record it, take in what really came,
     and open a (non-blocking) exception that both workshops and the managers see."""
-    step = next((s for s in order.steps if s.workshop_id == workshop_id), None)
-    if step is None:
-        raise NoPendingHandoff(order_no=order.order_no, workshop=None)
-    if not person.leads(workshop_id):
-        raise NotAllowed(action="receive", workshop=step.workshop.name)
-    step = lock_step(session, step.id)
-    handoff = session.scalars(select(Handoff).where(Handoff.to_step_id == step.id, Handoff.status == "pending")
-                              .order_by(Handoff.id).with_for_update(of=Handoff)).first()
-    if handoff is None:
-        raise NoPendingHandoff(order_no=order.order_no, workshop=step.workshop.name)
+    step, pending = lock_pending_handoffs(session, order=order, workshop_id=workshop_id, person=person)
+    handoff = pending[0]
     if received < 0 or received > handoff.quantity * 2:
         raise QuantityOutOfRange(quantity=received, limit=handoff.quantity * 2, remaining=None, step=None)
     handoff.status, handoff.received_qty = "disputed", received

@@ -195,10 +195,10 @@ def _withdraw_pending_handoffs(session: Session, now: datetime, step: Step, *, p
                      source=source, handoff_id=handoff.id, quantity=handoff.quantity)
 
 
-def confirm_handoffs(session: Session, now: datetime, *, order: Order, workshop_id: int,
-                     person: Person, source: str, handoff_id: int | None = None) -> list[Handoff]:
-    """Confirm the pending handoffs into this order's step at the workshop (接收): all of
-    them, or only `handoff_id` (a card's button)."""
+def lock_pending_handoffs(session: Session, *, order: Order, workshop_id: int, person: Person,
+                          handoff_id: int | None = None) -> tuple[Step, list[Handoff]]:
+    """The order's step at this workshop and its pending incoming handoffs, locked, for a lead
+    of the workshop; refuses anyone else, and says so when nothing is pending."""
     step = next((s for s in order.steps if s.workshop_id == workshop_id), None)
     if step is None:
         raise NoPendingHandoff(order_no=order.order_no, workshop=None)
@@ -211,6 +211,15 @@ def confirm_handoffs(session: Session, now: datetime, *, order: Order, workshop_
     pending = session.scalars(stmt.order_by(Handoff.id).with_for_update(of=Handoff)).all()
     if not pending:
         raise NoPendingHandoff(order_no=order.order_no, workshop=step.workshop.name)
+    return step, list(pending)
+
+
+def confirm_handoffs(session: Session, now: datetime, *, order: Order, workshop_id: int,
+                     person: Person, source: str, handoff_id: int | None = None) -> list[Handoff]:
+    """Confirm the pending handoffs into this order's step at the workshop (接收): all of
+    them, or only `handoff_id` (a card's button)."""
+    step, pending = lock_pending_handoffs(session, order=order, workshop_id=workshop_id, person=person,
+                                          handoff_id=handoff_id)
     for handoff in pending:
         handoff.status = "confirmed"
         handoff.received_qty = handoff.quantity

@@ -1,7 +1,7 @@
 """Rush orders and changes: filed with impact, approved or rejected from a card or a command,
 first decision wins, the plan changes in one transaction, everyone affected is told."""
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select

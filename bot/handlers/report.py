@@ -4,7 +4,7 @@ from __future__ import annotations
 from bot.handlers.base import Context, command
 from bot.handlers.common import handoff_notice, require_person
 from bot.neutral import Reply
-from bot.text import is_quantity, looks_like_number, parse_quantity, simplify
+from bot.text import looks_like_number, parse_quantity, simplify
 from storage.errors import BadSyntax
 from storage.orders import find_order
 from storage.production import report_output

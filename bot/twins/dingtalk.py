@@ -10,103 +10,53 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
 from collections import deque
-from typing import Any, Callable
+from typing import Callable
 
 import requests
 from flask import Flask, jsonify, request
 
 from bot.dingtalk.sign import robot_sign
 from bot.twins.dingtalk_stream import StreamGateway
-from bot.twins.server import ThreadedServer
-from bot.twins.wecom import Sent
+from bot.twins.base import Sent, TwinBase
 
 
-class DingTalkTwin:
+class DingTalkTwin(TwinBase):
+    name = "DingTalk"
+
     def __init__(self, *, app_key: str, app_secret: str, robot_code: str,
                  custom_robots: dict[str, str] | None = None, app_url: str | None = None,
                  clock: Callable[[], float] | None = None):
         self.app_key, self.app_secret, self.robot_code = app_key, app_secret, robot_code
         self.custom_robots = dict(custom_robots or {})    # access_token -> SEC secret
-        self.app_url = app_url
-        self.clock = clock or time.time
-        self.sent: list[Sent] = []
         self.cards: dict[str, dict] = {}                   # outTrackId -> last createAndDeliver body
         self.callback_routes: dict[str, str] = {}          # routeKey -> callback URL
-        self.tokens: set[str] = set()
-        self.failures: list[tuple[str, Any]] = []
         self._custom_sent: dict[str, deque] = {}
-        self._lock = threading.Condition()
-        self._local = threading.local()
-        self.server = ThreadedServer(self._build_app())
         self.gateway = StreamGateway()
+        super().__init__(app_url, clock or time.time)
 
     def start(self) -> "DingTalkTwin":
-        self.server.start()
+        super().start()
         self.gateway.start()
         return self
 
     def stop(self) -> None:
-        self.server.stop()
+        super().stop()
         self.gateway.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.url
-
-    @property
-    def http(self) -> requests.Session:
-        if not hasattr(self._local, "http"):
-            self._local.http = requests.Session()
-        return self._local.http
-
-    # -- recording ------------------------------------------------------------------------------
-    def _record(self, sent: Sent) -> None:
-        with self._lock:
-            self.sent.append(sent)
-            self._lock.notify_all()
-
-    def wait_for(self, predicate: Callable[[Sent], bool], timeout: float = 10.0) -> Sent:
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                for sent in self.sent:
-                    if predicate(sent):
-                        return sent
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"no matching DingTalk send within {timeout}s; sent: {self.sent!r}")
-                self._lock.wait(remaining)
-
-    def sends_to(self, api: str, target: str | None = None) -> list[Sent]:
-        with self._lock:
-            return [s for s in self.sent if s.api == api and (target is None or s.target == target)]
-
-    def fail_next(self, *faults: tuple[str, Any]) -> None:
-        with self._lock:
-            self.failures.extend(faults)
-
-    def expire_tokens(self) -> None:
-        self.tokens.clear()
 
     # -- server ---------------------------------------------------------------------------------
     def _build_app(self) -> Flask:
         app = Flask("dingtalk-twin")
 
         def fault():
-            with self._lock:
-                if not self.failures:
-                    return None
-                kind, value = self.failures.pop(0)
+            injected = self.take_fault()
+            if injected is None:
+                return None
+            kind, value = injected
             if kind == "http":
                 return jsonify(code="ServiceUnavailable", message="twin: injected failure"), value
-            if kind == "errcode":
-                return jsonify(errcode=value, errmsg="twin: injected errcode")
-            if kind == "sleep":
-                time.sleep(value)
-            return None
+            return jsonify(errcode=value, errmsg="twin: injected errcode")
 
         def authorized():
             return request.headers.get("x-acs-dingtalk-access-token") in self.tokens

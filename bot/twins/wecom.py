@@ -10,9 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import requests
@@ -20,25 +18,7 @@ import xmltodict
 from flask import Flask, jsonify, request
 
 from bot.twins import wecom_crypto as wc
-from bot.twins.server import ThreadedServer
-
-
-@dataclass
-class Sent:
-    """One message the app sent to WeCom."""
-    api: str               # "webhook" | "message" | "update_card" | "response_url"
-    target: str            # webhook key, touser, or response code
-    payload: dict[str, Any]
-    at: float = field(default_factory=time.time)
-
-    @property
-    def text(self) -> str:
-        """The visible text of markdown, text and stream payloads."""
-        for kind in ("markdown", "text", "stream", "markdown_v2"):
-            if isinstance(self.payload.get(kind), dict):
-                part = self.payload[kind]
-                return part.get("content", part.get("text", ""))  # DingTalk markdown uses "text"
-        return json.dumps(self.payload, ensure_ascii=False)
+from bot.twins.base import Sent, TwinBase
 
 
 @dataclass
@@ -48,90 +28,31 @@ class CallbackResult:
     raw: str
 
 
-class WeComTwin:
+class WeComTwin(TwinBase):
+    name = "WeCom"
+
     def __init__(self, *, corp_id: str, secret: str, agent_id: int, app_token: str, app_aes_key: str,
                  aibot_token: str, aibot_aes_key: str, app_url: str | None = None,
                  clock: Callable[[], int] | None = None):
         self.corp_id, self.secret, self.agent_id = corp_id, secret, agent_id
         self.app_token, self.app_aes_key = app_token, app_aes_key
         self.aibot_token, self.aibot_aes_key = aibot_token, aibot_aes_key
-        self.app_url = app_url
-        self.clock = clock or (lambda: int(time.time()))
-        self.sent: list[Sent] = []
-        self.tokens: set[str] = set()
         self.response_codes: set[str] = set()      # issued with card clicks, each usable once
-        self.failures: list[tuple[str, Any]] = []   # queued faults: ("http", 500) / ("errcode", 45009) / ("sleep", s)
-        self._lock = threading.Condition()
         self._ids = itertools.count(1)
-        self._local = threading.local()
-        self.server = ThreadedServer(self._build_app())
-
-    @property
-    def http(self) -> requests.Session:
-        """One HTTP session per calling thread (tests post from many threads at once)."""
-        if not hasattr(self._local, "http"):
-            self._local.http = requests.Session()
-        return self._local.http
-
-    # -- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> "WeComTwin":
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.url
-
-    # -- what the app sent ----------------------------------------------------------------------
-    def _record(self, sent: Sent) -> None:
-        with self._lock:
-            self.sent.append(sent)
-            self._lock.notify_all()
-
-    def wait_for(self, predicate: Callable[[Sent], bool], timeout: float = 10.0) -> Sent:
-        """The first recorded send matching `predicate`, waiting for it up to `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                for sent in self.sent:
-                    if predicate(sent):
-                        return sent
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"no matching send within {timeout}s; sent: {self.sent!r}")
-                self._lock.wait(remaining)
-
-    def sends_to(self, api: str, target: str | None = None) -> list[Sent]:
-        with self._lock:
-            return [s for s in self.sent if s.api == api and (target is None or s.target == target)]
-
-    def expire_tokens(self) -> None:
-        """WeCom may invalidate an access token before it expires; the app must refresh."""
-        self.tokens.clear()
-
-    def fail_next(self, *faults: tuple[str, Any]) -> None:
-        with self._lock:
-            self.failures.extend(faults)
+        super().__init__(app_url, clock)
 
     # -- server: WeCom's APIs -------------------------------------------------------------------
     def _build_app(self) -> Flask:
         app = Flask("wecom-twin")
 
         def fault():
-            with self._lock:
-                if not self.failures:
-                    return None
-                kind, value = self.failures.pop(0)
+            injected = self.take_fault()
+            if injected is None:
+                return None
+            kind, value = injected
             if kind == "http":
                 return jsonify(errcode=-1, errmsg="twin: injected failure"), value
-            if kind == "errcode":
-                return jsonify(errcode=value, errmsg="twin: injected errcode")
-            if kind == "sleep":
-                time.sleep(value)
-            return None
+            return jsonify(errcode=value, errmsg="twin: injected errcode")
 
         def token_ok():
             return request.args.get("access_token") in self.tokens
