@@ -57,9 +57,11 @@ def test_wrong_receive_id_is_refused():
     lambda e: e[:-8],                                            # truncated base64
     lambda e: base64.b64encode(base64.b64decode(e)[:-16]).decode(),  # one block short
     lambda e: base64.b64encode(base64.b64decode(e) + b"\0" * 16).decode(),  # padded with a block
+    lambda e: base64.b64encode(base64.b64decode(e) + bytes(range(32))).decode(),  # two blocks added
     lambda e: "!!!not-base64!!!",
 ])
-def test_damaged_ciphertext_is_refused(mangle):
+@pytest.mark.parametrize("attempt", range(20))  # random IVs: the padding check must hold for all
+def test_damaged_ciphertext_is_refused(mangle, attempt):
     key = VECTOR["key"]
     encrypt = mangle(twin_crypto.encrypt(key, "hello world", ""))
     app = WeComCrypto("tok", key, "")
