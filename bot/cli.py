@@ -47,11 +47,25 @@ def cmd_import(args) -> None:
 
 def cmd_run_job(args) -> None:
     from bot.app import build_relay
+    from bot.jobs import run_job
     relay = build_relay(_settings(args))
+    result = run_job(relay, args.name)
     if args.name != "outbox":
-        sys.exit(f"unknown or not yet available job: {args.name} (available: outbox)")
-    sent = relay.dispatcher.run_once(limit=args.limit)
-    print(f"outbox: {sent} sent")
+        result["sent"] = relay.dispatcher.run_once(limit=args.limit)
+    print(f"{args.name}: " + ", ".join(f"{k} {v}" for k, v in result.items()))
+
+
+def cmd_jobs(args) -> None:
+    """The scheduler process; run one or two (the second stands by)."""
+    import signal
+    from bot.app import build_relay
+    from bot.jobs.runner import JobsProcess
+    process = JobsProcess(build_relay(_settings(args))).start()
+    signal.signal(signal.SIGTERM, lambda *_: process.stop())
+    try:
+        process.stopped.wait()
+    except KeyboardInterrupt:
+        process.stop()
 
 
 def cmd_outbox(args) -> None:
@@ -105,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("import", help="import orders from CSV (UTF-8 or GBK) or Excel")
     p.add_argument("file")
     p.set_defaults(fn=cmd_import)
+    sub.add_parser("jobs", help="the scheduler process (delay scan, digests, reminders, outbox)").set_defaults(fn=cmd_jobs)
     p = sub.add_parser("run-job", help="run one job now")
     p.add_argument("name", choices=["delay-scan", "daily-digest", "reminders", "outbox"])
     p.add_argument("--limit", type=int, default=500)

@@ -20,6 +20,12 @@ class Clock:
         """Now as Unix seconds (platform signatures carry these)."""
         return int((self.now() - datetime(1970, 1, 1)).total_seconds())
 
+    def set_local(self, local: datetime) -> None:
+        """Jump to a factory-local wall time (tests and the sandbox's clock control)."""
+        target = local.replace(tzinfo=self.tz).astimezone(timezone.utc).replace(tzinfo=None)
+        base = self._fixed if self._fixed is not None else datetime.now(timezone.utc).replace(tzinfo=None)
+        self._offset = target - base
+
     def advance(self, delta: timedelta) -> None:
         """Move time forward (tests and the sandbox's clock control)."""
         self._offset += delta

@@ -69,6 +69,7 @@ class GroupConfig:
     webhook_key: str
     webhook_secret: str = ""
     role: str = ""          # "managers" / "planners" for a group that is not a workshop's
+    digest_time: str = ""   # "" = schedule.digest_time
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,19 @@ class ApprovalSettings:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    working_hours: tuple[str, ...] = ("08:00-12:00", "13:00-17:30")  # shifts, factory time
+    chinese_holidays: bool = True         # public holidays off, make-up working days on
+    quiet_hours: str = "21:00-07:00"      # notices due then are held until it ends
+    delay_scan_minutes: int = 10
+    at_risk_tolerance_minutes: int = 60
+    escalation_minutes: int = 60          # unacknowledged warnings go to the managers after this
+    digest_time: str = "08:00"            # default; a group may set its own
+    handoff_reminder_minutes: int = 120
+    approval_reminder_minutes: int = 120
+
+
+@dataclass(frozen=True)
 class ApiSettings:
     keys: tuple[str, ...] = ()
 
@@ -117,6 +131,7 @@ class Settings:
     dingtalk: DingTalkSettings | None = None
     api: ApiSettings = ApiSettings()
     approvals: ApprovalSettings = ApprovalSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
     workshops: tuple[WorkshopConfig, ...] = ()
     groups: tuple[GroupConfig, ...] = ()
     people: tuple[PersonConfig, ...] = ()
@@ -255,6 +270,7 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     if unknown:
         raise ConfigError(f"approvals.approvers names unknown person {sorted(unknown)[0]!r}")
     return Settings(app=app, wecom=wecom, dingtalk=dingtalk, api=ApiSettings(keys=keys),
+                    schedule=_parse_schedule(data.get("schedule", {})),
                     approvals=ApprovalSettings(policy=policy, approvers=approvers), workshops=workshops, groups=groups, people=people,
                     routes=routes, raw=data)
 
@@ -268,6 +284,28 @@ def _parse_wecom(table: Any) -> WeComSettings:
         api_base_url=r.text("api_base_url", "https://qyapi.weixin.qq.com").rstrip("/"),
         aibot=AiBotSettings(token=ai.text("token"), encoding_aes_key=_aes_key(ai, "encoding_aes_key")),
     )
+
+
+_HHMM = r"([01]\d|2[0-3]):[0-5]\d"
+
+
+def _parse_schedule(table: Any) -> ScheduleSettings:
+    import re
+    r = _Reader(table, "schedule")
+    d = ScheduleSettings()
+    values = {}
+    for name in ScheduleSettings.__dataclass_fields__:
+        default = getattr(d, name)
+        values[name] = r.strings(name) or default if isinstance(default, tuple) else r.get(name, type(default), default)
+    for span in values["working_hours"] + (values["quiet_hours"],):
+        if not re.fullmatch(f"{_HHMM}-{_HHMM}", span):
+            raise ConfigError(f"schedule: {span!r} must look like 08:00-12:00")
+    if not re.fullmatch(_HHMM, values["digest_time"]):
+        raise ConfigError("schedule.digest_time must look like 08:00")
+    for name in ("delay_scan_minutes", "escalation_minutes", "handoff_reminder_minutes", "approval_reminder_minutes"):
+        if values[name] <= 0:
+            raise ConfigError(f"schedule.{name} must be positive")
+    return ScheduleSettings(**values)
 
 
 def _parse_dingtalk(table: Any) -> DingTalkSettings:
@@ -301,7 +339,7 @@ def _parse_group(table: Any, i: int, workshop_ref) -> GroupConfig:
         platform=platform, chat_id=r.text("chat_id"), name=r.get("name", str, ""),
         workshop=workshop_ref(workshop, f"groups[{i}].workshop") if workshop else None,
         webhook_key=r.get("webhook_key", str, ""), webhook_secret=r.get("webhook_secret", str, ""),
-        role=_group_role(r, i),
+        role=_group_role(r, i), digest_time=r.get("digest_time", str, ""),
     )
 
 

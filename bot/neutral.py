@@ -42,6 +42,7 @@ class Notice:
     role: str | None = None  # instead of a workshop: the groups with this role
     person_id: int | None = None   # instead of groups: one person, directly
     platform: str | None = None    # with person_id: the platform to reach them on
+    not_before: Any = None         # hold until then (quiet hours); naive UTC
 
 
 @dataclass(frozen=True)

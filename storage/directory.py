@@ -35,7 +35,7 @@ def sync_from_config(session: Session, settings) -> None:
     for gc in settings.groups:
         group = group_by_chat(session, gc.platform, gc.chat_id) or GroupBinding(platform=gc.platform, chat_id=gc.chat_id)
         group.name, group.webhook_key, group.webhook_secret = gc.name, gc.webhook_key, gc.webhook_secret
-        group.role = gc.role
+        group.role, group.digest_time = gc.role, gc.digest_time
         group.workshop_id = workshops[gc.workshop].id if gc.workshop else None
         session.add(group)
     session.flush()

@@ -57,6 +57,7 @@ class GroupBinding(Base):
     webhook_secret: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # "managers" or "planners" for groups that are not a workshop's: escalations, approvals, digests.
     role: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    digest_time: Mapped[str] = mapped_column(String(5), default="", server_default="")  # "" = the default
     workshop: Mapped[Workshop | None] = relationship(lazy="joined")
 
 
@@ -196,6 +197,47 @@ class Card(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     data: Mapped[dict] = mapped_column(JSON, default=dict)            # what the card shows
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class JobLease(Base):
+    """Which jobs process runs the schedule: the holder renews; a standby takes over on expiry."""
+    __tablename__ = "job_leases"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DelayWarning(Base):
+    """One warning per step per level (late / at_risk / escalated), ever."""
+    __tablename__ = "delay_warnings"
+    __table_args__ = (UniqueConstraint("step_id", "level"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(16))
+    projected_end: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SentDigest(Base):
+    """A digest exists once per group and day, however often the job runs."""
+    __tablename__ = "sent_digests"
+    __table_args__ = (UniqueConstraint("group_id", "day"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("group_bindings.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SentReminder(Base):
+    """A reminder about one pending thing is sent once."""
+    __tablename__ = "sent_reminders"
+    __table_args__ = (UniqueConstraint("kind", "subject_id"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(ID)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

@@ -12,7 +12,8 @@ LEASE = timedelta(seconds=60)
 
 
 def enqueue(session: Session, now: datetime, *, key: str, platform: str, channel: str, target: str,
-            payload: dict, status: str = "pending", error: str = "", fresh: bool = False) -> OutboxMessage:
+            payload: dict, status: str = "pending", error: str = "", fresh: bool = False,
+            not_before: datetime | None = None) -> OutboxMessage:
     """Add a message unless one with the same idempotency key exists (then return that one).
     `fresh`: the caller knows the key is new (it contains a message id just claimed)."""
     if not fresh:
@@ -20,7 +21,8 @@ def enqueue(session: Session, now: datetime, *, key: str, platform: str, channel
         if existing is not None:
             return existing
     row = OutboxMessage(idempotency_key=key, platform=platform, channel=channel, target=target,
-                        payload=payload, status=status, attempts=0, next_attempt_at=now, last_error=error,
+                        payload=payload, status=status, attempts=0, next_attempt_at=max(now, not_before or now),
+                        last_error=error,
                         created_at=now, sent_at=now if status == "sent" else None)
     session.add(row)
     return row

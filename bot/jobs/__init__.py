@@ -1,0 +1,25 @@
+"""Scheduled jobs: plain functions of the relay (session factory, clock, outbox), so a test can
+run one at a chosen time and `linerelay run-job NAME` can run one from cron."""
+from __future__ import annotations
+
+from bot.worktime import WorkCalendar
+
+
+def calendar(relay) -> WorkCalendar:
+    s = relay.settings.schedule
+    return WorkCalendar(relay.clock, s.working_hours, s.chinese_holidays, s.quiet_hours)
+
+
+def run_job(relay, name: str) -> dict:
+    """Run one job now; returns what it did (for the CLI and tests)."""
+    from bot.jobs import delay_scan, digest, reminders
+    jobs = {"delay-scan": delay_scan.run, "daily-digest": digest.run, "reminders": reminders.run,
+            "outbox": lambda r: {"sent": r.dispatcher.run_once(limit=500)}}
+    if name not in jobs:
+        raise KeyError(name)
+    result = jobs[name](relay)
+    relay.dispatcher.kick() if name != "outbox" else None
+    return result
+
+
+JOB_NAMES = ("delay-scan", "daily-digest", "reminders", "outbox")

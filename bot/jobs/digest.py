@@ -1,0 +1,108 @@
+"""The daily digest: at each group's time, once per group and day, yesterday's work and today's
+worries; the managers' groups get the plant view."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage import outbox as outbox_store
+from storage.models import (ChangeRequest, DelayWarning, GroupBinding, Handoff, Incident, Order, Report, SentDigest,
+                            Step, Workshop)
+from storage.orders import DUE_TIME
+
+
+def run(relay) -> dict:
+    now = relay.clock.now()
+    local = relay.clock.local(now)
+    default = relay.settings.schedule.digest_time
+    sent = 0
+    with relay.Session() as session:
+        groups = session.scalars(select(GroupBinding).order_by(GroupBinding.id)).all()
+    for group in groups:
+        at = time.fromisoformat(group.digest_time or default)
+        if local.time() < at or not (group.workshop_id or group.role == "managers"):
+            continue
+        sent += _send_one(relay, group.id, local.date(), now)
+    return {"digests": sent}
+
+
+def _send_one(relay, group_id: int, day, now: datetime) -> int:
+    """One group's digest for `day`; 0 if it exists already (the unique row decides)."""
+    try:
+        with relay.Session.begin() as session:
+            if session.scalar(select(SentDigest.id).where(SentDigest.group_id == group_id, SentDigest.day == day)):
+                return 0
+            session.add(SentDigest(group_id=group_id, day=day, created_at=now))
+            session.flush()
+            group = session.get(GroupBinding, group_id)
+            window = _yesterday(relay, day)
+            if group.workshop_id:
+                text = relay.messages.render("notices/digest_workshop", workshop_digest(session, group.workshop_id, window, now))
+            else:
+                text = relay.messages.render("notices/digest_managers", managers_digest(session, relay, window, now))
+            platform = relay.platforms.get(group.platform)
+            if platform is None:
+                return 0
+            channel, target, payload, problem = platform.notice_delivery(group, text)
+            outbox_store.enqueue(session, now, key=f"digest:{group_id}:{day.isoformat()}", platform=group.platform,
+                                 channel=channel, target=target, payload=payload,
+                                 status="dead" if problem else "pending", error=problem or "")
+            return 1
+    except IntegrityError:  # a second jobs run got there first
+        return 0
+
+
+def _yesterday(relay, day) -> tuple[datetime, datetime, object]:
+    start_local = datetime.combine(day - timedelta(days=1), time(0), tzinfo=relay.clock.tz)
+    to_utc = lambda d: d.astimezone(timezone.utc).replace(tzinfo=None)  # noqa: E731
+    return to_utc(start_local), to_utc(start_local + timedelta(days=1)), day - timedelta(days=1)
+
+
+def workshop_digest(session: Session, workshop_id: int, window, now: datetime) -> dict:
+    start, end, day = window
+    output = session.execute(
+        select(Order.order_no, func.sum(Report.good), func.sum(Report.scrap)).select_from(Report)
+        .join(Step, Report.step_id == Step.id).join(Order, Step.order_id == Order.id)
+        .where(Step.workshop_id == workshop_id, Report.created_at >= start, Report.created_at < end,
+               Report.undone_at.is_(None)).group_by(Order.order_no).order_by(Order.order_no)).all()
+    completed = session.scalars(select(Order.order_no).join(Step).where(
+        Step.workshop_id == workshop_id, Step.completed_at >= start, Step.completed_at < end)).all()
+    waiting = session.execute(select(Order.order_no, Handoff.quantity).select_from(Handoff)
+                              .join(Step, Handoff.to_step_id == Step.id).join(Order, Step.order_id == Order.id)
+                              .where(Step.workshop_id == workshop_id, Handoff.status == "pending")).all()
+    incidents = session.execute(select(Order.order_no, Incident.category, Incident.description).select_from(Incident)
+                                .join(Step, Incident.step_id == Step.id).join(Order, Step.order_id == Order.id)
+                                .where(Step.workshop_id == workshop_id, Incident.closed_at.is_(None),
+                                       Incident.blocking.is_(True))).all()
+    at_risk = session.execute(select(Order.order_no, DelayWarning.level).select_from(DelayWarning)
+                              .join(Step, DelayWarning.step_id == Step.id).join(Order, Step.order_id == Order.id)
+                              .where(Step.workshop_id == workshop_id, Step.status != "done",
+                                     DelayWarning.level.in_(("late", "at_risk")))).all()
+    return {"workshop": session.get(Workshop, workshop_id).name, "day": day, "output": output,
+            "completed": completed, "waiting": waiting, "incidents": incidents, "at_risk": at_risk}
+
+
+def managers_digest(session: Session, relay, window, now: datetime) -> dict:
+    start, end, day = window
+    offset = relay.clock.utc_offset()
+    month_ago = now - timedelta(days=30)
+    done = session.scalars(select(Order).where(Order.status == "done", Order.updated_at >= month_ago)).all()
+    on_time = [o for o in done if o.steps[-1].completed_at
+               and o.steps[-1].completed_at <= datetime.combine(o.due_date, DUE_TIME) - offset]
+    warnings = session.execute(select(Order.order_no, Workshop.name, DelayWarning.level).select_from(DelayWarning)
+                               .join(Step, DelayWarning.step_id == Step.id).join(Order, Step.order_id == Order.id)
+                               .join(Workshop, Step.workshop_id == Workshop.id)
+                               .where(Step.status != "done", DelayWarning.level.in_(("late", "at_risk")))).all()
+    late = sorted({o for o, _, level in warnings if level == "late"})
+    at_risk = sorted({o for o, _, level in warnings if level == "at_risk"} - set(late))
+    per_workshop: dict[str, int] = {}
+    for _, workshop, _ in warnings:
+        per_workshop[workshop] = per_workshop.get(workshop, 0) + 1
+    bottleneck = max(per_workshop.items(), key=lambda kv: kv[1]) if per_workshop else None
+    requests = session.scalar(select(func.count()).select_from(ChangeRequest).where(ChangeRequest.status == "pending"))
+    return {"day": day, "done": len(done), "on_time": len(on_time),
+            "on_time_rate": round(100 * len(on_time) / len(done)) if done else None,
+            "late": late, "at_risk": at_risk, "bottleneck": bottleneck, "open_requests": requests}

@@ -1,0 +1,43 @@
+"""Reminders: handoffs unconfirmed and approvals pending beyond their limits, once each."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.jobs import calendar
+from bot.neutral import Notice
+from storage.models import ChangeRequest, Handoff, SentReminder
+
+
+def run(relay) -> dict:
+    now, sched = relay.clock.now(), relay.settings.schedule
+    held_until = calendar(relay).quiet_until(now)
+    counts = {"handoffs": 0, "approvals": 0}
+    with relay.Session.begin() as session:
+        done = {(r.kind, r.subject_id) for r in session.scalars(select(SentReminder))}
+        handoffs = session.scalars(select(Handoff).where(
+            Handoff.status == "pending", Handoff.created_at <= now - timedelta(minutes=sched.handoff_reminder_minutes))).all()
+        for handoff in handoffs:
+            if ("handoff", handoff.id) in done:
+                continue
+            session.add(SentReminder(kind="handoff", subject_id=handoff.id, created_at=now))
+            relay.enqueue_notice(session, Notice(
+                workshop_id=handoff.to_step.workshop_id, template="notices/reminder_handoff", key=f"reminder:handoff:{handoff.id}",
+                context={"order_no": handoff.to_step.order.order_no, "quantity": handoff.quantity,
+                         "from_workshop": handoff.from_step.workshop.name, "since": handoff.created_at},
+                not_before=held_until))
+            counts["handoffs"] += 1
+        requests = session.scalars(select(ChangeRequest).where(
+            ChangeRequest.status == "pending",
+            ChangeRequest.created_at <= now - timedelta(minutes=sched.approval_reminder_minutes))).all()
+        for request in requests:
+            if ("request", request.id) in done:
+                continue
+            session.add(SentReminder(kind="request", subject_id=request.id, created_at=now))
+            relay.enqueue_notice(session, Notice(
+                workshop_id=None, role="managers", template="notices/reminder_request", key=f"reminder:request:{request.id}",
+                context={"request_id": request.id, "order_no": request.payload.get("order_no"), "since": request.created_at},
+                not_before=held_until))
+            counts["approvals"] += 1
+    return counts

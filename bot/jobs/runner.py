@@ -1,0 +1,82 @@
+"""`linerelay jobs`: APScheduler in a process of its own, never inside web workers.
+
+Only the holder of the `scheduler` lease runs jobs; it renews the lease every 20 s for 60 s. A
+second jobs process stands by and takes over within a minute of the first one dying.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.jobs import run_job
+from storage.models import JobLease
+
+log = logging.getLogger(__name__)
+LEASE = "scheduler"
+TTL = timedelta(seconds=60)
+RENEW_SECONDS = 20
+
+
+def try_lease(relay, holder: str, ttl: timedelta = TTL) -> bool:
+    """Take or renew the lease; True while this holder has it."""
+    now = relay.clock.now()
+    try:
+        with relay.Session.begin() as session:
+            taken = session.execute(update(JobLease).where(
+                JobLease.name == LEASE, (JobLease.holder == holder) | (JobLease.expires_at < now))
+                .values(holder=holder, expires_at=now + ttl)).rowcount
+            if taken:
+                return True
+            if session.scalar(select(JobLease.name).where(JobLease.name == LEASE)) is None:
+                session.add(JobLease(name=LEASE, holder=holder, expires_at=now + ttl))
+                return True
+            return False
+    except IntegrityError:  # another process inserted it first
+        return False
+
+
+class JobsProcess:
+    def __init__(self, relay, holder: str | None = None):
+        self.relay = relay
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
+        self.leader = False
+        self.scheduler = BackgroundScheduler(timezone=relay.settings.app.timezone)
+        self.stopped = threading.Event()
+
+    def _renew(self) -> None:
+        was = self.leader
+        self.leader = try_lease(self.relay, self.holder)
+        if self.leader != was:
+            log.info("jobs: %s %s the lease", self.holder, "holds" if self.leader else "lost")
+
+    def _job(self, name: str):
+        def run():
+            if not self.leader:
+                return
+            try:
+                log.info("job %s: %s", name, run_job(self.relay, name))
+            except Exception:
+                log.exception("job %s failed", name)
+        return run
+
+    def start(self) -> "JobsProcess":
+        sched = self.relay.settings.schedule
+        self._renew()
+        self.scheduler.add_job(self._renew, "interval", seconds=RENEW_SECONDS, id="lease")
+        self.scheduler.add_job(self._job("outbox"), "interval", seconds=5, id="outbox")
+        self.scheduler.add_job(self._job("delay-scan"), "interval", minutes=sched.delay_scan_minutes, id="delay-scan")
+        self.scheduler.add_job(self._job("daily-digest"), "interval", minutes=1, id="daily-digest")
+        self.scheduler.add_job(self._job("reminders"), "interval", minutes=5, id="reminders")
+        self.scheduler.start()
+        return self
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        self.stopped.set()

@@ -1,0 +1,176 @@
+"""Scheduled jobs with an injected clock, through the twins: what each group received, and what
+it did not (no duplicate warnings, nothing in quiet hours, no digest twice)."""
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.jobs import run_job
+from bot.jobs.runner import try_lease
+from bot.worktime import WorkCalendar
+from bot.clock import Clock
+from storage.models import OutboxMessage
+from tests.conftest import settle
+
+WEDNESDAY = date(2026, 11, 25)
+
+
+def at(live, day: date, hh: int, mm: int = 0):
+    live.relay.clock.set_local(datetime(day.year, day.month, day.day, hh, mm))
+
+
+def job(live, name):
+    result = run_job(live.relay, name)
+    live.relay.dispatcher.run_once()
+    settle(live)
+    return result
+
+
+def texts(sends):
+    return [s.text for s in sends]
+
+
+@pytest.fixture
+def plant(live):
+    at(live, WEDNESDAY, 9)
+    live.add_order("SO-1001", quantity=200, days=0)   # due today: stamping should be long done
+    live.add_order("SO-1002", quantity=100, days=20)  # far off: no warning
+    return live
+
+
+def stamping_warnings(live):
+    return [t for t in texts(live.twin.sends_to("webhook", "key-stamping")) if "延期" in t]
+
+
+def test_late_step_warned_once_on_every_channel(plant):
+    at(plant, WEDNESDAY, 17)
+    assert job(plant, "delay-scan")["warnings"] >= 1
+    warnings = stamping_warnings(plant)
+    assert len(warnings) == 1 and "SO-1001" in warnings[0] and "已延期" in warnings[0]
+    card = plant.dingtalk.wait_for(lambda m: m.api == "card" and m.target == "cid-stamping")
+    assert "已知悉" in card.payload["body"]["cardData"]["cardParamMap"]["buttons"]
+    app = plant.twin.wait_for(lambda m: m.api == "message" and m.target == "zhangwei")
+    assert app.payload["template_card"]["button_list"][0]["key"] == "ack"
+    assert not any("SO-1002" in t for t in texts(plant.twin.sent))
+    at(plant, WEDNESDAY, 17, 10)
+    job(plant, "delay-scan")
+    assert len(stamping_warnings(plant)) == 1  # the same level is never repeated
+
+
+def test_unacknowledged_warning_escalates_to_managers_once(plant):
+    at(plant, WEDNESDAY, 17)
+    job(plant, "delay-scan")
+    at(plant, WEDNESDAY, 17, 30)
+    assert job(plant, "delay-scan")["escalations"] == 0  # not yet
+    at(plant, WEDNESDAY, 18, 5)
+    assert job(plant, "delay-scan")["escalations"] >= 1
+    managers = [t for t in texts(plant.twin.sends_to("webhook", "key-managers")) if "预警升级" in t]
+    assert len(managers) >= 1 and "SO-1001" in managers[0]
+    plant.dingtalk.wait_for(lambda m: m.api == "group_message" and m.target == "cid-managers" and "预警升级" in m.text)
+    count = len(managers)
+    at(plant, WEDNESDAY, 19)
+    job(plant, "delay-scan")
+    assert len([t for t in texts(plant.twin.sends_to("webhook", "key-managers")) if "预警升级" in t]) == count
+
+
+def test_acknowledged_warning_does_not_escalate(plant):
+    at(plant, WEDNESDAY, 17)
+    job(plant, "delay-scan")
+    assert "已确认知悉" in plant.say("zhangwei", "知悉 SO-1001")
+    at(plant, WEDNESDAY, 19)
+    job(plant, "delay-scan")
+    escalated = [t for t in texts(plant.twin.sends_to("webhook", "key-managers")) if "预警升级" in t]
+    assert not [t for t in escalated if "**冲压**" in t]  # acknowledged: stamping is not escalated
+    assert [t for t in escalated if "**焊接**" in t]      # welding's warning was not acknowledged
+
+
+def test_ack_button_on_the_dingtalk_card(plant):
+    at(plant, WEDNESDAY, 17)
+    job(plant, "delay-scan")
+    card = plant.dingtalk.wait_for(lambda m: m.api == "card" and m.target == "cid-stamping")
+    resp = plant.dingtalk.click(card.payload["body"]["outTrackId"], "dt-zhangwei", "ack")
+    assert resp.status_code == 200 and "已知悉" in resp.json()["cardData"]["cardParamMap"]["outcome"]
+    at(plant, WEDNESDAY, 19)
+    job(plant, "delay-scan")
+    assert not [t for t in texts(plant.twin.sends_to("webhook", "key-managers")) if "预警升级" in t and "**冲压**" in t]
+
+
+def test_quiet_hours_hold_warnings_until_morning(plant):
+    at(plant, WEDNESDAY, 22)
+    assert job(plant, "delay-scan")["warnings"] >= 1
+    assert stamping_warnings(plant) == []
+    with plant.session() as s:
+        held = s.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
+        assert held
+    at(plant, WEDNESDAY + timedelta(days=1), 6, 50)
+    job(plant, "outbox")
+    assert stamping_warnings(plant) == []
+    at(plant, WEDNESDAY + timedelta(days=1), 7, 1)
+    job(plant, "outbox")
+    assert len(stamping_warnings(plant)) == 1
+
+
+def test_daily_digest_once_per_group_and_day(plant):
+    plant.say("zhangwei", "报工 SO-1001 150 不良 3")
+    at(plant, WEDNESDAY + timedelta(days=1), 7, 59)
+    assert job(plant, "daily-digest")["digests"] == 0
+    at(plant, WEDNESDAY + timedelta(days=1), 8, 1)
+    first = job(plant, "daily-digest")["digests"]
+    assert first >= 5  # 4 workshops' groups and the managers' groups, on both platforms
+    digest = [t for t in texts(plant.twin.sends_to("webhook", "key-stamping")) if "日报" in t]
+    assert len(digest) == 1 and "SO-1001：良品 150，不良 3" in digest[0]
+    assert any("全厂日报" in t for t in texts(plant.twin.sends_to("webhook", "key-managers")))
+    plant.dingtalk.wait_for(lambda m: m.api == "group_message" and m.target == "cid-stamping" and "日报" in m.text)
+    at(plant, WEDNESDAY + timedelta(days=1), 9)
+    assert job(plant, "daily-digest")["digests"] == 0
+    assert len([t for t in texts(plant.twin.sends_to("webhook", "key-stamping")) if "日报" in t]) == 1
+
+
+def test_digest_survives_failing_sends_and_arrives_once(plant):
+    plant.twin.fail_next(("http", 500), ("errcode", 45009), ("http", 502))
+    at(plant, WEDNESDAY + timedelta(days=1), 8, 1)
+    run_job(plant.relay, "daily-digest")
+    for minutes in range(0, 30, 2):
+        plant.relay.clock.advance(timedelta(minutes=2))
+        plant.relay.dispatcher.run_once()
+    settle(plant)
+    for key in ("key-stamping", "key-welding", "key-painting", "key-assembly", "key-managers"):
+        assert len([t for t in texts(plant.twin.sends_to("webhook", key)) if "日报" in t]) == 1, key
+
+
+def test_reminders_for_unconfirmed_handoffs_once(plant):
+    plant.say("zhangwei", "报工 SO-1001 200")
+    plant.relay.clock.advance(timedelta(minutes=121))
+    assert job(plant, "reminders")["handoffs"] == 1
+    assert any("还没确认接收" in t for t in texts(plant.twin.sends_to("webhook", "key-welding")))
+    assert job(plant, "reminders")["handoffs"] == 0
+
+
+def test_reminders_for_pending_approvals(plant):
+    plant.say("chenjing", "变更 SO-1002 暂停", chat=None)
+    plant.relay.clock.advance(timedelta(minutes=121))
+    assert job(plant, "reminders")["approvals"] == 1
+    assert any("等待审批" in t for t in texts(plant.twin.sends_to("webhook", "key-managers")))
+
+
+def test_one_jobs_process_holds_the_lease_and_a_standby_takes_over(live):
+    assert try_lease(live.relay, "host-a")
+    assert not try_lease(live.relay, "host-b")
+    assert try_lease(live.relay, "host-a")  # renewal
+    live.relay.clock.advance(timedelta(seconds=61))  # host-a died: its lease runs out
+    assert try_lease(live.relay, "host-b")
+    assert not try_lease(live.relay, "host-a")
+
+
+def test_work_calendar_holidays_shifts_and_quiet_hours():
+    clock = Clock("Asia/Shanghai")
+    cal = WorkCalendar(clock, ("08:00-12:00", "13:00-17:30"), True, "21:00-07:00")
+    assert not cal.is_workday(date(2026, 10, 1))      # National Day
+    assert cal.is_workday(date(2026, 11, 25))
+    assert not cal.is_workday(date(2026, 11, 28))     # a Saturday
+    start = datetime(2026, 11, 25, 3, 0)              # 11:00 Shanghai
+    assert cal.add_working_hours(start, 2) == datetime(2026, 11, 25, 6, 0)  # lunch skipped: 14:00
+    assert cal.add_working_hours(start, 8) == datetime(2026, 11, 26, 2, 30)  # next morning 10:30
+    assert cal.working_hours_between(datetime(2026, 11, 25, 0), datetime(2026, 11, 25, 10)) == 8.5
+    assert cal.quiet_until(datetime(2026, 11, 25, 14)) == datetime(2026, 11, 25, 23)  # 22:00 → 07:00
+    assert cal.quiet_until(datetime(2026, 11, 25, 3)) is None
