@@ -29,6 +29,7 @@ class AppSettings:
     undo_window_minutes: int = 30
     report_tolerance_percent: int = 5
     max_report_quantity: int = 100_000
+    outbox_lease_seconds: int = 60      # a sender that dies mid-send loses its rows to another after this
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +34,8 @@ class Relay:
         self.Session = make_session_factory(self.engine)
         self.messages = Messages(self.clock)
         self.platforms: dict = {}   # name -> adapter object with render_notice() and senders()
-        self.dispatcher = Dispatcher(self.Session, self.clock, {})
+        self.dispatcher = Dispatcher(self.Session, self.clock, {},
+                                     lease=timedelta(seconds=settings.app.outbox_lease_seconds))
 
     def add_platform(self, name: str, platform) -> None:
         self.platforms[name] = platform

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import deque
 from datetime import timedelta
 from typing import Callable
 
@@ -28,6 +30,28 @@ class SendError(Exception):
 Sender = Callable[[OutboxMessage], None]
 
 
+class RateLimiter:
+    """At most `limit` sends per `window` seconds per key, within this process."""
+
+    def __init__(self, limit: int = 20, window: float = 60.0, clock=time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._sent: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, key: str) -> float:
+        """0 if a send may go now (and counts it), else the seconds to wait."""
+        with self._lock:
+            now = self.clock()
+            sent = self._sent.setdefault(key, deque())
+            while sent and now - sent[0] >= self.window:
+                sent.popleft()
+            if len(sent) >= self.limit:
+                return self.window - (now - sent[0])
+            sent.append(now)
+            return 0.0
+
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** (attempts - 1), 3600))
 
@@ -35,8 +59,9 @@ def backoff(attempts: int) -> timedelta:
 class Dispatcher:
     """Sends due outbox rows. Safe to run in several processes at once: rows are claimed."""
 
-    def __init__(self, session_factory: sessionmaker[Session], clock: Clock, senders: dict[tuple[str, str], Sender]):
-        self.Session, self.clock, self.senders = session_factory, clock, senders
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock, senders: dict[tuple[str, str], Sender],
+                 lease: timedelta = store.LEASE):
+        self.Session, self.clock, self.senders, self.lease = session_factory, clock, senders, lease
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -53,7 +78,7 @@ class Dispatcher:
 
     def _deliver(self, message_id: int) -> int:
         with self.Session.begin() as session:
-            if not store.claim(session, self.clock.now(), message_id):
+            if not store.claim(session, self.clock.now(), message_id, self.lease):
                 return 0
             message = session.get(OutboxMessage, message_id)
             session.expunge(message)

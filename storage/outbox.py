@@ -36,13 +36,13 @@ def due_ids(session: Session, now: datetime, limit: int) -> list[int]:
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)))
 
 
-def claim(session: Session, now: datetime, message_id: int) -> bool:
+def claim(session: Session, now: datetime, message_id: int, lease: timedelta = LEASE) -> bool:
     """Take one message for sending; False if another dispatcher took it first."""
     result = session.execute(
         update(OutboxMessage).where(OutboxMessage.id == message_id,
                                     OutboxMessage.status.in_(("pending", "sending")),
                                     OutboxMessage.next_attempt_at <= now)
-        .values(status="sending", next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1))
+        .values(status="sending", next_attempt_at=now + lease, attempts=OutboxMessage.attempts + 1))
     return result.rowcount == 1
 
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from bot.dingtalk.api import RateLimiter
+from bot.outbox import RateLimiter
 from bot.neutral import Notice
 from storage.models import Card, Handoff, OutboxMessage
 from tests.conftest import settle, snapshot, wait_until

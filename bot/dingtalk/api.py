@@ -10,38 +10,16 @@ import json
 import threading
 import time
 import urllib.parse
-from collections import deque
 
 import requests
 
 from bot.dingtalk.sign import robot_sign
-from bot.outbox import SendError
+from bot.outbox import RateLimiter, SendError
 
 TIMEOUT = 5
 THROTTLED = 130101          # custom robot: more than 20 messages a minute
 THROTTLE_PAUSE = 600        # DingTalk throttles such a robot for ten minutes
 PER_ROBOT_PER_MINUTE = 20
-
-
-class RateLimiter:
-    """At most `limit` sends per `window` seconds per key, within this process."""
-
-    def __init__(self, limit: int = PER_ROBOT_PER_MINUTE, window: float = 60.0, clock=time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self._sent: dict[str, deque] = {}
-        self._lock = threading.Lock()
-
-    def acquire(self, key: str) -> float:
-        """0 if a send may go now (and counts it), else the seconds to wait."""
-        with self._lock:
-            now = self.clock()
-            sent = self._sent.setdefault(key, deque())
-            while sent and now - sent[0] >= self.window:
-                sent.popleft()
-            if len(sent) >= self.limit:
-                return self.window - (now - sent[0])
-            sent.append(now)
-            return 0.0
 
 
 class DingTalkApi:
@@ -115,8 +93,15 @@ class DingTalkApi:
             "msgParam": json.dumps(msg_param, ensure_ascii=False)})
 
     def create_and_deliver_card(self, body: dict) -> dict:
+        """outTrackId is the card's idempotency key: DingTalk refusing it as existing means an
+        earlier try (before a crash) delivered it."""
         self._limited(body.get("imGroupOpenDeliverModel", {}).get("robotCode", "cards"))
-        return self._with_token("POST", "/v1.0/card/instances/createAndDeliver", body)
+        try:
+            return self._with_token("POST", "/v1.0/card/instances/createAndDeliver", body)
+        except SendError as exc:
+            if "outTrackId.exists" in str(exc):
+                return {"success": True, "duplicate": True}
+            raise
 
     def update_card(self, body: dict) -> dict:
         return self._with_token("PUT", "/v1.0/card/instances", body)

@@ -122,6 +122,8 @@ class DingTalkTwin(TwinBase):
             if any(not isinstance(v, str) for v in body["cardData"]["cardParamMap"].values()):
                 return jsonify(code="param.invalid", message="cardParamMap values must be strings"), 400
             with self._lock:
+                if body["outTrackId"] in self.cards:
+                    return jsonify(code="outTrackId.exists", message="card instance already exists"), 400
                 self.cards[body["outTrackId"]] = body
             params = body["cardData"]["cardParamMap"]
             self._record(Sent("card", space.split(".", 2)[-1].split("IM_GROUP.")[-1],

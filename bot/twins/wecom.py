@@ -38,6 +38,7 @@ class WeComTwin(TwinBase):
         self.app_token, self.app_aes_key = app_token, app_aes_key
         self.aibot_token, self.aibot_aes_key = aibot_token, aibot_aes_key
         self.response_codes: set[str] = set()      # issued with card clicks, each usable once
+        self.task_ids: set[str] = set()            # template cards are unique per task_id
         self._ids = itertools.count(1)
         super().__init__(app_url, clock)
 
@@ -75,6 +76,12 @@ class WeComTwin(TwinBase):
             body = request.get_json(force=True)
             if body.get("agentid") != self.agent_id:
                 return jsonify(errcode=40056, errmsg="invalid agentid")
+            task_id = body.get("template_card", {}).get("task_id")
+            with self._lock:
+                if task_id and task_id in self.task_ids:
+                    return jsonify(errcode=40095, errmsg="task_id already exists")
+                if task_id:
+                    self.task_ids.add(task_id)
             self._record(Sent("message", body.get("touser", ""), body))
             return jsonify(errcode=0, errmsg="ok", msgid=f"m{next(self._ids)}",
                            response_code=secrets.token_hex(8) if body.get("msgtype") == "template_card" else None)

@@ -11,11 +11,14 @@ import time
 
 import requests
 
-from bot.outbox import SendError
+from bot.outbox import RateLimiter, SendError
 
 TOKEN_INVALID = {40001, 40014, 42001}
 RETRYABLE = {-1, 45009, 45033}
 TIMEOUT = 5
+WEBHOOK_PER_MINUTE = 20     # per group robot
+MEMBER_PER_MINUTE = 30      # app messages to one member; WeCom drops the excess silently
+TASK_ID_EXISTS = 40095      # twin and WeCom: a template card with this task_id was already sent
 
 
 class WeComApi:
@@ -26,6 +29,13 @@ class WeComApi:
         self._token: str | None = None
         self._expires = 0.0
         self._lock = threading.Lock()
+        self.webhook_limiter = RateLimiter(WEBHOOK_PER_MINUTE)
+        self.member_limiter = RateLimiter(MEMBER_PER_MINUTE)
+
+    def _limited(self, limiter: RateLimiter, key: str) -> None:
+        wait = limiter.acquire(key)
+        if wait:
+            raise SendError(f"rate limit for {key}", retry_after=wait)
 
     def access_token(self, force: bool = False) -> str:
         with self._lock:
@@ -63,12 +73,22 @@ class WeComApi:
         raise SendError(f"{path}: access token refused twice")
 
     def send_app_message(self, payload: dict) -> dict:
-        return self.call("/cgi-bin/message/send", {"agentid": self.agent_id, **payload})
+        """Paced at 30/min per member (WeCom drops the excess without an error). A template card
+        whose task_id WeCom already has was delivered before a crash: that counts as sent."""
+        for member in str(payload.get("touser", "")).split("|"):
+            self._limited(self.member_limiter, f"member:{member}")
+        try:
+            return self.call("/cgi-bin/message/send", {"agentid": self.agent_id, **payload})
+        except SendError as exc:
+            if f"errcode {TASK_ID_EXISTS}" in str(exc) and payload.get("msgtype") == "template_card":
+                return {"errcode": 0, "duplicate": True}
+            raise
 
     def update_template_card(self, payload: dict) -> dict:
         return self.call("/cgi-bin/message/update_template_card", {"agentid": self.agent_id, **payload})
 
     def webhook_send(self, key: str, payload: dict) -> dict:
+        self._limited(self.webhook_limiter, f"webhook:{key}")
         return self._request("POST", "/cgi-bin/webhook/send", params={"key": key}, json=payload)
 
     def response_url_send(self, url: str, payload: dict) -> dict:
