@@ -40,12 +40,13 @@ def _store(relay, session, platform: str, card: Card, audience: str) -> CardRow:
     return row
 
 
-def send_group_card(relay, session, platform, group: GroupBinding, card: Card, key: str, not_before=None) -> None:
+def send_group_card(relay, session, platform, group: GroupBinding, card: Card, key: str, not_before=None,
+                    fresh: bool = False) -> None:
     """Remember the card and queue its delivery into a group (DingTalk)."""
     row = _store(relay, session, group.platform, card, group.chat_id)
     channel, target, payload = platform.card_delivery(group, row.track_id, row.data)
     outbox_store.enqueue(session, relay.clock.now(), key=key, platform=group.platform, channel=channel,
-                         target=target, payload=payload, not_before=not_before)
+                         target=target, payload=payload, not_before=not_before, fresh=fresh)
 
 
 def actors(session, card: Card) -> list[Person]:
@@ -59,7 +60,7 @@ def actors(session, card: Card) -> list[Person]:
     return []
 
 
-def send_person_card(relay, session, platform, card: Card, key: str, not_before=None) -> None:
+def send_person_card(relay, session, platform, card: Card, key: str, not_before=None, fresh: bool = False) -> None:
     """Remember the card and queue it to the people who must act (WeCom self-built app)."""
     user_ids = [p.wecom_userid for p in actors(session, card) if p.wecom_userid]
     if not user_ids:
@@ -67,7 +68,7 @@ def send_person_card(relay, session, platform, card: Card, key: str, not_before=
     row = _store(relay, session, platform.name, card, "|".join(user_ids))
     channel, target, payload = platform.person_card_delivery(user_ids, row.track_id, row.data)
     outbox_store.enqueue(session, relay.clock.now(), key=key, platform=platform.name, channel=channel,
-                         target=target, payload=payload, not_before=not_before)
+                         target=target, payload=payload, not_before=not_before, fresh=fresh)
 
 
 def card_view(row: CardRow) -> dict:

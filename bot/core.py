@@ -130,7 +130,7 @@ class Relay:
             for platform in self.platforms.values():
                 if getattr(platform, "person_cards", False):
                     cards.send_person_card(self, session, platform, notice.card, f"{notice.key}:{platform.name}:card",
-                                           not_before=notice.not_before)
+                                           not_before=notice.not_before, fresh=notice.fresh)
         for group in groups:
             platform = self.platforms.get(group.platform)
             key = f"{notice.key}:{group.platform}:{group.chat_id}"
@@ -140,12 +140,13 @@ class Relay:
                                      error=f"platform {group.platform} is not configured")
                 continue
             if notice.card is not None and platform.group_cards:
-                cards.send_group_card(self, session, platform, group, notice.card, key, not_before=notice.not_before)
+                cards.send_group_card(self, session, platform, group, notice.card, key, not_before=notice.not_before,
+                                      fresh=notice.fresh)
                 continue
             channel, target, payload, problem = platform.notice_delivery(group, text)
             outbox_store.enqueue(session, now, key=key, platform=group.platform, channel=channel,
                                  target=target, payload=payload, status="dead" if problem else "pending",
-                                 error=problem or "", not_before=notice.not_before)
+                                 error=problem or "", not_before=notice.not_before, fresh=notice.fresh)
 
 
 __all__ = ["Relay", "handlers"]

@@ -43,6 +43,7 @@ class Notice:
     person_id: int | None = None   # instead of groups: one person, directly
     platform: str | None = None    # with person_id: the platform to reach them on
     not_before: Any = None         # hold until then (quiet hours); naive UTC
+    fresh: bool = False            # the key names something just created: no need to look for it
 
 
 @dataclass(frozen=True)

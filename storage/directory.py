@@ -89,8 +89,12 @@ def bind_group(session: Session, now: datetime, *, platform: str, chat_id: str, 
 
 
 def groups_of_workshop(session: Session, workshop_id: int) -> list[GroupBinding]:
-    return list(session.scalars(select(GroupBinding).where(GroupBinding.workshop_id == workshop_id)
-                                .order_by(GroupBinding.id)))
+    """A workshop's groups (remembered for the rest of the transaction: a scan asks often)."""
+    cache = session.info.setdefault("groups_of_workshop", {})
+    if workshop_id not in cache:
+        cache[workshop_id] = list(session.scalars(select(GroupBinding).where(GroupBinding.workshop_id == workshop_id)
+                                                  .order_by(GroupBinding.id)))
+    return cache[workshop_id]
 
 
 def groups_of_role(session: Session, role: str) -> list[GroupBinding]:
@@ -98,9 +102,12 @@ def groups_of_role(session: Session, role: str) -> list[GroupBinding]:
 
 
 def leads_of(session: Session, workshop_id: int) -> list[Person]:
-    people = session.scalars(select(Person).join(Person.workshops).where(Workshop.id == workshop_id)
-                             .order_by(Person.id)).all()
-    return [p for p in people if p.has_role("lead")]
+    cache = session.info.setdefault("leads_of", {})
+    if workshop_id not in cache:
+        people = session.scalars(select(Person).join(Person.workshops).where(Workshop.id == workshop_id)
+                                 .order_by(Person.id)).all()
+        cache[workshop_id] = [p for p in people if p.has_role("lead")]
+    return cache[workshop_id]
 
 
 def people_with_role(session: Session, role: str) -> list[Person]:

@@ -100,7 +100,8 @@ class Order(Base):
 
 class Step(Base):
     __tablename__ = "steps"
-    __table_args__ = (UniqueConstraint("order_id", "seq"), Index("ix_steps_workshop_status", "workshop_id", "status"))
+    __table_args__ = (UniqueConstraint("order_id", "seq"), Index("ix_steps_workshop_status", "workshop_id", "status"),
+                      Index("ix_steps_planned_start", "planned_start"))
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
@@ -130,7 +131,7 @@ class Report(Base):
     scrap: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(String(500), default="")
     source: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime)
     step: Mapped[Step] = relationship(lazy="joined")
 

@@ -16,8 +16,12 @@ def enqueue(session: Session, now: datetime, *, key: str, platform: str, channel
             not_before: datetime | None = None) -> OutboxMessage:
     """Add a message unless one with the same idempotency key exists (then return that one).
     `fresh`: the caller knows the key is new (it contains a message id just claimed)."""
+    queued = session.info.setdefault("outbox_keys", {})
+    if key in queued:
+        return queued[key]
     if not fresh:
-        existing = session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+        with session.no_autoflush:  # a flush per message made a scan with many warnings slow
+            existing = session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
         if existing is not None:
             return existing
     row = OutboxMessage(idempotency_key=key, platform=platform, channel=channel, target=target,
@@ -25,6 +29,7 @@ def enqueue(session: Session, now: datetime, *, key: str, platform: str, channel
                         last_error=error,
                         created_at=now, sent_at=now if status == "sent" else None)
     session.add(row)
+    queued[key] = row
     return row
 
 

@@ -47,8 +47,11 @@ def run(relay) -> dict:
     held_until = cal.quiet_until(now)
     warned = escalated = 0
     with relay.Session.begin() as session:
-        steps = session.scalars(select(Step).join(Order).where(Step.status.in_(OPEN), Order.hold.is_(None))).all()
-        existing = {(w.step_id, w.level) for w in session.scalars(select(DelayWarning))}
+        # Only a step that should have started can be late or at risk: the index on planned_start
+        # keeps the scan to those, however many orders are planned ahead.
+        steps = session.scalars(select(Step).join(Order).where(Step.planned_start <= now, Step.status.in_(OPEN),
+                                                               Order.hold.is_(None))).all()
+        existing = {(row[0], row[1]) for row in session.execute(select(DelayWarning.step_id, DelayWarning.level))}
         for step in steps:
             level, projected = classify(step, now, cal, tolerance)
             if level is None or (step.id, level) in existing or (level == "at_risk" and (step.id, "late") in existing):
@@ -75,7 +78,7 @@ def _warning_notice(relay, step: Step, warning: DelayWarning, now: datetime, hel
     card = Card(kind="warning", subject_id=warning.id, title="延期预警", context=context,
                 buttons=(Button("ack", "已知悉"),), actors=f"leads:{step.workshop_id}")
     return Notice(workshop_id=step.workshop_id, template="notices/delay_warning", context=context,
-                  key=f"warning:{warning.id}", card=card, not_before=held_until)
+                  key=f"warning:{warning.id}", card=card, not_before=held_until, fresh=True)
 
 
 def _escalate(relay, session: Session, now: datetime, existing: set, held_until) -> int:
@@ -97,6 +100,7 @@ def _escalate(relay, session: Session, now: datetime, existing: set, held_until)
         session.flush()
         context = {**_context(relay, step, warning, now), "since": warning.created_at}
         relay.enqueue_notice(session, Notice(workshop_id=None, role="managers", template="notices/delay_escalated",
-                                             context=context, key=f"warning:{escalation.id}", not_before=held_until))
+                                             context=context, key=f"warning:{escalation.id}", not_before=held_until,
+                                             fresh=True))
         count += 1
     return count
