@@ -174,3 +174,36 @@ def test_work_calendar_holidays_shifts_and_quiet_hours():
     assert cal.working_hours_between(datetime(2026, 11, 25, 0), datetime(2026, 11, 25, 10)) == 8.5
     assert cal.quiet_until(datetime(2026, 11, 25, 14)) == datetime(2026, 11, 25, 23)  # 22:00 → 07:00
     assert cal.quiet_until(datetime(2026, 11, 25, 3)) is None
+
+
+def test_sends_failing_for_a_while_arrive_exactly_once_after_recovery(plant):
+    """HTTP 500, errcode 45009 and a timeout, then WeCom recovers: each digest arrives once."""
+    plant.relay.platforms["wecom"].api.timeout = 0.3
+    plant.twin.fail_next(("http", 500), ("errcode", 45009), ("timeout", 0.6), ("http", 503), ("errcode", 45009))
+    at(plant, WEDNESDAY + timedelta(days=1), 8, 1)
+    run_job(plant.relay, "daily-digest")
+    for _ in range(40):
+        plant.relay.clock.advance(timedelta(minutes=1))
+        plant.relay.dispatcher.run_once()
+    with plant.session() as s:
+        left = s.scalars(select(OutboxMessage).where(OutboxMessage.status != "sent")).all()
+        assert not left, [(m.channel, m.target, m.status, m.attempts, m.last_error) for m in left]
+    for key in ("key-stamping", "key-welding", "key-painting", "key-assembly", "key-managers"):
+        assert len([t for t in texts(plant.twin.sends_to("webhook", key)) if "日报" in t]) == 1, key
+
+
+def test_a_standby_jobs_process_takes_over_when_the_first_dies(live):
+    from bot.jobs.runner import JobsProcess
+    first, second = JobsProcess(live.relay, "first"), JobsProcess(live.relay, "second")
+    first._renew()
+    second._renew()
+    assert first.leader and not second.leader
+    live.relay.clock.advance(timedelta(seconds=40))
+    first._renew()  # alive: renews
+    second._renew()
+    assert first.leader and not second.leader
+    live.relay.clock.advance(timedelta(seconds=61))  # first died 61 s ago
+    second._renew()
+    assert second.leader
+    first._renew()
+    assert not first.leader  # back from the dead, it stands by

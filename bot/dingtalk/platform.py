@@ -35,6 +35,7 @@ class DingTalkPlatform:
 
     def bind(self, relay) -> None:
         self.Session = relay.Session
+        self.api.wall_clock = relay.clock.epoch  # webhook signatures carry the (one) clock's time
 
     def reply_delivery(self, message, markdown: str) -> tuple[str, str, dict, str]:
         """Replies go to the message's sessionWebhook, through the outbox, right after the commit."""

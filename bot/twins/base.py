@@ -95,12 +95,13 @@ class TwinBase:
         self.tokens.clear()
 
     def take_fault(self) -> tuple[str, Any] | None:
-        """The next injected fault, if any; a ("sleep", s) fault sleeps and lets the call go on."""
+        """The next injected fault, if any. ("sleep", s) sleeps and lets the call go on;
+        ("timeout", s) sleeps and then fails without doing anything (a gateway timeout)."""
         with self._lock:
             if not self.failures:
                 return None
             kind, value = self.failures.pop(0)
-        if kind == "sleep":
+        if kind in ("sleep", "timeout"):
             time.sleep(value)
-            return None
+            return ("http", 504) if kind == "timeout" else None
         return kind, value

@@ -23,7 +23,8 @@ TASK_ID_EXISTS = 40095      # twin and WeCom: a template card with this task_id 
 
 class WeComApi:
     def __init__(self, base_url: str, corp_id: str, secret: str, agent_id: int,
-                 http: requests.Session | None = None):
+                 http: requests.Session | None = None, timeout: float = TIMEOUT):
+        self.timeout = timeout
         self.base_url, self.corp_id, self.secret, self.agent_id = base_url.rstrip("/"), corp_id, secret, agent_id
         self.http = http or requests.Session()
         self._token: str | None = None
@@ -49,7 +50,7 @@ class WeComApi:
 
     def _request(self, method: str, path: str, **kwargs) -> dict:
         try:
-            resp = self.http.request(method, self.base_url + path, timeout=TIMEOUT, **kwargs)
+            resp = self.http.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
             raise SendError(f"{path}: {type(exc).__name__}") from exc
         if resp.status_code >= 500:
@@ -94,7 +95,7 @@ class WeComApi:
     def response_url_send(self, url: str, payload: dict) -> dict:
         """Answer through an AI bot message's `response_url` (an absolute URL, once, within 1 h)."""
         try:
-            resp = self.http.post(url, json=payload, timeout=TIMEOUT)
+            resp = self.http.post(url, json=payload, timeout=self.timeout)
         except requests.RequestException as exc:
             raise SendError(f"response_url: {type(exc).__name__}") from exc
         if resp.status_code >= 500:
