@@ -45,22 +45,24 @@ def run(relay) -> dict:
     now, cal, sched = relay.clock.now(), calendar(relay), relay.settings.schedule
     tolerance = timedelta(minutes=sched.at_risk_tolerance_minutes)
     held_until = cal.quiet_until(now)
-    warned = escalated = 0
     with relay.Session.begin() as session:
         # Only a step that should have started can be late or at risk: the index on planned_start
         # keeps the scan to those, however many orders are planned ahead.
         steps = session.scalars(select(Step).join(Order).where(Step.planned_start <= now, Step.status.in_(OPEN),
                                                                Order.hold.is_(None))).all()
         existing = {(row[0], row[1]) for row in session.execute(select(DelayWarning.step_id, DelayWarning.level))}
+        new = []
         for step in steps:
             level, projected = classify(step, now, cal, tolerance)
             if level is None or (step.id, level) in existing or (level == "at_risk" and (step.id, "late") in existing):
                 continue
             warning = DelayWarning(step_id=step.id, level=level, projected_end=projected, created_at=now)
             session.add(warning)
-            session.flush()
+            new.append((step, warning))
+        session.flush()  # one flush gives every new warning its id
+        for step, warning in new:
             relay.enqueue_notice(session, _warning_notice(relay, step, warning, now, held_until))
-            warned += 1
+        warned = len(new)
         escalated = _escalate(relay, session, now, existing, held_until)
     return {"warnings": warned, "escalations": escalated}
 
