@@ -1,13 +1,12 @@
 """The Flask app factory: no work at import time; everything hangs off one `Relay`."""
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, jsonify
 from sqlalchemy import text
 
 from bot.config import Settings, load_settings
 from bot.core import Relay
+from bot.observability import configure_logging, install_request_ids
 
 
 def build_relay(settings: Settings, clock=None) -> Relay:
@@ -49,13 +48,27 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
 
     @app.get("/healthz")
     def healthz():
+        """Alive: the process answers and reaches its database."""
         with relay.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():
+        """Ready for traffic: the database answers and its schema is at the newest migration."""
+        from storage.migrate import schema_is_current
+        try:
+            current = schema_is_current(relay.engine)
+        except Exception as exc:  # a database that does not answer is simply not ready
+            return jsonify(status="unavailable", reason=type(exc).__name__), 503
+        if not current:
+            return jsonify(status="unavailable", reason="schema is not at the newest migration; run linerelay init-db"), 503
+        return jsonify(status="ready")
 
     @app.errorhandler(413)
     def too_large(_exc):
         return jsonify(error="request body too large"), 413
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.app.log_format)
+    install_request_ids(app)
     return app

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from bot.config import ConfigError, load_settings
@@ -107,7 +106,8 @@ def cmd_sandbox(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.observability import configure_logging
+    configure_logging("text")
     parser = argparse.ArgumentParser(prog="linerelay", description="LineRelay (产线接力)")
     parser.add_argument("--config", help="configuration file (default: $LINERELAY_CONFIG or ./config.toml)")
     sub = parser.add_subparsers(dest="command", required=True)

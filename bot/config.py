@@ -30,6 +30,7 @@ class AppSettings:
     report_tolerance_percent: int = 5
     max_report_quantity: int = 100_000
     outbox_lease_seconds: int = 60      # a sender that dies mid-send loses its rows to another after this
+    log_format: str = "text"            # "text" or "json" (one JSON object per line)
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,8 @@ def parse_settings(data: dict[str, Any]) -> Settings:
         name: app_r.get(name, type(getattr(defaults, name)), getattr(defaults, name))
         for name in AppSettings.__dataclass_fields__
     })
+    if app.log_format not in ("text", "json"):
+        raise ConfigError("app.log_format must be 'text' or 'json'")
     if not 0 <= app.report_tolerance_percent <= 100:
         raise ConfigError("app.report_tolerance_percent must be between 0 and 100")
     wecom = _parse_wecom(data["wecom"]) if "wecom" in data else None

@@ -19,3 +19,12 @@ def alembic_config(url: str) -> Config:
 def upgrade_to_head(url: str) -> None:
     """Create or upgrade the schema to the newest migration."""
     command.upgrade(alembic_config(url), "head")
+
+
+def schema_is_current(engine) -> bool:
+    """True when the database's Alembic revision is the newest one."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() == head
