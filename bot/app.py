@@ -69,6 +69,14 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
     def too_large(_exc):
         return jsonify(error="request body too large"), 413
 
+    @app.errorhandler(404)
+    def not_found(_exc):
+        return jsonify(error="not found"), 404
+
+    @app.errorhandler(405)
+    def not_allowed(_exc):
+        return jsonify(error="method not allowed"), 405
+
     configure_logging(settings.app.log_format)
     install_request_ids(app)
     return app
