@@ -119,6 +119,7 @@ class ScheduleSettings:
     digest_time: str = "08:00"            # default; a group may set its own
     handoff_reminder_minutes: int = 120
     approval_reminder_minutes: int = 120
+    scheduler_lease_seconds: int = 60     # a standby jobs process takes over this long after the first dies
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,8 @@ def _parse_schedule(table: Any) -> ScheduleSettings:
             raise ConfigError(f"schedule: {span!r} must look like 08:00-12:00")
     if not re.fullmatch(_HHMM, values["digest_time"]):
         raise ConfigError("schedule.digest_time must look like 08:00")
-    for name in ("delay_scan_minutes", "escalation_minutes", "handoff_reminder_minutes", "approval_reminder_minutes"):
+    for name in ("delay_scan_minutes", "escalation_minutes", "handoff_reminder_minutes", "approval_reminder_minutes",
+                 "scheduler_lease_seconds"):
         if values[name] <= 0:
             raise ConfigError(f"schedule.{name} must be positive")
     return ScheduleSettings(**values)

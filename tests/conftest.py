@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from bot.app import build_relay, create_app
 from bot.cli import init_db
@@ -32,7 +33,8 @@ def database_url(tmp_path) -> str:
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     name = f"lr_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    # No pool: a fault test may restart the server between creating and dropping the database.
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     base, _, _ = PG_URL.rpartition("/")

@@ -1,7 +1,8 @@
 """`linerelay jobs`: APScheduler in a process of its own, never inside web workers.
 
-Only the holder of the `scheduler` lease runs jobs; it renews the lease every 20 s for 60 s. A
-second jobs process stands by and takes over within a minute of the first one dying.
+Only the holder of the `scheduler` lease runs jobs; it renews the lease every 20 s (a third of a
+shorter lease) for `schedule.scheduler_lease_seconds` (60). A second jobs process stands by and
+takes over within that time of the first one dying.
 """
 from __future__ import annotations
 
@@ -47,12 +48,13 @@ class JobsProcess:
         self.relay = relay
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
         self.leader = False
+        self.ttl = timedelta(seconds=relay.settings.schedule.scheduler_lease_seconds)
         self.scheduler = BackgroundScheduler(timezone=relay.settings.app.timezone)
         self.stopped = threading.Event()
 
     def _renew(self) -> None:
         was = self.leader
-        self.leader = try_lease(self.relay, self.holder)
+        self.leader = try_lease(self.relay, self.holder, self.ttl)
         if self.leader != was:
             log.info("jobs: %s %s the lease", self.holder, "holds" if self.leader else "lost")
 
@@ -69,7 +71,8 @@ class JobsProcess:
     def start(self) -> "JobsProcess":
         sched = self.relay.settings.schedule
         self._renew()
-        self.scheduler.add_job(self._renew, "interval", seconds=RENEW_SECONDS, id="lease")
+        self.scheduler.add_job(self._renew, "interval", seconds=max(1, min(RENEW_SECONDS, self.ttl.seconds // 3)),
+                               id="lease")
         self.scheduler.add_job(self._job("outbox"), "interval", seconds=5, id="outbox")
         self.scheduler.add_job(self._job("delay-scan"), "interval", minutes=sched.delay_scan_minutes, id="delay-scan")
         self.scheduler.add_job(self._job("daily-digest"), "interval", minutes=1, id="daily-digest")
