@@ -20,6 +20,8 @@ def _relay():
 
 @bp.before_request
 def _authorize():
+    if request.path == "/api/openapi.json":
+        return None  # the description of the API is public; its data is not
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else ""
     keys = _relay().settings.api.keys
@@ -40,16 +42,7 @@ def _iso(relay, value):
 
 @bp.get("/orders/<order_no>")
 def get_order(order_no: str):
-    relay = _relay()
-    with relay.Session() as session:
-        view = order_view(find_order(session, order_no), relay.clock.now())
-    return jsonify({
-        "order_no": view.order_no, "product": view.product, "quantity": view.quantity, "customer": view.customer,
-        "due_date": view.due_date, "priority": view.priority, "status": view.status,
-        "steps": [{"workshop": s.workshop, "status": s.status, "good": s.good, "scrap": s.scrap,
-                   "planned": s.planned, "received": s.received, "planned_end": _iso(relay, s.planned_end),
-                   "projected_end": _iso(relay, s.projected_end), "late": s.late} for s in view.steps],
-    })
+    return jsonify(order_json(_relay(), order_no))
 
 
 @bp.get("/orders/<order_no>/events")
@@ -62,3 +55,63 @@ def get_events(order_no: str):
         return jsonify(order_no=order.order_no, events=[
             {"id": e.id, "at": _iso(relay, e.created_at), "kind": e.kind, "actor": e.actor,
              "source": e.source, "data": e.data} for e in events])
+
+
+@bp.post("/orders")
+def post_order():
+    """Create an order (201) or update an existing one (200), as an import row would."""
+    from bot.importer import BadRow, parse_row
+    from storage.orders import upsert_order
+    relay = _relay()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(error="bad_request", message="the body must be a JSON object"), 400
+    missing = [k for k in ("order_no", "product", "quantity", "due_date") if k not in body]
+    if missing:
+        return jsonify(error="invalid", message=f"missing field(s): {', '.join(missing)}"), 422
+    try:
+        data = parse_row(body, relay.settings.app.max_report_quantity * 100)
+        with relay.Session.begin() as session:
+            now = relay.clock.now()
+            order, created = upsert_order(session, now, data, actor=None, source="api",
+                                          utc_offset=relay.clock.utc_offset())
+            order_no = order.order_no
+    except (BadRow, ValueError) as exc:
+        return jsonify(error="invalid", message=str(exc)), 422
+    return jsonify(order_json(relay, order_no)), 201 if created else 200
+
+
+def order_json(relay, order_no: str) -> dict:
+    with relay.Session() as session:
+        view = order_view(find_order(session, order_no), relay.clock.now())
+    return {
+        "order_no": view.order_no, "product": view.product, "quantity": view.quantity, "customer": view.customer,
+        "due_date": view.due_date, "priority": view.priority, "status": view.status,
+        "steps": [{"workshop": s.workshop, "status": s.status, "good": s.good, "scrap": s.scrap,
+                   "planned": s.planned, "received": s.received, "planned_end": _iso(relay, s.planned_end),
+                   "projected_end": _iso(relay, s.projected_end), "late": s.late} for s in view.steps],
+    }
+
+
+@bp.get("/workshops/<code>/queue")
+def get_queue(code: str):
+    from storage.errors import UnknownWorkshop
+    from storage.directory import workshop_by_name
+    from storage.views import workshop_queue
+    relay = _relay()
+    with relay.Session() as session:
+        try:
+            workshop = workshop_by_name(session, code)
+        except UnknownWorkshop:
+            return jsonify(error="unknown_workshop", workshop=code), 404
+        items = workshop_queue(session, workshop.id, relay.clock.now())
+        return jsonify(workshop=workshop.code, name=workshop.name, queue=[
+            {"order_no": i.order_no, "product": i.product, "priority": i.priority, "due_date": i.due_date,
+             "status": i.step.status, "good": i.step.good, "planned": i.step.planned,
+             "handoff_waiting": i.pending_handoff_qty} for i in items])
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from bot.openapi import document
+    return jsonify(document())
