@@ -44,7 +44,9 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
         app.register_blueprint(dingtalk_bp)
 
     from bot.api import bp as api_bp
+    from bot.board import bp as board_bp
     app.register_blueprint(api_bp)
+    app.register_blueprint(board_bp)
 
     @app.get("/healthz")
     def healthz():

@@ -125,6 +125,7 @@ class ScheduleSettings:
 @dataclass(frozen=True)
 class ApiSettings:
     keys: tuple[str, ...] = ()
+    board_tokens: tuple[str, ...] = ()   # per-screen tokens for /board?token=…
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,9 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     keys = api_r.strings("keys")
     if any(len(k) < 16 for k in keys):
         raise ConfigError("api.keys must each be at least 16 characters")
+    board_tokens = api_r.strings("board_tokens")
+    if any(len(k) < 16 for k in board_tokens):
+        raise ConfigError("api.board_tokens must each be at least 16 characters")
     appr = _Reader(data.get("approvals", {}), "approvals")
     policy = appr.get("policy", str, "any")
     if policy not in ("any", "all"):
@@ -274,7 +278,7 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     unknown = set(approvers) - {p.name for p in people}
     if unknown:
         raise ConfigError(f"approvals.approvers names unknown person {sorted(unknown)[0]!r}")
-    return Settings(app=app, wecom=wecom, dingtalk=dingtalk, api=ApiSettings(keys=keys),
+    return Settings(app=app, wecom=wecom, dingtalk=dingtalk, api=ApiSettings(keys=keys, board_tokens=board_tokens),
                     schedule=_parse_schedule(data.get("schedule", {})),
                     approvals=ApprovalSettings(policy=policy, approvers=approvers), workshops=workshops, groups=groups, people=people,
                     routes=routes, raw=data)

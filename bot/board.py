@@ -1,0 +1,66 @@
+"""The read-only shop-floor board (`/board`) and order pages, behind per-screen tokens."""
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, Response, current_app, request
+from markupsafe import escape
+from sqlalchemy import select
+
+from storage.board import board as board_data
+from storage.errors import UnknownOrder
+from storage.models import Event
+from storage.orders import find_order
+from storage.views import order_view
+
+bp = Blueprint("board", __name__)
+
+
+def _relay():
+    return current_app.extensions["linerelay"]
+
+
+def _authorized() -> str | None:
+    token = request.args.get("token", "")
+    tokens = _relay().settings.api.board_tokens
+    return token if token and any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens) else None
+
+
+def _render(name: str, **context) -> Response:
+    relay = _relay()
+    env = relay.messages.env.overlay(autoescape=True)  # HTML: everything escaped
+    html = env.get_template(f"web/{name}.html.j2").render(**context)
+    return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store",
+                                                         "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"})
+
+
+def _forbidden() -> Response:
+    return Response("需要看板链接（含 token）。", status=403, mimetype="text/plain")
+
+
+@bp.get("/board")
+def board():
+    token = _authorized()
+    if token is None:
+        return _forbidden()
+    relay = _relay()
+    workshop = request.args.get("workshop") or None
+    with relay.Session() as session:
+        data = board_data(session, relay.clock.now(), workshop)
+        updated = relay.clock.local(relay.clock.now()).strftime("%m-%d %H:%M:%S")
+        return _render("board", token=token, updated=updated, **data)
+
+
+@bp.get("/board/orders/<order_no>")
+def order_page(order_no: str):
+    token = _authorized()
+    if token is None:
+        return _forbidden()
+    relay = _relay()
+    with relay.Session() as session:
+        try:
+            order = find_order(session, order_no)
+        except UnknownOrder:
+            return Response(f"找不到订单 {escape(order_no)}", status=404, mimetype="text/html")
+        events = session.scalars(select(Event).where(Event.order_id == order.id).order_by(Event.id)).all()
+        return _render("order", token=token, order=order_view(order, relay.clock.now()), events=events)

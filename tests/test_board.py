@@ -1,0 +1,48 @@
+"""The shop-floor board: behind a per-screen token, orders × workshops, attention marked, escaped."""
+import requests
+
+from tests.test_commands import seed
+
+TOKEN = "demo-board-token-hall-1-0123"
+
+
+def get(live, path, **params):
+    return requests.get(f"{live.url}{path}", params=params)
+
+
+def test_board_needs_a_screen_token(live):
+    assert get(live, "/board").status_code == 403
+    assert get(live, "/board", token="guess-guess-guess-guess").status_code == 403
+    assert get(live, "/board/orders/SO-1001").status_code == 403
+
+
+def test_board_shows_each_step_and_what_needs_attention(live):
+    seed(live)
+    live.say("zhangwei", "报工 SO-1001 200")
+    live.say("zhangwei", "报工 SO-1002 10")
+    live.say("zhangwei", "异常 SO-1002 设备 冲床故障 预计 2小时")
+    page = get(live, "/board", token=TOKEN)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    html = page.text
+    assert html.index("SO-1002") < html.index("SO-1001")  # priority 1 first
+    assert "200/200" in html and "待接收 200" in html and "异常" in html and "停线" in html
+    assert 'class="cell blocked' in html
+    only_welding = get(live, "/board", token=TOKEN, workshop="welding").text
+    assert "SO-1001" in only_welding and "SO-1002" not in only_welding
+
+
+def test_order_page_shows_route_and_timeline(live):
+    seed(live)
+    live.say("zhangwei", "报工 SO-1001 120")
+    html = get(live, "/board/orders/so-1001", token=TOKEN).text
+    assert "SO-1001" in html and "冲压" in html and "120/200" in html and "张伟" in html and "report" in html
+    assert get(live, "/board/orders/NOPE", token=TOKEN).status_code == 404
+
+
+def test_free_text_is_escaped_on_the_board(live):
+    body = {"order_no": "SO-8001", "product": "车门总成", "quantity": 10, "due_date": "2026-12-20",
+            "customer": "<script>alert(1)</script>"}
+    requests.post(f"{live.url}/api/orders", json=body,
+                  headers={"Authorization": "Bearer demo-api-key-change-me-0123456789"})
+    html = get(live, "/board/orders/SO-8001", token=TOKEN).text
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
