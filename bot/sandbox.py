@@ -55,10 +55,18 @@ def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sa
     return relay, twin, server
 
 
+def start_jobs(relay):
+    """The scheduler, as `linerelay jobs` runs it (the sandbox is its own only jobs process)."""
+    from bot.jobs.runner import JobsProcess
+    return JobsProcess(relay, "sandbox").start()
+
+
 def run_sandbox(host: str, port: int, database: str, interactive: bool = True) -> None:
     relay, twin, server = start_sandbox(host, port, database)
+    jobs = start_jobs(relay)
     print(f"LineRelay sandbox: app {server.url} · WeCom twin {twin.base_url} · database {database}")
     print(f"  AI bot callback: {server.url}/wecom/aibot   health: {server.url}/healthz")
+    print(f"  board: {server.url}/board?token={relay.settings.api.board_tokens[0]}" if relay.settings.api.board_tokens else "")
     if interactive and sys.stdin.isatty():
         _prompt(twin)
     else:
@@ -67,6 +75,7 @@ def run_sandbox(host: str, port: int, database: str, interactive: bool = True) -
             threading.Event().wait()
         except KeyboardInterrupt:
             pass
+    jobs.stop()
     server.stop()
     twin.stop()
     twin.dingtalk.stop()
