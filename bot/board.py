@@ -48,7 +48,15 @@ def board():
     with relay.Session() as session:
         data = board_data(session, relay.clock.now(), workshop)
         updated = relay.clock.local(relay.clock.now()).strftime("%m-%d %H:%M:%S")
-        return _render("board", token=token, updated=updated, **data)
+        return _render("board", token=token, updated=updated, refresh=_refresh_seconds(), **data)
+
+
+def _refresh_seconds() -> int:
+    """How often the screen refreshes itself: `?refresh=N` seconds, 2–300, 15 by default."""
+    try:
+        return min(300, max(2, int(request.args.get("refresh", "15"))))
+    except ValueError:
+        return 15
 
 
 @bp.get("/board/orders/<order_no>")

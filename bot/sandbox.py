@@ -1,8 +1,13 @@
-"""`linerelay sandbox`: the app, the WeCom twin and a demo plant on SQLite, no accounts needed.
+"""`linerelay sandbox`: the whole product on one machine, no platform accounts needed.
 
-Every command typed at the prompt goes through the twin, which encrypts and signs it as WeCom
-does and posts it to the app's real `/wecom/aibot` endpoint; group notices the app pushes
-arrive at the twin's webhook API and are printed as the group would see them.
+It starts the WeCom and DingTalk twins, the app on a fresh SQLite file with the demo plant, the
+jobs, and the chat page `/sandbox`. Everything typed there (or at the terminal prompt) goes
+through a twin, which encrypts and signs it as the platform does and posts it to the app's real
+callback endpoints; what the app sends back arrives at the twins' send APIs.
+
+The sandbox has its own clock, shared by the app and both twins (so signatures stay fresh when
+it is moved): it starts on a working day at 09:30 factory time, and the page's clock control
+moves it on and runs the jobs that would have run by then.
 """
 from __future__ import annotations
 
@@ -10,16 +15,21 @@ import shlex
 import sys
 import threading
 import time
+from dataclasses import dataclass
+from datetime import datetime, time as dtime, timedelta
 from pathlib import Path
 
 from bot.app import build_relay, create_app
 from bot.cli import init_db
+from bot.clock import Clock
 from bot.config import load_settings
 from bot.demo.seed import DEMO_CONFIG, seed_demo
 from bot.handlers.base import limits_for
+from bot.sandbox_console import SandboxConsole, blueprint
 from bot.twins.dingtalk import DingTalkTwin
 from bot.twins.server import ThreadedServer
 from bot.twins.wecom import WeComTwin
+from bot.worktime import WorkCalendar
 
 PROMPT_HELP = """命令示例（以 张伟 在 冲压车间群 的身份）：报工 SO-1001 120
 切换身份：/as <userid> [群chat_id|私聊]   例：/as lina wr-welding
@@ -27,58 +37,116 @@ PROMPT_HELP = """命令示例（以 张伟 在 冲压车间群 的身份）：�
 群：wr-stamping wr-welding wr-painting wr-assembly wr-managers    私聊：/as zhouzong 私聊
 钉钉：/as dt-zhangwei cid-stamping（钉钉用户 dt-<userid>，钉钉群 cid-<车间>）    退出：/quit"""
 
+START_TIME = dtime(9, 30)
 
-def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sandbox.db"):
-    """Start twin and app; returns (relay, twin, server). Used by the CLI and by tests."""
+
+@dataclass
+class Sandbox:
+    relay: object
+    twin: WeComTwin          # the WeCom twin (`twin.dingtalk` is the DingTalk one too)
+    dingtalk: DingTalkTwin
+    server: ThreadedServer
+    console: SandboxConsole
+    jobs: object = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def start_jobs(self):
+        """The scheduler, as `linerelay jobs` runs it (the sandbox is its own only jobs process)."""
+        from bot.jobs.runner import JobsProcess
+        self.jobs = self.console.jobs = JobsProcess(self.relay, "sandbox").start()
+        return self.jobs
+
+    def stop(self) -> None:
+        if self.jobs is not None:
+            self.jobs.stop()
+        self.server.stop()
+        self.relay.dispatcher.stop()
+        self.twin.stop()
+        self.dingtalk.stop()
+        self.relay.engine.dispose()
+
+
+def sandbox_start_time(settings, clock: Clock) -> datetime:
+    """09:30 factory time on today's date if it is a working day, else on the next working day."""
+    s = settings.schedule
+    cal = WorkCalendar(clock, s.working_hours, s.chinese_holidays, s.quiet_hours)
+    day = clock.today()
+    while not cal.is_workday(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, START_TIME)
+
+
+def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sandbox.db") -> Sandbox:
+    """Start the twins and the app on a fresh demo database. Used by the CLI and by tests."""
     Path(database).unlink(missing_ok=True)
     for suffix in ("-wal", "-shm"):
         Path(database + suffix).unlink(missing_ok=True)
     base = load_settings(DEMO_CONFIG, env={})
+    clock = Clock(base.app.timezone)
+    clock.set_local(sandbox_start_time(base, clock))
     w, d = base.wecom, base.dingtalk
     twin = WeComTwin(corp_id=w.corp_id, secret=w.secret, agent_id=w.agent_id, app_token=w.token,
                      app_aes_key=w.encoding_aes_key, aibot_token=w.aibot.token,
-                     aibot_aes_key=w.aibot.encoding_aes_key).start()
+                     aibot_aes_key=w.aibot.encoding_aes_key, clock=clock.epoch).start()
     ding = DingTalkTwin(app_key=d.app_key, app_secret=d.app_secret, robot_code=d.robot_code,
                         custom_robots={g.webhook_key: g.webhook_secret for g in base.groups
-                                       if g.platform == "dingtalk" and g.webhook_key}).start()
+                                       if g.platform == "dingtalk" and g.webhook_key},
+                        clock=clock.epoch).start()
     settings = load_settings(DEMO_CONFIG, env={}, overrides={
         "app.database_url": f"sqlite:///{Path(database).resolve()}", "wecom.api_base_url": twin.base_url,
         "dingtalk.api_base_url": ding.base_url, "dingtalk.oapi_base_url": ding.base_url})
     init_db(settings)
-    relay = build_relay(settings)
+    relay = build_relay(settings, clock=clock)
     with relay.Session.begin() as session:
         seed_demo(session, relay.clock, limits_for(settings))
-    server = ThreadedServer(create_app(relay=relay), host, port).start()
+    console = SandboxConsole(relay, twin, ding)
+    app = create_app(relay=relay)
+    app.register_blueprint(blueprint(console))
+    server = ThreadedServer(app, host, port).start()
     twin.app_url = ding.app_url = server.url
     relay.platforms["dingtalk"].register_card_callback(server.url)
-    twin.dingtalk = ding  # the prompt and tests reach the DingTalk twin through the WeCom one
-    return relay, twin, server
+    twin.dingtalk = ding  # the prompt reaches the DingTalk twin through the WeCom one
+    sandbox = Sandbox(relay, twin, ding, server, console)
+    _open_requests(sandbox)
+    return sandbox
 
 
-def start_jobs(relay):
-    """The scheduler, as `linerelay jobs` runs it (the sandbox is its own only jobs process)."""
-    from bot.jobs.runner import JobsProcess
-    return JobsProcess(relay, "sandbox").start()
+def _open_requests(sandbox: Sandbox) -> None:
+    """The planner files a rush order and a change, through the WeCom twin like anyone would,
+    so the managers start with approval cards; then the delay scan marks what is at risk."""
+    from bot.jobs import run_job
+    due = (sandbox.relay.clock.today() + timedelta(days=4)).strftime("%m-%d")
+    later = (sandbox.relay.clock.today() + timedelta(days=12)).strftime("%m-%d")
+    for text in (f"插单 SO-2001 车门总成 300 交期 {due} 原因 主机厂急单", f"变更 SO-1008 交期 {later} 原因 客户推迟提货"):
+        sandbox.console.say("wecom:@chenjing", "chenjing", text)
+    run_job(sandbox.relay, "delay-scan")
+    run_job(sandbox.relay, "outbox")
 
 
 def run_sandbox(host: str, port: int, database: str, interactive: bool = True) -> None:
-    relay, twin, server = start_sandbox(host, port, database)
-    jobs = start_jobs(relay)
-    print(f"LineRelay sandbox: app {server.url} · WeCom twin {twin.base_url} · database {database}")
-    print(f"  AI bot callback: {server.url}/wecom/aibot   health: {server.url}/healthz")
-    print(f"  board: {server.url}/board?token={relay.settings.api.board_tokens[0]}" if relay.settings.api.board_tokens else "")
+    sandbox = start_sandbox(host, port, database)
+    sandbox.start_jobs()
+    relay, url = sandbox.relay, sandbox.url
+    tokens = relay.settings.api.board_tokens
+    print(f"LineRelay sandbox on {url} · database {database}")
+    print(f"  chat page: {url}/sandbox   (type commands as any person, in any group, press card buttons)")
+    if tokens:
+        print(f"  board:     {url}/board?token={tokens[0]}")
+    print(f"  API:       {url}/api/openapi.json   (Authorization: Bearer {relay.settings.api.keys[0]})"
+          if relay.settings.api.keys else "")
+    print(f"  twins:     WeCom {sandbox.twin.base_url} · DingTalk {sandbox.dingtalk.base_url}")
     if interactive and sys.stdin.isatty():
-        _prompt(twin)
+        _prompt(sandbox.twin)
     else:
         print("serving; Ctrl-C to stop")
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
             pass
-    jobs.stop()
-    server.stop()
-    twin.stop()
-    twin.dingtalk.stop()
+    sandbox.stop()
 
 
 def _prompt(twin: WeComTwin) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.sandbox import start_jobs, start_sandbox
+from bot.sandbox import start_sandbox
 from storage.models import Order, Person, Workshop
 from tests.conftest import EXAMPLE_CONFIG
 
@@ -35,20 +35,17 @@ def test_bad_configuration_stops_with_the_key_named(tmp_path):
 
 
 def test_sandbox_serves_commands_through_the_twin(tmp_path):
-    relay, twin, server = start_sandbox(port=0, database=str(tmp_path / "sandbox.db"))
-    jobs = start_jobs(relay)
+    sandbox = start_sandbox(port=0, database=str(tmp_path / "sandbox.db"))
+    relay, twin = sandbox.relay, sandbox.twin
+    jobs = sandbox.start_jobs()
     try:
         assert jobs.leader  # the sandbox runs the jobs too
         with relay.Session() as s:
-            assert s.scalar(select(func.count()).select_from(Order)) >= 10
+            assert s.scalar(select(func.count()).select_from(Order)) >= 30
         result = twin.aibot_text("zhangwei", "进度 SO-1002", chatid="wr-stamping")
         assert result.status == 200 and "SO-1002" in result.reply["stream"]["content"]
         resp, session = twin.dingtalk.robot_text("dt-zhouzong", "进度 SO-1002")
         assert resp.status_code == 200
         assert "SO-1002" in twin.dingtalk.wait_for(lambda m: m.api == "session" and m.target == session).text
     finally:
-        jobs.stop()
-        server.stop()
-        relay.dispatcher.stop()
-        twin.stop()
-        twin.dingtalk.stop()
+        sandbox.stop()

@@ -39,6 +39,7 @@ class TwinBase:
         self.sent: list[Sent] = []
         self.tokens: set[str] = set()
         self.failures: list[tuple[str, Any]] = []   # queued faults: ("http", 500) / ("errcode", 45009) / ("sleep", s)
+        self.listeners: list[Callable[[Sent], None]] = []   # told of every accepted send (the sandbox chat page)
         self._lock = threading.Condition()
         self._local = threading.local()
         self.server = ThreadedServer(self._build_app())
@@ -68,6 +69,8 @@ class TwinBase:
         with self._lock:
             self.sent.append(sent)
             self._lock.notify_all()
+        for listener in self.listeners:
+            listener(sent)
 
     def wait_for(self, predicate: Callable[[Sent], bool], timeout: float = 10.0) -> Sent:
         """The first recorded send matching `predicate`, waiting for it up to `timeout` seconds."""

@@ -38,6 +38,7 @@ class WeComTwin(TwinBase):
         self.app_token, self.app_aes_key = app_token, app_aes_key
         self.aibot_token, self.aibot_aes_key = aibot_token, aibot_aes_key
         self.response_codes: set[str] = set()      # issued with card clicks, each usable once
+        self.click_codes: dict[str, str] = {}      # response code -> the card (task_id) it was issued for
         self.task_ids: set[str] = set()            # template cards are unique per task_id
         self._ids = itertools.count(1)
         super().__init__(app_url, clock)
@@ -185,6 +186,7 @@ class WeComTwin(TwinBase):
         code = secrets.token_hex(10)
         with self._lock:
             self.response_codes.add(code)
+            self.click_codes[code] = task_id
         inner = xmltodict.unparse({"xml": {
             "ToUserName": self.corp_id, "FromUserName": userid, "CreateTime": str(create_time or self.clock()),
             "MsgType": "event", "Event": "template_card_event", "EventKey": key, "TaskId": task_id,
