@@ -104,13 +104,14 @@ class Live:
         return result.reply["stream"]["content"]
 
 
-def settle(live: "Live", timeout: float = 10.0) -> None:
-    """Wait until the outbox has nothing left to send right now (background delivery done)."""
+def settle(live, timeout: float = 10.0) -> None:
+    """Wait until the outbox has nothing left to send right now (background delivery done).
+    `live` is anything with a `relay`: the `live` fixture or a sandbox."""
     from sqlalchemy import func, select
     from storage.models import OutboxMessage
 
     def idle():
-        with live.session() as s:
+        with live.relay.Session() as s:
             return s.scalar(select(func.count()).select_from(OutboxMessage).where(
                 (OutboxMessage.status == "sending") | ((OutboxMessage.status == "pending")
                                                        & (OutboxMessage.next_attempt_at <= live.relay.clock.now())))) == 0

@@ -1,0 +1,130 @@
+"""A real browser (Playwright driving Debian's Chromium) through the sandbox: a lead reports in
+a WeCom group, the downstream lead presses 确认接收 on the handoff card, the board changes.
+
+Screenshots of the chat page and the board land in the test output folder
+(`$LINERELAY_TEST_OUTPUT`, default `test-output/` in the repository).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.sandbox import start_sandbox
+from storage.models import Handoff, Order, Step, Workshop
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = Path(os.environ.get("LINERELAY_TEST_OUTPUT", ROOT / "test-output"))
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("LINERELAY_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required here (apt-get install chromium)")
+        pytest.skip("no Chromium on this machine (apt-get install chromium); CI installs it and runs this test")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    box = start_sandbox(port=0, database=str(tmp_path / "sandbox.db"))
+    box.start_jobs()
+    yield box
+    box.stop()
+
+
+def welding_step(sandbox, order_no: str) -> Step:
+    with sandbox.relay.Session() as s:
+        step = s.scalars(select(Step).join(Order).join(Workshop).where(Order.order_no == order_no,
+                                                                       Workshop.code == "welding")).one()
+        s.expunge(step)
+        return step
+
+
+def test_report_handoff_and_the_board_in_a_browser(browser, sandbox):
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    token = sandbox.relay.settings.api.board_tokens[0]
+    chat = browser.new_page(viewport={"width": 1400, "height": 900})
+    board = browser.new_page(viewport={"width": 1920, "height": 1080})   # the TV on the shop floor
+
+    # the welding board shows SO-1002 still waiting for stamping
+    board.goto(f"{sandbox.url}/board?token={token}&workshop=welding&refresh=2")
+    assert board.locator('tr[data-order="SO-1002"]').count() == 0
+
+    # 张伟 reports in the WeCom stamping group and sees the bot's reply
+    chat.goto(f"{sandbox.url}/sandbox")
+    assert chat.locator("#conv-name").inner_text() == "冲压车间群"
+    chat.fill("#text", "报工 SO-1002 150")
+    chat.press("#text", "Enter")
+    reply = chat.locator(".msg.bot", has_text="已报工 SO-1002")
+    reply.wait_for(timeout=10_000)
+    assert "300/300" in reply.inner_text() and "交接给 焊接" in reply.inner_text()
+    chat.screenshot(path=str(OUTPUT / "sandbox-chat-report.png"))
+
+    # the welding cell now says material is waiting to be received
+    cell = board.locator('tr[data-order="SO-1002"] td[data-workshop="welding"]')
+    cell.wait_for(timeout=10_000)
+    assert "待接收 300" in cell.inner_text()
+
+    # 李娜 (welding lead) opens her chat with the app and presses 确认接收 on the handoff card
+    chat.select_option("#person", label="李娜（焊接 · 班组长）")
+    chat.locator("#convs li", has_text="与产线接力私聊").click()
+    card = chat.locator(".card", has_text="SO-1002").filter(has_text="交接确认")
+    card.wait_for(timeout=10_000)
+    card.get_by_role("button", name="确认接收").click()
+    # the platform replaces the buttons with the outcome once the click is applied
+    card.locator(".outcome").wait_for(timeout=10_000)
+    assert "接收" in card.locator(".outcome").inner_text()
+    chat.screenshot(path=str(OUTPUT / "sandbox-chat-handoff-card.png"))
+
+    step = welding_step(sandbox, "SO-1002")
+    assert step.received_qty == 300 and step.status == "ready"
+    with sandbox.relay.Session() as s:
+        assert s.scalars(select(Handoff).where(Handoff.to_step_id == step.id)).one().status == "confirmed"
+
+    # the board refreshes by itself: the cell turns from 待接收 to 可开工
+    board.wait_for_function(
+        """() => { const c = document.querySelector('tr[data-order="SO-1002"] td[data-workshop="welding"]');
+                   return c && c.textContent.includes("可开工") && !c.textContent.includes("待接收"); }""",
+        timeout=15_000)
+    board.locator('tr[data-order="SO-1002"]').wait_for(state="visible", timeout=15_000)  # pages turn on a TV
+    board.screenshot(path=str(OUTPUT / "board-welding.png"))
+    board.goto(f"{sandbox.url}/board?token={token}")
+    board.locator("#board").wait_for()
+    board.screenshot(path=str(OUTPUT / "board.png"))
+    for name in ("sandbox-chat-report.png", "sandbox-chat-handoff-card.png", "board-welding.png", "board.png"):
+        assert (OUTPUT / name).stat().st_size > 10_000
+
+
+def test_a_dingtalk_group_card_in_a_browser(browser, sandbox):
+    """On DingTalk the approval card sits in the managers' group; 周总 approves it there."""
+    chat = browser.new_page(viewport={"width": 1400, "height": 900})
+    chat.goto(f"{sandbox.url}/sandbox")
+    chat.locator(".platforms button", has_text="钉钉").click()
+    chat.select_option("#person", label="周总（经理）")
+    chat.locator("#convs li", has_text="管理层钉钉群").click()
+    card = chat.locator(".card", has_text="插单审批")
+    card.wait_for(timeout=10_000)
+    card.get_by_role("button", name="同意").click()
+    card.locator(".outcome").wait_for(timeout=10_000)
+    with sandbox.relay.Session() as s:
+        assert s.scalars(select(Order).where(Order.order_no == "SO-2001")).one().quantity == 300
+    # the clock control moves the sandbox to the next morning: the plant digest arrives in the group
+    chat.locator(".platforms button", has_text="企业微信").click()
+    chat.locator("#convs li", has_text="管理层群").click()
+    chat.get_by_role("button", name="到明早 8:00").click()
+    chat.locator(".msg.bot", has_text="全厂日报").wait_for(timeout=10_000)
+    assert chat.locator("#clock").inner_text().endswith(("08:00 周一", "08:00 周二", "08:00 周三", "08:00 周四",
+                                                         "08:00 周五", "08:00 周六", "08:00 周日"))
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    chat.screenshot(path=str(OUTPUT / "sandbox-chat-digest.png"))

@@ -1,0 +1,134 @@
+"""The sandbox's chat page API: what a visitor types or presses goes through the twins to the
+real callback endpoints, and what the page shows is what the twins received."""
+from __future__ import annotations
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from bot.sandbox import start_sandbox
+from storage.models import ChangeRequest, Handoff, InboundMessage, Order, SentDigest, Step, Workshop
+from tests.conftest import settle, snapshot, wait_until
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    box = start_sandbox(port=0, database=str(tmp_path / "sandbox.db"))
+    yield box
+    box.stop()
+
+
+def post(box, path, body):
+    return requests.post(f"{box.url}/sandbox/api/{path}", json=body, timeout=30)
+
+
+def entries(box, conv, **match):
+    state = requests.get(f"{box.url}/sandbox/api/state", timeout=10).json()
+    return [e for e in state["entries"] if e["conv"] == conv and all(e.get(k) == v for k, v in match.items())]
+
+
+def step_of(session, order_no, workshop):
+    return session.scalars(select(Step).join(Order).join(Workshop).where(Order.order_no == order_no,
+                                                                         Workshop.code == workshop)).one()
+
+
+def test_the_demo_plant_has_thirty_orders_in_every_state(sandbox):
+    with sandbox.relay.Session() as s:
+        assert s.scalar(select(func.count()).select_from(Order)) >= 30
+        statuses = set(s.scalars(select(Order.status)))
+        assert {"planned", "in_progress", "blocked", "done"} <= statuses
+        step_statuses = set(s.scalars(select(Step.status)))
+        assert {"waiting", "ready", "running", "blocked", "done"} <= step_statuses
+        assert s.scalar(select(func.count()).select_from(Handoff).where(Handoff.status == "pending")) >= 3
+        assert s.scalar(select(func.count()).select_from(ChangeRequest).where(ChangeRequest.status == "pending")) == 2
+    page = requests.get(f"{sandbox.url}/sandbox", timeout=10)
+    assert page.status_code == 200 and "产线接力 · 沙盒" in page.text
+    # the planner's requests went through the twin: approval cards reached the managers on both platforms
+    assert [e["card"]["title"] for e in entries(sandbox, "wecom:@zhouzong") if e["card"]][:2] == ["插单审批", "改交期审批"]
+    assert len([e for e in entries(sandbox, "dingtalk:cid-managers") if e["card"]]) == 2
+
+
+def test_a_report_typed_in_a_wecom_group_goes_through_the_aibot_callback(sandbox):
+    with sandbox.relay.Session() as s:
+        inbound = s.scalar(select(func.count()).select_from(InboundMessage))
+    assert post(sandbox, "say", {"conv": "wecom:wr-stamping", "user": "zhangwei", "text": "报工 SO-1002 150"}).json() \
+        == {"status": 200}
+    reply = entries(sandbox, "wecom:wr-stamping", via="aibot_reply")[-1]
+    assert "已报工" in reply["markdown"] and "300/300" in reply["markdown"]
+    with sandbox.relay.Session() as s:
+        assert s.scalar(select(func.count()).select_from(InboundMessage)) == inbound + 1  # a real, deduplicated callback
+        assert step_of(s, "SO-1002", "stamping").good_qty == 300
+    # the handoff card reaches both welding leads in the WeCom app, and the welding DingTalk group
+    for conv in ("wecom:@lina", "wecom:@wangqiang", "dingtalk:cid-welding"):
+        card = wait_until(lambda: [e for e in entries(sandbox, conv) if e["card"] and "SO-1002" in e["card"]["body"]])
+        assert [b["label"] for b in card[-1]["card"]["buttons"]][0] == "确认接收"
+
+
+def test_pressing_a_dingtalk_card_button_is_a_card_callback(sandbox):
+    card = next(e["card"] for e in entries(sandbox, "dingtalk:cid-managers") if e["card"] and e["card"]["title"] == "插单审批")
+    # a lead may not approve: DingTalk shows the refusal to the clicker, nothing changes
+    settle(sandbox)
+    before = snapshot(sandbox.relay)
+    assert post(sandbox, "click", {"conv": "dingtalk:cid-managers", "user": "dt-zhangwei", "card": card["id"],
+                                   "action": "approve"}).status_code == 200
+    assert entries(sandbox, "dingtalk:cid-managers", via="toast")[-1]["author"] == "张伟"
+    after = snapshot(sandbox.relay)
+    assert after["change_requests"] == before["change_requests"] and after["orders"] == before["orders"]
+    # the manager approves: the rush order exists, the card shows the outcome instead of buttons
+    assert post(sandbox, "click", {"conv": "dingtalk:cid-managers", "user": "dt-zhouzong", "card": card["id"],
+                                   "action": "approve"}).status_code == 200
+    with sandbox.relay.Session() as s:
+        assert s.scalars(select(ChangeRequest).where(ChangeRequest.kind == "rush")).one().status == "approved"
+        assert s.scalars(select(Order).where(Order.order_no == "SO-2001")).one().quantity == 300
+    shown = next(e["card"] for e in entries(sandbox, "dingtalk:cid-managers") if e["card"] and e["card"]["id"] == card["id"])
+    assert shown["buttons"] == [] and "同意" in shown["outcome"]
+
+
+def test_the_clock_control_fires_the_digest(sandbox):
+    before = requests.get(f"{sandbox.url}/sandbox/api/state", timeout=10).json()["clock"]
+    result = post(sandbox, "clock", {"until": "08:00"}).json()
+    assert result["clock"] > before and result["clock"].endswith("08:00")
+    assert result["jobs"]["daily-digest"]
+    with sandbox.relay.Session() as s:
+        assert s.scalar(select(func.count()).select_from(SentDigest)) >= 9  # every bound group, once
+    assert "冲压 日报" in entries(sandbox, "wecom:wr-stamping", via="webhook")[-1]["markdown"]
+    # (DingTalk's copies queue behind its 20-messages-a-minute robot limit, real time even in the sandbox)
+    assert wait_until(lambda: [e for e in entries(sandbox, "wecom:wr-managers", via="webhook")
+                               if "全厂日报" in e["markdown"]])
+    # a second press on the same day sends no second digest
+    post(sandbox, "clock", {"minutes": 30})
+    with sandbox.relay.Session() as s:
+        assert s.scalar(select(func.count()).select_from(SentDigest)) == \
+            len({(g.platform, g.chat_id) for g in sandbox.relay.settings.groups})
+
+
+@pytest.mark.parametrize("path,body,error", [
+    ("say", {"conv": "wecom:@zhouzong", "user": "zhangwei", "text": "同意 REQ-1"}, "not_your_chat"),
+    ("say", {"conv": "wecom:wr-stamping", "user": "zhangwei", "text": "报工 " + "1" * 600}, "bad_message"),
+    ("say", {"conv": "wecom:nowhere", "user": "zhangwei", "text": "帮助"}, "bad_message"),
+    ("click", {"conv": "wecom:@zhouzong", "user": "zhangwei", "card": "x", "action": "approve"}, "not_your_chat"),
+    ("clock", {"minutes": 0}, "bad_minutes"),
+    ("clock", {"minutes": "soon"}, "bad_minutes"),
+    ("clock", {"until": "25:99"}, "bad_time"),
+    ("clock", [1, 2], "json_required"),
+])
+def test_bad_requests_from_the_page_change_nothing(sandbox, path, body, error):
+    settle(sandbox)
+    before = snapshot(sandbox.relay)
+    clock = sandbox.relay.clock.now()
+    resp = post(sandbox, path, body)
+    assert resp.status_code == 400 and resp.json() == {"error": error}
+    assert snapshot(sandbox.relay) == before
+    assert abs((sandbox.relay.clock.now() - clock).total_seconds()) < 5
+
+
+def test_a_cross_site_form_post_cannot_drive_the_sandbox(sandbox):
+    resp = requests.post(f"{sandbox.url}/sandbox/api/say", data={"conv": "wecom:wr-stamping", "user": "zhangwei",
+                                                                 "text": "报工 SO-1002 150"}, timeout=10)
+    assert resp.status_code == 400 and resp.json() == {"error": "json_required"}
+    with sandbox.relay.Session() as s:
+        assert step_of(s, "SO-1002", "stamping").good_qty == 150
+
+
+def test_the_production_app_has_no_sandbox(live):
+    assert requests.get(f"{live.url}/sandbox", timeout=10).status_code == 404
