@@ -61,14 +61,14 @@ def get_events(order_no: str):
 def post_order():
     """Create an order (201) or update an existing one (200), as an import row would."""
     from bot.importer import BadRow, parse_row
-    from storage.orders import upsert_order
+    from storage.orders import OrderConflict, upsert_order
     relay = _relay()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return jsonify(error="bad_request", message="the body must be a JSON object"), 400
-    missing = [k for k in ("order_no", "product", "quantity", "due_date") if k not in body]
-    if missing:
-        return jsonify(error="invalid", message=f"missing field(s): {', '.join(missing)}"), 422
+    problem = _schema_problem(relay, body)
+    if problem:
+        return jsonify(error="invalid", message=problem), 422
     try:
         data = parse_row(body, relay.settings.app.max_report_quantity * 100)
         with relay.Session.begin() as session:
@@ -76,9 +76,27 @@ def post_order():
             order, created = upsert_order(session, now, data, actor=None, source="api",
                                           utc_offset=relay.clock.utc_offset())
             order_no = order.order_no
+    except OrderConflict as exc:
+        return jsonify(error="conflict", message=str(exc)), 409
     except (BadRow, ValueError) as exc:
         return jsonify(error="invalid", message=str(exc)), 422
     return jsonify(order_json(relay, order_no)), 201 if created else 200
+
+
+def _schema_problem(relay, body: dict) -> str | None:
+    """The body checked against the very schema /api/openapi.json publishes: the first problem."""
+    validator = current_app.extensions.get("api.new_order_validator")
+    if validator is None:
+        from jsonschema import Draft202012Validator
+        from bot.openapi import new_order
+        schema = new_order([r.product for r in relay.settings.routes], relay.settings.app.max_report_quantity * 100)
+        validator = current_app.extensions["api.new_order_validator"] = Draft202012Validator(
+            schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    error = next(iter(sorted(validator.iter_errors(body), key=lambda e: list(e.path))), None)
+    if error is None:
+        return None
+    where = ".".join(str(p) for p in error.path)
+    return f"{where}: {error.message}" if where else error.message
 
 
 def order_json(relay, order_no: str) -> dict:
@@ -114,4 +132,4 @@ def get_queue(code: str):
 @bp.get("/openapi.json")
 def openapi():
     from bot.openapi import document
-    return jsonify(document())
+    return jsonify(document(_relay().settings))

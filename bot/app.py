@@ -76,8 +76,9 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
         return jsonify(error="not found"), 404
 
     @app.errorhandler(405)
-    def not_allowed(_exc):
-        return jsonify(error="method not allowed"), 405
+    def not_allowed(exc):
+        allow = ", ".join(getattr(exc, "valid_methods", None) or [])   # RFC 9110: a 405 lists what is allowed
+        return jsonify(error="method not allowed"), 405, ({"Allow": allow} if allow else {})
 
     configure_logging(settings.app.log_format)
     install_request_ids(app)

@@ -22,6 +22,10 @@ from bot.clock import Clock
 from storage.db import make_engine, make_session_factory
 from storage.orders import OrderData, normalize_order_no, upsert_order
 
+# Order numbers: one word in a chat command (no spaces or separators), as the orders table holds them.
+ORDER_NO = re.compile(r"[A-Z0-9][A-Z0-9._/#-]{0,63}")
+DUE_RANGE = (date(2000, 1, 1), date(2099, 12, 31))
+
 REQUIRED = ("order_no", "product", "quantity", "due_date")
 OPTIONAL = ("customer", "priority")
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
@@ -97,11 +101,16 @@ def parse_row(values: dict, max_quantity: int) -> OrderData:
     order_no = normalize_order_no(str(values.get("order_no") or ""))
     if not order_no:
         raise BadRow("order_no is empty")
+    if not ORDER_NO.fullmatch(order_no):   # it must be typeable as one word of a chat command
+        raise BadRow(f'order_no "{order_no[:70]}" may use letters, digits and - _ . / # (at most 64)')
     product = str(values.get("product") or "").strip()
     if not product:
         raise BadRow("product is empty")
+    customer = str(values.get("customer") or "").strip()
+    if len(product) > 120 or len(customer) > 120:
+        raise BadRow("product and customer are at most 120 characters")
     return OrderData(order_no=order_no, product=product, quantity=_quantity(values.get("quantity"), max_quantity),
-                     due_date=_due(values.get("due_date")), customer=str(values.get("customer") or "").strip(),
+                     due_date=_due(values.get("due_date")), customer=customer,
                      priority=_priority(values.get("priority")))
 
 
@@ -119,15 +128,22 @@ def _quantity(value, max_quantity: int) -> int:
 
 def _due(value) -> date:
     if isinstance(value, datetime):
-        return value.date()
+        return _in_range(value.date())
     if isinstance(value, date):
-        return value
+        return _in_range(value)
     text = str(value or "").strip()
     match = _DATE.match(text)
     try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        due = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except (AttributeError, ValueError):
         raise BadRow(f'due_date "{text}" is not a date like 2026-12-01') from None
+    return _in_range(due)
+
+
+def _in_range(due: date) -> date:
+    if not DUE_RANGE[0] <= due <= DUE_RANGE[1]:
+        raise BadRow(f"due_date {due.isoformat()} is outside {DUE_RANGE[0].year}–{DUE_RANGE[1].year}")
+    return due
 
 
 def _priority(value) -> int:

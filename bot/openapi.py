@@ -13,10 +13,25 @@ ORDER = {"type": "object", "properties": {
     "order_no": {"type": "string"}, "product": {"type": "string"}, "quantity": {"type": "integer"},
     "customer": {"type": "string"}, "due_date": {"type": "string", "format": "date"}, "priority": {"type": "integer"},
     "status": {"type": "string"}, "steps": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}}
-NEW_ORDER = {"type": "object", "required": ["order_no", "product", "quantity", "due_date"], "properties": {
-    "order_no": {"type": "string", "minLength": 1, "maxLength": 64}, "product": {"type": "string"},
-    "quantity": {"type": "integer", "minimum": 1}, "due_date": {"type": "string", "format": "date"},
-    "customer": {"type": "string"}, "priority": {"type": "integer", "minimum": 1, "maximum": 9}}}
+
+
+def new_order(products: list[str] | None = None, max_quantity: int | None = None) -> dict:
+    """What POST /api/orders accepts. Full-width characters and lower case in order numbers are
+    folded as the importer does; the due date must lie in 2000–2099."""
+    product = {"type": "string", "minLength": 1, "maxLength": 120}
+    if products:
+        product["enum"] = products   # a product needs a configured route
+    quantity = {"type": "integer", "minimum": 1}
+    if max_quantity:
+        quantity["maximum"] = max_quantity
+    return {"type": "object", "required": ["order_no", "product", "quantity", "due_date"], "properties": {
+        "order_no": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._/#-]{0,63}$",
+                     "description": "letters, digits and - _ . / #; stored in upper case"},
+        "product": product, "quantity": quantity,
+        "due_date": {"type": "string", "format": "date", "pattern": "^20[0-9]{2}-",
+                     "description": "2000-01-01 to 2099-12-31"},
+        "customer": {"type": "string", "maxLength": 120},
+        "priority": {"type": "integer", "minimum": 1, "maximum": 9, "description": "1 is the most urgent"}}}
 
 
 def _json(schema_ref: str) -> dict:
@@ -24,18 +39,22 @@ def _json(schema_ref: str) -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    texts = {400: "bad request", 401: "missing or wrong API key", 404: "not found", 422: "invalid order"}
+    texts = {400: "bad request", 401: "missing or wrong API key", 404: "not found",
+             409: "the order exists with another product", 422: "invalid order"}
     return {str(c): {"description": texts[c], **_json("Error")} for c in codes}
 
 
-def document() -> dict:
+def document(settings=None) -> dict:
+    """The document; with the app's settings, it names the products and the quantity limit."""
     order_no = {"name": "order_no", "in": "path", "required": True, "schema": {"type": "string"}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "LineRelay API", "version": "1", "description": "Orders and their timelines."},
         "components": {
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": ERROR, "Step": STEP, "Order": ORDER, "NewOrder": NEW_ORDER, "Event": {
+            "schemas": {"Error": ERROR, "Step": STEP, "Order": ORDER, "NewOrder": new_order(
+                [r.product for r in settings.routes] if settings else None,
+                settings.app.max_report_quantity * 100 if settings else None), "Event": {
                 "type": "object", "properties": {"id": {"type": "integer"}, "at": {"type": "string"},
                                                  "kind": {"type": "string"}, "actor": {"type": "string"},
                                                  "source": {"type": "string"}, "data": {"type": "object"}}}},
@@ -45,7 +64,7 @@ def document() -> dict:
             "/api/orders": {"post": {
                 "summary": "Create or update an order", "requestBody": {"required": True, **_json("NewOrder")},
                 "responses": {"201": {"description": "created", **_json("Order")},
-                              "200": {"description": "updated", **_json("Order")}, **_errors(400, 401, 422)}}},
+                              "200": {"description": "updated", **_json("Order")}, **_errors(400, 401, 409, 422)}}},
             "/api/orders/{order_no}": {"get": {
                 "summary": "An order with its steps", "parameters": [order_no],
                 "responses": {"200": {"description": "the order", **_json("Order")}, **_errors(401, 404)}}},

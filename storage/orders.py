@@ -18,6 +18,10 @@ DUE_TIME = time(18, 0)
 ACTIVE_HOLDS = {"paused", "cancelled"}
 
 
+class OrderConflict(ValueError):
+    """The data contradicts the order as it stands (another product under the same number)."""
+
+
 def normalize_order_no(text: str) -> str:
     """Fold full-width characters and case: `ｓｏ－１００１` → `SO-1001`."""
     return unicodedata.normalize("NFKC", text).strip().upper()
@@ -86,7 +90,7 @@ def upsert_order(session: Session, now: datetime, data: OrderData, *, actor: Per
                      priority=order.priority, customer=order.customer)
         return order, True
     if data.product != order.product:
-        raise ValueError(f"order {order_no} is for product {order.product!r}, not {data.product!r}")
+        raise OrderConflict(f"order {order_no} is for product {order.product!r}, not {data.product!r}")
     changes = {}
     for name in ("quantity", "due_date", "customer", "priority"):
         old, new = getattr(order, name), getattr(data, name)

@@ -172,3 +172,11 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02):
             assert value, "condition not met in time"
             return value
         time.sleep(interval)
+
+
+@pytest.fixture
+def live_api(live) -> str:
+    """The app's base URL, with a few orders for the API tests to find."""
+    for no, qty in (("SO-1001", 200), ("SO-1002", 80)):
+        live.add_order(no, quantity=qty)
+    return live.url

@@ -43,3 +43,22 @@ def test_bad_orders_get_json_errors_and_change_nothing(live):
     assert requests.get(f"{live.url}/api/workshops/nope/queue", headers=KEY).status_code == 404
     with live.session() as s:
         assert s.scalars(select(Order)).all() == []
+
+
+def test_what_schemathesis_found_stays_fixed(live):
+    """Rules the property-based API test pushed us to state: each is refused and stores nothing."""
+    good = {"order_no": "SO-8001", "product": "车门总成", "quantity": 10, "due_date": "2026-12-20"}
+    cases = [({**good, "customer": "客" * 200}, 422),     # longer than the column holds
+             ({**good, "order_no": "SO 8001"}, 422),      # not one word of a chat command
+             ({**good, "due_date": "0001-01-01"}, 422),   # outside 2000–2099
+             ({**good, "priority": None}, 422), ({**good, "quantity": "10"}, 422)]
+    for body, status in cases:
+        resp = requests.post(f"{live.url}/api/orders", json=body, headers=KEY)
+        assert resp.status_code == status and resp.json()["error"] == "invalid", body
+    with live.session() as s:
+        assert s.scalars(select(Order)).all() == []
+    assert requests.post(f"{live.url}/api/orders", json=good, headers=KEY).status_code == 201
+    other = requests.post(f"{live.url}/api/orders", json={**good, "product": "座椅骨架"}, headers=KEY)
+    assert other.status_code == 409 and other.json()["error"] == "conflict"
+    trace = requests.request("TRACE", f"{live.url}/api/orders", headers=KEY)
+    assert trace.status_code == 405 and "POST" in trace.headers["Allow"]
