@@ -20,6 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 from bot.twins.base import Sent
 
 MAX_TEXT = 500
+MAX_ENTRIES = 5000
 
 
 @dataclass
@@ -80,6 +81,7 @@ class SandboxConsole:
         with self._lock:
             self.revision += 1
             self.entries.append(Entry(self.revision, conv, who, author, self._now(), via, markdown, card))
+            del self.entries[:-MAX_ENTRIES]   # a sandbox left running for weeks keeps the newest
 
     def _update_cards(self, card_id: str, users: list[str] | None, **changes) -> None:
         """A card changed in place (decided): every copy of it, or the copies of `users`."""
