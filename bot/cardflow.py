@@ -79,6 +79,14 @@ def card_view(row: CardRow) -> dict:
     return data
 
 
+def outcome_texts(relay, decision: str, person: Person, at) -> dict:
+    """What a decided card says instead of its buttons: in full, and short enough for WeCom's
+    button replacement text (20 characters)."""
+    context = {"decision": decision, "person": person.name, "at": at}
+    return {"outcome": relay.messages.render("cards/outcome", context),
+            "outcome_short": relay.messages.render("cards/outcome_short", context)}
+
+
 def close_cards(relay, session, closed: list[tuple[str, int, str]], person: Person, skip_id: int | None = None) -> None:
     """Decide every open card about these subjects; DingTalk cards are updated in place now,
     WeCom cards at their next click (WeCom updates a card only with a click's response code)."""
@@ -86,12 +94,12 @@ def close_cards(relay, session, closed: list[tuple[str, int, str]], person: Pers
     for kind, subject_id, decision in closed:
         rows = session.scalars(select(CardRow).where(CardRow.kind == kind, CardRow.subject_id == subject_id,
                                                      CardRow.status == "open")).all()
-        outcome = relay.messages.render("cards/outcome", {"decision": decision, "person": person.name, "at": now})
+        outcome = outcome_texts(relay, decision, person, now)
         for row in rows:
             if row.id == skip_id:
                 continue
             decide(row, person, decision, now)
-            row.data = {**row.data, "outcome": outcome}
+            row.data = {**row.data, **outcome}
             platform = relay.platforms.get(row.platform)
             update = platform.card_update(row.track_id, card_view(row)) if platform else None
             if update is not None:
@@ -144,8 +152,7 @@ def _handle_click(relay, click: CardClick, dedupe_key: str | None) -> tuple[int,
                     raise NotAllowed(action="card", workshop="")
                 note = action(ctx, row, click)
                 if row.status != "open":
-                    row.data = {**row.data, "outcome": relay.messages.render(
-                        "cards/outcome", {"decision": click.action, "person": person.name, "at": relay.clock.now()})}
+                    row.data = {**row.data, **outcome_texts(relay, click.action, person, relay.clock.now())}
         except UserError as exc:
             log.info("card click not applied: %s %s by %s: %s", row.kind, click.action, click.user_id, exc.template)
             message = relay.messages.render(f"errors/{exc.template}", exc.context)

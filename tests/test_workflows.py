@@ -47,7 +47,7 @@ def test_wecom_card_click_confirms_and_updates_every_copy(plant):
     assert step(plant, seq=2).received_qty == 200 and step(plant, seq=2).status == "ready"
     update = plant.twin.wait_for(lambda m: m.api == "update_card")
     assert update.payload["userids"] == ["lina", "wangqiang"]
-    assert "确认接收" in update.payload["button"]["replace_name"]
+    assert update.payload["button"]["replace_name"] == "李娜 已确认接收"  # short: WeCom allows 20 characters
     # the DingTalk card of the same handoff is closed in place
     dt_update = plant.dingtalk.wait_for(lambda m: m.api == "card_update")
     assert "李娜 已确认接收" in dt_update.payload["cardData"]["cardParamMap"]["outcome"]

@@ -65,7 +65,7 @@ class WeComPlatform:
         if code and not view.get("buttons"):
             out.append(("card_update", row.audience, {
                 "userids": row.audience.split("|"), "response_code": code,
-                "button": {"replace_name": plain_text(view.get("outcome") or "已处理")[:20]}}))
+                "button": {"replace_name": plain_text(view.get("outcome_short") or view.get("outcome") or "")[:20]}}))
         if message:
             out.append(("app", click.user_id, {"msgtype": "text", "text": {"content": plain_text(message)}}))
         return out
