@@ -35,7 +35,10 @@ def test_order_page_shows_route_and_timeline(live):
     seed(live)
     live.say("zhangwei", "报工 SO-1001 120")
     html = get(live, "/board/orders/so-1001", token=TOKEN).text
-    assert "SO-1001" in html and "冲压" in html and "120/200" in html and "张伟" in html and "report" in html
+    assert "SO-1001" in html and "冲压" in html and "120/200" in html and "张伟" in html
+    # the timeline reads as sentences, says where each change came from, and is in Chinese
+    assert "<b>冲压</b> 报工：良品 120（累计 120）" in html and "企业微信消息" in html
+    assert "创建订单：车门总成 × 200" in html and "状态 计划中 → <b>生产中</b>" in html
     assert get(live, "/board/orders/NOPE", token=TOKEN).status_code == 404
 
 
