@@ -11,6 +11,7 @@ Only `linerelay sandbox` mounts this blueprint; a production app has no `/sandbo
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -68,6 +69,12 @@ class SandboxConsole:
         self._lock = threading.Lock()
         wecom_twin.listeners.append(lambda sent: self._received("wecom", sent))
         dingtalk_twin.listeners.append(lambda sent: self._received("dingtalk", sent))
+
+    def _expect_reply(self, key: str, conv_id: str) -> None:
+        with self._lock:
+            self._replies[key] = conv_id
+            while len(self._replies) > MAX_ENTRIES:   # oldest first (dicts keep insertion order)
+                self._replies.pop(next(iter(self._replies)))
 
     def _add(self, conv: Conversation) -> None:
         self.conversations[conv.id] = conv
@@ -187,7 +194,9 @@ class SandboxConsole:
 
     def _say_wecom(self, conv: Conversation, user_id: str, text: str) -> dict:
         if conv.kind == "group":   # @-mention of the AI bot: JSON callback, stream reply in the response
-            result = self.wecom.aibot_text(user_id, text, chatid=conv.chat_id)
+            msgid = f"aibot-{secrets.token_hex(8)}"
+            self._expect_reply(msgid, conv.id)   # a later answer to its response_url lands here too
+            result = self.wecom.aibot_text(user_id, text, chatid=conv.chat_id, msgid=msgid)
             reply = (result.reply or {}).get("stream", {}).get("content") if result.status == 200 else None
             via = "aibot_reply"
         else:                      # the self-built app's chat: XML callback, passive XML reply
@@ -202,7 +211,7 @@ class SandboxConsole:
 
     def _say_dingtalk(self, conv: Conversation, user_id: str, text: str) -> dict:
         body, session = self.dingtalk.robot_body(user_id, text, conversation_id=conv.chat_id)
-        self._replies[session] = conv.id   # the reply arrives at this sessionWebhook, maybe before we return
+        self._expect_reply(session, conv.id)   # the reply arrives at this sessionWebhook, maybe before we return
         resp = self.dingtalk.robot_message(body)
         if resp.status_code != 200:
             self._append(conv.id, "system", "", via="rejected", markdown=str(resp.status_code))
