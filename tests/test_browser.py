@@ -128,3 +128,38 @@ def test_a_dingtalk_group_card_in_a_browser(browser, sandbox):
                                                          "08:00 周五", "08:00 周六", "08:00 周日"))
     OUTPUT.mkdir(parents=True, exist_ok=True)
     chat.screenshot(path=str(OUTPUT / "sandbox-chat-digest.png"))
+
+
+def test_hostile_text_is_shown_not_run(browser, sandbox):
+    """Whatever a visitor types (and the bot echoes back in its error reply) is text on the page."""
+    chat = browser.new_page(viewport={"width": 1400, "height": 900})
+    dialogs = []
+    chat.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    chat.goto(f"{sandbox.url}/sandbox")
+    hostile = '报工 <img src=x onerror=alert(1)> [点我](javascript:alert(2)) **<b>粗</b>**'
+    chat.fill("#text", hostile)
+    chat.press("#text", "Enter")
+    chat.locator(".msg.me", has_text="onerror").wait_for(timeout=10_000)
+    chat.locator(".msg.bot").last.wait_for(timeout=10_000)
+    chat.wait_for_timeout(500)
+    assert dialogs == []
+    assert chat.locator("#messages img").count() == 0
+    assert chat.locator('#messages a[href^="javascript"]').count() == 0
+    assert "<img src=x onerror=alert(1)>" in chat.locator(".msg.me").last.inner_text()
+
+
+def test_the_board_turns_pages_on_a_tv(browser, sandbox):
+    """26 open orders do not fit a 1080p screen: a screenful at a time, the page turning by itself."""
+    board = browser.new_page(viewport={"width": 1920, "height": 1080})
+    token = sandbox.relay.settings.api.board_tokens[0]
+    board.goto(f"{sandbox.url}/board?token={token}&refresh=2")
+    footer = board.locator("#page")
+    assert footer.inner_text().startswith(" · 第 1/")
+    shown = board.evaluate("() => Array.from(document.querySelectorAll('#board tbody tr'))"
+                           ".filter(r => r.style.display !== 'none').map(r => r.dataset.order)")
+    total = board.locator("#board tbody tr").count()
+    assert 5 <= len(shown) < total
+    last = board.locator(f'tr[data-order="{shown[-1]}"]').bounding_box()
+    assert last["y"] + last["height"] <= 1080   # the whole first page is on the screen
+    board.wait_for_function("() => document.getElementById('page').textContent.startsWith(' · 第 2/')", timeout=10_000)
+    assert board.locator(f'tr[data-order="{shown[0]}"]').is_hidden()
