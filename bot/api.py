@@ -60,7 +60,7 @@ def get_events(order_no: str):
 @bp.post("/orders")
 def post_order():
     """Create an order (201) or update an existing one (200), as an import row would."""
-    from bot.importer import BadRow, parse_row
+    from bot.importer import BadRow, max_order_quantity, parse_row
     from storage.orders import OrderConflict, upsert_order
     relay = _relay()
     body = request.get_json(silent=True)
@@ -70,7 +70,7 @@ def post_order():
     if problem:
         return jsonify(error="invalid", message=problem), 422
     try:
-        data = parse_row(body, relay.settings.app.max_report_quantity * 100)
+        data = parse_row(body, max_order_quantity(relay.settings))
         with relay.Session.begin() as session:
             now = relay.clock.now()
             order, created = upsert_order(session, now, data, actor=None, source="api",
@@ -89,9 +89,8 @@ def _schema_problem(relay, body: dict) -> str | None:
     if validator is None:
         from jsonschema import Draft202012Validator
         from bot.openapi import new_order
-        schema = new_order([r.product for r in relay.settings.routes], relay.settings.app.max_report_quantity * 100)
         validator = current_app.extensions["api.new_order_validator"] = Draft202012Validator(
-            schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            new_order(relay.settings), format_checker=Draft202012Validator.FORMAT_CHECKER)
     error = next(iter(sorted(validator.iter_errors(body), key=lambda e: list(e.path))), None)
     if error is None:
         return None

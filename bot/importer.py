@@ -23,8 +23,15 @@ from storage.db import make_engine, make_session_factory
 from storage.orders import OrderData, normalize_order_no, upsert_order
 
 # Order numbers: one word in a chat command (no spaces or separators), as the orders table holds them.
-ORDER_NO = re.compile(r"[A-Z0-9][A-Z0-9._/#-]{0,63}")
+# The API's OpenAPI document publishes the same pattern.
+ORDER_NO_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._/#-]{0,63}"
+ORDER_NO = re.compile(ORDER_NO_PATTERN)
 DUE_RANGE = (date(2000, 1, 1), date(2099, 12, 31))
+
+
+def max_order_quantity(settings) -> int:
+    """The largest order quantity accepted (a hundred of the largest single report)."""
+    return settings.app.max_report_quantity * 100
 
 REQUIRED = ("order_no", "product", "quantity", "due_date")
 OPTIONAL = ("customer", "priority")
@@ -170,8 +177,7 @@ def run_import(settings, path, *, out=sys.stdout, err=sys.stderr, clock: Clock |
         if not inspect(engine).has_table("orders"):
             print("the database has no schema yet: run `linerelay init-db` first", file=err)
             return 2
-        tally = _import_rows(make_session_factory(engine), clock, rows, path.name,
-                             settings.app.max_report_quantity * 100, err)
+        tally = _import_rows(make_session_factory(engine), clock, rows, path.name, max_order_quantity(settings), err)
     finally:
         engine.dispose()
     print(f"{path.name}: created {tally.created}, updated {tally.updated}, unchanged {tally.unchanged}, "

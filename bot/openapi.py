@@ -15,21 +15,23 @@ ORDER = {"type": "object", "properties": {
     "status": {"type": "string"}, "steps": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}}
 
 
-def new_order(products: list[str] | None = None, max_quantity: int | None = None) -> dict:
-    """What POST /api/orders accepts. Full-width characters and lower case in order numbers are
-    folded as the importer does; the due date must lie in 2000–2099."""
+def new_order(settings=None) -> dict:
+    """What POST /api/orders accepts (the API validates bodies against this very schema). With
+    the settings it names the products that have a route and the quantity limit. Full-width
+    characters and lower case in order numbers are folded as the importer does."""
+    from bot.importer import DUE_RANGE, ORDER_NO_PATTERN, max_order_quantity
     product = {"type": "string", "minLength": 1, "maxLength": 120}
-    if products:
-        product["enum"] = products   # a product needs a configured route
     quantity = {"type": "integer", "minimum": 1}
-    if max_quantity:
-        quantity["maximum"] = max_quantity
+    if settings is not None:
+        product["enum"] = [r.product for r in settings.routes]
+        quantity["maximum"] = max_order_quantity(settings)
+    first, last = DUE_RANGE
     return {"type": "object", "required": ["order_no", "product", "quantity", "due_date"], "properties": {
-        "order_no": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._/#-]{0,63}$",
+        "order_no": {"type": "string", "pattern": f"^{ORDER_NO_PATTERN}$",
                      "description": "letters, digits and - _ . / #; stored in upper case"},
         "product": product, "quantity": quantity,
-        "due_date": {"type": "string", "format": "date", "pattern": "^20[0-9]{2}-",
-                     "description": "2000-01-01 to 2099-12-31"},
+        "due_date": {"type": "string", "format": "date", "pattern": f"^{first.year // 100}[0-9]{{2}}-",
+                     "description": f"{first.isoformat()} to {last.isoformat()}"},
         "customer": {"type": "string", "maxLength": 120},
         "priority": {"type": "integer", "minimum": 1, "maximum": 9, "description": "1 is the most urgent"}}}
 
@@ -52,9 +54,7 @@ def document(settings=None) -> dict:
         "info": {"title": "LineRelay API", "version": "1", "description": "Orders and their timelines."},
         "components": {
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": ERROR, "Step": STEP, "Order": ORDER, "NewOrder": new_order(
-                [r.product for r in settings.routes] if settings else None,
-                settings.app.max_report_quantity * 100 if settings else None), "Event": {
+            "schemas": {"Error": ERROR, "Step": STEP, "Order": ORDER, "NewOrder": new_order(settings), "Event": {
                 "type": "object", "properties": {"id": {"type": "integer"}, "at": {"type": "string"},
                                                  "kind": {"type": "string"}, "actor": {"type": "string"},
                                                  "source": {"type": "string"}, "data": {"type": "object"}}}},
