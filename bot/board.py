@@ -26,7 +26,8 @@ def _authorized() -> str | None:
     return token if token and any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens) else None
 
 
-def _render(name: str, **context) -> Response:
+def render_page(name: str, **context) -> Response:
+    """An HTML page from `templates/web/`, everything escaped, never cached, scripts inline only."""
     relay = _relay()
     env = relay.messages.env.overlay(autoescape=True)  # HTML: everything escaped
     html = env.get_template(f"web/{name}.html.j2").render(**context)
@@ -48,7 +49,7 @@ def board():
     with relay.Session() as session:
         data = board_data(session, relay.clock.now(), workshop)
         updated = relay.clock.local(relay.clock.now()).strftime("%m-%d %H:%M:%S")
-        return _render("board", token=token, updated=updated, refresh=_refresh_seconds(), **data)
+        return render_page("board", token=token, updated=updated, refresh=_refresh_seconds(), **data)
 
 
 def _refresh_seconds() -> int:
@@ -71,4 +72,4 @@ def order_page(order_no: str):
         except UnknownOrder:
             return Response(f"找不到订单 {escape(order_no)}", status=404, mimetype="text/html")
         events = session.scalars(select(Event).where(Event.order_id == order.id).order_by(Event.id)).all()
-        return _render("order", token=token, order=order_view(order, relay.clock.now()), events=events)
+        return render_page("order", token=token, order=order_view(order, relay.clock.now()), events=events)

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from bot.config import ConfigError, load_settings
+from bot.jobs import JOB_NAMES
 
 
 def _settings(args):
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(fn=cmd_import)
     sub.add_parser("jobs", help="the scheduler process (delay scan, digests, reminders, outbox)").set_defaults(fn=cmd_jobs)
     p = sub.add_parser("run-job", help="run one job now")
-    p.add_argument("name", choices=["delay-scan", "daily-digest", "reminders", "outbox"])
+    p.add_argument("name", choices=JOB_NAMES)
     p.add_argument("--limit", type=int, default=500)
     p.set_defaults(fn=cmd_run_job)
     p = sub.add_parser("outbox", help="show dead letters (--failed) or queue them again (--retry)")

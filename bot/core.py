@@ -120,7 +120,6 @@ class Relay:
         Where the group's platform can show buttons in a group (DingTalk), the notice's card is
         sent and remembered; elsewhere the notice text goes out as markdown.
         """
-        now = self.clock.now()
         text = self.messages.render(notice.template, notice.context)
         if notice.person_id is not None:
             self._enqueue_person_message(session, notice, text)
@@ -134,19 +133,26 @@ class Relay:
         for group in groups:
             platform = self.platforms.get(group.platform)
             key = f"{notice.key}:{group.platform}:{group.chat_id}"
-            if platform is None:
-                outbox_store.enqueue(session, now, key=key, platform=group.platform, channel="none",
-                                     target=group.chat_id, payload={"markdown": text}, status="dead",
-                                     error=f"platform {group.platform} is not configured")
-                continue
-            if notice.card is not None and platform.group_cards:
+            if notice.card is not None and platform is not None and platform.group_cards:
                 cards.send_group_card(self, session, platform, group, notice.card, key, not_before=notice.not_before,
                                       fresh=notice.fresh)
                 continue
-            channel, target, payload, problem = platform.notice_delivery(group, text)
-            outbox_store.enqueue(session, now, key=key, platform=group.platform, channel=channel,
-                                 target=target, payload=payload, status="dead" if problem else "pending",
-                                 error=problem or "", not_before=notice.not_before, fresh=notice.fresh)
+            self.enqueue_group_text(session, group, text, key, not_before=notice.not_before, fresh=notice.fresh)
+
+    def enqueue_group_text(self, session, group, text: str, key: str, not_before=None, fresh: bool = False) -> None:
+        """One markdown message into one group, on its platform. A message that cannot go (no such
+        platform configured, no webhook key) is kept as a dead letter with the reason."""
+        now = self.clock.now()
+        platform = self.platforms.get(group.platform)
+        if platform is None:
+            outbox_store.enqueue(session, now, key=key, platform=group.platform, channel="none",
+                                 target=group.chat_id, payload={"markdown": text}, status="dead",
+                                 error=f"platform {group.platform} is not configured")
+            return
+        channel, target, payload, problem = platform.notice_delivery(group, text)
+        outbox_store.enqueue(session, now, key=key, platform=group.platform, channel=channel,
+                             target=target, payload=payload, status="dead" if problem else "pending",
+                             error=problem or "", not_before=not_before, fresh=fresh)
 
 
 __all__ = ["Relay", "handlers"]

@@ -51,7 +51,6 @@ class RateLimiter:
             return 0.0
 
 
-
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** (attempts - 1), 3600))
 

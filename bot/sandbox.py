@@ -25,11 +25,11 @@ from bot.clock import Clock
 from bot.config import load_settings
 from bot.demo.seed import DEMO_CONFIG, seed_demo
 from bot.handlers.base import limits_for
-from bot.sandbox_console import SandboxConsole, blueprint
+from bot.jobs import calendar
+from bot.sandbox_console import BadRequest, SandboxConsole, blueprint
 from bot.twins.dingtalk import DingTalkTwin
 from bot.twins.server import ThreadedServer
 from bot.twins.wecom import WeComTwin
-from bot.worktime import WorkCalendar
 
 PROMPT_HELP = """命令示例（以 张伟 在 冲压车间群 的身份）：报工 SO-1001 120
 切换身份：/as <userid> [群chat_id|私聊]   例：/as lina wr-welding
@@ -43,7 +43,7 @@ START_TIME = dtime(9, 30)
 @dataclass
 class Sandbox:
     relay: object
-    twin: WeComTwin          # the WeCom twin (`twin.dingtalk` is the DingTalk one too)
+    twin: WeComTwin
     dingtalk: DingTalkTwin
     server: ThreadedServer
     console: SandboxConsole
@@ -56,7 +56,7 @@ class Sandbox:
     def start_jobs(self):
         """The scheduler, as `linerelay jobs` runs it (the sandbox is its own only jobs process)."""
         from bot.jobs.runner import JobsProcess
-        self.jobs = self.console.jobs = JobsProcess(self.relay, "sandbox").start()
+        self.jobs = JobsProcess(self.relay, "sandbox").start()
         return self.jobs
 
     def stop(self) -> None:
@@ -69,12 +69,10 @@ class Sandbox:
         self.relay.engine.dispose()
 
 
-def sandbox_start_time(settings, clock: Clock) -> datetime:
+def sandbox_start_time(relay) -> datetime:
     """09:30 factory time on today's date if it is a working day, else on the next working day."""
-    s = settings.schedule
-    cal = WorkCalendar(clock, s.working_hours, s.chinese_holidays, s.quiet_hours)
-    day = clock.today()
-    while not cal.is_workday(day):
+    day = relay.clock.today()
+    while not calendar(relay).is_workday(day):
         day += timedelta(days=1)
     return datetime.combine(day, START_TIME)
 
@@ -85,8 +83,7 @@ def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sa
     for suffix in ("-wal", "-shm"):
         Path(database + suffix).unlink(missing_ok=True)
     base = load_settings(DEMO_CONFIG, env={})
-    clock = Clock(base.app.timezone)
-    clock.set_local(sandbox_start_time(base, clock))
+    clock = Clock(base.app.timezone)   # one clock for the app and both twins
     w, d = base.wecom, base.dingtalk
     twin = WeComTwin(corp_id=w.corp_id, secret=w.secret, agent_id=w.agent_id, app_token=w.token,
                      app_aes_key=w.encoding_aes_key, aibot_token=w.aibot.token,
@@ -100,6 +97,7 @@ def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sa
         "dingtalk.api_base_url": ding.base_url, "dingtalk.oapi_base_url": ding.base_url})
     init_db(settings)
     relay = build_relay(settings, clock=clock)
+    clock.set_local(sandbox_start_time(relay))
     with relay.Session.begin() as session:
         seed_demo(session, relay.clock, limits_for(settings))
     console = SandboxConsole(relay, twin, ding)
@@ -108,7 +106,6 @@ def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sa
     server = ThreadedServer(app, host, port).start()
     twin.app_url = ding.app_url = server.url
     relay.platforms["dingtalk"].register_card_callback(server.url)
-    twin.dingtalk = ding  # the prompt reaches the DingTalk twin through the WeCom one
     sandbox = Sandbox(relay, twin, ding, server, console)
     _open_requests(sandbox)
     return sandbox
@@ -139,7 +136,7 @@ def run_sandbox(host: str, port: int, database: str, interactive: bool = True) -
           if relay.settings.api.keys else "")
     print(f"  twins:     WeCom {sandbox.twin.base_url} · DingTalk {sandbox.dingtalk.base_url}")
     if interactive and sys.stdin.isatty():
-        _prompt(sandbox.twin)
+        _prompt(sandbox.console)
     else:
         print("serving; Ctrl-C to stop")
         try:
@@ -149,10 +146,10 @@ def run_sandbox(host: str, port: int, database: str, interactive: bool = True) -
     sandbox.stop()
 
 
-def _prompt(twin: WeComTwin) -> None:
+def _prompt(console: SandboxConsole) -> None:
+    """The chat page at a terminal: the same conversations, through the same twins."""
     print(PROMPT_HELP)
     user, chat = "zhangwei", "wr-stamping"
-    seen = len(twin.sent)
     while True:
         try:
             line = input(f"{user}@{chat or '私聊'}> ").strip()
@@ -169,14 +166,25 @@ def _prompt(twin: WeComTwin) -> None:
                 user = parts[0]
                 chat = None if len(parts) > 1 and parts[1] in ("私聊", "-") else (parts[1] if len(parts) > 1 else chat)
             continue
-        if user.startswith("dt-"):  # a DingTalk user: the robot callback, the reply via sessionWebhook
-            resp, session = twin.dingtalk.robot_text(user, line, conversation_id=chat)
-            print(twin.dingtalk.wait_for(lambda m: m.api == "session" and m.target == session).text
-                  if resp.status_code == 200 else f"(HTTP {resp.status_code})")
-        else:
-            result = twin.aibot_text(user, line, chatid=chat)
-            print(result.reply["stream"]["content"] if result.reply else f"(HTTP {result.status})")
-        time.sleep(0.3)  # let the outbox push group notices
-        for sent in twin.sent[seen:]:
-            print(f"\n[WeCom {sent.api} → {sent.target}]\n{sent.text}")
-        seen = len(twin.sent)
+        platform = "dingtalk" if user.startswith("dt-") else "wecom"
+        conv = f"{platform}:{chat}" if chat else f"{platform}:@{user}"
+        seen = console.revision
+        try:
+            console.say(conv, user, line)
+        except BadRequest as exc:
+            print(f"({exc})")
+            continue
+        deadline = time.monotonic() + 5   # a DingTalk reply comes through the outbox, a moment later
+        while time.monotonic() < deadline and not any(e.conv == conv and e.who != "me" for e in console.since(seen)):
+            time.sleep(0.05)
+        time.sleep(0.3)  # and let the outbox push the notices to other groups
+        for entry in console.since(seen):
+            if entry.who != "me":
+                print(f"\n[{entry.conv} · {entry.via}]\n{entry.markdown or _card_text(entry.card)}")
+
+
+def _card_text(card: dict | None) -> str:
+    if not card:
+        return ""
+    buttons = " ".join(f"[{b['label']}]" for b in card["buttons"]) or card["outcome"]
+    return f"{card['title']}\n{card['body']}\n{buttons}"

@@ -16,7 +16,9 @@ import threading
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
+
+from bot.board import render_page
 
 from bot.twins.base import Sent
 
@@ -50,10 +52,10 @@ class Entry:
 class SandboxConsole:
     """The chat page's state: conversations, and every message shown in them."""
 
-    def __init__(self, relay, wecom_twin, dingtalk_twin, jobs=None):
-        self.relay, self.wecom, self.dingtalk, self.jobs = relay, wecom_twin, dingtalk_twin, jobs
+    def __init__(self, relay, wecom_twin, dingtalk_twin):
+        self.relay, self.wecom, self.dingtalk = relay, wecom_twin, dingtalk_twin
         s = relay.settings
-        self.people = [p for p in s.people]
+        self.people = list(s.people)
         self.conversations: dict[str, Conversation] = {}
         for g in s.groups:
             self._add(Conversation(f"{g.platform}:{g.chat_id}", g.platform, "group", g.name, chat_id=g.chat_id))
@@ -95,17 +97,24 @@ class SandboxConsole:
         with self._lock:
             for e in self.entries:
                 if e.card and e.card["id"] == card_id and (users is None or self.conversations[e.conv].user_id in users):
-                    e.card.update(changes)
-                    self.revision += 1
-                    e.id = self.revision   # moved to the newest revision so pollers see it changed
+                    e.card.update(changes)   # in place: a card keeps its spot in the chat
+                    self.revision += 1       # pollers see that something changed
+
+    def clock(self) -> dict:
+        """The sandbox's time, as the page's header shows it."""
+        local = self.relay.clock.local(self.relay.clock.now())
+        return {"clock": local.strftime("%Y-%m-%d %H:%M"), "weekday": local.isoweekday()}
+
+    def since(self, revision: int) -> list[Entry]:
+        """Messages added after `revision`."""
+        with self._lock:
+            return [e for e in self.entries if e.id > revision]
 
     def state(self) -> dict:
         with self._lock:
-            entries = [asdict(e) for e in sorted(self.entries, key=lambda e: e.id)]
+            entries = [asdict(e) for e in self.entries]   # appended in id order
             revision = self.revision
-        local = self.relay.clock.local(self.relay.clock.now())
-        return {"revision": revision, "clock": local.strftime("%Y-%m-%d %H:%M"),
-                "weekday": local.isoweekday(), "entries": entries}
+        return {"revision": revision, **self.clock(), "entries": entries}
 
     def person_name(self, platform: str, user_id: str) -> str:
         key = "wecom_userid" if platform == "wecom" else "dingtalk_userid"
@@ -173,24 +182,38 @@ class SandboxConsole:
                      card=dingtalk_card(body["outTrackId"], body["cardData"]["cardParamMap"]))
 
     def _dingtalk_card_update(self, sent: Sent) -> None:
-        params = sent.payload.get("cardData", {}).get("cardParamMap")
+        self._show_dingtalk_card(sent.target, sent.payload.get("cardData", {}).get("cardParamMap"))
+
+    def _show_dingtalk_card(self, track_id: str, params: dict | None) -> None:
+        """A DingTalk card changed in place: its new parameters (from an update or a click's answer)."""
         if params:
-            card = dingtalk_card(sent.target, params)
-            self._update_cards(sent.target, None, buttons=card["buttons"], outcome=card["outcome"], body=card["body"])
+            card = dingtalk_card(track_id, params)
+            self._update_cards(track_id, None, buttons=card["buttons"], outcome=card["outcome"], body=card["body"])
+
+    def _rejected(self, conv_id: str, status: int) -> None:
+        """The app refused the callback: the page says so (it never should, from this page)."""
+        self._append(conv_id, "system", "", via="rejected", markdown=str(status))
 
     # -- what the visitor does -----------------------------------------------------------------
     def say(self, conv_id: str, user_id: str, text: str) -> dict:
         """`user_id` types `text` in `conv_id`; the twin posts it to the app's real endpoint."""
-        conv = self.conversations.get(conv_id)
         text = (text or "").strip()
-        if conv is None or not text or len(text) > MAX_TEXT:
+        if not text or len(text) > MAX_TEXT:
             raise BadRequest("bad_message")
-        if conv.kind == "private" and conv.user_id != user_id:
-            raise BadRequest("not_your_chat")
+        conv = self._conversation(conv_id, user_id, "bad_message")
         self._append(conv_id, "me", self.person_name(conv.platform, user_id), markdown=text)
         if conv.platform == "wecom":
             return self._say_wecom(conv, user_id, text)
         return self._say_dingtalk(conv, user_id, text)
+
+    def _conversation(self, conv_id: str, user_id: str, unknown: str) -> Conversation:
+        """The conversation, if `user_id` may speak in it (a private chat is its owner's only)."""
+        conv = self.conversations.get(conv_id)
+        if conv is None:
+            raise BadRequest(unknown)
+        if conv.kind == "private" and conv.user_id != user_id:
+            raise BadRequest("not_your_chat")
+        return conv
 
     def _say_wecom(self, conv: Conversation, user_id: str, text: str) -> dict:
         if conv.kind == "group":   # @-mention of the AI bot: JSON callback, stream reply in the response
@@ -206,7 +229,7 @@ class SandboxConsole:
         if reply:
             self._append(conv.id, "bot", "", via=via, markdown=reply)
         elif result.status != 200:
-            self._append(conv.id, "system", "", via="rejected", markdown=str(result.status))
+            self._rejected(conv.id, result.status)
         return {"status": result.status}
 
     def _say_dingtalk(self, conv: Conversation, user_id: str, text: str) -> dict:
@@ -214,35 +237,31 @@ class SandboxConsole:
         self._expect_reply(session, conv.id)   # the reply arrives at this sessionWebhook, maybe before we return
         resp = self.dingtalk.robot_message(body)
         if resp.status_code != 200:
-            self._append(conv.id, "system", "", via="rejected", markdown=str(resp.status_code))
+            self._rejected(conv.id, resp.status_code)
         return {"status": resp.status_code}
 
     def click(self, conv_id: str, user_id: str, card_id: str, action: str) -> dict:
         """`user_id` presses button `action` on card `card_id`: the platform's card callback."""
-        conv = self.conversations.get(conv_id)
-        if conv is None or not card_id or not action:
+        if not card_id or not action:
             raise BadRequest("no_card")
-        if conv.kind == "private" and conv.user_id != user_id:
-            raise BadRequest("not_your_chat")
+        conv = self._conversation(conv_id, user_id, "no_card")
         if conv.platform == "wecom":
             result = self.wecom.card_click(user_id, card_id, action)
             if result.status != 200:
-                self._append(conv.id, "system", "", via="rejected", markdown=str(result.status))
+                self._rejected(conv.id, result.status)
             return {"status": result.status}
         resp = self.dingtalk.click(card_id, user_id, action)
         try:
             payload = resp.json()
         except ValueError:
             payload = {}
-        params = payload.get("cardData", {}).get("cardParamMap")
-        if params:   # DingTalk shows the card the callback answered with (to the clicker)
-            card = dingtalk_card(card_id, params)
-            self._update_cards(card_id, None, buttons=card["buttons"], outcome=card["outcome"], body=card["body"])
+        # DingTalk shows the card the callback answered with
+        self._show_dingtalk_card(card_id, payload.get("cardData", {}).get("cardParamMap"))
         if payload.get("message"):
             self._append(conv.id, "system", self.person_name("dingtalk", user_id), via="toast",
                          markdown=str(payload["message"]))
         elif resp.status_code != 200:
-            self._append(conv.id, "system", "", via="rejected", markdown=str(resp.status_code))
+            self._rejected(conv.id, resp.status_code)
         return {"status": resp.status_code}
 
     def fast_forward(self, minutes: int) -> dict:
@@ -253,7 +272,7 @@ class SandboxConsole:
         self.relay.clock.advance(timedelta(minutes=minutes))
         done = {name: run_job(self.relay, name) for name in ("delay-scan", "reminders", "daily-digest")}
         done["outbox"] = run_job(self.relay, "outbox")
-        return {"clock": self.state()["clock"], "jobs": done}
+        return {**self.clock(), "jobs": done}
 
     def minutes_until(self, hhmm: str) -> int:
         """Minutes from now to the next factory-local `hhmm` (tomorrow's, if today's has passed)."""
@@ -293,24 +312,19 @@ def blueprint(console: SandboxConsole) -> Blueprint:
 
     @bp.get("/sandbox")
     def page():
-        relay = console.relay
-        env = relay.messages.env.overlay(autoescape=True)
-        tokens = relay.settings.api.board_tokens
-        html = env.get_template("web/sandbox.html.j2").render(
+        tokens = console.relay.settings.api.board_tokens
+        return render_page(
+            "sandbox",
             people=[{"name": p.name, "roles": list(p.roles), "workshops": list(p.workshops),
                      "wecom": p.wecom_userid, "dingtalk": p.dingtalk_userid} for p in console.people],
             conversations=[asdict(c) for c in console.conversations.values()],
             board_url=f"/board?token={tokens[0]}" if tokens else "")
-        return Response(html, mimetype="text/html", headers={
-            "Cache-Control": "no-store",
-            "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"})
 
     @bp.get("/sandbox/api/state")
     def state():
         since = request.args.get("since", type=int, default=-1)
-        if since == console.revision:
-            state = console.state()
-            return jsonify(revision=since, clock=state["clock"], weekday=state["weekday"], unchanged=True)
+        if since == console.revision:   # the page polls often: only the time, unless something changed
+            return jsonify(revision=since, unchanged=True, **console.clock())
         return jsonify(console.state())
 
     @bp.post("/sandbox/api/say")

@@ -44,8 +44,8 @@ def test_sandbox_serves_commands_through_the_twin(tmp_path):
             assert s.scalar(select(func.count()).select_from(Order)) >= 30
         result = twin.aibot_text("zhangwei", "进度 SO-1002", chatid="wr-stamping")
         assert result.status == 200 and "SO-1002" in result.reply["stream"]["content"]
-        resp, session = twin.dingtalk.robot_text("dt-zhouzong", "进度 SO-1002")
+        resp, session = sandbox.dingtalk.robot_text("dt-zhouzong", "进度 SO-1002")
         assert resp.status_code == 200
-        assert "SO-1002" in twin.dingtalk.wait_for(lambda m: m.api == "session" and m.target == session).text
+        assert "SO-1002" in sandbox.dingtalk.wait_for(lambda m: m.api == "session" and m.target == session).text
     finally:
         sandbox.stop()

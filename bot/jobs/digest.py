@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage import outbox as outbox_store
 from storage.models import (ChangeRequest, DelayWarning, GroupBinding, Handoff, Incident, Order, Report, SentDigest,
                             Step, Workshop)
 from storage.orders import DUE_TIME
@@ -43,13 +42,7 @@ def _send_one(relay, group_id: int, day, now: datetime) -> int:
                 text = relay.messages.render("notices/digest_workshop", workshop_digest(session, group.workshop_id, window, now))
             else:
                 text = relay.messages.render("notices/digest_managers", managers_digest(session, relay, window, now))
-            platform = relay.platforms.get(group.platform)
-            if platform is None:
-                return 0
-            channel, target, payload, problem = platform.notice_delivery(group, text)
-            outbox_store.enqueue(session, now, key=f"digest:{group_id}:{day.isoformat()}", platform=group.platform,
-                                 channel=channel, target=target, payload=payload,
-                                 status="dead" if problem else "pending", error=problem or "")
+            relay.enqueue_group_text(session, group, text, key=f"digest:{group_id}:{day.isoformat()}")
             return 1
     except IntegrityError:  # a second jobs run got there first
         return 0
