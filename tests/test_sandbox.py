@@ -7,7 +7,7 @@ import requests
 from sqlalchemy import func, select
 
 from bot.sandbox import start_sandbox
-from storage.models import ChangeRequest, Handoff, InboundMessage, Order, SentDigest, Step, Workshop
+from storage.models import ChangeRequest, DelayWarning, Handoff, InboundMessage, Order, SentDigest, Step, Workshop
 from tests.conftest import settle, snapshot, wait_until
 
 
@@ -132,3 +132,29 @@ def test_a_cross_site_form_post_cannot_drive_the_sandbox(sandbox):
 
 def test_the_production_app_has_no_sandbox(live):
     assert requests.get(f"{live.url}/sandbox", timeout=10).status_code == 404
+
+
+def test_late_and_at_risk_steps_are_warned_and_highlighted_on_the_board(sandbox):
+    """The start-up delay scan warns about the demo's late and at-risk steps; the board shows them."""
+    card = wait_until(lambda: [e["card"] for e in entries(sandbox, "wecom:@lina") if e["card"]
+                               and e["card"]["title"] == "延期预警" and "SO-1023" in e["card"]["body"]])[0]
+    assert "有延期风险" in card["body"] and [b["label"] for b in card["buttons"]] == ["已知悉"]
+    token = sandbox.relay.settings.api.board_tokens[0]
+    html = requests.get(f"{sandbox.url}/board?token={token}", timeout=10).text
+    row = html[html.index('data-order="SO-1022"'):html.index("</tr>", html.index('data-order="SO-1022"'))]
+    assert row.count(" late\"") == 4 and row.count("已延期") == 4          # every step of an order due yesterday
+    row = html[html.index('data-order="SO-1023"'):html.index("</tr>", html.index('data-order="SO-1023"'))]
+    assert 'running at_risk" data-workshop="welding"' in row and "有风险" in row
+
+
+def test_fast_forward_escalates_unacknowledged_warnings_to_the_managers(sandbox):
+    settle(sandbox)
+    with sandbox.relay.Session() as s:
+        assert s.scalar(select(func.count()).select_from(DelayWarning).where(DelayWarning.level == "escalated")) == 0
+    result = post(sandbox, "clock", {"minutes": 90}).json()
+    assert result["jobs"]["delay-scan"]["escalations"] >= 2
+    with sandbox.relay.Session() as s:
+        escalated = s.scalar(select(func.count()).select_from(DelayWarning).where(DelayWarning.level == "escalated"))
+    assert escalated == result["jobs"]["delay-scan"]["escalations"]
+    assert len([e for e in entries(sandbox, "wecom:wr-managers", via="webhook")
+                if "预警升级" in e["markdown"]]) == escalated
