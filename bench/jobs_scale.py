@@ -29,7 +29,8 @@ from bot.cli import init_db  # noqa: E402
 from bot.clock import Clock  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
-from storage.models import GroupBinding, Order, Person, Report, Route, RouteStep, Step, Workshop  # noqa: E402
+from storage.models import (GroupBinding, Order, Person, Report, PersonIdentity, Route, RouteStep, Step,  # noqa: E402
+                            Workshop)
 
 EXTRA = [("inspection", "检验"), ("packing", "包装")]
 
@@ -60,7 +61,7 @@ def seed(url: str, orders: int, groups: int) -> None:
                                workshop_id=shops[i % len(shops)].id if i % 10 else None,
                                role="" if i % 10 else "managers", digest_time="", webhook_secret="")
                   for i in range(groups))
-        lead = s.scalars(select(Person).where(Person.wecom_userid == "zhangwei")).one()
+        lead = s.scalars(select(Person).join(PersonIdentity).where(PersonIdentity.user_id == "zhangwei")).one()
     with engine.begin() as conn:
         order_rows, step_rows, report_rows = [], [], []
         for i in range(orders):

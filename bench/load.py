@@ -34,7 +34,7 @@ from bot.config import load_settings  # noqa: E402
 from bot.twins import wecom_crypto as wc  # noqa: E402
 from bot.twins.wecom import WeComTwin  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
-from storage.models import Person, Workshop  # noqa: E402
+from storage.models import Person, PersonIdentity, Workshop  # noqa: E402
 
 
 def seed(settings, leads: int) -> None:
@@ -43,7 +43,8 @@ def seed(settings, leads: int) -> None:
     engine = make_engine(settings.app.database_url)
     with make_session_factory(engine).begin() as s:
         stamping = s.query(Workshop).filter_by(code="stamping").one()
-        s.add_all(Person(name=f"班长{i:03d}", roles="lead", wecom_userid=f"lead{i:03d}", workshops=[stamping])
+        s.add_all(Person(name=f"班长{i:03d}", roles="lead", workshops=[stamping],
+                         identities=[PersonIdentity(platform="wecom", user_id=f"lead{i:03d}")])
                   for i in range(leads))
     engine.dispose()
 

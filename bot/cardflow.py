@@ -62,7 +62,7 @@ def actors(session, card: Card) -> list[Person]:
 
 def send_person_card(relay, session, platform, card: Card, key: str, not_before=None, fresh: bool = False) -> None:
     """Remember the card and queue it to the people who must act (WeCom self-built app)."""
-    user_ids = [p.wecom_userid for p in actors(session, card) if p.wecom_userid]
+    user_ids = [uid for p in actors(session, card) if (uid := p.user_id(platform.name))]
     if not user_ids:
         return
     row = _store(relay, session, platform.name, card, "|".join(user_ids))

@@ -34,35 +34,6 @@ class AppSettings:
 
 
 @dataclass(frozen=True)
-class AiBotSettings:
-    token: str
-    encoding_aes_key: str
-
-
-@dataclass(frozen=True)
-class WeComSettings:
-    corp_id: str
-    agent_id: int
-    secret: str
-    token: str
-    encoding_aes_key: str
-    api_base_url: str
-    aibot: AiBotSettings
-
-
-@dataclass(frozen=True)
-class DingTalkSettings:
-    app_key: str
-    app_secret: str
-    robot_code: str
-    api_base_url: str
-    oapi_base_url: str
-    card_template_id: str
-    card_callback_route_key: str
-    card_callback_secret: str
-
-
-@dataclass(frozen=True)
 class GroupConfig:
     platform: str
     chat_id: str
@@ -79,8 +50,10 @@ class PersonConfig:
     name: str
     roles: tuple[str, ...]
     workshops: tuple[str, ...]
-    wecom_userid: str | None
-    dingtalk_userid: str | None
+    identities: tuple[tuple[str, str], ...] = ()   # (platform, user id), from each platform's user key
+
+    def user_id(self, platform: str) -> str | None:
+        return next((uid for name, uid in self.identities if name == platform), None)
 
 
 @dataclass(frozen=True)
@@ -131,8 +104,7 @@ class ApiSettings:
 @dataclass(frozen=True)
 class Settings:
     app: AppSettings
-    wecom: WeComSettings | None
-    dingtalk: DingTalkSettings | None = None
+    platforms: dict[str, Any] = field(default_factory=dict)   # name -> that platform's settings
     api: ApiSettings = ApiSettings()
     approvals: ApprovalSettings = ApprovalSettings()
     schedule: ScheduleSettings = ScheduleSettings()
@@ -141,6 +113,18 @@ class Settings:
     people: tuple[PersonConfig, ...] = ()
     routes: tuple[RouteConfig, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def platform(self, name: str) -> Any:
+        """A platform's settings (`[wecom]` → WeComSettings), None when it is not configured."""
+        return self.platforms.get(name)
+
+    def __getattr__(self, name: str) -> Any:
+        # `settings.wecom`: a configured platform's section, read like any other (None if absent).
+        if not name.startswith("_") and name != "platforms":
+            from bot.platforms import registry
+            if name in registry.names():
+                return self.platforms.get(name)
+        raise AttributeError(name)
 
 
 def config_path() -> Path:
@@ -188,7 +172,7 @@ def _set_dotted(data: dict[str, Any], keys: list[str], value: Any) -> None:
     data[keys[-1]] = value
 
 
-class _Reader:
+class Reader:
     """Typed access to one table, naming the full key in every error."""
 
     def __init__(self, table: Any, prefix: str):
@@ -196,13 +180,13 @@ class _Reader:
             raise ConfigError(f"{prefix} must be a table")
         self.table, self.prefix = table, prefix
 
-    def _name(self, key: str) -> str:
+    def name(self, key: str) -> str:
         return f"{self.prefix}.{key}" if self.prefix else key
 
     def get(self, key: str, kind: type, default: Any = ...) -> Any:
         if key not in self.table:
             if default is ...:
-                raise ConfigError(f"missing key {self._name(key)}")
+                raise ConfigError(f"missing key {self.name(key)}")
             return default
         value = self.table[key]
         if kind is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -212,32 +196,25 @@ class _Reader:
         if kind is str and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ConfigError(f"{self._name(key)} must be {kind.__name__}, got {value!r}")
+            raise ConfigError(f"{self.name(key)} must be {kind.__name__}, got {value!r}")
         return value
 
     def text(self, key: str, default: Any = ...) -> str:
         value = self.get(key, str, default)
         if value is not None and default is ... and not value.strip():
-            raise ConfigError(f"{self._name(key)} must not be empty")
+            raise ConfigError(f"{self.name(key)} must not be empty")
         return value
 
     def strings(self, key: str) -> tuple[str, ...]:
         value = self.get(key, list, [])
         if not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{self._name(key)} must be a list of strings")
+            raise ConfigError(f"{self.name(key)} must be a list of strings")
         return tuple(value)
-
-
-def _aes_key(reader: _Reader, key: str) -> str:
-    value = reader.text(key)
-    if len(value) != 43:
-        raise ConfigError(f"{reader._name(key)} must be 43 characters (WeCom EncodingAESKey)")
-    return value
 
 
 def parse_settings(data: dict[str, Any]) -> Settings:
     """Validate a configuration dictionary into typed settings."""
-    app_r = _Reader(data.get("app", {}), "app")
+    app_r = Reader(data.get("app", {}), "app")
     defaults = AppSettings()
     app = AppSettings(**{
         name: app_r.get(name, type(getattr(defaults, name)), getattr(defaults, name))
@@ -247,8 +224,9 @@ def parse_settings(data: dict[str, Any]) -> Settings:
         raise ConfigError("app.log_format must be 'text' or 'json'")
     if not 0 <= app.report_tolerance_percent <= 100:
         raise ConfigError("app.report_tolerance_percent must be between 0 and 100")
-    wecom = _parse_wecom(data["wecom"]) if "wecom" in data else None
-    dingtalk = _parse_dingtalk(data["dingtalk"]) if "dingtalk" in data else None
+    from bot.platforms import registry
+    specs = registry.specs()
+    platforms = {spec.name: spec.parse_settings(data[spec.name]) for spec in specs if spec.name in data}
     workshops = tuple(_parse_workshop(t, i) for i, t in enumerate(data.get("workshops", [])))
     codes = {w.code for w in workshops}
     names = {w.name: w.code for w in workshops}
@@ -260,17 +238,18 @@ def parse_settings(data: dict[str, Any]) -> Settings:
             return names[value]
         raise ConfigError(f"{key} names unknown workshop {value!r}")
 
-    groups = tuple(_parse_group(t, i, workshop_ref) for i, t in enumerate(data.get("groups", [])))
-    people = tuple(_parse_person(t, i, workshop_ref) for i, t in enumerate(data.get("people", [])))
+    groups = tuple(_parse_group(t, i, workshop_ref, [s.name for s in specs]) for i, t in enumerate(data.get("groups", [])))
+    user_keys = {spec.name: spec.user_key for spec in specs}
+    people = tuple(_parse_person(t, i, workshop_ref, user_keys) for i, t in enumerate(data.get("people", [])))
     routes = tuple(_parse_route(t, i, workshop_ref) for i, t in enumerate(data.get("routes", [])))
-    api_r = _Reader(data.get("api", {}), "api")
+    api_r = Reader(data.get("api", {}), "api")
     keys = api_r.strings("keys")
     if any(len(k) < 16 for k in keys):
         raise ConfigError("api.keys must each be at least 16 characters")
     board_tokens = api_r.strings("board_tokens")
     if any(len(k) < 16 for k in board_tokens):
         raise ConfigError("api.board_tokens must each be at least 16 characters")
-    appr = _Reader(data.get("approvals", {}), "approvals")
+    appr = Reader(data.get("approvals", {}), "approvals")
     policy = appr.get("policy", str, "any")
     if policy not in ("any", "all"):
         raise ConfigError("approvals.policy must be 'any' or 'all'")
@@ -278,21 +257,10 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     unknown = set(approvers) - {p.name for p in people}
     if unknown:
         raise ConfigError(f"approvals.approvers names unknown person {sorted(unknown)[0]!r}")
-    return Settings(app=app, wecom=wecom, dingtalk=dingtalk, api=ApiSettings(keys=keys, board_tokens=board_tokens),
+    return Settings(app=app, platforms=platforms, api=ApiSettings(keys=keys, board_tokens=board_tokens),
                     schedule=_parse_schedule(data.get("schedule", {})),
                     approvals=ApprovalSettings(policy=policy, approvers=approvers), workshops=workshops, groups=groups, people=people,
                     routes=routes, raw=data)
-
-
-def _parse_wecom(table: Any) -> WeComSettings:
-    r = _Reader(table, "wecom")
-    ai = _Reader(r.get("aibot", dict), "wecom.aibot")
-    return WeComSettings(
-        corp_id=r.text("corp_id"), agent_id=r.get("agent_id", int), secret=r.text("secret"),
-        token=r.text("token"), encoding_aes_key=_aes_key(r, "encoding_aes_key"),
-        api_base_url=r.text("api_base_url", "https://qyapi.weixin.qq.com").rstrip("/"),
-        aibot=AiBotSettings(token=ai.text("token"), encoding_aes_key=_aes_key(ai, "encoding_aes_key")),
-    )
 
 
 _HHMM = r"([01]\d|2[0-3]):[0-5]\d"
@@ -300,7 +268,7 @@ _HHMM = r"([01]\d|2[0-3]):[0-5]\d"
 
 def _parse_schedule(table: Any) -> ScheduleSettings:
     import re
-    r = _Reader(table, "schedule")
+    r = Reader(table, "schedule")
     d = ScheduleSettings()
     values = {}
     for name in ScheduleSettings.__dataclass_fields__:
@@ -318,32 +286,16 @@ def _parse_schedule(table: Any) -> ScheduleSettings:
     return ScheduleSettings(**values)
 
 
-def _parse_dingtalk(table: Any) -> DingTalkSettings:
-    r = _Reader(table, "dingtalk")
-    app_key = r.text("app_key")
-    secret = r.text("card_callback_secret")
-    if len(secret) < 16:
-        raise ConfigError("dingtalk.card_callback_secret must be at least 16 characters")
-    return DingTalkSettings(
-        app_key=app_key, app_secret=r.text("app_secret"), robot_code=r.get("robot_code", str, app_key) or app_key,
-        api_base_url=r.text("api_base_url", "https://api.dingtalk.com").rstrip("/"),
-        oapi_base_url=r.text("oapi_base_url", "https://oapi.dingtalk.com").rstrip("/"),
-        card_template_id=r.text("card_template_id"),
-        card_callback_route_key=r.text("card_callback_route_key", "linerelay"),
-        card_callback_secret=secret,
-    )
-
-
 def _parse_workshop(table: Any, i: int) -> WorkshopConfig:
-    r = _Reader(table, f"workshops[{i}]")
+    r = Reader(table, f"workshops[{i}]")
     return WorkshopConfig(code=r.text("code"), name=r.text("name"), aliases=r.strings("aliases"))
 
 
-def _parse_group(table: Any, i: int, workshop_ref) -> GroupConfig:
-    r = _Reader(table, f"groups[{i}]")
+def _parse_group(table: Any, i: int, workshop_ref, platforms: list[str]) -> GroupConfig:
+    r = Reader(table, f"groups[{i}]")
     platform = r.text("platform")
-    if platform not in {"wecom", "dingtalk"}:
-        raise ConfigError(f"groups[{i}].platform must be 'wecom' or 'dingtalk'")
+    if platform not in platforms:
+        raise ConfigError(f"groups[{i}].platform must be one of {', '.join(map(repr, platforms))}")
     workshop = r.get("workshop", str, None)
     return GroupConfig(
         platform=platform, chat_id=r.text("chat_id"), name=r.get("name", str, ""),
@@ -353,15 +305,15 @@ def _parse_group(table: Any, i: int, workshop_ref) -> GroupConfig:
     )
 
 
-def _group_role(r: _Reader, i: int) -> str:
+def _group_role(r: Reader, i: int) -> str:
     role = r.get("role", str, "")
     if role not in ("", "managers", "planners"):
         raise ConfigError(f"groups[{i}].role must be 'managers' or 'planners'")
     return role
 
 
-def _parse_person(table: Any, i: int, workshop_ref) -> PersonConfig:
-    r = _Reader(table, f"people[{i}]")
+def _parse_person(table: Any, i: int, workshop_ref, user_keys: dict[str, str]) -> PersonConfig:
+    r = Reader(table, f"people[{i}]")
     roles = r.strings("roles")
     bad = set(roles) - ROLES
     if bad:
@@ -369,16 +321,15 @@ def _parse_person(table: Any, i: int, workshop_ref) -> PersonConfig:
     return PersonConfig(
         name=r.text("name"), roles=roles,
         workshops=tuple(workshop_ref(w, f"people[{i}].workshops") for w in r.strings("workshops")),
-        wecom_userid=r.get("wecom_userid", str, None),
-        dingtalk_userid=r.get("dingtalk_userid", str, None),
+        identities=tuple((platform, uid) for platform, key in user_keys.items() if (uid := r.get(key, str, "").strip())),
     )
 
 
 def _parse_route(table: Any, i: int, workshop_ref) -> RouteConfig:
-    r = _Reader(table, f"routes[{i}]")
+    r = Reader(table, f"routes[{i}]")
     steps = []
     for j, st in enumerate(r.get("steps", list)):
-        sr = _Reader(st, f"routes[{i}].steps[{j}]")
+        sr = Reader(st, f"routes[{i}].steps[{j}]")
         rate = sr.get("units_per_hour", float)
         if rate <= 0:
             raise ConfigError(f"routes[{i}].steps[{j}].units_per_hour must be positive")

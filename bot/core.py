@@ -108,7 +108,7 @@ class Relay:
         """A message to one person, on the platform they used (app message / robot 1:1)."""
         person = session.get(Person, notice.person_id)
         for name, platform in self.platforms.items():
-            user_id = person.wecom_userid if name == "wecom" else person.dingtalk_userid
+            user_id = person.user_id(name)
             if user_id and (notice.platform in (None, name)):
                 channel, target, payload = platform.person_delivery(user_id, text)
                 outbox_store.enqueue(session, self.clock.now(), key=f"{notice.key}:{name}", platform=name,

@@ -60,9 +60,8 @@ class SandboxConsole:
         for g in s.groups:
             self._add(Conversation(f"{g.platform}:{g.chat_id}", g.platform, "group", g.name, chat_id=g.chat_id))
         for p in self.people:
-            for platform, uid in (("wecom", p.wecom_userid), ("dingtalk", p.dingtalk_userid)):
-                if uid:
-                    self._add(Conversation(f"{platform}:@{uid}", platform, "private", p.name, user_id=uid))
+            for platform, uid in p.identities:
+                self._add(Conversation(f"{platform}:@{uid}", platform, "private", p.name, user_id=uid))
         self._webhook_groups = {(g.platform, g.webhook_key): f"{g.platform}:{g.chat_id}" for g in s.groups
                                 if g.webhook_key}
         self._replies: dict[str, str] = {}       # DingTalk session id / WeCom msgid -> conversation
@@ -117,8 +116,7 @@ class SandboxConsole:
         return {"revision": revision, **self.clock(), "entries": entries}
 
     def person_name(self, platform: str, user_id: str) -> str:
-        key = "wecom_userid" if platform == "wecom" else "dingtalk_userid"
-        return next((p.name for p in self.people if getattr(p, key) == user_id), user_id)
+        return next((p.name for p in self.people if p.user_id(platform) == user_id), user_id)
 
     # -- what the platforms received from the app -----------------------------------------------
     def _received(self, platform: str, sent: Sent) -> None:
@@ -316,7 +314,7 @@ def blueprint(console: SandboxConsole) -> Blueprint:
         return render_page(
             "sandbox",
             people=[{"name": p.name, "roles": list(p.roles), "workshops": list(p.workshops),
-                     "wecom": p.wecom_userid, "dingtalk": p.dingtalk_userid} for p in console.people],
+                     "ids": dict(p.identities)} for p in console.people],
             conversations=[asdict(c) for c in console.conversations.values()],
             board_url=f"/board?token={tokens[0]}" if tokens else "")
 

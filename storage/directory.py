@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from storage.errors import NotAllowed, UnknownWorkshop
 from storage.events import record_event
-from storage.models import GroupBinding, Person, Route, RouteStep, Workshop
+from storage.models import GroupBinding, Person, PersonIdentity, Route, RouteStep, Workshop
 
 
 def sync_from_config(session: Session, settings) -> None:
@@ -27,11 +27,14 @@ def sync_from_config(session: Session, settings) -> None:
                        for i, s in enumerate(rc.steps)]
         session.add(route)
     for pc in settings.people:
-        person = _find_person(session, pc.wecom_userid, pc.dingtalk_userid, pc.name) or Person(name=pc.name)
+        person = _find_person(session, pc.identities) or Person(name=pc.name)
         person.name, person.roles = pc.name, " ".join(pc.roles)
-        person.wecom_userid, person.dingtalk_userid = pc.wecom_userid, pc.dingtalk_userid
+        configured = dict(pc.identities)
+        for platform in {i.platform for i in person.identities} | set(configured):
+            person.set_user_id(platform, configured.get(platform))
         person.workshops = [workshops[code] for code in pc.workshops]
         session.add(person)
+        session.flush()  # one person's ids are in place before the next person's are looked up
     for gc in settings.groups:
         group = group_by_chat(session, gc.platform, gc.chat_id) or GroupBinding(platform=gc.platform, chat_id=gc.chat_id)
         group.name, group.webhook_key, group.webhook_secret = gc.name, gc.webhook_key, gc.webhook_secret
@@ -41,18 +44,19 @@ def sync_from_config(session: Session, settings) -> None:
     session.flush()
 
 
-def _find_person(session: Session, wecom: str | None, dingtalk: str | None, name: str) -> Person | None:
-    for column, value in ((Person.wecom_userid, wecom), (Person.dingtalk_userid, dingtalk)):
-        if value:
-            person = session.scalars(select(Person).where(column == value)).first()
-            if person:
-                return person
+def _find_person(session: Session, identities) -> Person | None:
+    """The person known by any of these (platform, user id) pairs."""
+    for platform, user_id in identities:
+        person = person_by_platform_id(session, platform, user_id)
+        if person:
+            return person
     return None
 
 
 def person_by_platform_id(session: Session, platform: str, user_id: str) -> Person | None:
-    column = Person.wecom_userid if platform == "wecom" else Person.dingtalk_userid
-    return session.scalars(select(Person).where(column == user_id)).first()
+    """Who sent a message: the person with this user id on this platform, if any."""
+    return session.scalars(select(Person).join(PersonIdentity).where(
+        PersonIdentity.platform == platform, PersonIdentity.user_id == user_id)).first()
 
 
 def group_by_chat(session: Session, platform: str, chat_id: str) -> GroupBinding | None:

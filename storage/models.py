@@ -27,15 +27,41 @@ class Person(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
     roles: Mapped[str] = mapped_column(String(100), default="")  # space separated
-    wecom_userid: Mapped[str | None] = mapped_column(String(80), unique=True)
-    dingtalk_userid: Mapped[str | None] = mapped_column(String(80), unique=True)
     workshops: Mapped[list[Workshop]] = relationship(secondary="lead_assignments", lazy="selectin")
+    identities: Mapped[list[PersonIdentity]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                            back_populates="person")
 
     def has_role(self, role: str) -> bool:
         return role in self.roles.split()
 
+    def user_id(self, platform: str) -> str | None:
+        """This person's user id on a chat platform, if they have one there."""
+        return next((i.user_id for i in self.identities if i.platform == platform), None)
+
+    def set_user_id(self, platform: str, user_id: str | None) -> None:
+        """Give this person a user id on a platform (None: none there any more)."""
+        current = next((i for i in self.identities if i.platform == platform), None)
+        if user_id is None:
+            if current is not None:
+                self.identities.remove(current)
+        elif current is None:
+            self.identities.append(PersonIdentity(platform=platform, user_id=user_id))
+        else:
+            current.user_id = user_id
+
     def leads(self, workshop_id: int) -> bool:
         return self.has_role("lead") and any(w.id == workshop_id for w in self.workshops)
+
+
+class PersonIdentity(Base):
+    """Who a person is on one chat platform: one user id per platform, unique within it."""
+    __tablename__ = "person_identities"
+    __table_args__ = (UniqueConstraint("platform", "user_id"), UniqueConstraint("person_id", "platform"))
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(80))
+    person: Mapped[Person] = relationship(back_populates="identities")
 
 
 class LeadAssignment(Base):
@@ -53,7 +79,7 @@ class GroupBinding(Base):
     name: Mapped[str] = mapped_column(String(80), default="")
     workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshops.id"))
     webhook_key: Mapped[str] = mapped_column(String(200), default="")
-    # DingTalk custom robots sign their webhook with a `SEC…` secret.
+    # Some group webhooks are signed with a secret of their own.
     webhook_secret: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # "managers" or "planners" for groups that are not a workshop's: escalations, approvals, digests.
     role: Mapped[str] = mapped_column(String(16), default="", server_default="")
@@ -188,7 +214,7 @@ class Card(Base):
     """An interactive card we sent: clicks are accepted only for rows here, decided once."""
     __tablename__ = "cards"
     id: Mapped[int] = mapped_column(ID, primary_key=True)
-    track_id: Mapped[str] = mapped_column(String(128), unique=True)  # DingTalk outTrackId / WeCom task_id
+    track_id: Mapped[str] = mapped_column(String(128), unique=True)  # the card id the platform echoes on a click
     platform: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(32))                     # handoff / approval / warning
     subject_id: Mapped[int] = mapped_column(ID)                       # the handoff, request or step

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.sandbox import start_sandbox
-from storage.models import Order, Person, Workshop
+from storage.models import Order, Person, PersonIdentity, Workshop
 from tests.conftest import EXAMPLE_CONFIG
 
 LINERELAY = Path(sys.executable).parent / "linerelay"
@@ -25,7 +25,8 @@ def test_init_db_creates_schema_and_loads_the_plant(tmp_path, database_url):
     engine = make_engine(database_url)
     with make_session_factory(engine)() as s:
         assert s.scalar(select(func.count()).select_from(Workshop)) == 4
-        assert s.scalars(select(Person).where(Person.wecom_userid == "sungong")).one().has_role("admin")
+        assert s.scalars(select(Person).join(PersonIdentity).where(PersonIdentity.platform == "wecom",
+                                                             PersonIdentity.user_id == "sungong")).one().has_role("admin")
     engine.dispose()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.config import DingTalkSettings
+from bot.dingtalk.settings import DingTalkSettings
 from bot.dingtalk.api import DingTalkApi
 from bot.outbox import SendError
 from storage.directory import group_by_chat

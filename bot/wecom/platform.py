@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from bot.config import WeComSettings
+from bot.wecom.settings import WeComSettings
 from bot.outbox import SendError
 from bot.wecom.api import WeComApi
 from storage.models import GroupBinding, OutboxMessage

@@ -22,7 +22,12 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # Batch migrations rebuild a table by dropping it: with foreign keys on, that would
+            # cascade into every table that references it. (Set outside a transaction, or it is a no-op.)
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         _run(conn)
+    engine.dispose()
 
 
 def _run(connection) -> None:

@@ -1,0 +1,35 @@
+"""`[dingtalk]`: the internal app (key, secret, robot), its API hosts and the interactive card."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import ConfigError, Reader
+
+
+@dataclass(frozen=True)
+class DingTalkSettings:
+    app_key: str
+    app_secret: str
+    robot_code: str
+    api_base_url: str
+    oapi_base_url: str
+    card_template_id: str
+    card_callback_route_key: str
+    card_callback_secret: str
+
+
+def parse_settings(table: Any) -> DingTalkSettings:
+    r = Reader(table, "dingtalk")
+    app_key = r.text("app_key")
+    secret = r.text("card_callback_secret")
+    if len(secret) < 16:
+        raise ConfigError("dingtalk.card_callback_secret must be at least 16 characters")
+    return DingTalkSettings(
+        app_key=app_key, app_secret=r.text("app_secret"), robot_code=r.get("robot_code", str, app_key) or app_key,
+        api_base_url=r.text("api_base_url", "https://api.dingtalk.com").rstrip("/"),
+        oapi_base_url=r.text("oapi_base_url", "https://oapi.dingtalk.com").rstrip("/"),
+        card_template_id=r.text("card_template_id"),
+        card_callback_route_key=r.text("card_callback_route_key", "linerelay"),
+        card_callback_secret=secret,
+    )
