@@ -32,8 +32,8 @@ def _authorize():
 
 @bp.errorhandler(UnknownOrder)
 def _unknown_order(exc: UnknownOrder):
-    return jsonify(error="unknown_order", order_no=exc.context["order_no"],
-                   suggestions=exc.context["suggestions"]), 404
+    return jsonify(error="unknown_order", order_no=exc.data["order_no"],
+                   suggestions=exc.data["suggestions"]), 404
 
 
 def _iso(relay, value):

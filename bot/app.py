@@ -4,20 +4,22 @@ from __future__ import annotations
 from flask import Flask, jsonify
 from sqlalchemy import text
 
+from bot.clock import Clock
 from bot.config import Settings, load_settings
-from bot.core import Relay
+from bot.handlers import add_handlers
 from bot.observability import configure_logging, install_request_ids
+from bot.platforms import registry
+from bot.relay import Relay
+from bot.services import make_services
 
 
-def build_relay(settings: Settings, clock=None) -> Relay:
-    """A relay with every configured platform attached."""
-    relay = Relay(settings, clock=clock)
-    if settings.wecom is not None:
-        from bot.wecom.platform import WeComPlatform
-        relay.add_platform("wecom", WeComPlatform(settings.wecom))
-    if settings.dingtalk is not None:
-        from bot.dingtalk.platform import DingTalkPlatform
-        relay.add_platform("dingtalk", DingTalkPlatform(settings.dingtalk))
+def build_relay(settings: Settings, clock: Clock | None = None) -> Relay:
+    """The application: its services, every configured platform, every command and card action."""
+    relay = Relay(make_services(settings, clock))
+    for spec in registry.specs():
+        if spec.name in settings.platforms and spec.create is not None:
+            relay.add_platform(spec.create(settings.platforms[spec.name]))
+    add_handlers(relay)
     return relay
 
 
@@ -29,19 +31,10 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
     app = Flask("linerelay")
     app.config["MAX_CONTENT_LENGTH"] = settings.app.max_body_bytes
     app.extensions["linerelay"] = relay
-    if settings.wecom is not None:
-        from bot.wecom.adapter import bp as wecom_bp
-        from bot.wecom.crypto import WeComCrypto
-        w = settings.wecom
-        app.extensions["linerelay.wecom_crypto"] = {
-            "app": WeComCrypto(w.token, w.encoding_aes_key, w.corp_id),
-            "aibot": WeComCrypto(w.aibot.token, w.aibot.encoding_aes_key, ""),
-        }
-        app.register_blueprint(wecom_bp)
-
-    if settings.dingtalk is not None:
-        from bot.dingtalk.adapter import bp as dingtalk_bp
-        app.register_blueprint(dingtalk_bp)
+    for spec in registry.specs():
+        platform = relay.platforms.get(spec.name)
+        if platform is not None and spec.mount is not None:
+            spec.mount(app, platform)   # its callback endpoints
 
     from bot.api import bp as api_bp
     from bot.board import bp as board_bp

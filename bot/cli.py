@@ -8,7 +8,8 @@ from bot.config import ConfigError, load_settings
 from bot.jobs import JOB_NAMES
 
 
-def _settings(args):
+def settings_of(args):
+    """The configuration the command was given (or the default file); exits with the error."""
     try:
         return load_settings(args.config)
     except ConfigError as exc:
@@ -28,7 +29,7 @@ def init_db(settings) -> None:
 
 
 def cmd_init_db(args) -> None:
-    settings = _settings(args)
+    settings = settings_of(args)
     init_db(settings)
     print(f"database ready: {settings.app.database_url}")
 
@@ -36,19 +37,19 @@ def cmd_init_db(args) -> None:
 def cmd_serve(args) -> None:
     """Development server; production runs gunicorn (see the README)."""
     from bot.app import create_app
-    app = create_app(_settings(args))
+    app = create_app(settings_of(args))
     app.run(host=args.host, port=args.port, threaded=True)
 
 
 def cmd_import(args) -> None:
     from bot.importer import run_import
-    sys.exit(run_import(_settings(args), args.file))
+    sys.exit(run_import(settings_of(args), args.file))
 
 
 def cmd_run_job(args) -> None:
     from bot.app import build_relay
     from bot.jobs import run_job
-    relay = build_relay(_settings(args))
+    relay = build_relay(settings_of(args))
     result = run_job(relay, args.name)
     if args.name != "outbox":
         result["sent"] = relay.dispatcher.run_once(limit=args.limit)
@@ -60,7 +61,7 @@ def cmd_jobs(args) -> None:
     import signal
     from bot.app import build_relay
     from bot.jobs.runner import JobsProcess
-    process = JobsProcess(build_relay(_settings(args))).start()
+    process = JobsProcess(build_relay(settings_of(args))).start()
     signal.signal(signal.SIGTERM, lambda *_: process.stop())
     try:
         process.stopped.wait()
@@ -71,7 +72,7 @@ def cmd_jobs(args) -> None:
 def cmd_outbox(args) -> None:
     from bot.app import build_relay
     from storage import outbox as store
-    relay = build_relay(_settings(args))
+    relay = build_relay(settings_of(args))
     with relay.Session.begin() as session:
         if args.retry:
             count = store.retry_dead(session, relay.clock.now(), [int(i) for i in args.retry.split(",")] if args.retry != "all" else None)
@@ -79,26 +80,6 @@ def cmd_outbox(args) -> None:
             return
         for row in store.failed(session):
             print(f"{row.id}\t{row.platform}/{row.channel}\t{row.target}\t{row.attempts} tries\t{row.last_error}")
-
-
-def cmd_dingtalk_register(args) -> None:
-    from bot.app import build_relay
-    relay = build_relay(_settings(args))
-    platform = relay.platforms.get("dingtalk")
-    if platform is None:
-        sys.exit("no [dingtalk] section in the configuration")
-    url = platform.register_card_callback(args.public_url)
-    print(f"card clicks for route key {relay.settings.dingtalk.card_callback_route_key!r} now go to {url.split('?')[0]}")
-
-
-def cmd_stream(args) -> None:
-    """DingTalk Stream mode: commands and card clicks over an outbound connection."""
-    from bot.app import build_relay
-    from bot.dingtalk.stream import make_client
-    relay = build_relay(_settings(args))
-    if relay.settings.dingtalk is None:
-        sys.exit("no [dingtalk] section in the configuration")
-    make_client(relay).start_forever()
 
 
 def cmd_sandbox(args) -> None:
@@ -129,10 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--failed", action="store_true", help="list messages that gave up (default)")
     p.add_argument("--retry", metavar="IDS|all", help="queue dead messages again")
     p.set_defaults(fn=cmd_outbox)
-    p = sub.add_parser("dingtalk-register", help="register the DingTalk card callback URL (HTTP mode)")
-    p.add_argument("--public-url", required=True, help="https://YOUR-HOST where /dingtalk/card is reachable")
-    p.set_defaults(fn=cmd_dingtalk_register)
-    sub.add_parser("stream", help="DingTalk Stream mode (no public URL needed)").set_defaults(fn=cmd_stream)
+    from bot.platforms import registry
+    for spec in registry.specs():   # each platform's own commands (dingtalk-register, stream …)
+        if spec.add_commands is not None:
+            spec.add_commands(sub)
     p = sub.add_parser("sandbox", help="the whole product locally: SQLite, demo plant, WeCom twin")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

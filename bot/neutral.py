@@ -8,9 +8,9 @@ from typing import Any
 @dataclass(frozen=True)
 class ChatMessage:
     """One verified, decrypted command message, whatever platform it came from."""
-    platform: str            # "wecom" | "dingtalk"
+    platform: str            # the platform's registry name
     message_id: str          # the platform's id, used for deduplication
-    sender_id: str           # platform user id (WeCom userid, DingTalk staffId)
+    sender_id: str           # the sender's user id on that platform
     chat_type: str           # "group" | "single"
     chat_id: str | None      # group chat id, None in a direct chat
     text: str                # the command text, @-mention removed
@@ -21,6 +21,21 @@ class ChatMessage:
     def source(self) -> str:
         """How events name this message: `wecom:msg:<id>`."""
         return f"{self.platform}:msg:{self.message_id}"
+
+
+@dataclass(frozen=True)
+class CardClick:
+    """A button press, whatever platform it came from."""
+    platform: str
+    track_id: str            # the card's id as we sent it (bot.cardflow.new_track_id)
+    user_id: str             # the clicker's platform user id
+    action: str              # the button's action
+    params: dict[str, Any]   # whatever else the platform sent that its follow-ups need
+
+    @property
+    def source(self) -> str:
+        """How events name this click: `dingtalk:card:<track id>`."""
+        return f"{self.platform}:card:{self.track_id}"
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sa
     app.register_blueprint(blueprint(console))
     server = ThreadedServer(app, host, port).start()
     twin.app_url = ding.app_url = server.url
-    relay.platforms["dingtalk"].register_card_callback(server.url)
+    relay.on_public_url(server.url)
     sandbox = Sandbox(relay, twin, ding, server, console)
     _open_requests(sandbox)
     return sandbox

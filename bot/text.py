@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from storage.errors import BadSyntax, QuantityOutOfRange
+from bot.errors import BadSyntax
+from storage.errors import QuantityOutOfRange
 
 # `：`, `，`, `、` and their half-width forms separate words like spaces do.
 _SEPARATORS = re.compile(r"[\s,:;、，：；]+")

@@ -1,91 +1,66 @@
-"""Errors a user can cause. Each names the reply template that explains it in Chinese.
-
-The message text lives in `bot/templates/replies/error_<template>.md.j2`; the attributes
-of the error are the template's context. Raising one rolls the whole action back.
+"""Errors a user can cause in the domain. Each carries a code and the data that explain it;
+the bot layer (bot/errors.py) turns a code into words. Raising one rolls the whole action back.
 """
 from __future__ import annotations
 
+from typing import Any
+
 
 class UserError(Exception):
-    template = "generic"
-    asks = False  # True: not a refusal but a question back (a button cannot carry a number or a reason)
+    code = "generic"
 
-    def __init__(self, **context):
-        super().__init__(self.template, context)
-        self.context = context
+    def __init__(self, **data: Any):
+        super().__init__(self.code, data)
+        self.data = data
 
 
 class UnknownOrder(UserError):
-    template = "unknown_order"  # order_no, suggestions
-
-
-class UnknownCommand(UserError):
-    template = "unknown_command"  # word
-
-
-class BadSyntax(UserError):
-    template = "bad_syntax"  # command, problem
+    code = "unknown_order"  # order_no, suggestions
 
 
 class QuantityOutOfRange(UserError):
-    template = "quantity_out_of_range"  # quantity, limit, remaining, step
+    code = "quantity_out_of_range"  # quantity, limit, remaining, step
 
 
 class NotAllowed(UserError):
-    template = "not_allowed"  # action, reason
-
-
-class UnknownPerson(UserError):
-    template = "unknown_person"
+    code = "not_allowed"  # action, reason
 
 
 class StepNotFound(UserError):
-    template = "step_not_found"  # order_no, hint
+    code = "step_not_found"  # order_no, hint
 
 
 class StepNotReady(UserError):
-    template = "step_not_ready"  # order_no, workshop, status
+    code = "step_not_ready"  # order_no, workshop, status
 
 
 class NothingToUndo(UserError):
-    template = "nothing_to_undo"  # reason
+    code = "nothing_to_undo"  # reason
 
 
 class NoPendingHandoff(UserError):
-    template = "no_pending_handoff"  # order_no, workshop
+    code = "no_pending_handoff"  # order_no, workshop
 
 
 class UnknownWorkshop(UserError):
-    template = "unknown_workshop"  # name, known
+    code = "unknown_workshop"  # name, known
 
 
 class NoOpenIncident(UserError):
-    template = "no_open_incident"  # order_no, workshop
+    code = "no_open_incident"  # order_no, workshop
 
 
 class NothingToHandOver(UserError):
-    template = "nothing_to_hand_over"  # order_no, workshop, available
-
-
-class AskForQuantity(UserError):
-    """Not a mistake: a button cannot say how many arrived, so the lead is asked to type it."""
-    template = "ask_for_quantity"  # order_no, quantity
-    asks = True
+    code = "nothing_to_hand_over"  # order_no, workshop, available
 
 
 class UnknownRequest(UserError):
-    template = "unknown_request"  # request_id
+    code = "unknown_request"  # request_id
 
 
 class RequestDecided(UserError):
-    template = "request_decided"  # request_id, status, decider
-
-
-class AskForReason(UserError):
-    """Not a mistake: 驳回 needs a reason, which a button cannot carry."""
-    template = "ask_for_reason"  # request_id
-    asks = True
+    code = "request_decided"  # request_id, status, decider
 
 
 class UnknownProduct(UserError):
-    template = "unknown_product"  # product, known
+    code = "unknown_product"  # product, known

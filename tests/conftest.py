@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 from bot.app import build_relay, create_app
 from bot.cli import init_db
 from bot.config import Settings, load_settings
-from bot.core import Relay
+from bot.relay import Relay
 from bot.twins.server import ThreadedServer
 from bot.twins.dingtalk import DingTalkTwin
 from bot.twins.wecom import WeComTwin
@@ -142,7 +142,7 @@ def live(database_url):
     twin.app_url = dingtalk.app_url = server.url
     twin.clock = relay.clock.epoch   # callbacks are signed at the app's (injectable) time
     dingtalk.clock = lambda: relay.clock.epoch()
-    relay.platforms["dingtalk"].register_card_callback(server.url)
+    relay.on_public_url(server.url)
     yield Live(relay=relay, twin=twin, dingtalk=dingtalk, url=server.url)
     server.stop()
     relay.dispatcher.stop()

@@ -5,7 +5,8 @@ import pytest
 
 from bot.handlers.report import parse_report
 from bot.text import normalize, parse_quantity, tokenize
-from storage.errors import BadSyntax, QuantityOutOfRange
+from bot.errors import BadSyntax
+from storage.errors import QuantityOutOfRange
 from storage.models import Order, Step, Workshop
 from storage.orders import derive_status, normalize_order_no, plan_steps
 from storage.production import step_capacity

@@ -1,14 +1,15 @@
 """Cards as data: one neutral description, rendered per platform at the edge.
 
 The body is markdown from `bot/templates/cards/<kind>.md.j2`; buttons are (action, label).
-A DingTalk group gets an interactive card; a WeCom group, whose robot webhook cannot carry
-buttons, gets the same body as a markdown notice (the buttons go to the person who must act
-through the self-built app).
+Where buttons go depends on what each platform can show (bot/platforms/fallbacks.py): into the
+group, to the people who must act, or nowhere, and then the text lists each button's command.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.neutral import CardClick
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class Button:
     action: str
     label: str
     style: str = "primary"   # primary / danger / normal
+    command: str = ""        # what a person types to do the same, where buttons cannot go
 
 
 @dataclass(frozen=True)
@@ -30,11 +32,4 @@ class Card:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class CardClick:
-    """A button press, whatever platform it came from."""
-    platform: str
-    track_id: str
-    user_id: str
-    action: str
-    params: dict[str, Any]
+__all__ = ["Button", "Card", "CardClick"]

@@ -6,13 +6,12 @@ import hmac
 import json
 import logging
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
-from bot import cardflow
-from bot.cards import CardClick
-from bot.dingtalk.platform import card_params
+from bot.dingtalk.platform import DingTalkPlatform, card_params
 from bot.dingtalk.sign import verify_robot_sign
-from bot.neutral import ChatMessage
+from bot.neutral import CardClick, ChatMessage
+from bot.platforms.contract import ClickResult
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -22,6 +21,16 @@ TIMESTAMP_WINDOW_MS = 3600 * 1000   # DingTalk: refuse a timestamp more than an 
 
 def _relay():
     return current_app.extensions["linerelay"]
+
+
+def _settings():
+    return current_app.extensions["linerelay.dingtalk"].settings
+
+
+def mount(app: Flask, platform: DingTalkPlatform) -> None:
+    """The DingTalk robot and card callbacks (HTTP mode) on `app`."""
+    app.extensions["linerelay.dingtalk"] = platform
+    app.register_blueprint(bp)
 
 
 def _fail(status: int, reason: str):
@@ -42,7 +51,7 @@ def _json_body() -> dict:
 @bp.post("/dingtalk/robot")
 def robot_message():
     relay = _relay()
-    settings = relay.settings.dingtalk
+    settings = _settings()
     timestamp, sign = request.headers.get("timestamp", ""), request.headers.get("sign", "")
     if not timestamp.isdigit() or len(timestamp) > 15 or not sign:
         _fail(400, "missing or bad timestamp/sign headers")
@@ -86,7 +95,7 @@ def to_neutral(body: dict, oapi_base_url: str) -> ChatMessage | None:
 def card_click():
     relay = _relay()
     token = request.args.get("token", "")
-    if not hmac.compare_digest(token.encode(), relay.settings.dingtalk.card_callback_secret.encode()):
+    if not hmac.compare_digest(token.encode(), _settings().card_callback_secret.encode()):
         _fail(403, "bad card callback token")
     body = _json_body()
     try:
@@ -110,10 +119,14 @@ def to_click(body: dict) -> CardClick:
                      action=action, params=params)
 
 
+STATUS = {ClickResult.APPLIED: 200, ClickResult.ASKED: 200, ClickResult.ALREADY_DECIDED: 200,
+          ClickResult.REFUSED: 403, ClickResult.UNKNOWN_CARD: 404, ClickResult.UNKNOWN_ACTION: 400}
+
+
 def apply_click(relay, click: CardClick) -> tuple[int, dict]:
     """Apply the click; the response body updates the card (DingTalk shows the returned cardData)."""
-    status, view, message = cardflow.handle_click(relay, click)
-    payload = {"cardData": {"cardParamMap": card_params(view)}} if view is not None else {}
-    if message:
-        payload["message"] = message
-    return status, payload
+    outcome = relay.handle_click(click)
+    payload: dict = {"cardData": {"cardParamMap": card_params(outcome.card)}} if outcome.card is not None else {}
+    if outcome.message:
+        payload["message"] = outcome.message
+    return STATUS[outcome.result], payload

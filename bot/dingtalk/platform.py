@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 
-from bot.dingtalk.settings import DingTalkSettings
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session, sessionmaker
+
 from bot.dingtalk.api import DingTalkApi
+from bot.dingtalk.settings import DingTalkSettings
+from bot.neutral import ChatMessage
 from bot.outbox import SendError
+from bot.platforms.contract import Capabilities, CardView, Delivery, Platform, Sender
 from storage.directory import group_by_chat
 from storage.models import GroupBinding, OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 MAX_PARAM_BYTES = 15000
 
@@ -23,45 +32,51 @@ def markdown_message(markdown: str) -> dict:
     return {"msgtype": "markdown", "markdown": {"title": title_of(markdown), "text": markdown}}
 
 
-class DingTalkPlatform:
+class DingTalkPlatform(Platform):
+    """The robot answers through each message's sessionWebhook and pushes into groups; its
+    interactive cards carry buttons right in the group and are updated in place."""
     name = "dingtalk"
-    group_cards = True
+    capabilities = Capabilities(group_cards=True, person_cards=False, markdown=True)
 
     def __init__(self, settings: DingTalkSettings, api: DingTalkApi | None = None):
         self.settings = settings
-        self.Session = None  # set by bind(): the custom-webhook sender reads the group's secret
+        self.Session: sessionmaker[Session] | None = None  # set by bind(): custom webhooks read the group's secret
         self.api = api or DingTalkApi(settings.api_base_url, settings.oapi_base_url, settings.app_key,
                                       settings.app_secret)
 
-    def bind(self, relay) -> None:
-        self.Session = relay.Session
-        self.api.wall_clock = relay.clock.epoch  # webhook signatures carry the (one) clock's time
+    def bind(self, services: Services) -> None:
+        self.Session = services.Session
+        self.api.wall_clock = services.clock.epoch  # webhook signatures carry the (one) clock's time
 
-    def reply_delivery(self, message, markdown: str) -> tuple[str, str, dict, str]:
+    def on_public_url(self, url: str) -> None:
+        """Card clicks (HTTP mode) go to `url`/dingtalk/card: tell DingTalk."""
+        self.register_card_callback(url)
+
+    def reply(self, message: ChatMessage, text: str) -> Delivery:
         """Replies go to the message's sessionWebhook, through the outbox, right after the commit."""
-        return "session_webhook", message.reply_url or "", markdown_message(markdown), "pending"
+        return Delivery("session_webhook", message.reply_url or "", markdown_message(text))
 
-    def notice_delivery(self, group: GroupBinding, markdown: str) -> tuple[str, str, dict, str | None]:
+    def group_text(self, group: GroupBinding, text: str) -> Delivery:
         if group.webhook_key:
             # The signing secret stays in group_bindings; the sender looks it up at send time.
-            return "custom_webhook", group.chat_id, {"message": markdown_message(markdown)}, None
-        param = {"title": title_of(markdown), "text": markdown}
-        problem = None if len(json.dumps(param, ensure_ascii=False).encode()) <= MAX_PARAM_BYTES else "message too long"
-        return "group_message", group.chat_id, {"msgKey": "sampleMarkdown", "msgParam": param}, problem
+            return Delivery("custom_webhook", group.chat_id, {"message": markdown_message(text)})
+        param = {"title": title_of(text), "text": text}
+        problem = "" if len(json.dumps(param, ensure_ascii=False).encode()) <= MAX_PARAM_BYTES else "message too long"
+        return Delivery("group_message", group.chat_id, {"msgKey": "sampleMarkdown", "msgParam": param}, problem=problem)
 
-    def card_delivery(self, group: GroupBinding, track_id: str, data: dict) -> tuple[str, str, dict]:
+    def group_card(self, group: GroupBinding, card: CardView) -> Delivery:
         """An advanced interactive card into the group; clicks come to /dingtalk/card (HTTP mode)."""
         body = {
             "cardTemplateId": self.settings.card_template_id,
-            "outTrackId": track_id,
-            "cardData": {"cardParamMap": card_params(data)},
+            "outTrackId": card.track_id,
+            "cardData": {"cardParamMap": card_params(card)},
             "callbackType": "HTTP",
             "callbackRouteKey": self.settings.card_callback_route_key,
             "openSpaceId": f"dtv1.card//IM_GROUP.{group.chat_id}",
             "imGroupOpenSpaceModel": {"supportForward": False},
             "imGroupOpenDeliverModel": {"robotCode": self.settings.robot_code},
         }
-        return "card", group.chat_id, body
+        return Delivery("card", group.chat_id, body)
 
     def card_callback_url(self, public_url: str) -> str:
         return f"{public_url.rstrip('/')}/dingtalk/card?token={self.settings.card_callback_secret}"
@@ -71,23 +86,22 @@ class DingTalkPlatform:
         self.api.register_card_callback(self.settings.card_callback_route_key, url)
         return url
 
-    def person_delivery(self, user_id: str, markdown: str) -> tuple[str, str, dict]:
+    def person_text(self, user_id: str, text: str) -> Delivery:
         """A 1:1 message from the robot (robot/oToMessages/batchSend)."""
-        return "oto", user_id, {"msgKey": "sampleMarkdown", "msgParam": {"title": title_of(markdown), "text": markdown}}
+        return Delivery("oto", user_id, {"msgKey": "sampleMarkdown", "msgParam": {"title": title_of(text), "text": text}})
 
-    def card_update(self, track_id: str, view: dict) -> tuple[str, str, dict]:
-        """A card decided elsewhere is updated in place (PUT /v1.0/card/instances)."""
-        return "card_update", track_id, {"outTrackId": track_id, "cardData": {"cardParamMap": card_params(view)}}
+    def card_update(self, card: CardView) -> Delivery:
+        """A card decided elsewhere is updated in place (PUT /v1.0/card/instances); a click's own
+        answer carries the updated card, so a click needs no follow-up."""
+        return Delivery("card_update", card.track_id,
+                        {"outTrackId": card.track_id, "cardData": {"cardParamMap": card_params(card)}})
 
-    def click_followups(self, row, view: dict, click, message: str) -> list:
-        return []  # the click's HTTP/Stream response carries the updated card and the message
-
-    def senders(self):
-        return {("dingtalk", "session_webhook"): self._send_session, ("dingtalk", "group_message"): self._send_group,
-                ("dingtalk", "custom_webhook"): self._send_custom, ("dingtalk", "card"): self._send_card,
-                ("dingtalk", "card_update"): lambda m: self.api.update_card(m.payload),
-                ("dingtalk", "oto"): lambda m: self.api.oto_send(self.settings.robot_code, [m.target],
-                                                                 m.payload["msgKey"], m.payload["msgParam"])}
+    def senders(self) -> dict[str, Sender]:
+        return {"session_webhook": self._send_session, "group_message": self._send_group,
+                "custom_webhook": self._send_custom, "card": self._send_card,
+                "card_update": lambda m: self.api.update_card(m.payload),
+                "oto": lambda m: self.api.oto_send(self.settings.robot_code, [m.target],
+                                                   m.payload["msgKey"], m.payload["msgParam"])}
 
     def _send_session(self, message: OutboxMessage) -> None:
         if not message.target.startswith(("http://", "https://")):
@@ -99,8 +113,10 @@ class DingTalkPlatform:
                             message.payload["msgParam"])
 
     def _send_custom(self, message: OutboxMessage) -> None:
+        if self.Session is None:
+            raise SendError("not bound to an application", retryable=False)
         with self.Session() as session:
-            group = group_by_chat(session, "dingtalk", message.target)
+            group = group_by_chat(session, self.name, message.target)
             if group is None or not group.webhook_key:
                 raise SendError(f"group {message.target} has no custom robot any more", retryable=False)
             token, secret = group.webhook_key, group.webhook_secret
@@ -110,8 +126,8 @@ class DingTalkPlatform:
         self.api.create_and_deliver_card(message.payload)
 
 
-def card_params(data: dict) -> dict[str, str]:
+def card_params(card: CardView) -> dict[str, str]:
     """The card template's variables; DingTalk wants every value as a string."""
-    buttons = [{"action": a, "text": label, "style": style} for a, label, style in data.get("buttons", [])]
-    return {"title": data["title"], "markdown": data["body"], "outcome": data.get("outcome", ""),
+    buttons = [{"action": a, "text": label, "style": style} for a, label, style in card.buttons]
+    return {"title": card.title, "markdown": card.body, "outcome": card.outcome,
             "buttons": json.dumps(buttons, ensure_ascii=False), "decided": "true" if not buttons else "false"}

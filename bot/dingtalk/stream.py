@@ -25,7 +25,7 @@ class RobotMessages(dingtalk_stream.CallbackHandler):
         self.relay = relay
 
     async def process(self, callback):
-        settings = self.relay.settings.dingtalk
+        settings = self.relay.settings.platform("dingtalk")
         body = callback.data if isinstance(callback.data, dict) else {}
         if body.get("robotCode") != settings.robot_code:
             return AckMessage.STATUS_BAD_REQUEST, "unknown robotCode"
@@ -58,7 +58,7 @@ class CardClicks(dingtalk_stream.CallbackHandler):
 
 
 def make_client(relay) -> dingtalk_stream.DingTalkStreamClient:
-    settings = relay.settings.dingtalk
+    settings = relay.settings.platform("dingtalk")
     # The SDK reads this class attribute; pointing it at the configured base URL lets the twin
     # (or a proxy) stand in for DingTalk.
     dingtalk_stream.DingTalkStreamClient.OPEN_CONNECTION_API = f"{settings.api_base_url}/v1.0/gateway/connections/open"

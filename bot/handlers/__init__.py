@@ -1,4 +1,37 @@
-"""Platform-neutral command handlers, one module per command. Importing this registers them."""
-from bot.handlers import (approval_card, bind, handoff, handoff_card, help, incident, progress,  # noqa: F401
-                          queue, receive, report, requests, undo, warning)
-from bot.handlers.base import COMMANDS, Context, find_command  # noqa: F401
+"""Platform-neutral command handlers, one module per command, and the list that puts every
+command and card button on the application (read top to bottom; nothing registers on import)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.handlers import (approval_card, bind, handoff, handoff_card, help, incident, progress, queue, receive,
+                          report, requests, undo, warning)
+
+if TYPE_CHECKING:
+    from bot.relay import Relay
+
+
+def add_handlers(relay: Relay) -> None:
+    """The commands people type (Simplified name first, then Traditional and English aliases)
+    and what each card button does."""
+    relay.add_command(report.handle, "报工", "report")
+    relay.add_command(undo.handle, "撤销", "撤消", "undo")
+    relay.add_command(progress.handle, "进度", "progress", "status")
+    relay.add_command(queue.handle, "待办", "queue", "todo")
+    relay.add_command(handoff.handle, "交接", "handoff", "handover")
+    relay.add_command(receive.handle, "接收", "receive")
+    relay.add_command(incident.open_, "异常", "issue", "problem")
+    relay.add_command(incident.resume, "恢复", "resume")
+    relay.add_command(requests.rush, "插单", "rush")
+    relay.add_command(requests.change, "变更", "change")
+    relay.add_command(requests.approve, "同意", "approve")
+    relay.add_command(requests.reject, "驳回", "reject")
+    relay.add_command(warning.ack_command, "知悉", "ack")
+    relay.add_command(bind.handle, "绑定", "bind")
+    relay.add_command(help.handle, "帮助", "help", "?", needs_person=False)
+
+    relay.add_card_action("handoff", "confirm", handoff_card.confirm)
+    relay.add_card_action("handoff", "dispute", handoff_card.dispute)
+    relay.add_card_action("approval", "approve", approval_card.approve)
+    relay.add_card_action("approval", "reject", approval_card.reject)
+    relay.add_card_action("warning", "ack", warning.ack_button)

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, TypeAlias
 
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.neutral import ChatMessage, Notice, Reply
-from storage.errors import StepNotFound, UserError
+from bot.neutral import CardClick, ChatMessage, Notice, Reply
+from storage.errors import StepNotFound
+from storage.models import Card as CardRow
 from storage.models import GroupBinding, Order, Person, Step
 from storage.production import Limits
 
@@ -21,14 +22,16 @@ def limits_for(settings: Settings) -> Limits:
                   undo_window=timedelta(minutes=app.undo_window_minutes))
 
 
-@dataclass
-class Context:
+@dataclass(kw_only=True)
+class ActionContext:
+    """What every action gets, typed or clicked: the session, the time, who acts, and a way to
+    queue notices and close cards (all applied by the caller in the same transaction)."""
     session: Session
     clock: Clock
     settings: Settings
-    message: ChatMessage
     person: Person | None
-    group: GroupBinding | None
+    source: str                          # how events name what caused them: `wecom:msg:<id>`, `…:card:<id>`
+    group: GroupBinding | None = None
     notices: list[Notice] = field(default_factory=list)
     closed_cards: list[tuple[str, int, str]] = field(default_factory=list)  # (kind, subject id, decision)
 
@@ -84,7 +87,24 @@ class Context:
         return matches[0]
 
 
+@dataclass(kw_only=True)
+class Context(ActionContext):
+    """A typed command's context: the message, and the commands known (for 帮助)."""
+    message: ChatMessage
+    commands: CommandTable
+
+
+@dataclass(kw_only=True)
+class ClickContext(ActionContext):
+    """A button press's context: the click itself."""
+    click: CardClick
+
+
 Handler = Callable[[Context, list[str]], Reply]
+Note: TypeAlias = tuple[str, dict[str, Any]] | None   # what a press tells the clicker: (template, context)
+# What a card's button does: (ctx, the stored card, the click) -> an optional note to the
+# clicker; raises UserError to refuse, and then nothing changes.
+CardAction = Callable[[ClickContext, CardRow, CardClick], Note]
 
 
 @dataclass(frozen=True)
@@ -95,42 +115,25 @@ class Command:
     needs_person: bool = True
 
 
-COMMANDS: dict[str, Command] = {}
+class CommandTable:
+    """The commands an application knows, by every word that names them."""
 
+    def __init__(self) -> None:
+        self._by_word: dict[str, Command] = {}
 
-def command(name: str, *aliases: str, needs_person: bool = True):
-    """Register a handler under its Simplified name and its aliases (Traditional, English)."""
-    def register(fn: Handler) -> Handler:
-        cmd = Command(name=name, aliases=aliases, handler=fn, needs_person=needs_person)
-        for word in (name, *aliases):
-            if word.lower() in COMMANDS:
+    def add(self, command: Command) -> None:
+        for word in (command.name, *command.aliases):
+            if word.lower() in self._by_word:
                 raise RuntimeError(f"command word {word} registered twice")
-            COMMANDS[word.lower()] = cmd
-        return fn
-    return register
+            self._by_word[word.lower()] = command
 
-
-def find_command(word: str) -> Command | None:
-    from bot.text import simplify
-    return COMMANDS.get(word.lower()) or COMMANDS.get(simplify(word).lower())
-
-
-# (card kind, action) -> function(ctx, stored card row, click); raises UserError to refuse.
-CARD_ACTIONS: dict[tuple[str, str], Callable[..., None]] = {}
-
-
-def card_action(kind: str, action: str):
-    """Register what a card's button does."""
-    def register(fn):
-        CARD_ACTIONS[(kind, action)] = fn
-        return fn
-    return register
+    def find(self, word: str) -> Command | None:
+        """The command a typed word names (Simplified, Traditional or English, any case)."""
+        from bot.text import simplify
+        return self._by_word.get(word.lower()) or self._by_word.get(simplify(word).lower())
 
 
 def decide(row, person: Person, decision: str, now) -> None:
     """Close a card: later clicks change nothing."""
     row.status, row.decision, row.decided_by, row.decided_at = "decided", decision, person.id, now
 
-
-def error_reply(error: UserError) -> Reply:
-    return Reply(template=f"errors/{error.template}", context=dict(error.context))

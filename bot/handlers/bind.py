@@ -1,14 +1,13 @@
 """绑定 焊接 — admins bind the group the message came from to a workshop."""
 from __future__ import annotations
 
-from bot.handlers.base import Context, command
+from bot.handlers.base import Context
 from bot.handlers.common import require_person
 from bot.neutral import Reply
 from storage.directory import bind_group, workshop_by_name
-from storage.errors import BadSyntax
+from bot.errors import BadSyntax
 
 
-@command("绑定", "bind")
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     if len(args) != 1:

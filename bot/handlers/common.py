@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from bot.cards import Button, Card
-from bot.handlers.base import Context
-from storage.errors import UnknownPerson
+from bot.handlers.base import ActionContext, Context
+from bot.errors import UnknownPerson
 from storage.models import Handoff, Person
 
 
@@ -21,22 +21,24 @@ def handoff_context(handoff: Handoff) -> dict:
 
 def handoff_card(handoff: Handoff) -> Card:
     return Card(kind="handoff", subject_id=handoff.id, title="交接确认", context=handoff_context(handoff),
-                buttons=(Button("confirm", "确认接收"), Button("dispute", "数量不符", "danger")),
+                buttons=(Button("confirm", "确认接收", command=f"接收 {handoff.from_step.order.order_no}"),
+                         Button("dispute", "数量不符", "danger",
+                                command=f"接收 {handoff.from_step.order.order_no} 实收数量")),
                 actors=f"leads:{handoff.to_step.workshop_id}")
 
 
-def handoff_notice(ctx: Context, handoff: Handoff) -> None:
+def handoff_notice(ctx: ActionContext, handoff: Handoff) -> None:
     """Tell the downstream workshop's groups that material is on its way (a card where possible)."""
     ctx.notify_workshop(handoff.to_step.workshop_id, "notices/handoff", key=f"handoff:{handoff.id}:notice",
                         card=handoff_card(handoff), **handoff_context(handoff))
 
 
-def close_handoff_cards(ctx: Context, handoffs, decision: str) -> None:
+def close_handoff_cards(ctx: ActionContext, handoffs, decision: str) -> None:
     for handoff in handoffs:
         ctx.close_cards("handoff", handoff.id, decision)
 
 
-def dispute_notices(ctx: Context, handoff: Handoff, incident) -> None:
+def dispute_notices(ctx: ActionContext, handoff: Handoff, incident) -> None:
     """Both workshops and the managers hear of a quantity dispute."""
     context = {**handoff_context(handoff), "received": handoff.received_qty, "person": ctx.person.name}
     key = f"handoff:{handoff.id}:dispute"

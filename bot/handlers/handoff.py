@@ -1,16 +1,15 @@
 """交接 SO-1001 60 — hand a partial batch to the next workshop now."""
 from __future__ import annotations
 
-from bot.handlers.base import Context, command
+from bot.handlers.base import Context
 from bot.handlers.common import handoff_notice, require_person
 from bot.neutral import Reply
 from bot.text import parse_quantity
-from storage.errors import BadSyntax
+from bot.errors import BadSyntax
 from storage.orders import find_order
 from storage.production import hand_over
 
 
-@command("交接", "handoff", "handover")
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     if len(args) not in (2, 3):

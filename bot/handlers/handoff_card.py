@@ -2,25 +2,24 @@
 from __future__ import annotations
 
 from bot.cards import CardClick
-from bot.handlers.base import Context, card_action, decide
+from bot.handlers.base import ClickContext, Note, decide
 from storage.models import Card as CardRow
-from storage.errors import AskForQuantity, NotAllowed
+from bot.errors import AskForQuantity
+from storage.errors import NotAllowed
 from storage.models import Handoff
 from storage.production import confirm_handoffs
 
 
-@card_action("handoff", "confirm")
-def confirm(ctx: Context, row: CardRow, click: CardClick) -> None:
+def confirm(ctx: ClickContext, row: CardRow, click: CardClick) -> Note:
     handoff = ctx.session.get(Handoff, row.subject_id)
     step = handoff.to_step
     confirm_handoffs(ctx.session, ctx.now, order=step.order, workshop_id=step.workshop_id, person=ctx.person,
-                     source=f"{click.platform}:card:{click.track_id}", handoff_id=handoff.id)
+                     source=click.source, handoff_id=handoff.id)
     decide(row, ctx.person, "confirm", ctx.now)
     ctx.close_cards("handoff", handoff.id, "confirm")
 
 
-@card_action("handoff", "dispute")
-def dispute(ctx: Context, row: CardRow, click: CardClick) -> None:
+def dispute(ctx: ClickContext, row: CardRow, click: CardClick) -> Note:
     """A button cannot carry the real quantity: ask for it; the card stays open until then."""
     handoff = ctx.session.get(Handoff, row.subject_id)
     if not ctx.person.leads(handoff.to_step.workshop_id):

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from bot.handlers.base import Context, command
+from bot.handlers.base import Context
 from bot.handlers.common import require_person
 from bot.neutral import Reply
 from bot.text import parse_recovery
-from storage.errors import BadSyntax
+from bot.errors import BadSyntax
 from storage.incidents import CATEGORIES, close_incident, delay_impact, open_incident
 from storage.orders import DUE_TIME, find_order
 from storage.views import projected_finish
@@ -34,7 +34,6 @@ def parse_incident(args: list[str]) -> tuple[str, str | None, str, str, list[str
     return order_text, step_name, category, " ".join(rest)[:200], recovery
 
 
-@command("异常", "issue", "problem")
 def open_(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     order_text, step_name, category, description, recovery_words = parse_incident(args)
@@ -65,7 +64,6 @@ def _impact(ctx: Context, order, step, recovery: datetime | None) -> dict | None
     return delay_impact(order, step, ctx.now, max(recovery - ctx.now, timedelta(0)), projected, due_end)
 
 
-@command("恢复", "resume")
 def resume(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     if len(args) not in (1, 2):

@@ -1,15 +1,14 @@
 """进度 SO-1001 · 进度"""
 from __future__ import annotations
 
-from bot.handlers.base import Context, command
+from bot.handlers.base import Context
 from bot.neutral import Reply
-from storage.errors import BadSyntax
+from bot.errors import BadSyntax
 from storage.models import Workshop
 from storage.orders import find_order
 from storage.views import active_steps, order_view
 
 
-@command("进度", "progress", "status")
 def handle(ctx: Context, args: list[str]) -> Reply:
     if len(args) > 1:
         raise BadSyntax(command="进度", problem="too_many", token=args[1])

@@ -1,14 +1,13 @@
 """待办"""
 from __future__ import annotations
 
-from bot.handlers.base import Context, command
+from bot.handlers.base import Context
 from bot.neutral import Reply
-from storage.errors import BadSyntax
+from bot.errors import BadSyntax
 from storage.models import Workshop
 from storage.views import workshop_queue
 
 
-@command("待办", "queue", "todo")
 def handle(ctx: Context, args: list[str]) -> Reply:
     workshop_id = ctx.workshop_id()
     if args:

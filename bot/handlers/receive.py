@@ -1,17 +1,16 @@
 """接收 SO-1001 [数量] — confirm the pending handoff, or dispute it with the real quantity."""
 from __future__ import annotations
 
-from bot.handlers.base import Context, command
+from bot.handlers.base import Context
 from bot.handlers.common import close_handoff_cards, dispute_notices, require_person
 from bot.neutral import Reply
 from bot.text import parse_quantity
-from storage.errors import BadSyntax
+from bot.errors import BadSyntax
 from storage.incidents import dispute_handoff
 from storage.orders import find_order
 from storage.production import confirm_handoffs
 
 
-@command("接收", "receive")
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     if len(args) not in (1, 2):

@@ -1,11 +1,11 @@
 """报工 SO-1001 [焊接] 118 [不良 2] [备注 焊点虚焊]"""
 from __future__ import annotations
 
-from bot.handlers.base import Context, command
+from bot.handlers.base import Context
 from bot.handlers.common import handoff_notice, require_person
 from bot.neutral import Reply
 from bot.text import looks_like_number, parse_quantity, simplify
-from storage.errors import BadSyntax
+from bot.errors import BadSyntax
 from storage.orders import find_order
 from storage.production import report_output
 from storage.views import projected_finish
@@ -52,7 +52,6 @@ def parse_report(args: list[str], max_quantity: int) -> tuple[str, str | None, i
     return order_text, step_name, good or 0, scrap or 0, note
 
 
-@command("报工", "report")
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     order_text, step_name, good, scrap, note = parse_report(args, ctx.settings.app.max_report_quantity)

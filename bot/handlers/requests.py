@@ -8,11 +8,12 @@ from datetime import date
 from sqlalchemy import select
 
 from bot.cards import Button, Card
-from bot.handlers.base import Context, command
+from bot.handlers.base import ActionContext, Context
 from bot.handlers.common import require_person
 from bot.neutral import Reply
 from bot.text import parse_quantity
-from storage.errors import BadSyntax, UnknownProduct
+from bot.errors import BadSyntax
+from storage.errors import UnknownProduct
 from storage.models import ChangeRequest, Order, Person, Route, Workshop
 from storage.orders import normalize_order_no, find_order
 from storage.requests import Policy, decide_request, file_request
@@ -46,13 +47,12 @@ def split_reason(args: list[str]) -> tuple[list[str], str]:
     return args, ""
 
 
-def policy_of(ctx: Context) -> Policy:
+def policy_of(ctx: ActionContext) -> Policy:
     names = ctx.settings.approvals.approvers
     ids = tuple(ctx.session.scalars(select(Person.id).where(Person.name.in_(names)))) if names else ()
     return Policy(mode=ctx.settings.approvals.policy, approver_ids=ids)
 
 
-@command("插单", "rush")
 def rush(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     words, reason = split_reason(args)
@@ -69,7 +69,6 @@ def rush(ctx: Context, args: list[str]) -> Reply:
     return _file(ctx, person, "rush", None, payload, reason)
 
 
-@command("变更", "change")
 def change(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     words, reason = split_reason(args)
@@ -97,17 +96,18 @@ def _file(ctx: Context, person, kind: str, order, payload: dict, reason: str) ->
     policy = policy_of(ctx)
     actors = "approvers:" + ",".join(map(str, policy.approver_ids)) if policy.approver_ids else "role:manager"
     card = Card(kind="approval", subject_id=request.id, title=f"{KIND_WORDS[kind]}审批", context=context,
-                buttons=(Button("approve", "同意"), Button("reject", "驳回", "danger")), actors=actors)
+                buttons=(Button("approve", "同意", command=f"同意 REQ-{request.id}"),
+                         Button("reject", "驳回", "danger", command=f"驳回 REQ-{request.id} 原因 …")), actors=actors)
     ctx.notify_role("managers", "notices/request_filed", key=f"request:{request.id}:filed", card=card, **context)
     return Reply("request_filed", context)
 
 
-def request_context(ctx: Context, request: ChangeRequest, requester: str) -> dict:
+def request_context(ctx: ActionContext, request: ChangeRequest, requester: str) -> dict:
     return {"request_id": request.id, "kind": KIND_WORDS[request.kind], "payload": request.payload,
             "impact": request.impact, "reason": request.reason, "requester": requester}
 
 
-def decision_effects(ctx: Context, request: ChangeRequest) -> None:
+def decision_effects(ctx: ActionContext, request: ChangeRequest) -> None:
     """Once decided: every card about it closes; the requester is told; on approval every
     affected workshop's groups get the 计划变更 notice with their new queue."""
     if request.status == "pending":
@@ -129,12 +129,10 @@ def decision_effects(ctx: Context, request: ChangeRequest) -> None:
                             workshop=workshop.name, items=queue, **context)
 
 
-@command("同意", "approve")
 def approve(ctx: Context, args: list[str]) -> Reply:
     return _decide(ctx, args, approve=True)
 
 
-@command("驳回", "reject")
 def reject(ctx: Context, args: list[str]) -> Reply:
     return _decide(ctx, args, approve=False)
 

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import re
 
-from bot.handlers.base import Context, command
+from bot.handlers.base import Context
 from bot.handlers.common import require_person
 from bot.neutral import Reply
-from storage.errors import BadSyntax
+from bot.errors import BadSyntax
 from storage.production import undo_report
 
 
-@command("撤销", "撤消", "undo")
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     report_id = None

@@ -4,17 +4,18 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.cards import CardClick
-from bot.handlers.base import Context, card_action, command, decide
+from bot.handlers.base import ActionContext, ClickContext, Context, Note, decide
 from bot.handlers.common import require_person
 from bot.neutral import Reply
-from storage.errors import BadSyntax, NotAllowed
+from bot.errors import BadSyntax
+from storage.errors import NotAllowed
 from storage.events import record_event
 from storage.models import Card as CardRow
 from storage.models import DelayWarning, Step
 from storage.orders import find_order
 
 
-def acknowledge(ctx: Context, warning: DelayWarning, step: Step, source: str) -> None:
+def acknowledge(ctx: ActionContext, warning: DelayWarning, step: Step, source: str) -> None:
     if not (ctx.person.leads(step.workshop_id) or ctx.person.has_role("manager")):
         raise NotAllowed(action="ack", workshop=step.workshop.name)
     warning.acknowledged_by, warning.acknowledged_at = ctx.person.id, ctx.now
@@ -23,14 +24,12 @@ def acknowledge(ctx: Context, warning: DelayWarning, step: Step, source: str) ->
     ctx.close_cards("warning", warning.id, "ack")
 
 
-@card_action("warning", "ack")
-def ack_button(ctx: Context, row: CardRow, click: CardClick) -> None:
+def ack_button(ctx: ClickContext, row: CardRow, click: CardClick) -> Note:
     warning = ctx.session.get(DelayWarning, row.subject_id)
-    acknowledge(ctx, warning, ctx.session.get(Step, warning.step_id), f"{click.platform}:card:{click.track_id}")
+    acknowledge(ctx, warning, ctx.session.get(Step, warning.step_id), click.source)
     decide(row, ctx.person, "ack", ctx.now)
 
 
-@command("知悉", "ack")
 def ack_command(ctx: Context, args: list[str]) -> Reply:
     require_person(ctx)
     if len(args) not in (1, 2):

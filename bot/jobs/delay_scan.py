@@ -78,7 +78,8 @@ def _context(relay, step: Step, warning: DelayWarning, now: datetime) -> dict:
 def _warning_notice(relay, step: Step, warning: DelayWarning, now: datetime, held_until) -> Notice:
     context = _context(relay, step, warning, now)
     card = Card(kind="warning", subject_id=warning.id, title="延期预警", context=context,
-                buttons=(Button("ack", "已知悉"),), actors=f"leads:{step.workshop_id}")
+                buttons=(Button("ack", "已知悉", command=f"知悉 {step.order.order_no} {step.workshop.name}"),),
+                actors=f"leads:{step.workshop_id}")
     return Notice(workshop_id=step.workshop_id, template="notices/delay_warning", context=context,
                   key=f"warning:{warning.id}", card=card, not_before=held_until, fresh=True)
 

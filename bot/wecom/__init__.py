@@ -1,5 +1,21 @@
 """WeCom (企业微信): the AI bot for commands, group robots for notices, the self-built app for cards."""
-from bot.platforms.spec import PlatformSpec
-from bot.wecom.settings import parse_settings
+from __future__ import annotations
 
-SPEC = PlatformSpec(name="wecom", title="企业微信", user_key="wecom_userid", parse_settings=parse_settings)
+from typing import Any
+
+from bot.platforms.spec import PlatformSpec
+from bot.wecom.settings import WeComSettings, parse_settings
+
+
+def create(settings: WeComSettings) -> Any:
+    from bot.wecom.platform import WeComPlatform
+    return WeComPlatform(settings)
+
+
+def mount(app: Any, platform: Any) -> None:
+    from bot.wecom.adapter import mount
+    mount(app, platform)
+
+
+SPEC = PlatformSpec(name="wecom", title="企业微信", user_key="wecom_userid", parse_settings=parse_settings,
+                    create=create, mount=mount, twin="bot.twins.wecom:sandbox_twin")

@@ -10,13 +10,13 @@ import logging
 import secrets
 
 import xmltodict
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
-from bot import cardflow
-from bot.cards import CardClick
-from bot.neutral import ChatMessage
+from bot.neutral import CardClick, ChatMessage
+from bot.platforms.contract import ClickResult
+from bot.platforms.fallbacks import plain_text
 from bot.wecom.crypto import CryptoError, WeComCrypto
-from bot.wecom.platform import aibot_reply, plain_text
+from bot.wecom.platform import WeComPlatform, aibot_reply
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wecom", __name__)
@@ -24,6 +24,17 @@ bp = Blueprint("wecom", __name__)
 
 def _relay():
     return current_app.extensions["linerelay"]
+
+
+def mount(app: Flask, platform: WeComPlatform) -> None:
+    """The WeCom callbacks on `app`, with the crypto of the AI bot and of the self-built app."""
+    w = platform.settings
+    app.extensions["linerelay.wecom"] = platform
+    app.extensions["linerelay.wecom_crypto"] = {
+        "app": WeComCrypto(w.token, w.encoding_aes_key, w.corp_id),
+        "aibot": WeComCrypto(w.aibot.token, w.aibot.encoding_aes_key, ""),
+    }
+    app.register_blueprint(bp)
 
 
 def _fail(status: int, reason: str):
@@ -157,16 +168,16 @@ def _card_event(inner: dict):
         dedupe = f"event:{click.user_id}:{int(inner['CreateTime'])}"
     except (KeyError, ValueError, TypeError):
         _fail(400, "template_card_event without TaskId, FromUserName or CreateTime")
-    status, _view, _message = cardflow.handle_click(_relay(), click, dedupe_key=dedupe)
-    if status == 404:
+    outcome = _relay().handle_click(click, dedupe_key=dedupe)
+    if outcome.result is ClickResult.UNKNOWN_CARD:
         _fail(404, "not a card we sent")
     return Response("success", mimetype="text/plain")
 
 
 def _encrypted_xml_text(to_user: str, text: str) -> str:
-    relay = _relay()
-    now = str(relay.clock.epoch())
-    plain = xmltodict.unparse({"xml": {"ToUserName": to_user, "FromUserName": relay.settings.wecom.corp_id,
+    now = str(_relay().clock.epoch())
+    corp_id = current_app.extensions["linerelay.wecom"].settings.corp_id
+    plain = xmltodict.unparse({"xml": {"ToUserName": to_user, "FromUserName": corp_id,
                                        "CreateTime": now, "MsgType": "text", "Content": text}}, full_document=False)
     nonce = secrets.token_hex(8)
     encrypt, signature = _crypto("app").encrypt(plain, now, nonce)

@@ -1,11 +1,12 @@
 """WeCom at the edge: how replies and notices look on WeCom and which API carries them."""
 from __future__ import annotations
 
-import re
-
-from bot.wecom.settings import WeComSettings
+from bot.neutral import CardClick, ChatMessage
 from bot.outbox import SendError
+from bot.platforms.contract import Capabilities, CardView, Delivery, Platform, Sender
+from bot.platforms.fallbacks import plain_text
 from bot.wecom.api import WeComApi
+from bot.wecom.settings import WeComSettings
 from storage.models import GroupBinding, OutboxMessage
 
 # WeCom's robot markdown allows at most 4096 bytes of content.
@@ -19,61 +20,50 @@ def clip(text: str, limit: int = MAX_MARKDOWN_BYTES) -> str:
     return data[: limit - 4].decode(errors="ignore") + "\n…"
 
 
-def plain_text(markdown: str) -> str:
-    """Markdown to plain text for channels that show no markdown (app passive replies)."""
-    text = re.sub(r"\*\*(.+?)\*\*", r"\1", markdown)
-    text = re.sub(r"^#+\s*", "", text, flags=re.M)
-    text = re.sub(r"^>\s?", "", text, flags=re.M)
-    text = re.sub(r'<font[^>]*>(.*?)</font>', r"\1", text)
-    return re.sub(r"\\([\\`*_\[\]<>#|~])", r"\1", text)
-
-
-class WeComPlatform:
+class WeComPlatform(Platform):
+    """Commands come through the AI bot and are answered in its callback's response; group
+    notices go through each group's robot webhook, which carries no buttons, so cards with
+    buttons go to the people who must act, as self-built app messages."""
     name = "wecom"
-    group_cards = False   # robot webhooks carry no buttons; button cards go to a person (app)
-    person_cards = True
+    capabilities = Capabilities(group_cards=False, person_cards=True, markdown=True)
 
     def __init__(self, settings: WeComSettings, api: WeComApi | None = None):
         self.settings = settings
         self.api = api or WeComApi(settings.api_base_url, settings.corp_id, settings.secret, settings.agent_id)
 
-    def reply_delivery(self, message, markdown: str) -> tuple[str, str, dict, str]:
+    def reply(self, message: ChatMessage, text: str) -> Delivery:
         """The reply rides back in the callback's HTTP response (passive reply): recorded as sent."""
-        return "passive", message.sender_id, {"markdown": markdown}, "sent"
+        return Delivery("passive", message.sender_id, {"markdown": text}, status="sent")
 
-    def notice_delivery(self, group: GroupBinding, markdown: str) -> tuple[str, str, dict, str | None]:
-        """A group notice goes through the group's robot webhook (no buttons possible there)."""
-        payload = {"msgtype": "markdown", "markdown": {"content": clip(markdown)}}
-        problem = None if group.webhook_key else f"group {group.chat_id} has no webhook_key"
-        return "webhook", group.webhook_key, payload, problem
+    def group_text(self, group: GroupBinding, text: str) -> Delivery:
+        payload = {"msgtype": "markdown", "markdown": {"content": clip(text)}}
+        problem = "" if group.webhook_key else f"group {group.chat_id} has no webhook_key"
+        return Delivery("webhook", group.webhook_key, payload, problem=problem)
 
-    def person_delivery(self, user_id: str, markdown: str) -> tuple[str, str, dict]:
-        return "app", user_id, {"msgtype": "markdown", "markdown": {"content": clip(markdown)}}
+    def person_text(self, user_id: str, text: str) -> Delivery:
+        return Delivery("app", user_id, {"msgtype": "markdown", "markdown": {"content": clip(text)}})
 
-    def person_card_delivery(self, user_ids: list[str], track_id: str, data: dict) -> tuple[str, str, dict]:
+    def person_card(self, user_ids: list[str], card: CardView) -> Delivery:
         """A button card to the people who must act, as a self-built app template card."""
-        return "app", "|".join(user_ids), {"msgtype": "template_card", "template_card": template_card(track_id, data)}
+        return Delivery("app", "|".join(user_ids), {"msgtype": "template_card", "template_card": template_card(card)})
 
-    def card_update(self, track_id: str, view: dict):
-        return None  # WeCom updates a card only with a click's response code: see click_followups
-
-    def click_followups(self, row, view: dict, click, message: str) -> list:
-        """Replace the buttons for everyone who got the card once it is decided (the response
-        code works once); explain a refusal or a question to the clicker by app message."""
+    def click_followups(self, card: CardView, click: CardClick, message: str) -> list[Delivery]:
+        """Replace the buttons for everyone who got the card once it is decided (the click's
+        response code works once); explain a refusal or a question to the clicker by app message.
+        (WeCom updates a card only with a click's response code, so there is no card_update.)"""
         out = []
         code = click.params.get("response_code")
-        if code and not view.get("buttons"):
-            out.append(("card_update", row.audience, {
-                "userids": row.audience.split("|"), "response_code": code,
-                "button": {"replace_name": plain_text(view.get("outcome_short") or view.get("outcome") or "")[:20]}}))
+        if code and not card.buttons:
+            out.append(Delivery("card_update", "|".join(card.audience), {
+                "userids": list(card.audience), "response_code": code,
+                "button": {"replace_name": plain_text(card.outcome_short or card.outcome)[:20]}}))
         if message:
-            out.append(("app", click.user_id, {"msgtype": "text", "text": {"content": plain_text(message)}}))
+            out.append(Delivery("app", click.user_id, {"msgtype": "text", "text": {"content": plain_text(message)}}))
         return out
 
-    def senders(self):
-        return {("wecom", "webhook"): self._send_webhook, ("wecom", "app"): self._send_app,
-                ("wecom", "response_url"): self._send_response_url,
-                ("wecom", "card_update"): lambda m: self.api.update_template_card(m.payload)}
+    def senders(self) -> dict[str, Sender]:
+        return {"webhook": self._send_webhook, "app": self._send_app, "response_url": self._send_response_url,
+                "card_update": lambda m: self.api.update_template_card(m.payload)}
 
     def _send_webhook(self, message: OutboxMessage) -> None:
         self.api.webhook_send(message.target, message.payload)
@@ -92,15 +82,15 @@ def aibot_reply(markdown: str, stream_id: str) -> dict:
     return {"msgtype": "stream", "stream": {"id": stream_id, "finish": True, "content": clip(markdown, 20480)}}
 
 
-def template_card(track_id: str, data: dict) -> dict:
+def template_card(card: CardView) -> dict:
     """A `button_interaction` template card (≤ 6 buttons; task_id is our track id)."""
     styles = {"primary": 1, "danger": 2, "normal": 4}
     return {
         "card_type": "button_interaction",
         "source": {"desc": "产线接力"},
-        "main_title": {"title": data["title"][:36]},
-        "sub_title_text": plain_text(data["body"])[:300],
-        "task_id": track_id,
+        "main_title": {"title": card.title[:36]},
+        "sub_title_text": plain_text(card.body)[:300],
+        "task_id": card.track_id,
         "button_list": [{"text": label[:10], "style": styles.get(style, 1), "key": action}
-                        for action, label, style in data.get("buttons", [])[:6]],
+                        for action, label, style in card.buttons[:6]],
     }

@@ -1,0 +1,41 @@
+"""Errors of the chat layer (a command that does not parse, a question back), and the one place
+that turns any user error, the domain's included, into the reply that explains it."""
+from __future__ import annotations
+
+from bot.neutral import Reply
+from storage.errors import UserError
+
+
+class UnknownCommand(UserError):
+    code = "unknown_command"  # word
+
+
+class BadSyntax(UserError):
+    code = "bad_syntax"  # command, problem, token
+
+
+class UnknownPerson(UserError):
+    code = "unknown_person"  # sender
+
+
+class AskForQuantity(UserError):
+    """Not a mistake: a button cannot say how many arrived, so the lead is asked to type it."""
+    code = "ask_for_quantity"  # order_no, quantity
+
+
+class AskForReason(UserError):
+    """Not a mistake: 驳回 needs a reason, which a button cannot carry."""
+    code = "ask_for_reason"  # request_id
+
+
+QUESTIONS = (AskForQuantity, AskForReason)
+
+
+def is_question(error: UserError) -> bool:
+    """True when the error asks the person for more rather than refusing them."""
+    return isinstance(error, QUESTIONS)
+
+
+def error_reply(error: UserError) -> Reply:
+    """The reply explaining an error: `bot/templates/errors/<code>.md.j2` with the error's data."""
+    return Reply(template=f"errors/{error.code}", context=dict(error.data))

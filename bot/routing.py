@@ -1,0 +1,84 @@
+"""Routing a notice: to every group bound to a workshop (or holding a role), or to one person,
+on whichever platform each lives, as a card where its buttons can go and as text elsewhere."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Mapping
+
+from sqlalchemy.orm import Session
+
+from bot.neutral import Notice
+from bot.platforms.contract import Delivery, Platform
+from bot.platforms.fallbacks import CardRoute, card_route, shown, without_buttons
+from bot.services import Services
+from storage import outbox as outbox_store
+from storage.directory import groups_of_role, groups_of_workshop
+from storage.models import GroupBinding, Person
+
+if TYPE_CHECKING:
+    from bot.cardflow import CardService
+
+
+def queue(session: Session, now: datetime, platform: str, delivery: Delivery, key: str, *,
+          not_before: datetime | None = None, fresh: bool = False) -> None:
+    """Put a delivery in the outbox; one that cannot go is kept as a dead letter with the reason."""
+    outbox_store.enqueue(session, now, key=key, platform=platform, channel=delivery.channel, target=delivery.target,
+                         payload=delivery.payload, status="dead" if delivery.problem else delivery.status,
+                         error=delivery.problem, not_before=not_before, fresh=fresh)
+
+
+class NoticeRouter:
+    """Turns notices into outbox rows, in the transaction that produced them."""
+
+    def __init__(self, services: Services, platforms: Mapping[str, Platform], cards: CardService):
+        self.services, self.platforms, self.cards = services, platforms, cards
+
+    def enqueue(self, session: Session, notice: Notice) -> None:
+        """One outbox row per group (or per person) the notice reaches; its card goes wherever
+        each platform can show buttons (see bot.platforms.fallbacks.card_route)."""
+        text = self.services.messages.render(notice.template, notice.context)
+        if notice.person_id is not None:
+            self._to_person(session, notice, text)
+            return
+        if notice.role:
+            groups = groups_of_role(session, notice.role)
+        else:
+            groups = groups_of_workshop(session, notice.workshop_id) if notice.workshop_id is not None else []
+        if notice.card is not None:
+            for name, platform in self.platforms.items():
+                if card_route(platform.capabilities) is CardRoute.PEOPLE:
+                    self.cards.send_to_people(session, platform, notice.card, f"{notice.key}:{name}:card",
+                                              not_before=notice.not_before, fresh=notice.fresh)
+        for group in groups:
+            platform = self.platforms.get(group.platform)
+            key = f"{notice.key}:{group.platform}:{group.chat_id}"
+            route = card_route(platform.capabilities) if platform is not None and notice.card is not None else None
+            if route is CardRoute.GROUP and notice.card is not None and platform is not None:
+                self.cards.send_to_group(session, platform, group, notice.card, key, not_before=notice.not_before,
+                                         fresh=notice.fresh)
+                continue
+            body = without_buttons(text, notice.card) if route is CardRoute.TEXT and notice.card else text
+            self.group_text(session, group, body, key, not_before=notice.not_before, fresh=notice.fresh)
+
+    def group_text(self, session: Session, group: GroupBinding, text: str, key: str,
+                   not_before: datetime | None = None, fresh: bool = False) -> None:
+        """One message into one group, on its platform. A message that cannot go (no such
+        platform configured, no webhook key) is kept as a dead letter with the reason."""
+        platform = self.platforms.get(group.platform)
+        if platform is None:
+            delivery = Delivery("none", group.chat_id, {"markdown": text},
+                                problem=f"platform {group.platform} is not configured")
+        else:
+            delivery = platform.group_text(group, shown(platform.capabilities, text))
+        queue(session, self.services.clock.now(), group.platform, delivery, key, not_before=not_before, fresh=fresh)
+
+    def _to_person(self, session: Session, notice: Notice, text: str) -> None:
+        """A message to one person, on the platform they used (or on every one they are on)."""
+        person = session.get(Person, notice.person_id)
+        if person is None:
+            return
+        for name, platform in self.platforms.items():
+            user_id = person.user_id(name)
+            if user_id and notice.platform in (None, name):
+                queue(session, self.services.clock.now(), name,
+                      platform.person_text(user_id, shown(platform.capabilities, text)), f"{notice.key}:{name}")

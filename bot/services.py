@@ -1,0 +1,34 @@
+"""What the application holds and shares: settings, database, clock, templates and outbox."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.messages import Messages
+from bot.outbox import Dispatcher
+from storage.db import make_engine, make_session_factory
+
+
+@dataclass
+class Services:
+    """Held once per process and passed to whatever needs one of them; nothing here acts."""
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    Session: sessionmaker[Session]
+    messages: Messages     # the Jinja2 templates: every word a person reads
+    outbox: Dispatcher     # delivers what the transactions queued
+
+
+def make_services(settings: Settings, clock: Clock | None = None, engine: Engine | None = None) -> Services:
+    clock = clock or Clock(settings.app.timezone)
+    engine = engine or make_engine(settings.app.database_url)
+    Session = make_session_factory(engine)
+    outbox = Dispatcher(Session, clock, {}, lease=timedelta(seconds=settings.app.outbox_lease_seconds))
+    return Services(settings=settings, clock=clock, engine=engine, Session=Session, messages=Messages(clock),
+                    outbox=outbox)
