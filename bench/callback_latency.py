@@ -29,7 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.cli import init_db  # noqa: E402
+from storage.migrate import init_db  # noqa: E402
 from bot.clock import Clock  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.twins import wecom_crypto as wc  # noqa: E402
@@ -138,7 +138,7 @@ def main() -> int:
            "LINERELAY__WECOM__API_BASE_URL": twin.base_url, "LINERELAY__DINGTALK__API_BASE_URL": twin.base_url,
            "LINERELAY__DINGTALK__OAPI_BASE_URL": twin.base_url}
     settings = load_settings(ROOT / "config.example.toml", env=env)
-    init_db(settings)
+    init_db(settings.app.database_url, settings)
     seed(settings)
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads),

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from bot.cli import init_db  # noqa: E402
+from storage.migrate import init_db  # noqa: E402
 from bot.clock import Clock  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
@@ -43,7 +43,7 @@ def settings_for(url: str):
 
 def seed(url: str, orders: int, groups: int) -> None:
     settings = settings_for(url)
-    init_db(settings)
+    init_db(settings.app.database_url, settings)
     engine = make_engine(url)
     clock = Clock(settings.app.timezone)
     now = clock.now()

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.callback_latency import free_port, pct  # noqa: E402
-from bot.cli import init_db  # noqa: E402
+from storage.migrate import init_db  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.twins import wecom_crypto as wc  # noqa: E402
 from bot.twins.wecom import WeComTwin  # noqa: E402
@@ -157,7 +157,7 @@ def main(argv=None) -> int:
            "LINERELAY__WECOM__API_BASE_URL": twin.base_url, "LINERELAY__DINGTALK__API_BASE_URL": twin.base_url,
            "LINERELAY__DINGTALK__OAPI_BASE_URL": twin.base_url}
     settings = load_settings(ROOT / "config.example.toml", env=env)
-    init_db(settings)
+    init_db(settings.app.database_url, settings)
     seed(settings, args.leads)
     port = free_port()
     web, jobs = start_deployment(env, workers, args.threads, port)

@@ -16,21 +16,10 @@ def settings_of(args):
         sys.exit(f"configuration error: {exc}")
 
 
-def init_db(settings) -> None:
-    """Create or upgrade the schema and load the configured plant into the database."""
-    from storage.db import make_engine, make_session_factory
-    from storage.directory import sync_from_config
-    from storage.migrate import upgrade_to_head
-    upgrade_to_head(settings.app.database_url)
-    engine = make_engine(settings.app.database_url)
-    with make_session_factory(engine).begin() as session:
-        sync_from_config(session, settings)
-    engine.dispose()
-
-
 def cmd_init_db(args) -> None:
+    from storage.migrate import init_db
     settings = settings_of(args)
-    init_db(settings)
+    init_db(settings.app.database_url, settings)
     print(f"database ready: {settings.app.database_url}")
 
 
@@ -114,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     for spec in registry.specs():   # each platform's own commands (dingtalk-register, stream …)
         if spec.add_commands is not None:
             spec.add_commands(sub)
-    p = sub.add_parser("sandbox", help="the whole product locally: SQLite, demo plant, WeCom twin")
+    p = sub.add_parser("sandbox", help="the whole product locally: SQLite, demo plant, platform twins")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--database", default="sandbox.db", help="SQLite file (recreated at start)")

@@ -1,16 +1,17 @@
 """`linerelay sandbox`: the whole product on one machine, no platform accounts needed.
 
-It starts the WeCom and DingTalk twins, the app on a fresh SQLite file with the demo plant, the
+It starts a twin of each configured platform, the app on a fresh SQLite file with the demo plant, the
 jobs, and the chat page `/sandbox`. Everything typed there (or at the terminal prompt) goes
 through a twin, which encrypts and signs it as the platform does and posts it to the app's real
 callback endpoints; what the app sends back arrives at the twins' send APIs.
 
-The sandbox has its own clock, shared by the app and both twins (so signatures stay fresh when
+The sandbox has its own clock, shared by the app and every twin (so signatures stay fresh when
 it is moved): it starts on a working day at 09:30 factory time, and the page's clock control
 moves it on and runs the jobs that would have run by then.
 """
 from __future__ import annotations
 
+import importlib
 import shlex
 import sys
 import threading
@@ -19,35 +20,30 @@ from dataclasses import dataclass
 from datetime import datetime, time as dtime, timedelta
 from pathlib import Path
 
+from typing import Any
+
 from bot.app import build_relay, create_app
-from bot.cli import init_db
+from storage.migrate import init_db
 from bot.clock import Clock
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.demo.seed import DEMO_CONFIG, seed_demo
 from bot.handlers.base import limits_for
 from bot.jobs import calendar
+from bot.platforms import registry
+from bot.relay import Relay
 from bot.sandbox_console import BadRequest, SandboxConsole, blueprint
-from bot.twins.dingtalk import DingTalkTwin
 from bot.twins.server import ThreadedServer
-from bot.twins.wecom import WeComTwin
-
-PROMPT_HELP = """命令示例（以 张伟 在 冲压车间群 的身份）：报工 SO-1001 120
-切换身份：/as <userid> [群chat_id|私聊]   例：/as lina wr-welding
-用户：zhangwei(冲压) lina wangqiang(焊接) zhaomin(涂装) liuyang(总装) chenjing(计划) zhouzong(经理) sungong(管理员)
-群：wr-stamping wr-welding wr-painting wr-assembly wr-managers    私聊：/as zhouzong 私聊
-钉钉：/as dt-zhangwei cid-stamping（钉钉用户 dt-<userid>，钉钉群 cid-<车间>）    退出：/quit"""
 
 START_TIME = dtime(9, 30)
 
 
 @dataclass
 class Sandbox:
-    relay: object
-    twin: WeComTwin
-    dingtalk: DingTalkTwin
+    relay: Relay
+    twins: dict[str, Any]      # platform name -> its twin, serving on a port of its own
     server: ThreadedServer
     console: SandboxConsole
-    jobs: object = None
+    jobs: Any = None
 
     @property
     def url(self) -> str:
@@ -64,8 +60,8 @@ class Sandbox:
             self.jobs.stop()
         self.server.stop()
         self.relay.dispatcher.stop()
-        self.twin.stop()
-        self.dingtalk.stop()
+        for twin in self.twins.values():
+            twin.stop()
         self.relay.engine.dispose()
 
 
@@ -77,48 +73,54 @@ def sandbox_start_time(relay) -> datetime:
     return datetime.combine(day, START_TIME)
 
 
+def start_twins(settings: Settings, clock: Clock) -> tuple[dict[str, Any], dict[str, str]]:
+    """A twin for each configured platform that has one, and the settings that point the app at them."""
+    twins, overrides = {}, {}
+    for spec in registry.specs():
+        if spec.twin and spec.name in settings.platforms:
+            module, _, function = spec.twin.partition(":")
+            twins[spec.name], pointed = getattr(importlib.import_module(module), function)(settings, clock)
+            overrides.update(pointed)
+    return twins, overrides
+
+
 def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sandbox.db") -> Sandbox:
     """Start the twins and the app on a fresh demo database. Used by the CLI and by tests."""
     Path(database).unlink(missing_ok=True)
     for suffix in ("-wal", "-shm"):
         Path(database + suffix).unlink(missing_ok=True)
     base = load_settings(DEMO_CONFIG, env={})
-    clock = Clock(base.app.timezone)   # one clock for the app and both twins
-    w, d = base.wecom, base.dingtalk
-    twin = WeComTwin(corp_id=w.corp_id, secret=w.secret, agent_id=w.agent_id, app_token=w.token,
-                     app_aes_key=w.encoding_aes_key, aibot_token=w.aibot.token,
-                     aibot_aes_key=w.aibot.encoding_aes_key, clock=clock.epoch).start()
-    ding = DingTalkTwin(app_key=d.app_key, app_secret=d.app_secret, robot_code=d.robot_code,
-                        custom_robots={g.webhook_key: g.webhook_secret for g in base.groups
-                                       if g.platform == "dingtalk" and g.webhook_key},
-                        clock=clock.epoch).start()
+    clock = Clock(base.app.timezone)   # one clock for the app and every twin
+    twins, overrides = start_twins(base, clock)
     settings = load_settings(DEMO_CONFIG, env={}, overrides={
-        "app.database_url": f"sqlite:///{Path(database).resolve()}", "wecom.api_base_url": twin.base_url,
-        "dingtalk.api_base_url": ding.base_url, "dingtalk.oapi_base_url": ding.base_url})
-    init_db(settings)
+        "app.database_url": f"sqlite:///{Path(database).resolve()}", **overrides})
+    init_db(settings.app.database_url, settings)
     relay = build_relay(settings, clock=clock)
     clock.set_local(sandbox_start_time(relay))
     with relay.Session.begin() as session:
         seed_demo(session, relay.clock, limits_for(settings))
-    console = SandboxConsole(relay, twin, ding)
+    console = SandboxConsole(relay, twins)
     app = create_app(relay=relay)
     app.register_blueprint(blueprint(console))
     server = ThreadedServer(app, host, port).start()
-    twin.app_url = ding.app_url = server.url
+    for twin in twins.values():
+        twin.app_url = server.url
     relay.on_public_url(server.url)
-    sandbox = Sandbox(relay, twin, ding, server, console)
+    sandbox = Sandbox(relay, twins, server, console)
     _open_requests(sandbox)
     return sandbox
 
 
 def _open_requests(sandbox: Sandbox) -> None:
-    """The planner files a rush order and a change, through the WeCom twin like anyone would,
+    """The planner files a rush order and a change, through a twin like anyone would,
     so the managers start with approval cards; then the delay scan marks what is at risk."""
     from bot.jobs import run_job
     due = (sandbox.relay.clock.today() + timedelta(days=4)).strftime("%m-%d")
     later = (sandbox.relay.clock.today() + timedelta(days=12)).strftime("%m-%d")
+    planner = next(p for p in sandbox.relay.settings.people if "planner" in p.roles)
+    platform, user_id = next((name, uid) for name, uid in planner.identities if name in sandbox.twins)
     for text in (f"插单 SO-2001 车门总成 300 交期 {due} 原因 主机厂急单", f"变更 SO-1008 交期 {later} 原因 客户推迟提货"):
-        sandbox.console.say("wecom:@chenjing", "chenjing", text)
+        sandbox.console.say(f"{platform}:@{user_id}", user_id, text)
     run_job(sandbox.relay, "delay-scan")
     run_job(sandbox.relay, "outbox")
 
@@ -134,7 +136,7 @@ def run_sandbox(host: str, port: int, database: str, interactive: bool = True) -
         print(f"  board:     {url}/board?token={tokens[0]}")
     print(f"  API:       {url}/api/openapi.json   (Authorization: Bearer {relay.settings.api.keys[0]})"
           if relay.settings.api.keys else "")
-    print(f"  twins:     WeCom {sandbox.twin.base_url} · DingTalk {sandbox.dingtalk.base_url}")
+    print("  twins:     " + " · ".join(f"{t.describe()['title']} {t.base_url}" for t in sandbox.twins.values()))
     if interactive and sys.stdin.isatty():
         _prompt(sandbox.console)
     else:
@@ -146,10 +148,23 @@ def run_sandbox(host: str, port: int, database: str, interactive: bool = True) -
     sandbox.stop()
 
 
+def prompt_help(console: SandboxConsole) -> str:
+    """How to use the terminal prompt, with this demo's people and groups."""
+    lines = ["命令示例（以 张伟 在 冲压车间群 的身份）：报工 SO-1001 120",
+             "切换身份：/as <用户> [群|私聊]   例：/as lina wr-welding    退出：/quit"]
+    for name, twin in console.twins.items():
+        users = " ".join(uid for p in console.people for platform, uid in p.identities if platform == name)
+        groups = " ".join(c.chat_id or "" for c in console.conversations.values()
+                          if c.platform == name and c.kind == "group")
+        lines.append(f"{twin.describe()['title']}：用户 {users}\n    群 {groups}")
+    return "\n".join(lines)
+
+
 def _prompt(console: SandboxConsole) -> None:
     """The chat page at a terminal: the same conversations, through the same twins."""
-    print(PROMPT_HELP)
-    user, chat = "zhangwei", "wr-stamping"
+    print(prompt_help(console))
+    first = next(iter(console.conversations.values()))
+    user, chat = console.people[0].identities[0][1], first.chat_id
     while True:
         try:
             line = input(f"{user}@{chat or '私聊'}> ").strip()
@@ -166,7 +181,10 @@ def _prompt(console: SandboxConsole) -> None:
                 user = parts[0]
                 chat = None if len(parts) > 1 and parts[1] in ("私聊", "-") else (parts[1] if len(parts) > 1 else chat)
             continue
-        platform = "dingtalk" if user.startswith("dt-") else "wecom"
+        platform = console.platform_of(user)
+        if platform is None:
+            print(f"({user}: 没有这个用户)")
+            continue
         conv = f"{platform}:{chat}" if chat else f"{platform}:@{user}"
         seen = console.revision
         try:
@@ -174,7 +192,7 @@ def _prompt(console: SandboxConsole) -> None:
         except BadRequest as exc:
             print(f"({exc})")
             continue
-        deadline = time.monotonic() + 5   # a DingTalk reply comes through the outbox, a moment later
+        deadline = time.monotonic() + 5   # a reply may come through the outbox, a moment later
         while time.monotonic() < deadline and not any(e.conv == conv and e.who != "me" for e in console.since(seen)):
             time.sleep(0.05)
         time.sleep(0.3)  # and let the outbox push the notices to other groups

@@ -10,17 +10,18 @@ Only `linerelay sandbox` mounts this blueprint; a production app has no `/sandbo
 """
 from __future__ import annotations
 
-import json
-import secrets
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, jsonify, request
 
 from bot.board import render_page
+from bot.twins.base import Answer, CardChange, Seen
 
-from bot.twins.base import Sent
+if TYPE_CHECKING:
+    from bot.relay import Relay
 
 MAX_TEXT = 500
 MAX_ENTRIES = 5000
@@ -28,7 +29,7 @@ MAX_ENTRIES = 5000
 
 @dataclass
 class Conversation:
-    id: str            # "wecom:wr-stamping" (a group) · "wecom:@zhangwei" (a person's chat with the bot)
+    id: str            # "<platform>:<chat id>" (a group) · "<platform>:@<user id>" (a person's chat with the bot)
     platform: str
     kind: str          # "group" | "private"
     name: str
@@ -52,33 +53,35 @@ class Entry:
 class SandboxConsole:
     """The chat page's state: conversations, and every message shown in them."""
 
-    def __init__(self, relay, wecom_twin, dingtalk_twin):
-        self.relay, self.wecom, self.dingtalk = relay, wecom_twin, dingtalk_twin
+    def __init__(self, relay: Relay, twins: dict[str, Any]):
+        self.relay, self.twins = relay, twins
         s = relay.settings
         self.people = list(s.people)
         self.conversations: dict[str, Conversation] = {}
         for g in s.groups:
-            self._add(Conversation(f"{g.platform}:{g.chat_id}", g.platform, "group", g.name, chat_id=g.chat_id))
+            if g.platform in twins:
+                self._add(Conversation(f"{g.platform}:{g.chat_id}", g.platform, "group", g.name, chat_id=g.chat_id))
         for p in self.people:
             for platform, uid in p.identities:
-                self._add(Conversation(f"{platform}:@{uid}", platform, "private", p.name, user_id=uid))
-        self._webhook_groups = {(g.platform, g.webhook_key): f"{g.platform}:{g.chat_id}" for g in s.groups
-                                if g.webhook_key}
-        self._replies: dict[str, str] = {}       # DingTalk session id / WeCom msgid -> conversation
+                if platform in twins:
+                    self._add(Conversation(f"{platform}:@{uid}", platform, "private", p.name, user_id=uid))
         self.entries: list[Entry] = []
         self.revision = 0
         self._lock = threading.Lock()
-        wecom_twin.listeners.append(lambda sent: self._received("wecom", sent))
-        dingtalk_twin.listeners.append(lambda sent: self._received("dingtalk", sent))
-
-    def _expect_reply(self, key: str, conv_id: str) -> None:
-        with self._lock:
-            self._replies[key] = conv_id
-            while len(self._replies) > MAX_ENTRIES:   # oldest first (dicts keep insertion order)
-                self._replies.pop(next(iter(self._replies)))
+        for name, twin in twins.items():
+            twin.viewers.append(lambda item, name=name: self._seen(name, item))
 
     def _add(self, conv: Conversation) -> None:
         self.conversations[conv.id] = conv
+
+    def platforms(self) -> list[dict]:
+        """Each platform as the page presents it (its twin knows how)."""
+        return [{"name": name, **twin.describe()} for name, twin in self.twins.items()]
+
+    def platform_of(self, user_id: str) -> str | None:
+        """The platform on which a demo person has this user id."""
+        return next((name for p in self.people for name, uid in p.identities if uid == user_id and name in self.twins),
+                    None)
 
     # -- the log -------------------------------------------------------------------------------
     def _now(self) -> str:
@@ -118,79 +121,22 @@ class SandboxConsole:
     def person_name(self, platform: str, user_id: str) -> str:
         return next((p.name for p in self.people if p.user_id(platform) == user_id), user_id)
 
-    # -- what the platforms received from the app -----------------------------------------------
-    def _received(self, platform: str, sent: Sent) -> None:
-        handler = getattr(self, f"_{platform}_{sent.api}", None)
-        if handler is not None:
-            handler(sent)
-
-    def _wecom_webhook(self, sent: Sent) -> None:
-        conv = self._webhook_groups.get(("wecom", sent.target))
-        if conv:
-            self._append(conv, "bot", "", via="webhook", markdown=sent.text)
-
-    def _wecom_message(self, sent: Sent) -> None:
-        body = sent.payload
-        for user in sent.target.split("|"):
-            conv = f"wecom:@{user}"
-            if conv not in self.conversations:
-                continue
-            if body.get("msgtype") == "template_card":
-                tc = body["template_card"]
-                styles = {1: "primary", 2: "danger"}
-                self._append(conv, "bot", "", via="app_card", card={
-                    "id": tc["task_id"], "title": tc["main_title"]["title"], "body": tc.get("sub_title_text", ""),
-                    "buttons": [{"key": b["key"], "label": b["text"], "style": styles.get(b.get("style"), "normal")}
-                                for b in tc.get("button_list", [])], "outcome": ""})
-            else:
-                self._append(conv, "bot", "", via="app", markdown=sent.text)
-
-    def _wecom_update_card(self, sent: Sent) -> None:
-        task_id = self.wecom.click_codes.get(sent.target)
-        if task_id:
-            self._update_cards(task_id, list(sent.payload.get("userids") or []) or None, buttons=[],
-                               outcome=sent.payload.get("button", {}).get("replace_name", ""))
-
-    def _wecom_response_url(self, sent: Sent) -> None:
-        conv = self._replies.get(sent.target)
-        if conv:
-            self._append(conv, "bot", "", via="response_url", markdown=sent.text)
-
-    def _dingtalk_session(self, sent: Sent) -> None:
-        conv = self._replies.get(sent.target)
-        if conv:
-            self._append(conv, "bot", "", via="session", markdown=sent.text)
-
-    def _dingtalk_group_message(self, sent: Sent) -> None:
-        self._append(f"dingtalk:{sent.target}", "bot", "", via="group_message", markdown=sent.text)
-
-    def _dingtalk_custom_webhook(self, sent: Sent) -> None:
-        conv = self._webhook_groups.get(("dingtalk", sent.target))
-        if conv:
-            self._append(conv, "bot", "", via="custom_webhook", markdown=sent.text)
-
-    def _dingtalk_oto(self, sent: Sent) -> None:
-        conv = f"dingtalk:@{sent.target}"
+    # -- what people on the platforms see (the twins tell) ---------------------------------------
+    def _seen(self, platform: str, item: Seen | CardChange, author: str = "") -> None:
+        if isinstance(item, CardChange):
+            self._update_cards(item.card_id, item.users, **item.changes)
+            return
+        conv = f"{platform}:{item.conv}"
         if conv in self.conversations:
-            self._append(conv, "bot", "", via="oto", markdown=sent.text)
+            self._append(conv, item.who, author if item.who == "system" else "", via=item.via,
+                         markdown=item.markdown, card=item.card)
 
-    def _dingtalk_card(self, sent: Sent) -> None:
-        body = sent.payload["body"]
-        self._append(f"dingtalk:{sent.target}", "bot", "", via="card",
-                     card=dingtalk_card(body["outTrackId"], body["cardData"]["cardParamMap"]))
-
-    def _dingtalk_card_update(self, sent: Sent) -> None:
-        self._show_dingtalk_card(sent.target, sent.payload.get("cardData", {}).get("cardParamMap"))
-
-    def _show_dingtalk_card(self, track_id: str, params: dict | None) -> None:
-        """A DingTalk card changed in place: its new parameters (from an update or a click's answer)."""
-        if params:
-            card = dingtalk_card(track_id, params)
-            self._update_cards(track_id, None, buttons=card["buttons"], outcome=card["outcome"], body=card["body"])
-
-    def _rejected(self, conv_id: str, status: int) -> None:
-        """The app refused the callback: the page says so (it never should, from this page)."""
-        self._append(conv_id, "system", "", via="rejected", markdown=str(status))
+    def _answered(self, conv: Conversation, user_id: str, answer: Answer) -> dict:
+        for item in [*answer.seen, *answer.changes]:
+            self._seen(conv.platform, item, author=self.person_name(conv.platform, user_id))
+        if answer.status != 200 and not answer.seen:   # the app refused the callback: say so
+            self._append(conv.id, "system", "", via="rejected", markdown=str(answer.status))
+        return {"status": answer.status}
 
     # -- what the visitor does -----------------------------------------------------------------
     def say(self, conv_id: str, user_id: str, text: str) -> dict:
@@ -200,9 +146,7 @@ class SandboxConsole:
             raise BadRequest("bad_message")
         conv = self._conversation(conv_id, user_id, "bad_message")
         self._append(conv_id, "me", self.person_name(conv.platform, user_id), markdown=text)
-        if conv.platform == "wecom":
-            return self._say_wecom(conv, user_id, text)
-        return self._say_dingtalk(conv, user_id, text)
+        return self._answered(conv, user_id, self.twins[conv.platform].say(user_id, text, conv.chat_id))
 
     def _conversation(self, conv_id: str, user_id: str, unknown: str) -> Conversation:
         """The conversation, if `user_id` may speak in it (a private chat is its owner's only)."""
@@ -213,54 +157,12 @@ class SandboxConsole:
             raise BadRequest("not_your_chat")
         return conv
 
-    def _say_wecom(self, conv: Conversation, user_id: str, text: str) -> dict:
-        if conv.kind == "group":   # @-mention of the AI bot: JSON callback, stream reply in the response
-            msgid = f"aibot-{secrets.token_hex(8)}"
-            self._expect_reply(msgid, conv.id)   # a later answer to its response_url lands here too
-            result = self.wecom.aibot_text(user_id, text, chatid=conv.chat_id, msgid=msgid)
-            reply = (result.reply or {}).get("stream", {}).get("content") if result.status == 200 else None
-            via = "aibot_reply"
-        else:                      # the self-built app's chat: XML callback, passive XML reply
-            result = self.wecom.app_text(user_id, text)
-            reply = (result.reply or {}).get("Content") if result.status == 200 else None
-            via = "app_reply"
-        if reply:
-            self._append(conv.id, "bot", "", via=via, markdown=reply)
-        elif result.status != 200:
-            self._rejected(conv.id, result.status)
-        return {"status": result.status}
-
-    def _say_dingtalk(self, conv: Conversation, user_id: str, text: str) -> dict:
-        body, session = self.dingtalk.robot_body(user_id, text, conversation_id=conv.chat_id)
-        self._expect_reply(session, conv.id)   # the reply arrives at this sessionWebhook, maybe before we return
-        resp = self.dingtalk.robot_message(body)
-        if resp.status_code != 200:
-            self._rejected(conv.id, resp.status_code)
-        return {"status": resp.status_code}
-
     def click(self, conv_id: str, user_id: str, card_id: str, action: str) -> dict:
         """`user_id` presses button `action` on card `card_id`: the platform's card callback."""
         if not card_id or not action:
             raise BadRequest("no_card")
         conv = self._conversation(conv_id, user_id, "no_card")
-        if conv.platform == "wecom":
-            result = self.wecom.card_click(user_id, card_id, action)
-            if result.status != 200:
-                self._rejected(conv.id, result.status)
-            return {"status": result.status}
-        resp = self.dingtalk.click(card_id, user_id, action)
-        try:
-            payload = resp.json()
-        except ValueError:
-            payload = {}
-        # DingTalk shows the card the callback answered with
-        self._show_dingtalk_card(card_id, payload.get("cardData", {}).get("cardParamMap"))
-        if payload.get("message"):
-            self._append(conv.id, "system", self.person_name("dingtalk", user_id), via="toast",
-                         markdown=str(payload["message"]))
-        elif resp.status_code != 200:
-            self._rejected(conv.id, resp.status_code)
-        return {"status": resp.status_code}
+        return self._answered(conv, user_id, self.twins[conv.platform].press(user_id, card_id, action, conv.chat_id))
 
     def fast_forward(self, minutes: int) -> dict:
         """Move the sandbox's clock on and run what the scheduler would run by then."""
@@ -280,13 +182,6 @@ class SandboxConsole:
         if target <= local:
             target += timedelta(days=1)
         return max(1, int((target - local).total_seconds() // 60) + 1)
-
-
-def dingtalk_card(track_id: str, params: dict) -> dict:
-    buttons = json.loads(params.get("buttons") or "[]")
-    return {"id": track_id, "title": params.get("title", ""), "body": params.get("markdown", ""),
-            "buttons": [{"key": b["action"], "label": b["text"], "style": b.get("style", "normal")} for b in buttons],
-            "outcome": params.get("outcome", "")}
 
 
 class BadRequest(ValueError):
@@ -316,6 +211,7 @@ def blueprint(console: SandboxConsole) -> Blueprint:
             people=[{"name": p.name, "roles": list(p.roles), "workshops": list(p.workshops),
                      "ids": dict(p.identities)} for p in console.people],
             conversations=[asdict(c) for c in console.conversations.values()],
+            platforms=console.platforms(),
             board_url=f"/board?token={tokens[0]}" if tokens else "")
 
     @bp.get("/sandbox/api/state")

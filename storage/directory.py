@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Protocol, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,7 +12,22 @@ from storage.events import record_event
 from storage.models import GroupBinding, Person, PersonIdentity, Route, RouteStep, Workshop
 
 
-def sync_from_config(session: Session, settings) -> None:
+class Plant(Protocol):
+    """A configured plant (bot.config.Settings is one): workshops (code, name, aliases), routes
+    (product, steps of workshop and units_per_hour), people (name, roles, workshops, identities
+    as (platform, user id) pairs) and groups (platform, chat_id, name, workshop, webhook_key,
+    webhook_secret, role, digest_time)."""
+    @property
+    def workshops(self) -> Sequence[Any]: ...
+    @property
+    def routes(self) -> Sequence[Any]: ...
+    @property
+    def people(self) -> Sequence[Any]: ...
+    @property
+    def groups(self) -> Sequence[Any]: ...
+
+
+def sync_from_config(session: Session, settings: Plant) -> None:
     """Upsert the configured workshops, routes, people and groups (database rows not in the
     configuration, such as groups bound by `绑定`, are kept)."""
     workshops = {w.code: w for w in session.scalars(select(Workshop))}

@@ -1,10 +1,16 @@
-"""Schema management through Alembic (`linerelay init-db` runs `upgrade_to_head`)."""
+"""Setting up the database: the schema through Alembic, then the configured plant
+(`linerelay init-db` runs `init_db`)."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from alembic import command
 from alembic.config import Config
+
+if TYPE_CHECKING:
+    from storage.directory import Plant
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -19,6 +25,22 @@ def alembic_config(url: str) -> Config:
 def upgrade_to_head(url: str) -> None:
     """Create or upgrade the schema to the newest migration."""
     command.upgrade(alembic_config(url), "head")
+
+
+def init_db(url: str, plant: Plant | None = None) -> None:
+    """Create or upgrade the schema, then load the configured plant (workshops, routes, people,
+    groups) into it; rows the configuration does not name are kept."""
+    from storage.db import make_engine, make_session_factory
+    from storage.directory import sync_from_config
+    upgrade_to_head(url)
+    if plant is None:
+        return
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            sync_from_config(session, plant)
+    finally:
+        engine.dispose()
 
 
 def schema_is_current(engine) -> bool:

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, settings
 
 from bot.config import load_settings
 from bot.openapi import document
-from tests.conftest import EXAMPLE_CONFIG
+from tests.helpers import EXAMPLE_CONFIG
 
 KEY = {"Authorization": "Bearer demo-api-key-change-me-0123456789"}
 # the document the app serves for this configuration (it names the products and the limits)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from storage.models import ChangeRequest, Order
 from storage.requests import Policy, decide_request
 from storage.errors import RequestDecided
-from tests.conftest import settle, wait_until
+from tests.helpers import settle, wait_until
 from tests.test_commands import seed, step
 from tests.test_workflows import timeline
 

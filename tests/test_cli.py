@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.sandbox import start_sandbox
 from storage.models import Order, Person, PersonIdentity, Workshop
-from tests.conftest import EXAMPLE_CONFIG
+from tests.helpers import EXAMPLE_CONFIG
 
 LINERELAY = Path(sys.executable).parent / "linerelay"
 
@@ -37,7 +37,7 @@ def test_bad_configuration_stops_with_the_key_named(tmp_path):
 
 def test_sandbox_serves_commands_through_the_twin(tmp_path):
     sandbox = start_sandbox(port=0, database=str(tmp_path / "sandbox.db"))
-    relay, twin = sandbox.relay, sandbox.twin
+    relay, twin = sandbox.relay, sandbox.twins["wecom"]
     jobs = sandbox.start_jobs()
     try:
         assert jobs.leader  # the sandbox runs the jobs too
@@ -45,8 +45,8 @@ def test_sandbox_serves_commands_through_the_twin(tmp_path):
             assert s.scalar(select(func.count()).select_from(Order)) >= 30
         result = twin.aibot_text("zhangwei", "进度 SO-1002", chatid="wr-stamping")
         assert result.status == 200 and "SO-1002" in result.reply["stream"]["content"]
-        resp, session = sandbox.dingtalk.robot_text("dt-zhouzong", "进度 SO-1002")
+        resp, session = sandbox.twins["dingtalk"].robot_text("dt-zhouzong", "进度 SO-1002")
         assert resp.status_code == 200
-        assert "SO-1002" in sandbox.dingtalk.wait_for(lambda m: m.api == "session" and m.target == session).text
+        assert "SO-1002" in sandbox.twins["dingtalk"].wait_for(lambda m: m.api == "session" and m.target == session).text
     finally:
         sandbox.stop()

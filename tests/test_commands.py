@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import Event, GroupBinding, Handoff, InboundMessage, Order, OutboxMessage, Report, Step
-from tests.conftest import dingtalk_chat, dingtalk_user, snapshot, wait_until
+from tests.helpers import dingtalk_chat, dingtalk_user, snapshot, wait_until
 
 
 def step(live, order_no="SO-1001", seq=1) -> Step:

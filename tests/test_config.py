@@ -2,7 +2,7 @@
 import pytest
 
 from bot.config import ConfigError, load_settings, parse_settings
-from tests.conftest import EXAMPLE_CONFIG
+from tests.helpers import EXAMPLE_CONFIG
 
 
 def test_example_config_loads_completely():
@@ -59,3 +59,11 @@ def test_bad_toml_is_reported(tmp_path):
     path.write_text("[app\nx=1", encoding="utf-8")
     with pytest.raises(ConfigError, match="c.toml"):
         load_settings(path, env={})
+
+
+def test_the_sandbox_demo_config_is_the_example_config():
+    """The demo plant ships inside the package (a wheel has no repository root); it is the
+    documented example, byte for byte, so the README's walkthrough and the sandbox agree."""
+    from bot.demo.seed import DEMO_CONFIG
+    assert not DEMO_CONFIG.is_symlink()
+    assert DEMO_CONFIG.read_bytes() == EXAMPLE_CONFIG.read_bytes()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.outbox import RateLimiter
 from bot.neutral import Notice
 from storage.models import Card, Handoff, OutboxMessage
-from tests.conftest import settle, snapshot, wait_until
+from tests.helpers import settle, snapshot, wait_until
 from tests.test_commands import seed, step
 
 DT_VECTOR = dict(token="123456", aes_key="4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij",

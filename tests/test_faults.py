@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 from bench.callback_latency import free_port
 from bench.load import burst, seed as seed_leads, start_deployment
-from bot.cli import init_db
+from storage.migrate import init_db
 from storage import outbox as store
 from storage.db import make_engine, make_session_factory
 from storage.models import JobLease, Report
-from tests.conftest import EXAMPLE_CONFIG, make_settings, make_twin, wait_until
+from tests.helpers import EXAMPLE_CONFIG, make_settings, make_twin, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +31,7 @@ def deployment(database_url):
            "LINERELAY__WECOM__API_BASE_URL": twin.base_url, "LINERELAY__DINGTALK__API_BASE_URL": twin.base_url,
            "LINERELAY__DINGTALK__OAPI_BASE_URL": twin.base_url, "LINERELAY__SCHEDULE__SCHEDULER_LEASE_SECONDS": "3"}
     settings = make_settings(database_url, twin.base_url, twin.base_url)
-    init_db(settings)
+    init_db(settings.app.database_url, settings)
     seed_leads(settings, 60)
     port = free_port()
     web, jobs = start_deployment(env, 2, 4, port)

@@ -9,18 +9,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.cli import init_db
+from storage.migrate import init_db
 from bot.importer import run_import
 from storage.db import make_engine, make_session_factory
 from storage.models import Event, Order
-from tests.conftest import EXAMPLE_CONFIG
+from tests.helpers import EXAMPLE_CONFIG
 
 HEADER = "order_no,product,quantity,due_date,customer,priority\n"
 
 
 @pytest.fixture
 def db(settings):
-    init_db(settings)
+    init_db(settings.app.database_url, settings)
     engine = make_engine(settings.app.database_url)
     yield settings, make_session_factory(engine)
     engine.dispose()

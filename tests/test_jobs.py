@@ -10,7 +10,7 @@ from bot.jobs.runner import try_lease
 from bot.worktime import WorkCalendar
 from bot.clock import Clock
 from storage.models import OutboxMessage
-from tests.conftest import settle
+from tests.helpers import settle
 
 WEDNESDAY = date(2026, 11, 25)
 

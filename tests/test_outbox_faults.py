@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from storage import outbox as store
 from storage.models import OutboxMessage
-from tests.conftest import EXAMPLE_CONFIG, wait_until
+from tests.helpers import EXAMPLE_CONFIG, wait_until
 
 
 def app_card(live, key, user="lina", task=None):

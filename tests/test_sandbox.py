@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.sandbox import start_sandbox
 from storage.models import ChangeRequest, DelayWarning, Handoff, InboundMessage, Order, SentDigest, Step, Workshop
-from tests.conftest import settle, snapshot, wait_until
+from tests.helpers import settle, snapshot, wait_until
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import pytest
 
 from bot.outbox import SendError
 from bot.wecom.api import WeComApi
-from tests.conftest import make_settings, make_twin
+from tests.helpers import make_settings, make_twin
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from bot.twins import wecom_crypto as wc
-from tests.conftest import snapshot
+from tests.helpers import snapshot
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import requests
 from sqlalchemy import select
 
 from storage.models import Card, Handoff, Incident, Order
-from tests.conftest import settle, snapshot, wait_until
+from tests.helpers import settle, snapshot, wait_until
 from tests.test_commands import seed, step
 
 API_KEY = "demo-api-key-change-me-0123456789"

@@ -1,4 +1,5 @@
-"""What both platform twins share: a recording of every send, waiting for one, injected faults."""
+"""What every platform twin shares: a recording of every send, waiting for one, injected faults,
+and what a person on the platform would see, in a neutral form any page can draw."""
 from __future__ import annotations
 
 import json
@@ -30,8 +31,38 @@ class Sent:
         return json.dumps(self.payload, ensure_ascii=False)
 
 
+@dataclass
+class Seen:
+    """A message as a person on the platform would see it in one chat."""
+    conv: str                  # the group's chat id, or "@<user id>" for a person's chat with the bot
+    via: str                   # how it reached the chat, in the platform's terms (webhook, app_card, card …)
+    markdown: str = ""
+    card: dict[str, Any] | None = None   # {id, title, body, buttons: [{key, label, style}], outcome}
+    who: str = "bot"           # "bot", or "system" for what the platform itself says (a toast)
+
+
+@dataclass
+class CardChange:
+    """A card that changed in place where people see it."""
+    card_id: str
+    users: list[str] | None    # whose copies changed (None: every copy)
+    changes: dict[str, Any]    # the card's new buttons, outcome, body …
+
+
+@dataclass
+class Answer:
+    """What a person sees at once after typing or pressing something on the platform."""
+    status: int                # the app's HTTP answer to the platform's callback
+    seen: list[Seen] = field(default_factory=list)
+    changes: list[CardChange] = field(default_factory=list)
+
+
+Viewer = Callable[["Seen | CardChange"], None]
+
+
 class TwinBase:
     name = "twin"
+    MAX_REMEMBERED = 5000      # conversations remembered for replies that come later
 
     def __init__(self, app_url: str | None, clock: Callable[[], float] | None):
         self.app_url = app_url
@@ -39,7 +70,7 @@ class TwinBase:
         self.sent: list[Sent] = []
         self.tokens: set[str] = set()
         self.failures: list[tuple[str, Any]] = []   # queued faults: ("http", 500) / ("errcode", 45009) / ("sleep", s)
-        self.listeners: list[Callable[[Sent], None]] = []   # told of every accepted send (the sandbox chat page)
+        self.viewers: list[Viewer] = []   # told what people see after every accepted send (the sandbox page)
         self._lock = threading.Condition()
         self._local = threading.local()
         self.server = ThreadedServer(self._build_app())
@@ -69,8 +100,21 @@ class TwinBase:
         with self._lock:
             self.sent.append(sent)
             self._lock.notify_all()
-        for listener in self.listeners:
-            listener(sent)
+        if self.viewers:
+            for item in self.shown(sent):
+                for viewer in self.viewers:
+                    viewer(item)
+
+    def shown(self, sent: Sent) -> list[Seen | CardChange]:
+        """What people see because of a send (each twin knows how its platform shows it)."""
+        return []
+
+    def remember(self, table: dict[str, str], key: str, value: str) -> None:
+        """Remember where a later reply goes; the oldest is forgotten first."""
+        with self._lock:
+            table[key] = value
+            while len(table) > self.MAX_REMEMBERED:
+                table.pop(next(iter(table)))
 
     def wait_for(self, predicate: Callable[[Sent], bool], timeout: float = 10.0) -> Sent:
         """The first recorded send matching `predicate`, waiting for it up to `timeout` seconds."""

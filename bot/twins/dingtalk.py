@@ -8,6 +8,9 @@ clicks on the cards the app delivered, posted to the registered card callback UR
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import secrets
 import time
@@ -17,9 +20,15 @@ from typing import Callable
 import requests
 from flask import Flask, jsonify, request
 
-from bot.dingtalk.sign import robot_sign
+from bot.twins.base import Answer, CardChange, Seen, Sent, TwinBase
 from bot.twins.dingtalk_stream import StreamGateway
-from bot.twins.base import Sent, TwinBase
+
+
+def robot_sign(secret: str, timestamp_ms: str) -> str:
+    """DingTalk's robot signature, written here from the protocol (PLATFORMS.md), not shared with
+    the app: base64(HMAC-SHA256(key=secret, msg=timestamp + "\\n" + secret))."""
+    digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
 
 
 class DingTalkTwin(TwinBase):
@@ -27,9 +36,11 @@ class DingTalkTwin(TwinBase):
 
     def __init__(self, *, app_key: str, app_secret: str, robot_code: str,
                  custom_robots: dict[str, str] | None = None, app_url: str | None = None,
-                 clock: Callable[[], float] | None = None):
+                 clock: Callable[[], float] | None = None, robot_chats: dict[str, str] | None = None):
         self.app_key, self.app_secret, self.robot_code = app_key, app_secret, robot_code
         self.custom_robots = dict(custom_robots or {})    # access_token -> SEC secret
+        self.robot_chats = dict(robot_chats or {})        # custom robot access_token -> its group's chat id
+        self._sessions: dict[str, str] = {}               # sessionWebhook id -> the chat it answers in
         self.cards: dict[str, dict] = {}                   # outTrackId -> last createAndDeliver body
         self.callback_routes: dict[str, str] = {}          # routeKey -> callback URL
         self._custom_sent: dict[str, deque] = {}
@@ -193,6 +204,7 @@ class DingTalkTwin(TwinBase):
         msg_id = msg_id or f"msg{secrets.token_hex(8)}"
         session = secrets.token_hex(6)
         group = conversation_id is not None
+        self.remember(self._sessions, session, conversation_id or f"@{staff_id}")
         body = {"msgId": msg_id, "msgtype": "text", "text": {"content": f" @{bot_name} {text}" if group else text},
                 "conversationId": conversation_id or f"cid-single-{staff_id}", "conversationType": "2" if group else "1",
                 "conversationTitle": "twin group" if group else "", "senderStaffId": staff_id,
@@ -229,3 +241,72 @@ class DingTalkTwin(TwinBase):
         body = {"outTrackId": track_id, "userId": user_id, "corpId": "ding-twin-corp", "type": "actionCallback",
                 "content": json.dumps(content), "extension": "{}"}
         return self.http.post(target, json=body, timeout=30)
+
+    # -- what people see (the sandbox page) -------------------------------------------------------
+    def shown(self, sent: Sent) -> list:
+        if sent.api == "session" and sent.target in self._sessions:
+            return [Seen(self._sessions[sent.target], "session", sent.text)]
+        if sent.api == "group_message":
+            return [Seen(sent.target, "group_message", sent.text)]
+        if sent.api == "custom_webhook" and sent.target in self.robot_chats:
+            return [Seen(self.robot_chats[sent.target], "custom_webhook", sent.text)]
+        if sent.api == "oto":
+            return [Seen(f"@{sent.target}", "oto", sent.text)]
+        if sent.api == "card":
+            body = sent.payload["body"]
+            return [Seen(sent.target, "card", card=card_view(body["outTrackId"], body["cardData"]["cardParamMap"]))]
+        if sent.api == "card_update" and sent.payload.get("cardData", {}).get("cardParamMap"):
+            return [_changed(sent.target, sent.payload["cardData"]["cardParamMap"])]
+        return []
+
+    def say(self, user_id: str, text: str, chat_id: str | None) -> Answer:
+        """A person @-mentions the robot in a group, or writes to it 1:1; the reply comes later,
+        to the message's sessionWebhook."""
+        resp, _session = self.robot_text(user_id, text, conversation_id=chat_id)
+        return Answer(resp.status_code)
+
+    def press(self, user_id: str, card_id: str, action: str, chat_id: str | None) -> Answer:
+        """A person presses a button on an interactive card: DingTalk shows the card the callback
+        answers with, and its message as a toast to the clicker only."""
+        resp = self.click(card_id, user_id, action)
+        try:
+            payload = resp.json()
+        except ValueError:
+            payload = {}
+        params = payload.get("cardData", {}).get("cardParamMap")
+        seen = [Seen(chat_id or f"@{user_id}", "toast", str(payload["message"]), who="system")] \
+            if payload.get("message") else []
+        return Answer(resp.status_code, seen, [_changed(card_id, params)] if params else [])
+
+    @staticmethod
+    def describe() -> dict:
+        """How the sandbox page presents DingTalk."""
+        return {"title": "钉钉", "color": "#1677ff",
+                "how": {"group": "钉钉群 · @产线接力 机器人，卡片直接发在群里",
+                        "private": "钉钉 · 与产线接力机器人单聊"},
+                "via": {"session": "机器人回复", "custom_webhook": "自定义机器人推送", "group_message": "机器人群消息",
+                        "card": "互动卡片", "oto": "机器人单聊消息"},
+                "toast": "钉钉提示"}
+
+
+def card_view(track_id: str, params: dict) -> dict:
+    """An interactive card as the group sees it, from the variables of its template."""
+    buttons = json.loads(params.get("buttons") or "[]")
+    return {"id": track_id, "title": params.get("title", ""), "body": params.get("markdown", ""),
+            "buttons": [{"key": b["action"], "label": b["text"], "style": b.get("style", "normal")} for b in buttons],
+            "outcome": params.get("outcome", "")}
+
+
+def _changed(track_id: str, params: dict) -> CardChange:
+    card = card_view(track_id, params)
+    return CardChange(track_id, None, {"buttons": card["buttons"], "outcome": card["outcome"], "body": card["body"]})
+
+
+def sandbox_twin(settings, clock) -> tuple[DingTalkTwin, dict[str, str]]:
+    """A started twin for the sandbox, and the settings that point the app at it."""
+    d = settings.platform("dingtalk")
+    robots = [g for g in settings.groups if g.platform == "dingtalk" and g.webhook_key]
+    twin = DingTalkTwin(app_key=d.app_key, app_secret=d.app_secret, robot_code=d.robot_code, clock=clock.epoch,
+                        custom_robots={g.webhook_key: g.webhook_secret for g in robots},
+                        robot_chats={g.webhook_key: g.chat_id for g in robots}).start()
+    return twin, {"dingtalk.api_base_url": twin.base_url, "dingtalk.oapi_base_url": twin.base_url}

@@ -18,7 +18,7 @@ import xmltodict
 from flask import Flask, jsonify, request
 
 from bot.twins import wecom_crypto as wc
-from bot.twins.base import Sent, TwinBase
+from bot.twins.base import Answer, CardChange, Seen, Sent, TwinBase
 
 
 @dataclass
@@ -33,13 +33,15 @@ class WeComTwin(TwinBase):
 
     def __init__(self, *, corp_id: str, secret: str, agent_id: int, app_token: str, app_aes_key: str,
                  aibot_token: str, aibot_aes_key: str, app_url: str | None = None,
-                 clock: Callable[[], int] | None = None):
+                 clock: Callable[[], int] | None = None, robots: dict[str, str] | None = None):
         self.corp_id, self.secret, self.agent_id = corp_id, secret, agent_id
         self.app_token, self.app_aes_key = app_token, app_aes_key
         self.aibot_token, self.aibot_aes_key = aibot_token, aibot_aes_key
         self.response_codes: set[str] = set()      # issued with card clicks, each usable once
         self.click_codes: dict[str, str] = {}      # response code -> the card (task_id) it was issued for
         self.task_ids: set[str] = set()            # template cards are unique per task_id
+        self.robots = dict(robots or {})           # group robot webhook key -> the group's chat id
+        self._reply_convs: dict[str, str] = {}     # AI bot msgid -> the chat its response_url answers in
         self._ids = itertools.count(1)
         super().__init__(app_url, clock)
 
@@ -142,6 +144,7 @@ class WeComTwin(TwinBase):
                    bot_name: str = "产线接力", **kwargs) -> CallbackResult:
         """A user @-mentions the bot in a group (chatid given) or writes to it 1:1."""
         msgid = msgid or f"aibot-{secrets.token_hex(8)}"
+        self.remember(self._reply_convs, msgid, chatid or f"@{userid}")
         msg = {"msgid": msgid, "aibotid": "aib-twin", "chattype": "group" if chatid else "single",
                "from": {"userid": userid}, "response_url": f"{self.base_url}/aibot/response/{msgid}",
                "msgtype": "text", "text": {"content": f"@{bot_name} {text}" if chatid else text}}
@@ -202,3 +205,61 @@ class WeComTwin(TwinBase):
         params = self._query(self.aibot_token if aibot else self.app_token, encrypt, None, None)
         params["echostr"] = encrypt
         return self.http.get(f"{self.app_url}{path}", params=params, timeout=10)
+
+    # -- what people see (the sandbox page) -------------------------------------------------------
+    def shown(self, sent: Sent) -> list:
+        if sent.api == "webhook" and sent.target in self.robots:
+            return [Seen(self.robots[sent.target], "webhook", sent.text)]
+        if sent.api == "message":
+            tc = sent.payload.get("template_card")
+            return [Seen(f"@{user}", "app_card", card=template_card_view(tc)) if tc else Seen(f"@{user}", "app", sent.text)
+                    for user in sent.target.split("|")]
+        if sent.api == "update_card" and sent.target in self.click_codes:
+            users = list(sent.payload.get("userids") or []) or None
+            return [CardChange(self.click_codes[sent.target], users,
+                               {"buttons": [], "outcome": sent.payload.get("button", {}).get("replace_name", "")})]
+        if sent.api == "response_url" and sent.target in self._reply_convs:
+            return [Seen(self._reply_convs[sent.target], "response_url", sent.text)]
+        return []
+
+    def say(self, user_id: str, text: str, chat_id: str | None) -> Answer:
+        """A person types in a group (an @-mention of the AI bot) or in the app's chat with them."""
+        if chat_id is not None:
+            result = self.aibot_text(user_id, text, chatid=chat_id)
+            reply = (result.reply or {}).get("stream", {}).get("content") if result.status == 200 else None
+            return Answer(result.status, [Seen(chat_id, "aibot_reply", reply)] if reply else [])
+        result = self.app_text(user_id, text)
+        reply = (result.reply or {}).get("Content") if result.status == 200 else None
+        return Answer(result.status, [Seen(f"@{user_id}", "app_reply", reply)] if reply else [])
+
+    def press(self, user_id: str, card_id: str, action: str, chat_id: str | None) -> Answer:
+        """A person presses a button on a template card in their app chat."""
+        return Answer(self.card_click(user_id, card_id, action).status)
+
+    @staticmethod
+    def describe() -> dict:
+        """How the sandbox page presents WeCom."""
+        return {"title": "企业微信", "color": "#0082ef",
+                "how": {"group": "企业微信群 · 发「@产线接力 命令」（智能机器人）",
+                        "private": "企业微信 · 产线接力应用（带按钮的卡片发到这里）"},
+                "via": {"aibot_reply": "智能机器人回复", "app_reply": "应用回复", "response_url": "智能机器人回复",
+                        "webhook": "群机器人推送", "app": "应用消息", "app_card": "应用消息 · 模板卡片"},
+                "toast": "企业微信提示"}
+
+
+def template_card_view(tc: dict) -> dict:
+    styles = {1: "primary", 2: "danger"}
+    return {"id": tc["task_id"], "title": tc["main_title"]["title"], "body": tc.get("sub_title_text", ""),
+            "buttons": [{"key": b["key"], "label": b["text"], "style": styles.get(b.get("style"), "normal")}
+                        for b in tc.get("button_list", [])], "outcome": ""}
+
+
+def sandbox_twin(settings, clock) -> tuple[WeComTwin, dict[str, str]]:
+    """A started twin for the sandbox, and the settings that point the app at it."""
+    w = settings.platform("wecom")
+    twin = WeComTwin(corp_id=w.corp_id, secret=w.secret, agent_id=w.agent_id, app_token=w.token,
+                     app_aes_key=w.encoding_aes_key, aibot_token=w.aibot.token,
+                     aibot_aes_key=w.aibot.encoding_aes_key, clock=clock.epoch,
+                     robots={g.webhook_key: g.chat_id for g in settings.groups
+                             if g.platform == "wecom" and g.webhook_key}).start()
+    return twin, {"wecom.api_base_url": twin.base_url}

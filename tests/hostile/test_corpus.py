@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from bot.twins import wecom_crypto as wc
-from tests.conftest import settle, snapshot
+from tests.helpers import settle, snapshot
 from tests.test_commands import seed
 
 API_KEY = "demo-api-key-change-me-0123456789"
