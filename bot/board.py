@@ -32,7 +32,8 @@ def render_page(name: str, **context) -> Response:
     env = relay.messages.env.overlay(autoescape=True)  # HTML: everything escaped
     html = env.get_template(f"web/{name}.html.j2").render(**context)
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store",
-                                                         "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"})
+                                                         "Content-Security-Policy": "default-src 'self'; "
+                                                         "style-src 'unsafe-inline'; script-src 'unsafe-inline'"})
 
 
 def _forbidden() -> Response:

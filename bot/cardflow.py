@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Mapping
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -66,7 +66,7 @@ class CardService:
     def send_to_people(self, session: Session, platform: Platform, card: Card, key: str,
                        not_before: datetime | None = None, fresh: bool = False) -> None:
         """Remember the card and queue it to the people on `platform` who must act."""
-        user_ids = [uid for p in actors(session, card) if (uid := p.user_id(platform.name))]
+        user_ids = [uid for p in actors(session, card) if (uid := p.user_id(platform.identity))]
         if not user_ids:
             return
         row = self._store(session, platform.name, card, "|".join(user_ids))

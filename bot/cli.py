@@ -64,7 +64,8 @@ def cmd_outbox(args) -> None:
     relay = build_relay(settings_of(args))
     with relay.Session.begin() as session:
         if args.retry:
-            count = store.retry_dead(session, relay.clock.now(), [int(i) for i in args.retry.split(",")] if args.retry != "all" else None)
+            ids = [int(i) for i in args.retry.split(",")] if args.retry != "all" else None
+            count = store.retry_dead(session, relay.clock.now(), ids)
             print(f"{count} message(s) queued again")
             return
         for row in store.failed(session):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Mapping
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -84,7 +84,8 @@ class ClickService:
 
     def _apply(self, session: Session, row: CardRow, click: CardClick, action: CardAction) -> ClickOutcome:
         services = self.services
-        person = person_by_platform_id(session, click.platform, click.user_id)
+        platform = self.platforms.get(click.platform)
+        person = person_by_platform_id(session, platform.identity, click.user_id) if platform is not None else None
         ctx = ClickContext(session=session, clock=services.clock, settings=services.settings, person=person,
                            source=click.source, click=click)
         try:

@@ -1,7 +1,8 @@
 """One injectable clock. The database stores naive UTC; people see factory time."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
 
 
@@ -13,7 +14,7 @@ class Clock:
 
     def now(self) -> datetime:
         """Now, naive UTC (what the database stores)."""
-        base = self._fixed if self._fixed is not None else datetime.now(timezone.utc).replace(tzinfo=None)
+        base = self._fixed if self._fixed is not None else datetime.now(UTC).replace(tzinfo=None)
         return base + self._offset
 
     def epoch(self) -> int:
@@ -22,21 +23,29 @@ class Clock:
 
     def set_local(self, local: datetime) -> None:
         """Jump to a factory-local wall time (tests and the sandbox's clock control)."""
-        target = local.replace(tzinfo=self.tz).astimezone(timezone.utc).replace(tzinfo=None)
-        base = self._fixed if self._fixed is not None else datetime.now(timezone.utc).replace(tzinfo=None)
+        target = local.replace(tzinfo=self.tz).astimezone(UTC).replace(tzinfo=None)
+        base = self._fixed if self._fixed is not None else datetime.now(UTC).replace(tzinfo=None)
         self._offset = target - base
 
     def advance(self, delta: timedelta) -> None:
         """Move time forward (tests and the sandbox's clock control)."""
         self._offset += delta
 
+    @overload
+    def local(self, utc_naive: datetime) -> datetime: ...
+
+    @overload
+    def local(self, utc_naive: None) -> None: ...
+
     def local(self, utc_naive: datetime | None) -> datetime | None:
         if utc_naive is None:
             return None
-        return utc_naive.replace(tzinfo=timezone.utc).astimezone(self.tz)
+        return utc_naive.replace(tzinfo=UTC).astimezone(self.tz)
 
     def utc_offset(self) -> timedelta:
-        return self.local(self.now()).utcoffset()
+        offset = self.local(self.now()).utcoffset()
+        assert offset is not None  # a zone-aware local time always has one
+        return offset
 
     def today(self):
         return self.local(self.now()).date()

@@ -10,6 +10,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 ENV_PREFIX = "LINERELAY__"
@@ -148,7 +149,7 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
     return parse_settings(data)
 
 
-def apply_env_overrides(data: dict[str, Any], env: dict[str, str]) -> None:
+def apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> None:
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX):
             continue
@@ -239,7 +240,7 @@ def parse_settings(data: dict[str, Any]) -> Settings:
         raise ConfigError(f"{key} names unknown workshop {value!r}")
 
     groups = tuple(_parse_group(t, i, workshop_ref, [s.name for s in specs]) for i, t in enumerate(data.get("groups", [])))
-    user_keys = {spec.name: spec.user_key for spec in specs}
+    user_keys = {spec.name: spec.user_key for spec in specs if spec.user_key and not spec.people_of}
     people = tuple(_parse_person(t, i, workshop_ref, user_keys) for i, t in enumerate(data.get("people", [])))
     routes = tuple(_parse_route(t, i, workshop_ref) for i, t in enumerate(data.get("routes", [])))
     api_r = Reader(data.get("api", {}), "api")
@@ -259,7 +260,8 @@ def parse_settings(data: dict[str, Any]) -> Settings:
         raise ConfigError(f"approvals.approvers names unknown person {sorted(unknown)[0]!r}")
     return Settings(app=app, platforms=platforms, api=ApiSettings(keys=keys, board_tokens=board_tokens),
                     schedule=_parse_schedule(data.get("schedule", {})),
-                    approvals=ApprovalSettings(policy=policy, approvers=approvers), workshops=workshops, groups=groups, people=people,
+                    approvals=ApprovalSettings(policy=policy, approvers=approvers), workshops=workshops, groups=groups,
+                    people=people,
                     routes=routes, raw=data)
 
 
@@ -270,7 +272,7 @@ def _parse_schedule(table: Any) -> ScheduleSettings:
     import re
     r = Reader(table, "schedule")
     d = ScheduleSettings()
-    values = {}
+    values: dict[str, Any] = {}
     for name in ScheduleSettings.__dataclass_fields__:
         default = getattr(d, name)
         values[name] = r.strings(name) or default if isinstance(default, tuple) else r.get(name, type(default), default)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -54,9 +54,10 @@ class MessageService:
             inbound = InboundMessage(platform=message.platform, msg_id=message.message_id, received_at=now)
             session.add(inbound)
             session.flush()  # claims the message id first: a concurrent duplicate waits or fails here
+            platform = self.platforms[message.platform]
             ctx = Context(session=session, clock=services.clock, settings=services.settings, message=message,
                           commands=self.commands, source=message.source,
-                          person=person_by_platform_id(session, message.platform, message.sender_id),
+                          person=person_by_platform_id(session, platform.identity, message.sender_id),
                           group=group_by_chat(session, message.platform, message.chat_id) if message.chat_id else None)
             try:
                 with session.begin_nested():
@@ -68,7 +69,6 @@ class MessageService:
                 ctx.closed_cards.clear()
             rendered = RenderedReply(services.messages.render(reply.template, reply.context))
             inbound.reply = rendered.to_json()
-            platform = self.platforms[message.platform]
             delivery = platform.reply(message, shown(platform.capabilities, rendered.markdown))
             queue(session, now, message.platform, delivery, f"{message.platform}:reply:{message.message_id}",
                   fresh=True)

@@ -97,7 +97,7 @@ def _with_header(header, rows) -> list[tuple[int, dict]]:
         raise BadFile(f"missing column(s): {', '.join(missing)} (header is line 1)")
     result = []
     for line, row in rows:
-        values = {n: v for n, v in zip(names, row) if n}
+        values = {n: v for n, v in zip(names, row, strict=False) if n}
         if any(v not in (None, "") for v in values.values()):
             result.append((line, values))
     return result

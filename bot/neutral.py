@@ -70,5 +70,5 @@ class RenderedReply:
         return {"markdown": self.markdown}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "RenderedReply":
+    def from_json(cls, data: dict[str, Any]) -> RenderedReply:
         return cls(markdown=data["markdown"])

@@ -6,7 +6,7 @@ import threading
 import time
 from collections import deque
 from datetime import timedelta
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -80,6 +80,8 @@ class Dispatcher:
             if not store.claim(session, self.clock.now(), message_id, self.lease):
                 return 0
             message = session.get(OutboxMessage, message_id)
+            if message is None:   # claimed a moment ago, so never; but then there is nothing to send
+                return 0
             session.expunge(message)
         sender = self.senders.get((message.platform, message.channel))
         try:

@@ -3,7 +3,8 @@ on whichever platform each lives, as a card where its buttons can go and as text
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
@@ -45,9 +46,9 @@ class NoticeRouter:
         else:
             groups = groups_of_workshop(session, notice.workshop_id) if notice.workshop_id is not None else []
         if notice.card is not None:
-            for name, platform in self.platforms.items():
-                if card_route(platform.capabilities) is CardRoute.PEOPLE:
-                    self.cards.send_to_people(session, platform, notice.card, f"{notice.key}:{name}:card",
+            for name, each in self.platforms.items():
+                if card_route(each.capabilities) is CardRoute.PEOPLE:
+                    self.cards.send_to_people(session, each, notice.card, f"{notice.key}:{name}:card",
                                               not_before=notice.not_before, fresh=notice.fresh)
         for group in groups:
             platform = self.platforms.get(group.platform)
@@ -78,7 +79,7 @@ class NoticeRouter:
         if person is None:
             return
         for name, platform in self.platforms.items():
-            user_id = person.user_id(name)
+            user_id = person.user_id(platform.identity)
             if user_id and notice.platform in (None, name):
                 queue(session, self.services.clock.now(), name,
                       platform.person_text(user_id, shown(platform.capabilities, text)), f"{notice.key}:{name}")

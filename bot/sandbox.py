@@ -118,7 +118,7 @@ def _open_requests(sandbox: Sandbox) -> None:
     due = (sandbox.relay.clock.today() + timedelta(days=4)).strftime("%m-%d")
     later = (sandbox.relay.clock.today() + timedelta(days=12)).strftime("%m-%d")
     planner = next(p for p in sandbox.relay.settings.people if "planner" in p.roles)
-    platform, user_id = next((name, uid) for name, uid in planner.identities if name in sandbox.twins)
+    platform, user_id = next((name, uid) for name in sandbox.twins if (uid := sandbox.console.user_id(planner, name)))
     for text in (f"插单 SO-2001 车门总成 300 交期 {due} 原因 主机厂急单", f"变更 SO-1008 交期 {later} 原因 客户推迟提货"):
         sandbox.console.say(f"{platform}:@{user_id}", user_id, text)
     run_job(sandbox.relay, "delay-scan")
@@ -153,7 +153,7 @@ def prompt_help(console: SandboxConsole) -> str:
     lines = ["命令示例（以 张伟 在 冲压车间群 的身份）：报工 SO-1001 120",
              "切换身份：/as <用户> [群|私聊]   例：/as lina wr-welding    退出：/quit"]
     for name, twin in console.twins.items():
-        users = " ".join(uid for p in console.people for platform, uid in p.identities if platform == name)
+        users = " ".join(uid for p in console.people if (uid := console.user_id(p, name)))
         groups = " ".join(c.chat_id or "" for c in console.conversations.values()
                           if c.platform == name and c.kind == "group")
         lines.append(f"{twin.describe()['title']}：用户 {users}\n    群 {groups}")
@@ -164,7 +164,7 @@ def _prompt(console: SandboxConsole) -> None:
     """The chat page at a terminal: the same conversations, through the same twins."""
     print(prompt_help(console))
     first = next(iter(console.conversations.values()))
-    user, chat = console.people[0].identities[0][1], first.chat_id
+    user, chat = console.user_id(console.people[0], first.platform) or "", first.chat_id
     while True:
         try:
             line = input(f"{user}@{chat or '私聊'}> ").strip()

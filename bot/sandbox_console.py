@@ -21,6 +21,7 @@ from bot.board import render_page
 from bot.twins.base import Answer, CardChange, Seen
 
 if TYPE_CHECKING:
+    from bot.config import PersonConfig
     from bot.relay import Relay
 
 MAX_TEXT = 500
@@ -57,13 +58,15 @@ class SandboxConsole:
         self.relay, self.twins = relay, twins
         s = relay.settings
         self.people = list(s.people)
+        self.identity = {name: relay.platforms[name].identity for name in twins}   # whose user ids each shows
         self.conversations: dict[str, Conversation] = {}
         for g in s.groups:
             if g.platform in twins:
                 self._add(Conversation(f"{g.platform}:{g.chat_id}", g.platform, "group", g.name, chat_id=g.chat_id))
         for p in self.people:
-            for platform, uid in p.identities:
-                if platform in twins:
+            for platform in twins:
+                uid = self.user_id(p, platform)
+                if uid:
                     self._add(Conversation(f"{platform}:@{uid}", platform, "private", p.name, user_id=uid))
         self.entries: list[Entry] = []
         self.revision = 0
@@ -78,10 +81,13 @@ class SandboxConsole:
         """Each platform as the page presents it (its twin knows how)."""
         return [{"name": name, **twin.describe()} for name, twin in self.twins.items()]
 
+    def user_id(self, person: PersonConfig, platform: str) -> str | None:
+        """A demo person's user id on a platform."""
+        return person.user_id(self.identity[platform])
+
     def platform_of(self, user_id: str) -> str | None:
-        """The platform on which a demo person has this user id."""
-        return next((name for p in self.people for name, uid in p.identities if uid == user_id and name in self.twins),
-                    None)
+        """The first platform on which a demo person has this user id."""
+        return next((name for p in self.people for name in self.twins if self.user_id(p, name) == user_id), None)
 
     # -- the log -------------------------------------------------------------------------------
     def _now(self) -> str:
@@ -119,7 +125,7 @@ class SandboxConsole:
         return {"revision": revision, **self.clock(), "entries": entries}
 
     def person_name(self, platform: str, user_id: str) -> str:
-        return next((p.name for p in self.people if p.user_id(platform) == user_id), user_id)
+        return next((p.name for p in self.people if self.user_id(p, platform) == user_id), user_id)
 
     # -- what people on the platforms see (the twins tell) ---------------------------------------
     def _seen(self, platform: str, item: Seen | CardChange, author: str = "") -> None:
@@ -209,7 +215,7 @@ def blueprint(console: SandboxConsole) -> Blueprint:
         return render_page(
             "sandbox",
             people=[{"name": p.name, "roles": list(p.roles), "workshops": list(p.workshops),
-                     "ids": dict(p.identities)} for p in console.people],
+                     "ids": {name: console.user_id(p, name) for name in console.twins}} for p in console.people],
             conversations=[asdict(c) for c in console.conversations.values()],
             platforms=console.platforms(),
             board_url=f"/board?token={tokens[0]}" if tokens else "")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, UTC
 
 from bot.clock import Clock
 
@@ -35,7 +35,7 @@ class WorkCalendar:
         return self.clock.local(utc_naive)
 
     def _utc(self, local: datetime) -> datetime:
-        return local.astimezone(timezone.utc).replace(tzinfo=None)
+        return local.astimezone(UTC).replace(tzinfo=None)
 
     def add_working_hours(self, start_utc: datetime, hours: float) -> datetime:
         """The moment `hours` of working time after `start_utc` (naive UTC in and out)."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,7 +40,7 @@ def board(session: Session, now: datetime, workshop_code: str | None = None, lim
     for h in session.scalars(select(Handoff).where(Handoff.to_step_id.in_(step_ids), Handoff.status == "pending")) \
             if step_ids else []:
         waiting[h.to_step_id] = waiting.get(h.to_step_id, 0) + h.quantity
-    rows = []
+    rows: list[dict[str, Any]] = []
     for order in orders:
         cells = {}
         for step in order.steps:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
@@ -43,11 +44,11 @@ def due_ids(session: Session, now: datetime, limit: int) -> list[int]:
 
 def claim(session: Session, now: datetime, message_id: int, lease: timedelta = LEASE) -> bool:
     """Take one message for sending; False if another dispatcher took it first."""
-    result = session.execute(
+    result = cast(CursorResult, session.execute(
         update(OutboxMessage).where(OutboxMessage.id == message_id,
                                     OutboxMessage.status.in_(("pending", "sending")),
                                     OutboxMessage.next_attempt_at <= now)
-        .values(status="sending", next_attempt_at=now + lease, attempts=OutboxMessage.attempts + 1))
+        .values(status="sending", next_attempt_at=now + lease, attempts=OutboxMessage.attempts + 1)))
     return result.rowcount == 1
 
 
@@ -58,7 +59,7 @@ def mark_sent(session: Session, now: datetime, message_id: int) -> None:
 
 def mark_failed(session: Session, now: datetime, message_id: int, error: str, *, retry_at: datetime | None) -> None:
     """Schedule another try at `retry_at`, or move the message to the dead letters."""
-    values = {"last_error": error[:2000]}
+    values: dict[str, Any] = {"last_error": error[:2000]}
     values.update({"status": "pending", "next_attempt_at": retry_at} if retry_at else {"status": "dead"})
     session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
@@ -77,6 +78,6 @@ def retry_dead(session: Session, now: datetime, ids: list[int] | None = None) ->
     stmt = update(OutboxMessage).where(OutboxMessage.status == "dead")
     if ids:
         stmt = stmt.where(OutboxMessage.id.in_(ids))
-    return session.execute(stmt.values(status="pending", next_attempt_at=now, attempts=0)).rowcount
+    return cast(CursorResult, session.execute(stmt.values(status="pending", next_attempt_at=now, attempts=0))).rowcount
 
 

@@ -107,7 +107,7 @@ def snapshot(relay: Relay) -> dict[str, list[tuple]]:
     with relay.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
             rows = conn.execute(table.select()).all()
-            result[table.name] = sorted((tuple(map(repr, r)) for r in rows))
+            result[table.name] = sorted(tuple(map(repr, r)) for r in rows)
     return result
 
 

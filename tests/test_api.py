@@ -38,7 +38,8 @@ def test_bad_orders_get_json_errors_and_change_nothing(live):
     for body, status in cases:
         resp = requests.post(f"{live.url}/api/orders", json=body, headers=KEY)
         assert resp.status_code == status and "error" in resp.json(), body
-    assert requests.post(f"{live.url}/api/orders", data=b"{", headers={**KEY, "Content-Type": "application/json"}).status_code == 400
+    assert requests.post(f"{live.url}/api/orders", data=b"{",
+                         headers={**KEY, "Content-Type": "application/json"}).status_code == 400
     assert requests.post(f"{live.url}/api/orders", json=cases[1][0]).status_code == 401
     assert requests.get(f"{live.url}/api/workshops/nope/queue", headers=KEY).status_code == 404
     with live.session() as s:

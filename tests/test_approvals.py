@@ -98,7 +98,8 @@ def test_concurrent_double_approval_makes_exactly_one_decision(plant):
         assert s.scalar(select(func.count()).select_from(Order).where(Order.order_no == "SO-2001")) == 1
         request = s.scalars(select(ChangeRequest)).one()
         assert request.status == "approved"
-    decider = "周总" if results[0].status_code == 200 and "周总" in results[0].json()["cardData"]["cardParamMap"]["outcome"] else "吴经理"
+    first = results[0]
+    decider = "周总" if first.status_code == 200 and "周总" in first.json()["cardData"]["cardParamMap"]["outcome"] else "吴经理"
     loser = "wujingli" if decider == "周总" else None
     if loser:
         told = plant.twin.wait_for(lambda m: m.api == "message" and m.target == loser and m.payload["msgtype"] == "text")

@@ -158,7 +158,7 @@ def test_card_callback_without_the_secret_is_refused(dt):
 
 def test_custom_robot_webhook_is_signed_with_its_secret(dt):
     live, _ = dt
-    live.relay.platforms  # painting's DingTalk group is bound through a custom robot with SEC signing
+    # painting's DingTalk group is bound through a custom robot with SEC signing
     with live.relay.Session.begin() as s:
         from storage.directory import workshop_by_name
         painting = workshop_by_name(s, "涂装")

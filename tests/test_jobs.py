@@ -130,7 +130,7 @@ def test_digest_survives_failing_sends_and_arrives_once(plant):
     plant.twin.fail_next(("http", 500), ("errcode", 45009), ("http", 502))
     at(plant, WEDNESDAY + timedelta(days=1), 8, 1)
     run_job(plant.relay, "daily-digest")
-    for minutes in range(0, 30, 2):
+    for _minute in range(0, 30, 2):
         plant.relay.clock.advance(timedelta(minutes=2))
         plant.relay.dispatcher.run_once()
     settle(plant)

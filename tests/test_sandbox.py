@@ -60,7 +60,7 @@ def test_a_report_typed_in_a_wecom_group_goes_through_the_aibot_callback(sandbox
         assert step_of(s, "SO-1002", "stamping").good_qty == 300
     # the handoff card reaches both welding leads in the WeCom app, and the welding DingTalk group
     for conv in ("wecom:@lina", "wecom:@wangqiang", "dingtalk:cid-welding"):
-        card = wait_until(lambda: [e for e in entries(sandbox, conv) if e["card"] and "SO-1002" in e["card"]["body"]])
+        card = wait_until(lambda conv=conv: [e for e in entries(sandbox, conv) if e["card"] and "SO-1002" in e["card"]["body"]])
         assert [b["label"] for b in card[-1]["card"]["buttons"]][0] == "确认接收"
 
 

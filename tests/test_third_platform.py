@@ -67,14 +67,14 @@ bp = Blueprint(NAME, __name__)
 STATUS = {ClickResult.UNKNOWN_CARD: 404, ClickResult.UNKNOWN_ACTION: 400, ClickResult.REFUSED: 403}
 
 
-@bp.post("/fakechat/message")
-def message():
+@bp.post("/<channel>/message")
+def message(channel: str):
     body = request.get_json()
     relay = current_app.extensions["linerelay"]
     reply = relay.handle_message(ChatMessage(
-        platform=NAME, message_id=body["id"], sender_id=body["user"], chat_type="group" if body["chat"] else "single",
+        platform=channel, message_id=body["id"], sender_id=body["user"], chat_type="group" if body["chat"] else "single",
         chat_id=body["chat"], text=body["text"]))
-    return jsonify(text=shown(relay.platforms[NAME].capabilities, reply.markdown))
+    return jsonify(text=shown(relay.platforms[channel].capabilities, reply.markdown))
 
 
 @bp.post("/fakechat/click")
@@ -87,7 +87,8 @@ def click():
 
 
 def mount(app: Flask, platform: Platform) -> None:
-    app.register_blueprint(bp)
+    if NAME not in app.blueprints:
+        app.register_blueprint(bp)
 
 
 # -- a plant on FakeChat only --------------------------------------------------------------------
@@ -109,10 +110,13 @@ def start_fakechat(database_url):
     """Start the app with FakeChat (of the given capabilities) as its only platform."""
     started = []
 
-    def start(capabilities: Capabilities):
+    def start(capabilities: Capabilities, more: dict | None = None):
         registry.register(PlatformSpec(name=NAME, title="假聊", user_key=f"{NAME}_userid", parse_settings=dict,
                                        create=lambda settings: FakeChat(settings, capabilities), mount=mount))
-        settings = parse_settings(fake_config(database_url))
+        data = fake_config(database_url)
+        for key, value in (more or {}).items():   # more configuration: a table, or more groups
+            data[key] = data[key] + value if isinstance(value, list) else value
+        settings = parse_settings(data)
         init_db(database_url, settings)
         relay = build_relay(settings)
         server = ThreadedServer(create_app(relay=relay)).start()
@@ -125,14 +129,15 @@ def start_fakechat(database_url):
 
     yield start
     registry.unregister(NAME)
+    registry.unregister(LIVE)
     for relay, server in started:
         server.stop()
         relay.dispatcher.stop()
         relay.engine.dispose()
 
 
-def say(url: str, user: str, text: str, chat: str | None, msg_id: str) -> requests.Response:
-    return requests.post(f"{url}/fakechat/message", json={"id": msg_id, "user": user, "chat": chat, "text": text},
+def say(url: str, user: str, text: str, chat: str | None, msg_id: str, channel: str = NAME) -> requests.Response:
+    return requests.post(f"{url}/{channel}/message", json={"id": msg_id, "user": user, "chat": chat, "text": text},
                          timeout=30)
 
 
@@ -179,3 +184,25 @@ def test_where_buttons_cannot_go_the_group_gets_the_commands(start_fakechat):
     # typing the command does what the button would have done
     resp = say(url, "fc-lina", "接收 SO-1001", "fc-welding", "m2")
     assert resp.status_code == 200 and handoff_status(relay) == "confirmed"
+
+
+LIVE = "fakechat_live"
+
+
+class FakeChatLive(FakeChat):
+    """A second channel of FakeChat (as WeCom's AI-bot long connection is to WeCom): its own
+    endpoints and deliveries, FakeChat's people."""
+    name = LIVE
+    people_of = NAME
+
+
+def test_a_second_channel_of_a_platform_shares_its_people(start_fakechat):
+    registry.register(PlatformSpec(name=LIVE, title="假聊长连接", user_key="", people_of=NAME, parse_settings=dict,
+                                   create=lambda settings: FakeChatLive(settings, Capabilities()), mount=mount))
+    relay, _platform, url = start_fakechat(Capabilities(), more={
+        LIVE: {}, "groups": [{"platform": LIVE, "chat_id": "fl-stamping", "name": "冲压 长连接", "workshop": "stamping"}]})
+    resp = say(url, "fc-zhangwei", "报工 SO-1001 20", "fl-stamping", "live-1", channel=LIVE)
+    assert resp.status_code == 200 and "已报工" in resp.json()["text"]   # known as FakeChat's 张伟
+    with relay.Session() as s:
+        step = s.scalars(select(Step).join(Order).join(Workshop).where(Workshop.code == "stamping")).one()
+        assert step.good_qty == 20

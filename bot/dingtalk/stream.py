@@ -85,7 +85,7 @@ class StreamRunner:
         except (asyncio.CancelledError, RuntimeError):
             pass
 
-    def start(self) -> "StreamRunner":
+    def start(self) -> StreamRunner:
         self._thread.start()
         return self
 

@@ -1,7 +1,7 @@
 """异常 SO-1001 设备 冲床液压故障 预计 4小时 · 恢复 SO-1001"""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from bot.handlers.base import Context
 from bot.handlers.common import require_person
@@ -41,7 +41,7 @@ def open_(ctx: Context, args: list[str]) -> Reply:
     step = ctx.step_for(order, step_name)
     local_now = ctx.clock.local(ctx.now)
     recovery_local = parse_recovery(recovery_words, local_now)
-    recovery = recovery_local.astimezone(timezone.utc).replace(tzinfo=None) if recovery_local else None
+    recovery = recovery_local.astimezone(UTC).replace(tzinfo=None) if recovery_local else None
     incident = open_incident(ctx.session, ctx.now, step_id=step.id, person=person, category=category,
                              description=description, expected_recovery=recovery, source=ctx.message.source)
     impact = _impact(ctx, order, step, recovery)

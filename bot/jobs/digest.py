@@ -2,7 +2,7 @@
 worries; the managers' groups get the plant view."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, UTC
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -50,7 +50,7 @@ def _send_one(relay, group_id: int, day, now: datetime) -> int:
 
 def _yesterday(relay, day) -> tuple[datetime, datetime, object]:
     start_local = datetime.combine(day - timedelta(days=1), time(0), tzinfo=relay.clock.tz)
-    to_utc = lambda d: d.astimezone(timezone.utc).replace(tzinfo=None)  # noqa: E731
+    to_utc = lambda d: d.astimezone(UTC).replace(tzinfo=None)  # noqa: E731
     return to_utc(start_local), to_utc(start_local + timedelta(days=1)), day - timedelta(days=1)
 
 

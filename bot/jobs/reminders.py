@@ -23,7 +23,8 @@ def run(relay) -> dict:
                 continue
             session.add(SentReminder(kind="handoff", subject_id=handoff.id, created_at=now))
             relay.enqueue_notice(session, Notice(
-                workshop_id=handoff.to_step.workshop_id, template="notices/reminder_handoff", key=f"reminder:handoff:{handoff.id}",
+                workshop_id=handoff.to_step.workshop_id, template="notices/reminder_handoff",
+                key=f"reminder:handoff:{handoff.id}",
                 context={"order_no": handoff.to_step.order.order_no, "quantity": handoff.quantity,
                          "from_workshop": handoff.from_step.workshop.name, "since": handoff.created_at},
                 not_before=held_until))

@@ -68,7 +68,7 @@ class JobsProcess:
                 log.exception("job %s failed", name)
         return run
 
-    def start(self) -> "JobsProcess":
+    def start(self) -> JobsProcess:
         sched = self.relay.settings.schedule
         self._renew()
         self.scheduler.add_job(self._renew, "interval", seconds=max(1, min(RENEW_SECONDS, self.ttl.seconds // 3)),

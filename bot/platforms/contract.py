@@ -12,7 +12,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
 
 if TYPE_CHECKING:
     from bot.neutral import CardClick, ChatMessage
@@ -84,11 +85,18 @@ class Platform(ABC):
     each kind of message travels there, and sends what the outbox hands it."""
     name: str = ""
     capabilities: Capabilities = Capabilities()
+    people_of: str = ""   # a second channel of a platform (WeCom's AI-bot long connection) names it here:
+                          # its people have that platform's user ids. Empty: this platform's own.
 
-    def bind(self, services: Services) -> None:
+    @property
+    def identity(self) -> str:
+        """Whose user ids the people on this platform have (the name stored in person_identities)."""
+        return self.people_of or self.name
+
+    def bind(self, services: Services) -> None:  # noqa: B027 (a hook: most platforms need nothing)
         """Called once by the application that takes this platform (its clock, its sessions)."""
 
-    def on_public_url(self, url: str) -> None:
+    def on_public_url(self, url: str) -> None:  # noqa: B027 (a hook: most platforms need nothing)
         """The app answers at `url` now; register whatever callback the platform must be told of."""
 
     @abstractmethod

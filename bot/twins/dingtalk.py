@@ -15,7 +15,7 @@ import json
 import secrets
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 import requests
 from flask import Flask, jsonify, request
@@ -47,7 +47,7 @@ class DingTalkTwin(TwinBase):
         self.gateway = StreamGateway()
         super().__init__(app_url, clock or time.time)
 
-    def start(self) -> "DingTalkTwin":
+    def start(self) -> DingTalkTwin:
         super().start()
         self.gateway.start()
         return self

@@ -24,7 +24,7 @@ class StreamGateway:
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dingtalk-stream-twin", daemon=True)
 
-    def start(self) -> "StreamGateway":
+    def start(self) -> StreamGateway:
         self._thread.start()
         self._ready.wait(10)
         return self

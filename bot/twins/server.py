@@ -11,13 +11,14 @@ class ThreadedServer:
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0):
         self._server = make_server(host, port, app, threaded=True)
         self.host, self.port = host, self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"http-{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"http-{self.port}", daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> "ThreadedServer":
+    def start(self) -> ThreadedServer:
         self._thread.start()
         return self
 

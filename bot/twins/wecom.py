@@ -11,7 +11,8 @@ import itertools
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import requests
 import xmltodict
@@ -114,7 +115,8 @@ class WeComTwin(TwinBase):
             body = request.get_json(force=True)
             if not key:
                 return jsonify(errcode=93000, errmsg="invalid webhook url")
-            if body.get("msgtype") == "template_card" and body["template_card"].get("card_type") not in ("text_notice", "news_notice"):
+            card_type = body.get("template_card", {}).get("card_type")
+            if body.get("msgtype") == "template_card" and card_type not in ("text_notice", "news_notice"):
                 return jsonify(errcode=40058, errmsg="webhook cards cannot carry buttons")
             self._record(Sent("webhook", key, body))
             return jsonify(errcode=0, errmsg="ok")

@@ -58,7 +58,7 @@ class WeComCrypto:
             raise CryptoError("ciphertext length is not a multiple of 32")
         previous = raw[-32:-16]
         block = Cipher(algorithms.AES(self._crypto.key), modes.ECB()).decryptor().update(raw[-16:])
-        last = bytes(a ^ b for a, b in zip(block, previous))
+        last = bytes(a ^ b for a, b in zip(block, previous, strict=True))
         pad = last[-1]
         if not 1 <= pad <= 32 or any(b != pad for b in last[-min(pad, 16):]):
             raise CryptoError("bad padding")

@@ -20,12 +20,15 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url, "storage.migrate sets the URL"
+    engine = make_engine(url)
     with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        if conn.dialect.name == "sqlite" and raw is not None:
             # Batch migrations rebuild a table by dropping it: with foreign keys on, that would
             # cascade into every table that references it. (Set outside a transaction, or it is a no-op.)
-            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+            raw.execute("PRAGMA foreign_keys=OFF")
         _run(conn)
     engine.dispose()
 

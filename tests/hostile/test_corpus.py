@@ -78,7 +78,8 @@ AIBOT_CASES = {
     "decrypted not json": lambda l: signed_aibot(l, "<xml>nope</xml>"),
     "decrypted without sender": lambda l: signed_aibot(l, json.dumps({"msgid": "x", "msgtype": "text",
                                                                       "text": {"content": "报工 SO-1001 1"}})),
-    "timestamp not a number": lambda l: post_aibot(l, b'{"encrypt":"abc"}', {"msg_signature": "a", "timestamp": "1e9", "nonce": "n"}),
+    "timestamp not a number": lambda l: post_aibot(l, b'{"encrypt":"abc"}',
+                                                   {"msg_signature": "a", "timestamp": "1e9", "nonce": "n"}),
 }
 
 
