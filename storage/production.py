@@ -100,7 +100,8 @@ def is_complete(step: Step) -> bool:
         return processed >= step.planned_qty
     prev = _previous(step)
     upstream_done = prev is None or prev.status == "done"
-    return upstream_done and prev.handed_qty <= step.received_qty and processed >= step.received_qty
+    received_all = prev is None or prev.handed_qty <= step.received_qty
+    return upstream_done and received_all and processed >= step.received_qty
 
 
 def complete_if_done(session: Session, now: datetime, step: Step, *, person: Person | None,
@@ -142,7 +143,9 @@ def hand_over(session: Session, now: datetime, *, step_id: int, person: Person, 
     if quantity <= 0 or quantity > available or _next(step) is None:
         raise NothingToHandOver(order_no=step.order.order_no, workshop=step.workshop.name,
                                 available=max(available, 0) if _next(step) else 0)
-    return create_handoff(session, now, step, quantity, person=person, source=source)
+    handoff = create_handoff(session, now, step, quantity, person=person, source=source)
+    assert handoff is not None  # a positive quantity and a next step: checked above
+    return handoff
 
 
 def undo_report(session: Session, now: datetime, *, person: Person, report_id: int | None,

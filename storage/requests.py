@@ -56,6 +56,7 @@ def compute_impact(session: Session, now: datetime, kind: str, order: Order | No
         due = date.fromisoformat(payload["due_date"])
         return {"moves": _moves(session, load, RUSH_PRIORITY, exclude=None),
                 "finish": finish.isoformat(), "feasible": finish <= _due_end(due, utc_offset)}
+    assert order is not None, "every request but a rush names its order"
     steps = [s for s in order.steps if s.status != "done"]
     if kind == "quantity":
         delta = payload["quantity"] - order.quantity
@@ -146,7 +147,9 @@ def apply_request(session: Session, now: datetime, request: ChangeRequest, *, pe
                                                         RUSH_PRIORITY), actor=person, source=source, utc_offset=utc_offset)
         request.order_id = order.id
         return order
-    order = session.get(Order, request.order_id)
+    changed = session.get(Order, request.order_id)
+    assert changed is not None, "every request but a rush names its order"
+    order = changed
     if request.kind == "quantity":
         order.quantity = p["quantity"]
         for step in order.steps:
