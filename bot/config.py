@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ENV_PREFIX = "LINERELAY__"
 ROLES = {"lead", "planner", "manager", "admin"}
@@ -119,13 +119,14 @@ class Settings:
         """A platform's settings (`[wecom]` → WeComSettings), None when it is not configured."""
         return self.platforms.get(name)
 
-    def __getattr__(self, name: str) -> Any:
-        # `settings.wecom`: a configured platform's section, read like any other (None if absent).
-        if not name.startswith("_") and name != "platforms":
-            from bot.platforms import registry
-            if name in registry.names():
-                return self.platforms.get(name)
-        raise AttributeError(name)
+    if not TYPE_CHECKING:   # for the type checker, a platform's section is `platform(name)` only
+        def __getattr__(self, name: str) -> Any:
+            # `settings.wecom`: a configured platform's section, read like any other (None if absent).
+            if not name.startswith("_") and name != "platforms":
+                from bot.platforms import registry
+                if name in registry.names():
+                    return self.platforms.get(name)
+            raise AttributeError(name)
 
 
 def config_path() -> Path:
