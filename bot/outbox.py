@@ -67,9 +67,12 @@ class Dispatcher:
         self._stopping = False
 
     def run_once(self, limit: int = 100) -> int:
-        """Try every due message once; returns how many were sent."""
+        """Try every due message of the platforms this dispatcher can send for, once; returns how
+        many were sent. (A platform whose sends need a connection only one process holds, such
+        as a long-lived WebSocket, is sent for by that process's own dispatcher.)"""
+        platforms = {platform for platform, _channel in self.senders}
         with self.Session.begin() as session:
-            ids = store.due_ids(session, self.clock.now(), limit)
+            ids = store.due_ids(session, self.clock.now(), limit, platforms)
         sent = 0
         for message_id in ids:
             sent += self._deliver(message_id)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from collections.abc import Collection
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
@@ -34,12 +35,14 @@ def enqueue(session: Session, now: datetime, *, key: str, platform: str, channel
     return row
 
 
-def due_ids(session: Session, now: datetime, limit: int) -> list[int]:
-    """Messages ready for a try: pending, or 'sending' whose sender's lease ran out (it died)."""
-    return list(session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.status.in_(("pending", "sending")),
-                                       OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)))
+def due_ids(session: Session, now: datetime, limit: int, platforms: Collection[str] | None = None) -> list[int]:
+    """Messages ready for a try: pending, or 'sending' whose sender's lease ran out (it died);
+    only those of `platforms` when given (a process sends only what it has a way to send)."""
+    stmt = select(OutboxMessage.id).where(OutboxMessage.status.in_(("pending", "sending")),
+                                          OutboxMessage.next_attempt_at <= now)
+    if platforms is not None:
+        stmt = stmt.where(OutboxMessage.platform.in_(list(platforms)))
+    return list(session.scalars(stmt.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)))
 
 
 def claim(session: Session, now: datetime, message_id: int, lease: timedelta = LEASE) -> bool:
