@@ -27,7 +27,7 @@ class SendError(Exception):
         self.retry_after = retry_after  # the platform told us when (rate limits)
 
 
-Sender = Callable[[OutboxMessage], None]
+Sender = Callable[[OutboxMessage], object]   # what it returns is not used
 
 
 class RateLimiter:

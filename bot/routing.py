@@ -51,15 +51,20 @@ class NoticeRouter:
                     self.cards.send_to_people(session, each, notice.card, f"{notice.key}:{name}:card",
                                               not_before=notice.not_before, fresh=notice.fresh)
         for group in groups:
-            platform = self.platforms.get(group.platform)
-            key = f"{notice.key}:{group.platform}:{group.chat_id}"
-            route = card_route(platform.capabilities) if platform is not None and notice.card is not None else None
-            if route is CardRoute.GROUP and notice.card is not None and platform is not None:
-                self.cards.send_to_group(session, platform, group, notice.card, key, not_before=notice.not_before,
-                                         fresh=notice.fresh)
-                continue
-            body = without_buttons(text, notice.card) if route is CardRoute.TEXT and notice.card else text
-            self.group_text(session, group, body, key, not_before=notice.not_before, fresh=notice.fresh)
+            self._to_group(session, notice, group, text)
+
+    def _to_group(self, session: Session, notice: Notice, group: GroupBinding, text: str) -> None:
+        """The card, where the group's platform shows buttons in groups; else the notice's text,
+        followed by the typed commands when the buttons reach nobody on that platform."""
+        platform, card = self.platforms.get(group.platform), notice.card
+        key = f"{notice.key}:{group.platform}:{group.chat_id}"
+        route = card_route(platform.capabilities) if platform is not None and card is not None else None
+        if route is CardRoute.GROUP and platform is not None and card is not None:
+            self.cards.send_to_group(session, platform, group, card, key, not_before=notice.not_before,
+                                     fresh=notice.fresh)
+            return
+        body = without_buttons(text, card) if route is CardRoute.TEXT and card is not None else text
+        self.group_text(session, group, body, key, not_before=notice.not_before, fresh=notice.fresh)
 
     def group_text(self, session: Session, group: GroupBinding, text: str, key: str,
                    not_before: datetime | None = None, fresh: bool = False) -> None:

@@ -32,6 +32,7 @@ from bot.jobs import calendar
 from bot.platforms import registry
 from bot.relay import Relay
 from bot.sandbox_console import BadRequest, SandboxConsole, blueprint
+from bot.twins.base import SandboxTwin
 from bot.twins.server import ThreadedServer
 
 START_TIME = dtime(9, 30)
@@ -40,7 +41,7 @@ START_TIME = dtime(9, 30)
 @dataclass
 class Sandbox:
     relay: Relay
-    twins: dict[str, Any]      # platform name -> its twin, serving on a port of its own
+    twins: dict[str, SandboxTwin]   # platform name -> its twin, serving on a port of its own
     server: ThreadedServer
     console: SandboxConsole
     jobs: Any = None
@@ -73,9 +74,10 @@ def sandbox_start_time(relay) -> datetime:
     return datetime.combine(day, START_TIME)
 
 
-def start_twins(settings: Settings, clock: Clock) -> tuple[dict[str, Any], dict[str, str]]:
+def start_twins(settings: Settings, clock: Clock) -> tuple[dict[str, SandboxTwin], dict[str, str]]:
     """A twin for each configured platform that has one, and the settings that point the app at them."""
-    twins, overrides = {}, {}
+    twins: dict[str, SandboxTwin] = {}
+    overrides: dict[str, str] = {}
     for spec in registry.specs():
         if spec.twin and spec.name in settings.platforms:
             module, _, function = spec.twin.partition(":")

@@ -10,15 +10,16 @@ Only `linerelay sandbox` mounts this blueprint; a production app has no `/sandbo
 """
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, jsonify, request
 
 from bot.board import render_page
-from bot.twins.base import Answer, CardChange, Seen
+from bot.twins.base import Answer, CardChange, SandboxTwin, Seen
 
 if TYPE_CHECKING:
     from bot.config import PersonConfig
@@ -54,7 +55,7 @@ class Entry:
 class SandboxConsole:
     """The chat page's state: conversations, and every message shown in them."""
 
-    def __init__(self, relay: Relay, twins: dict[str, Any]):
+    def __init__(self, relay: Relay, twins: dict[str, SandboxTwin]):
         self.relay, self.twins = relay, twins
         s = relay.settings
         self.people = list(s.people)
@@ -72,7 +73,7 @@ class SandboxConsole:
         self.revision = 0
         self._lock = threading.Lock()
         for name, twin in twins.items():
-            twin.viewers.append(lambda item, name=name: self._seen(name, item))
+            twin.viewers.append(functools.partial(self._seen, name))
 
     def _add(self, conv: Conversation) -> None:
         self.conversations[conv.id] = conv
@@ -138,7 +139,8 @@ class SandboxConsole:
                          markdown=item.markdown, card=item.card)
 
     def _answered(self, conv: Conversation, user_id: str, answer: Answer) -> dict:
-        for item in [*answer.seen, *answer.changes]:
+        items: list[Seen | CardChange] = [*answer.seen, *answer.changes]
+        for item in items:
             self._seen(conv.platform, item, author=self.person_name(conv.platform, user_id))
         if answer.status != 200 and not answer.seen:   # the app refused the callback: say so
             self._append(conv.id, "system", "", via="rejected", markdown=str(answer.status))

@@ -22,9 +22,10 @@ def _register(args: Any) -> None:
     """`linerelay dingtalk-register`: tell DingTalk where card clicks go (HTTP mode)."""
     from bot.app import build_relay
     from bot.cli import settings_of
+    from bot.dingtalk.platform import DingTalkPlatform
     relay = build_relay(settings_of(args))
     platform = relay.platforms.get("dingtalk")
-    if platform is None:
+    if not isinstance(platform, DingTalkPlatform):
         sys.exit("no [dingtalk] section in the configuration")
     url = platform.register_card_callback(args.public_url)
     print(f"card clicks for route key {platform.settings.card_callback_route_key!r} now go to {url.split('?')[0]}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from typing import NoReturn
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
@@ -33,7 +34,7 @@ def mount(app: Flask, platform: DingTalkPlatform) -> None:
     app.register_blueprint(bp)
 
 
-def _fail(status: int, reason: str):
+def _fail(status: int, reason: str) -> NoReturn:
     log.warning("dingtalk %s refused (%s): %s", request.path, status, reason)
     abort(Response(json.dumps({"error": reason}, ensure_ascii=False), status=status, mimetype="application/json"))
 

@@ -40,7 +40,7 @@ class Delivery:
     problem: str = ""            # why it cannot go; it is kept as a dead letter with this reason
 
 
-Sender = Callable[["OutboxMessage"], None]
+Sender = Callable[["OutboxMessage"], object]   # raises bot.outbox.SendError when it could not send
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from collections.abc import Callable
 
 import requests
@@ -59,6 +59,30 @@ class Answer:
 
 
 Viewer = Callable[["Seen | CardChange"], None]
+
+
+class SandboxTwin(Protocol):
+    """What the sandbox needs of a platform's twin: a person typing and pressing buttons there,
+    what people see, and how the page should present the platform."""
+    viewers: list[Viewer]
+    app_url: str | None
+
+    @property
+    def base_url(self) -> str: ...
+
+    def say(self, user_id: str, text: str, chat_id: str | None) -> Answer:
+        """`user_id` types `text` in group `chat_id` (None: their own chat with the bot)."""
+        ...
+
+    def press(self, user_id: str, card_id: str, action: str, chat_id: str | None) -> Answer:
+        """`user_id` presses button `action` on card `card_id` where they see it."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """Title, colour, a line about each kind of chat, names of its ways of delivering."""
+        ...
+
+    def stop(self) -> None: ...
 
 
 class TwinBase:

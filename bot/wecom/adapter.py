@@ -10,6 +10,7 @@ import logging
 import secrets
 
 import xmltodict
+from typing import NoReturn
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
 from bot.neutral import CardClick, ChatMessage
@@ -37,7 +38,7 @@ def mount(app: Flask, platform: WeComPlatform) -> None:
     app.register_blueprint(bp)
 
 
-def _fail(status: int, reason: str):
+def _fail(status: int, reason: str) -> NoReturn:
     log.warning("wecom %s refused (%s): %s", request.path, status, reason)
     abort(Response(json.dumps({"error": reason}), status=status, mimetype="application/json"))
 
