@@ -40,12 +40,12 @@ def _iso(relay, value):
     return relay.clock.local(value).isoformat() if value is not None else None
 
 
-@bp.get("/orders/<order_no>")
+@bp.get("/orders/<path:order_no>")
 def get_order(order_no: str):
     return jsonify(order_json(_relay(), order_no))
 
 
-@bp.get("/orders/<order_no>/events")
+@bp.get("/orders/<path:order_no>/events")
 def get_events(order_no: str):
     """The order's timeline, oldest first: what happened, who did it, from which message or click."""
     relay = _relay()

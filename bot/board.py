@@ -61,7 +61,7 @@ def _refresh_seconds() -> int:
         return 15
 
 
-@bp.get("/board/orders/<order_no>")
+@bp.get("/board/orders/<path:order_no>")
 def order_page(order_no: str):
     token = _authorized()
     if token is None:

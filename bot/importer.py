@@ -20,12 +20,9 @@ from tqdm import tqdm
 
 from bot.clock import Clock
 from storage.db import make_engine, make_session_factory
-from storage.orders import OrderData, normalize_order_no, upsert_order
-
-# Order numbers: one word in a chat command (no spaces or separators), as the orders table holds them.
-# The API's OpenAPI document publishes the same pattern.
-ORDER_NO_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._/#-]{0,63}"
-ORDER_NO = re.compile(ORDER_NO_PATTERN)
+from storage.errors import BadOrderNumber
+from storage.orders import OrderData, upsert_order
+from storage.rules import ORDER_NO_PATTERN, bounded_int, checked_order_no  # noqa: F401 (the API's schema)
 DUE_RANGE = (date(2000, 1, 1), date(2099, 12, 31))
 
 
@@ -105,11 +102,13 @@ def _with_header(header, rows) -> list[tuple[int, dict]]:
 
 def parse_row(values: dict, max_quantity: int) -> OrderData:
     """Check one row; raise BadRow saying what is wrong with which column."""
-    order_no = normalize_order_no(str(values.get("order_no") or ""))
-    if not order_no:
-        raise BadRow("order_no is empty")
-    if not ORDER_NO.fullmatch(order_no):   # it must be typeable as one word of a chat command
-        raise BadRow(f'order_no "{order_no[:70]}" may use letters, digits and - _ . / # (at most 64)')
+    try:  # the same rules as chat and the API (storage.rules)
+        order_no = checked_order_no(str(values.get("order_no") or ""))
+    except BadOrderNumber as exc:
+        if exc.data["problem"] == "empty":
+            raise BadRow("order_no is empty") from None
+        raise BadRow(f'order_no "{exc.data["order_no"]}" may use letters, digits and - _ . / # '
+                     f'(at most 64)') from None
     product = str(values.get("product") or "").strip()
     if not product:
         raise BadRow("product is empty")
@@ -126,10 +125,10 @@ def _quantity(value, max_quantity: int) -> int:
         value = int(value)
     text = str(value if value is not None else "").strip()
     if not re.fullmatch(r"\d+", text):
-        raise BadRow(f'quantity "{text}" is not a whole number')
-    qty = int(text)
-    if not 0 < qty <= max_quantity:
-        raise BadRow(f"quantity {qty} is out of range (1..{max_quantity})")
+        raise BadRow(f'quantity "{text[:20]}" is not a whole number')
+    qty = bounded_int(text, max_quantity)
+    if not qty:
+        raise BadRow(f"quantity {text[:20]}{'…' if len(text) > 20 else ''} is out of range (1..{max_quantity})")
     return qty
 
 

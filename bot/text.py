@@ -5,7 +5,7 @@ import re
 import unicodedata
 
 from bot.errors import BadSyntax
-from storage.errors import QuantityOutOfRange
+from storage import rules
 
 # `：`, `，`, `、` and their half-width forms separate words like spaces do.
 _SEPARATORS = re.compile(r"[\s,:;、，：；]+")
@@ -32,15 +32,11 @@ def simplify(word: str) -> str:
 
 
 def parse_quantity(token: str, command: str, max_quantity: int) -> int:
-    """A whole, non-negative quantity within the configured maximum."""
+    """A whole, non-negative quantity within the configured maximum (bounded before conversion)."""
     match = _QUANTITY.match(token)
     if not match:
-        raise BadSyntax(command=command, problem="quantity", token=token)
-    value = int(match.group(2))
-    if match.group(1) or value > max_quantity:
-        raise QuantityOutOfRange(quantity=-value if match.group(1) else value, limit=max_quantity,
-                                 remaining=None, step=None)
-    return value
+        raise BadSyntax(command=command, problem="quantity", token=token[:20])
+    return rules.quantity(match.group(2), max_quantity, negative=bool(match.group(1)))
 
 
 def is_quantity(token: str) -> bool:

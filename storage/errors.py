@@ -64,3 +64,37 @@ class RequestDecided(UserError):
 
 class UnknownProduct(UserError):
     code = "unknown_product"  # product, known
+
+
+class OrderNotActive(UserError):
+    """The order's state forbids the action (paused, cancelled, done …)."""
+    code = "order_not_active"  # order_no, status, action
+
+
+class BadOrderNumber(UserError):
+    code = "bad_order_number"  # order_no, problem (empty/too_long/characters), limit
+
+
+class DuplicateRequest(UserError):
+    code = "duplicate_request"  # request_id, order_no, kind
+
+
+class OrderExists(UserError):
+    """An approved rush order's number was taken meanwhile (import, API, another product)."""
+    code = "order_exists"  # order_no, request_id, product
+
+
+class QuantityBelowProduced(UserError):
+    code = "quantity_below_produced"  # order_no, quantity, produced, workshop, request_id
+
+
+class SelfApproval(UserError):
+    code = "self_approval"  # request_id
+
+
+class NothingToSettle(UserError):
+    code = "nothing_to_settle"  # order_no, workshop
+
+
+class CannotCorrect(UserError):
+    code = "cannot_correct"  # report_id, reason, + details

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import difflib
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage import rules
 from storage.errors import UnknownOrder
 from storage.events import record_event
 from storage.models import Order, Person, Route, Step
@@ -23,13 +23,15 @@ class OrderConflict(ValueError):
 
 
 def normalize_order_no(text: str) -> str:
-    """Fold full-width characters and case: `ｓｏ－１００１` → `SO-1001`."""
-    return unicodedata.normalize("NFKC", text).strip().upper()
+    """Fold width and case, drop invisible characters: `ｓｏ－１００１` → `SO-1001` (storage.rules)."""
+    return rules.normalize_order_no(text)
 
 
 def find_order(session: Session, text: str, *, lock: bool = False) -> Order:
     """The order with this number, or `UnknownOrder` carrying the closest numbers."""
     order_no = normalize_order_no(text)
+    if len(order_no) > rules.ORDER_NO_MAX:  # no order can have it: no query, and a short echo
+        raise UnknownOrder(order_no=order_no[:40] + "…", suggestions=[])
     stmt = select(Order).where(Order.order_no == order_no)
     if lock:
         stmt = stmt.with_for_update(of=Order)
