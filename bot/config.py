@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 ENV_PREFIX = "LINERELAY__"
-ROLES = {"lead", "planner", "manager", "admin"}
+ROLES = {"lead", "head", "planner", "manager", "admin"}
 
 
 class ConfigError(ValueError):
@@ -80,6 +80,7 @@ class WorkshopConfig:
 class ApprovalSettings:
     policy: str = "any"                 # "any": one approver decides; "all": every approver must agree
     approvers: tuple[str, ...] = ()     # people's names; empty: everyone with the manager role
+    allow_self: bool = False            # may requesters decide their own requests (separation of duties)
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,8 @@ class Reader:
             value = float(value)
         if kind is str and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
+        if kind is bool and isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+            value = value.strip().lower() in ("true", "1")  # from an environment variable
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ConfigError(f"{self.name(key)} must be {kind.__name__}, got {value!r}")
         return value
@@ -261,8 +264,9 @@ def parse_settings(data: dict[str, Any]) -> Settings:
         raise ConfigError(f"approvals.approvers names unknown person {sorted(unknown)[0]!r}")
     return Settings(app=app, platforms=platforms, api=ApiSettings(keys=keys, board_tokens=board_tokens),
                     schedule=_parse_schedule(data.get("schedule", {})),
-                    approvals=ApprovalSettings(policy=policy, approvers=approvers), workshops=workshops, groups=groups,
-                    people=people,
+                    approvals=ApprovalSettings(policy=policy, approvers=approvers,
+                                               allow_self=appr.get("allow_self", bool, False)),
+                    workshops=workshops, groups=groups, people=people,
                     routes=routes, raw=data)
 
 

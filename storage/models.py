@@ -52,6 +52,10 @@ class Person(Base):
     def leads(self, workshop_id: int) -> bool:
         return self.has_role("lead") and any(w.id == workshop_id for w in self.workshops)
 
+    def heads(self, workshop_id: int) -> bool:
+        """A workshop head (车间主任) of this workshop: corrects reports, settles disputes."""
+        return self.has_role("head") and any(w.id == workshop_id for w in self.workshops)
+
 
 class PersonIdentity(Base):
     """Who a person is on one chat platform: one user id per platform, unique within it."""
@@ -159,6 +163,8 @@ class Report(Base):
     source: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The handoff this report created by completing its step: undo withdraws exactly that one.
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id"))
     step: Mapped[Step] = relationship(lazy="joined")
 
 
@@ -208,6 +214,8 @@ class ChangeRequest(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Unique while pending ("rush:SO-2001"), NULL once decided: one pending rush order per number.
+    pending_key: Mapped[str | None] = mapped_column(String(100), unique=True)
 
 
 class Card(Base):
@@ -307,3 +315,19 @@ class Event(Base):
     source: Mapped[str] = mapped_column(String(200), default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RateKey(Base):
+    """One row per send target (robot, member): locked while a send is counted, so every process
+    counts against the same window."""
+    __tablename__ = "rate_keys"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class RateSend(Base):
+    """A send counted against its target's limit; rows older than the window are pruned."""
+    __tablename__ = "rate_sends"
+    __table_args__ = (Index("ix_rate_sends_key_at", "key", "sent_at"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[datetime] = mapped_column(DateTime)

@@ -7,13 +7,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.errors import (NoPendingHandoff, NothingToHandOver, NothingToUndo, NotAllowed,
-                            QuantityOutOfRange, StepNotReady)
+from storage.errors import NoPendingHandoff, NothingToHandOver, NothingToUndo, NotAllowed, QuantityOutOfRange
 from storage.events import record_event
+from storage.lifecycle import lock_handoffs, lock_report, lock_step_tree, move, require
 from storage.models import Handoff, Order, Person, Report, Step
 from storage.orders import refresh_status
-
-REPORTABLE = {"ready", "running"}
 
 
 @dataclass(frozen=True)
@@ -31,9 +29,9 @@ class ReportOutcome:
 
 
 def lock_step(session: Session, step_id: int) -> Step:
-    """Reload a step under a row lock (SQLite: the transaction already holds the write lock)."""
-    return session.scalars(select(Step).where(Step.id == step_id).with_for_update(of=Step)
-                           .execution_options(populate_existing=True)).one()
+    """The step locked for a change, its order and the order's steps locked first (the lock
+    order of `storage.lifecycle`)."""
+    return lock_step_tree(session, step_id)
 
 
 def step_capacity(step: Step, tolerance_percent: int) -> int:
@@ -63,15 +61,14 @@ def report_output(session: Session, now: datetime, *, step_id: int, person: Pers
     """Add good and scrap output to a step; complete it and hand over when it is done.
 
     Refuses a person who does not lead the step's workshop, a step that is not ready, and
-    a total beyond the step's input plus the tolerance. The step row is locked, so two
-    leads reporting at once both count.
+    a total beyond the step's input plus the tolerance, and an order that is paused, cancelled
+    or done. The order and its steps are locked, so two leads reporting at once both count.
     """
     check_quantities(good, scrap, limits)
     step = lock_step(session, step_id)
     if not person.leads(step.workshop_id):
         raise NotAllowed(action="report", workshop=step.workshop.name)
-    if step.status not in REPORTABLE:
-        raise StepNotReady(order_no=step.order.order_no, workshop=step.workshop.name, status=step.status)
+    require("report", step.order, step)
     capacity = step_capacity(step, limits.tolerance_percent)
     done_so_far = step.good_qty + step.scrap_qty
     if done_so_far + good + scrap > capacity:
@@ -81,7 +78,7 @@ def report_output(session: Session, now: datetime, *, step_id: int, person: Pers
     step.scrap_qty += scrap
     step.first_report_at = step.first_report_at or now
     step.last_report_at = now
-    step.status = "running"
+    move("step", step, "running")
     report = Report(step_id=step.id, person_id=person.id, good=good, scrap=scrap, note=note,
                     source=source, created_at=now)
     session.add(report)
@@ -90,6 +87,8 @@ def report_output(session: Session, now: datetime, *, step_id: int, person: Pers
                  report_id=report.id, step=step.workshop.name, good=good, scrap=scrap, note=note,
                  good_total=step.good_qty, scrap_total=step.scrap_qty)
     handoff = complete_if_done(session, now, step, person=person, source=source)
+    if handoff is not None:
+        report.handoff_id = handoff.id  # undo withdraws exactly this one
     refresh_status(session, now, step.order, actor=person, source=source)
     return ReportOutcome(report=report, step=step, handoff=handoff)
 
@@ -106,10 +105,11 @@ def is_complete(step: Step) -> bool:
 
 def complete_if_done(session: Session, now: datetime, step: Step, *, person: Person | None,
                      source: str) -> Handoff | None:
-    """Mark a finished step done and create the handoff of its remaining good output."""
-    if step.status == "done" or not is_complete(step):
+    """Mark a finished step done and create the handoff of its remaining good output. Only a
+    step under way completes (a blocked one completes when its exception is closed)."""
+    if step.status not in ("ready", "running") or not is_complete(step):
         return None
-    step.status = "done"
+    move("step", step, "done")
     step.completed_at = now
     record_event(session, now, "step_done", order_id=step.order_id, actor=person, source=source,
                  step=step.workshop.name, good=step.good_qty, scrap=step.scrap_qty)
@@ -139,6 +139,7 @@ def hand_over(session: Session, now: datetime, *, step_id: int, person: Person, 
     step = lock_step(session, step_id)
     if not person.leads(step.workshop_id):
         raise NotAllowed(action="handoff", workshop=step.workshop.name)
+    require("handoff", step.order)
     available = step.good_qty - step.handed_qty
     if quantity <= 0 or quantity > available or _next(step) is None:
         raise NothingToHandOver(order_no=step.order.order_no, workshop=step.workshop.name,
@@ -152,69 +153,104 @@ def undo_report(session: Session, now: datetime, *, person: Person, report_id: i
                 source: str, limits: Limits) -> Report:
     """Undo the person's own report (the last one unless `report_id` is given) within the window.
 
-    A report whose parts were already received downstream cannot be undone; a pending
-    handoff it caused is withdrawn with it.
+    The pending handoff this report created (when it completed its step) is withdrawn with it;
+    once that handoff was received, or the parts left in a separate 交接 batch, undo is refused
+    (a workshop head corrects instead). Locks the order tree, then the handoff, then the report,
+    and checks again that nobody undid it meanwhile.
     """
-    stmt = select(Report).where(Report.person_id == person.id, Report.undone_at.is_(None))
-    if report_id is not None:
-        stmt = stmt.where(Report.id == report_id)
-    report = session.scalars(stmt.order_by(Report.created_at.desc(), Report.id.desc())).first()
-    if report is None:
-        raise NothingToUndo(reason="none" if report_id is None else "not_yours", report_id=report_id)
+    candidate = _undo_candidate(session, person, report_id)
+    step = lock_step(session, candidate.step_id)
+    handoffs = lock_handoffs(session, select(Handoff).where(Handoff.from_step_id == step.id))
+    if report_id is None:  # "my last report" as it stands now that the step is locked
+        candidate = _undo_candidate(session, person, None, step_id=step.id) or candidate
+    report = lock_report(session, candidate.id)
+    handoff = next((h for h in handoffs if h.id == report.handoff_id), None)
+    if report.undone_at is not None:
+        raise NothingToUndo(reason="already", report_id=report.id)
     if now - report.created_at > limits.undo_window:
         raise NothingToUndo(reason="too_late", report_id=report.id,
                             minutes=int(limits.undo_window.total_seconds() // 60))
-    step = lock_step(session, report.step_id)
-    new_good = step.good_qty - report.good
-    if new_good < step.handed_qty:
-        _withdraw_pending_handoffs(session, now, step, person=person, source=source)
-    if new_good < step.handed_qty:
+    require("undo", step.order)
+    if handoff is not None and handoff.status != "pending":
         raise NothingToUndo(reason="handed_over", report_id=report.id)
-    step.good_qty = new_good
+    handed_after = step.handed_qty - (handoff.quantity if handoff is not None else 0)
+    if step.good_qty - report.good < handed_after:
+        raise NothingToUndo(reason="in_batch", report_id=report.id)
+    if handoff is not None:
+        _withdraw(session, now, step, handoff, person=person, source=source)
+    step.good_qty -= report.good
     step.scrap_qty -= report.scrap
     report.undone_at = now
-    if step.status == "done":
-        step.status = "running"
-        step.completed_at = None
-    if step.good_qty + step.scrap_qty == 0 and step.status == "running":
-        step.status = "ready"
+    reopen_after_change(step)
     record_event(session, now, "report_undone", order_id=step.order_id, actor=person, source=source,
                  report_id=report.id, step=step.workshop.name, good=report.good, scrap=report.scrap,
                  good_total=step.good_qty, scrap_total=step.scrap_qty)
+    complete_if_done(session, now, step, person=person, source=source)
     refresh_status(session, now, step.order, actor=person, source=source)
     return report
 
 
-def _withdraw_pending_handoffs(session: Session, now: datetime, step: Step, *, person: Person,
-                               source: str) -> None:
-    pending = session.scalars(select(Handoff).where(Handoff.from_step_id == step.id,
-                                                    Handoff.status == "pending")).all()
-    for handoff in pending:
-        handoff.status = "withdrawn"
-        handoff.decided_at = now
-        handoff.decided_by = person.id
-        step.handed_qty -= handoff.quantity
-        record_event(session, now, "handoff_withdrawn", order_id=step.order_id, actor=person,
-                     source=source, handoff_id=handoff.id, quantity=handoff.quantity)
+def _undo_candidate(session: Session, person: Person, report_id: int | None,
+                    step_id: int | None = None) -> Report | None:
+    """The report to undo. Read first without locks (it says which order to lock); then again,
+    within the locked step, for "the last one"."""
+    stmt = select(Report).where(Report.person_id == person.id, Report.undone_at.is_(None))
+    if report_id is not None:
+        stmt = select(Report).where(Report.person_id == person.id, Report.id == report_id)
+    if step_id is not None:
+        return session.scalars(stmt.where(Report.step_id == step_id).order_by(Report.id.desc())
+                               .execution_options(populate_existing=True)).first()
+    report = session.scalars(stmt.order_by(Report.created_at.desc(), Report.id.desc())).first()
+    if report is None:
+        raise NothingToUndo(reason="none" if report_id is None else "not_yours", report_id=report_id)
+    return report
+
+
+def reopen_after_change(step: Step) -> None:
+    """A step whose output went down (undo, correction) is under way again, or not yet started."""
+    if step.status in ("running", "done"):
+        move("step", step, "running" if step.good_qty + step.scrap_qty else "ready")
+        step.completed_at = None
+
+
+def take_in(step: Step) -> None:
+    """Parts arrived at a step: a waiting step may start; a finished one has more to process."""
+    if step.status == "waiting":
+        move("step", step, "ready")
+    elif step.status == "done":
+        move("step", step, "running" if step.good_qty + step.scrap_qty else "ready")
+        step.completed_at = None
+
+
+def _withdraw(session: Session, now: datetime, step: Step, handoff: Handoff, *, person: Person,
+              source: str) -> None:
+    move("handoff", handoff, "withdrawn")
+    handoff.decided_at = now
+    handoff.decided_by = person.id
+    step.handed_qty -= handoff.quantity
+    record_event(session, now, "handoff_withdrawn", order_id=step.order_id, actor=person,
+                 source=source, handoff_id=handoff.id, quantity=handoff.quantity)
 
 
 def lock_pending_handoffs(session: Session, *, order: Order, workshop_id: int, person: Person,
-                          handoff_id: int | None = None) -> tuple[Step, list[Handoff]]:
+                          handoff_id: int | None = None, action: str = "receive") -> tuple[Step, list[Handoff]]:
     """The order's step at this workshop and its pending incoming handoffs, locked, for a lead
-    of the workshop; refuses anyone else, and says so when nothing is pending."""
+    of the workshop; refuses anyone else, an order that is not under way, and says so when
+    nothing is pending."""
     step = next((s for s in order.steps if s.workshop_id == workshop_id), None)
     if step is None:
         raise NoPendingHandoff(order_no=order.order_no, workshop=None)
     if not person.leads(workshop_id):
         raise NotAllowed(action="receive", workshop=step.workshop.name)
     step = lock_step(session, step.id)
+    require(action, step.order)
     stmt = select(Handoff).where(Handoff.to_step_id == step.id, Handoff.status == "pending")
     if handoff_id is not None:
         stmt = stmt.where(Handoff.id == handoff_id)
-    pending = session.scalars(stmt.order_by(Handoff.id).with_for_update(of=Handoff)).all()
+    pending = lock_handoffs(session, stmt)
     if not pending:
         raise NoPendingHandoff(order_no=order.order_no, workshop=step.workshop.name)
-    return step, list(pending)
+    return step, pending
 
 
 def confirm_handoffs(session: Session, now: datetime, *, order: Order, workshop_id: int,
@@ -224,15 +260,14 @@ def confirm_handoffs(session: Session, now: datetime, *, order: Order, workshop_
     step, pending = lock_pending_handoffs(session, order=order, workshop_id=workshop_id, person=person,
                                           handoff_id=handoff_id)
     for handoff in pending:
-        handoff.status = "confirmed"
+        move("handoff", handoff, "confirmed")
         handoff.received_qty = handoff.quantity
         handoff.decided_by = person.id
         handoff.decided_at = now
         step.received_qty += handoff.quantity
         record_event(session, now, "handoff_confirmed", order_id=order.id, actor=person, source=source,
                      handoff_id=handoff.id, step=step.workshop.name, quantity=handoff.quantity)
-    if step.status == "waiting":
-        step.status = "ready"
+    take_in(step)
     complete_if_done(session, now, step, person=person, source=source)
-    refresh_status(session, now, order, actor=person, source=source)
+    refresh_status(session, now, step.order, actor=person, source=source)
     return pending

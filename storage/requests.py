@@ -6,21 +6,29 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.errors import NotAllowed, RequestDecided, UnknownRequest
+from storage.errors import (DuplicateRequest, NotAllowed, OrderExists, QuantityBelowProduced, RequestDecided,
+                            SelfApproval, UnknownRequest)
 from storage.events import record_event
+from storage.lifecycle import lock_order_tree, move, require, set_hold
 from storage.models import ChangeRequest, Order, Person, Route, Step
 from storage.orders import DUE_TIME, OrderData, plan_steps, refresh_status, upsert_order
 
 RUSH_PRIORITY = 1
 KINDS = ("rush", "quantity", "due_date", "pause", "resume", "cancel")
+# The lifecycle action each kind of change is (storage.lifecycle.ALLOWED says from which states).
+ACTIONS = {"quantity": "quantity", "due_date": "due_date", "pause": "pause", "resume": "resume_order",
+           "cancel": "cancel"}
+HOLDS = {"pause": "paused", "resume": None, "cancel": "cancelled"}
 
 
 @dataclass(frozen=True)
 class Policy:
     mode: str                      # "any": one approver decides; "all": every approver must agree
     approver_ids: tuple[int, ...]  # empty: everyone with the manager role
+    allow_self: bool = False       # may a requester decide their own request? ([approvals] allow_self)
 
 
 def may_file(person: Person) -> bool:
@@ -29,17 +37,56 @@ def may_file(person: Person) -> bool:
 
 def file_request(session: Session, now: datetime, *, kind: str, order: Order | None, payload: dict,
                  reason: str, person: Person, source: str, utc_offset: timedelta) -> ChangeRequest:
-    """Store a pending request with its impact on the plan (planners, leads and managers)."""
+    """Store a pending request with its impact on the plan (planners, leads and managers).
+
+    A change must make sense for the order as it stands (its state, and a quantity no lower
+    than what was already produced); one rush order per number may be pending at a time.
+    """
     if not may_file(person):
         raise NotAllowed(action="request", workshop="")
+    pending_key = None
+    if order is not None:
+        order = lock_order_tree(session, order.id)
+        require(ACTIONS[kind], order)
+        if kind == "quantity":
+            check_quantity(order, payload["quantity"], request_id=None)
+    else:
+        pending_key = f"rush:{payload['order_no']}"
+        _refuse_duplicate(session, pending_key, payload["order_no"])
     impact = compute_impact(session, now, kind, order, payload, utc_offset)
     request = ChangeRequest(kind=kind, order_id=order.id if order else None, payload={**payload, "votes": {}},
-                            impact=impact, reason=reason, requester_id=person.id, status="pending", created_at=now)
-    session.add(request)
-    session.flush()
+                            impact=impact, reason=reason, requester_id=person.id, status="pending", created_at=now,
+                            pending_key=pending_key)
+    try:
+        with session.begin_nested():
+            session.add(request)
+            session.flush()
+    except IntegrityError:  # the same rush number filed at this very moment by someone else
+        _refuse_duplicate(session, pending_key, payload["order_no"])
+        raise
     record_event(session, now, "request_filed", order_id=request.order_id, actor=person, source=source,
                  request_id=request.id, request_kind=kind, payload=payload, reason=reason)
     return request
+
+
+def _refuse_duplicate(session: Session, pending_key: str | None, order_no: str) -> None:
+    existing = session.scalar(select(ChangeRequest.id).where(ChangeRequest.pending_key == pending_key))
+    if existing is not None:
+        raise DuplicateRequest(request_id=existing, order_no=order_no, kind="rush")
+
+
+def produced(order: Order) -> int:
+    """What the order's first step has already made (good and scrap): the material is cut."""
+    first = order.steps[0]
+    return first.good_qty + first.scrap_qty
+
+
+def check_quantity(order: Order, quantity: int, *, request_id: int | None) -> None:
+    """A quantity change below what was produced is refused (the decision in the README): the
+    step could never complete."""
+    if quantity < produced(order):
+        raise QuantityBelowProduced(order_no=order.order_no, quantity=quantity, produced=produced(order),
+                                    workshop=order.steps[0].workshop.name, request_id=request_id)
 
 
 def _hours(qty: int, rate: float) -> float:
@@ -106,28 +153,42 @@ def lock_request(session: Session, request_id: int) -> ChangeRequest:
     return request
 
 
+def may_decide(person: Person, policy: Policy) -> bool:
+    return person.id in policy.approver_ids if policy.approver_ids else person.has_role("manager")
+
+
 def decide_request(session: Session, now: datetime, *, request_id: int, person: Person, approve: bool,
                    reason: str, policy: Policy, source: str, utc_offset: timedelta) -> ChangeRequest:
     """Record an approver's decision. A rejection decides at once; an approval decides when the
     policy is met, and then the plan changes in this same transaction. A request already decided
-    raises `RequestDecided` naming who decided."""
+    raises `RequestDecided` naming who decided; a requester may not decide their own request
+    unless the policy allows it.
+
+    Locks in the lifecycle's order: the request's order and its steps, then the request, whose
+    status is read again under its lock."""
+    peek = session.get(ChangeRequest, request_id)
+    if peek is None:
+        raise UnknownRequest(request_id=request_id)
+    if peek.order_id is not None:
+        lock_order_tree(session, peek.order_id)
     request = lock_request(session, request_id)
     if request.status != "pending":
         decider = session.get(Person, request.decided_by)
         raise RequestDecided(request_id=request.id, status=request.status, decider=decider.name if decider else "")
-    allowed = person.id in policy.approver_ids if policy.approver_ids else person.has_role("manager")
-    if not allowed:
+    if not may_decide(person, policy):
         raise NotAllowed(action="approve", workshop="")
+    if person.id == request.requester_id and not policy.allow_self:
+        raise SelfApproval(request_id=request.id)
     votes = dict(request.payload.get("votes", {}))
     votes[str(person.id)] = "approve" if approve else "reject"
     request.payload = {**request.payload, "votes": votes}
     record_event(session, now, "request_vote", order_id=request.order_id, actor=person, source=source,
                  request_id=request.id, vote=votes[str(person.id)], reason=reason)
-    needed = set(map(str, policy.approver_ids)) if policy.mode == "all" and policy.approver_ids else {str(person.id)}
-    if approve and not needed <= {k for k, v in votes.items() if v == "approve"}:
+    if approve and not _needed(request, policy) <= {k for k, v in votes.items() if v == "approve"}:
         return request  # waiting for the other approvers
-    request.status = "approved" if approve else "rejected"
+    move("request", request, "approved" if approve else "rejected")
     request.decided_by, request.decided_at = person.id, now
+    request.pending_key = None
     if not approve:
         request.reason = request.reason + (f"｜驳回：{reason}" if reason else "")
     else:
@@ -137,30 +198,74 @@ def decide_request(session: Session, now: datetime, *, request_id: int, person: 
     return request
 
 
+def _needed(request: ChangeRequest, policy: Policy) -> set[str]:
+    """Whose approval decides: the deciding approver ("any"), or every listed approver but the
+    requester when requesters may not decide their own ("all")."""
+    if policy.mode != "all" or not policy.approver_ids:
+        return set()  # this approval decides
+    needed = set(map(str, policy.approver_ids))
+    if not policy.allow_self:
+        needed.discard(str(request.requester_id))
+    return needed
+
+
 def apply_request(session: Session, now: datetime, request: ChangeRequest, *, person: Person, source: str,
                   utc_offset: timedelta) -> Order:
-    """Change the plan as the approved request says."""
+    """Change the plan as the approved request says, if the order's state still allows it
+    (anything else raises, and the whole decision is rolled back: the request stays pending)."""
     p = request.payload
+    request.created_handoffs = []  # transient: handoffs this change created, for the notices
     if request.kind == "rush":
-        order, _ = upsert_order(session, now, OrderData(p["order_no"], p["product"], p["quantity"],
-                                                        date.fromisoformat(p["due_date"]), p.get("customer", ""),
-                                                        RUSH_PRIORITY), actor=person, source=source, utc_offset=utc_offset)
-        request.order_id = order.id
-        return order
+        return _create_rush_order(session, now, request, person=person, source=source, utc_offset=utc_offset)
     changed = session.get(Order, request.order_id)
     assert changed is not None, "every request but a rush names its order"
     order = changed
+    require(ACTIONS[request.kind], order)
     if request.kind == "quantity":
-        order.quantity = p["quantity"]
-        for step in order.steps:
-            step.planned_qty = p["quantity"]
-        plan_steps(order, utc_offset)
+        _change_quantity(session, now, request, order, person=person, source=source, utc_offset=utc_offset)
     elif request.kind == "due_date":
         order.due_date = date.fromisoformat(p["due_date"])
         plan_steps(order, utc_offset)
     else:
-        order.hold = {"pause": "paused", "resume": None, "cancel": "cancelled"}[request.kind]
+        set_hold(order, HOLDS[request.kind])
     record_event(session, now, "order_changed", order_id=order.id, actor=person, source=source,
                  request_id=request.id, request_kind=request.kind, payload={k: v for k, v in p.items() if k != "votes"})
     refresh_status(session, now, order, actor=person, source=source)
     return order
+
+
+def _create_rush_order(session: Session, now: datetime, request: ChangeRequest, *, person: Person, source: str,
+                       utc_offset: timedelta) -> Order:
+    p = request.payload
+    existing = session.scalars(select(Order).where(Order.order_no == p["order_no"]).with_for_update(of=Order)).first()
+    if existing is not None:
+        raise OrderExists(order_no=p["order_no"], request_id=request.id, product=existing.product)
+    data = OrderData(p["order_no"], p["product"], p["quantity"], date.fromisoformat(p["due_date"]),
+                     p.get("customer", ""), RUSH_PRIORITY)
+    try:
+        with session.begin_nested():
+            order, _ = upsert_order(session, now, data, actor=person, source=source, utc_offset=utc_offset)
+    except IntegrityError:  # created by an import or the API at this very moment
+        raise OrderExists(order_no=p["order_no"], request_id=request.id, product="") from None
+    request.order_id = order.id
+    return order
+
+
+def _change_quantity(session: Session, now: datetime, request: ChangeRequest, order: Order, *, person: Person,
+                     source: str, utc_offset: timedelta) -> None:
+    """The new quantity for every step. The first step completes (and hands over) when it has
+    made that much already, and runs again when it finished below the new quantity."""
+    from storage.production import complete_if_done
+    quantity = request.payload["quantity"]
+    check_quantity(order, quantity, request_id=request.id)
+    order.quantity = quantity
+    for step in order.steps:
+        step.planned_qty = quantity
+    plan_steps(order, utc_offset)
+    first = order.steps[0]
+    if first.status == "done" and produced(order) < quantity:
+        move("step", first, "running" if produced(order) else "ready")
+        first.completed_at = None
+    handoff = complete_if_done(session, now, first, person=person, source=source)
+    if handoff is not None:
+        request.created_handoffs.append(handoff)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.handlers import (approval_card, bind, handoff, handoff_card, help, incident, progress, queue, receive,
-                          report, requests, undo, warning)
+from bot.handlers import (approval_card, bind, correct, handoff, handoff_card, help, incident, progress, queue,
+                          receive, report, requests, settle, undo, warning)
 
 if TYPE_CHECKING:
     from bot.relay import Relay
@@ -27,6 +27,8 @@ def add_handlers(relay: Relay) -> None:
     relay.add_command(requests.approve, "同意", "approve")
     relay.add_command(requests.reject, "驳回", "reject")
     relay.add_command(warning.ack_command, "知悉", "ack")
+    relay.add_command(settle.handle, "了结", "了結", "settle")
+    relay.add_command(correct.handle, "更正", "correct")
     relay.add_command(bind.handle, "绑定", "bind")
     relay.add_command(help.handle, "帮助", "help", "?", needs_person=False)
 
@@ -35,3 +37,4 @@ def add_handlers(relay: Relay) -> None:
     relay.add_card_action("approval", "approve", approval_card.approve)
     relay.add_card_action("approval", "reject", approval_card.reject)
     relay.add_card_action("warning", "ack", warning.ack_button)
+    relay.add_card_action("dispute", "settle", settle.settle_button)

@@ -5,9 +5,10 @@ from bot.cards import CardClick
 from bot.handlers.base import ClickContext, Note, decide
 from bot.handlers.requests import decision_effects, policy_of
 from bot.errors import AskForReason
-from storage.errors import NotAllowed
+from storage.errors import NotAllowed, SelfApproval, UnknownRequest
 from storage.models import Card as CardRow
-from storage.requests import decide_request, lock_request
+from storage.models import ChangeRequest
+from storage.requests import decide_request, may_decide
 
 
 def approve(ctx: ClickContext, row: CardRow, click: CardClick) -> Note:
@@ -22,9 +23,12 @@ def approve(ctx: ClickContext, row: CardRow, click: CardClick) -> Note:
 
 
 def reject(ctx: ClickContext, row: CardRow, click: CardClick) -> Note:
-    request = lock_request(ctx.session, row.subject_id)
+    request = ctx.session.get(ChangeRequest, row.subject_id)
+    if request is None:
+        raise UnknownRequest(request_id=row.subject_id)
     policy = policy_of(ctx)
-    allowed = ctx.person.id in policy.approver_ids if policy.approver_ids else ctx.person.has_role("manager")
-    if not allowed:
+    if not may_decide(ctx.person, policy):
         raise NotAllowed(action="approve", workshop="")
+    if request.requester_id == ctx.person.id and not policy.allow_self:
+        raise SelfApproval(request_id=request.id)
     raise AskForReason(request_id=request.id)

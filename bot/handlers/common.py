@@ -38,10 +38,20 @@ def close_handoff_cards(ctx: ActionContext, handoffs, decision: str) -> None:
         ctx.close_cards("handoff", handoff.id, decision)
 
 
+def dispute_card(handoff: Handoff, incident, context: dict) -> Card:
+    """The upstream workshop's card for a dispute: 处理 settles it (its leads, heads, managers)."""
+    order_no = handoff.from_step.order.order_no
+    return Card(kind="dispute", subject_id=incident.id, title="交接数量不符", context=context,
+                buttons=(Button("settle", "处理", command=f"了结 {order_no}"),),
+                actors=f"leads:{handoff.from_step.workshop_id}")
+
+
 def dispute_notices(ctx: ActionContext, handoff: Handoff, incident) -> None:
-    """Both workshops and the managers hear of a quantity dispute."""
+    """Both workshops and the managers hear of a quantity dispute; the upstream workshop gets
+    it as a card whose 处理 button settles it (or `了结 SO-1001`)."""
     context = {**handoff_context(handoff), "received": handoff.received_qty, "person": ctx.person.name}
     key = f"handoff:{handoff.id}:dispute"
-    ctx.notify_workshop(handoff.from_step.workshop_id, "notices/handoff_disputed", key=f"{key}:from", **context)
+    ctx.notify_workshop(handoff.from_step.workshop_id, "notices/handoff_disputed", key=f"{key}:from",
+                        card=dispute_card(handoff, incident, context), **context)
     ctx.notify_workshop(handoff.to_step.workshop_id, "notices/handoff_disputed", key=f"{key}:to", **context)
     ctx.notify_role("managers", "notices/handoff_disputed", key=f"{key}:managers", **context)

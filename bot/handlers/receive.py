@@ -6,9 +6,8 @@ from bot.handlers.common import close_handoff_cards, dispute_notices, require_pe
 from bot.neutral import Reply
 from bot.text import parse_quantity
 from bot.errors import BadSyntax
-from storage.incidents import dispute_handoff
+from storage.incidents import receive
 from storage.orders import find_order
-from storage.production import confirm_handoffs
 
 
 def handle(ctx: Context, args: list[str]) -> Reply:
@@ -19,31 +18,17 @@ def handle(ctx: Context, args: list[str]) -> Reply:
     workshop_id = ctx.workshop_id()
     if workshop_id is None:
         raise BadSyntax(command="接收", problem="no_workshop")
-    if len(args) == 2:
-        received = parse_quantity(args[1], "接收", ctx.settings.app.max_report_quantity)
-        pending = _pending_quantity(ctx, order, workshop_id)
-        if pending is not None and received != pending:
-            handoff, incident = dispute_handoff(ctx.session, ctx.now, order=order, workshop_id=workshop_id,
-                                                person=person, received=received, source=ctx.message.source)
-            close_handoff_cards(ctx, [handoff], "dispute")
-            dispute_notices(ctx, handoff, incident)
-            return Reply("receive_disputed", {"order_no": order.order_no, "sent": handoff.quantity,
-                                              "received": received, "from_workshop": handoff.from_step.workshop.name})
-    handoffs = confirm_handoffs(ctx.session, ctx.now, order=order, workshop_id=workshop_id, person=person,
-                                source=ctx.message.source)
+    received = parse_quantity(args[1], "接收", ctx.settings.app.max_report_quantity) if len(args) == 2 else None
+    handoffs, incident = receive(ctx.session, ctx.now, order=order, workshop_id=workshop_id, person=person,
+                                 received=received, source=ctx.message.source)
+    if incident is not None:
+        handoff = handoffs[0]
+        close_handoff_cards(ctx, [handoff], "dispute")
+        dispute_notices(ctx, handoff, incident)
+        return Reply("receive_disputed", {"order_no": order.order_no, "sent": handoff.quantity,
+                                          "received": received, "from_workshop": handoff.from_step.workshop.name})
     close_handoff_cards(ctx, handoffs, "confirm")
     step = handoffs[0].to_step
     return Reply("receive_ok", {"order_no": order.order_no, "workshop": step.workshop.name,
                                 "quantity": sum(h.quantity for h in handoffs), "received_total": step.received_qty,
                                 "from_workshop": handoffs[0].from_step.workshop.name})
-
-
-def _pending_quantity(ctx: Context, order, workshop_id: int) -> int | None:
-    """The oldest pending handoff's quantity into this workshop's step (what a number disputes)."""
-    from sqlalchemy import select
-    from storage.models import Handoff
-    step = next((s for s in order.steps if s.workshop_id == workshop_id), None)
-    if step is None:
-        return None
-    return ctx.session.scalar(select(Handoff.quantity).where(Handoff.to_step_id == step.id,
-                                                             Handoff.status == "pending").order_by(Handoff.id))

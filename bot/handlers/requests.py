@@ -9,14 +9,15 @@ from sqlalchemy import select
 
 from bot.cards import Button, Card
 from bot.handlers.base import ActionContext, Context
-from bot.handlers.common import require_person
+from bot.handlers.common import handoff_notice, require_person
 from bot.neutral import Reply
 from bot.text import parse_quantity
 from bot.errors import BadSyntax
 from storage.errors import UnknownProduct
 from storage.models import ChangeRequest, Order, Person, Route, Workshop
-from storage.orders import normalize_order_no, find_order
+from storage.orders import find_order
 from storage.requests import Policy, decide_request, file_request
+from storage.rules import checked_order_no
 from storage.views import workshop_queue
 
 CHANGE_WORDS = {"数量": "quantity", "交期": "due_date", "暂停": "pause", "继续": "resume", "取消": "cancel"}
@@ -50,7 +51,7 @@ def split_reason(args: list[str]) -> tuple[list[str], str]:
 def policy_of(ctx: ActionContext) -> Policy:
     names = ctx.settings.approvals.approvers
     ids = tuple(ctx.session.scalars(select(Person.id).where(Person.name.in_(names)))) if names else ()
-    return Policy(mode=ctx.settings.approvals.policy, approver_ids=ids)
+    return Policy(mode=ctx.settings.approvals.policy, approver_ids=ids, allow_self=ctx.settings.approvals.allow_self)
 
 
 def rush(ctx: Context, args: list[str]) -> Reply:
@@ -58,7 +59,7 @@ def rush(ctx: Context, args: list[str]) -> Reply:
     words, reason = split_reason(args)
     if len(words) != 5 or words[3] != "交期":
         raise BadSyntax(command="插单", problem="rush")
-    order_no, product = normalize_order_no(words[0]), words[1]
+    order_no, product = checked_order_no(words[0]), words[1]
     quantity = parse_quantity(words[2], "插单", ctx.settings.app.max_report_quantity)
     due = parse_due(words[4], ctx.clock.today(), "插单")
     if ctx.session.scalar(select(Order.id).where(Order.order_no == order_no)):
@@ -121,6 +122,8 @@ def decision_effects(ctx: ActionContext, request: ChangeRequest) -> None:
                       key=f"request:{request.id}:told", **context)
     if request.status != "approved":
         return
+    for handoff in getattr(request, "created_handoffs", []):
+        handoff_notice(ctx, handoff)
     order = ctx.session.get(Order, request.order_id)
     for step in order.steps:
         workshop = ctx.session.get(Workshop, step.workshop_id)

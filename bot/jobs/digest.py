@@ -68,8 +68,8 @@ def workshop_digest(session: Session, workshop_id: int, window, now: datetime) -
                               .where(Step.workshop_id == workshop_id, Handoff.status == "pending")).all()
     incidents = session.execute(select(Order.order_no, Incident.category, Incident.description).select_from(Incident)
                                 .join(Step, Incident.step_id == Step.id).join(Order, Step.order_id == Order.id)
-                                .where(Step.workshop_id == workshop_id, Incident.closed_at.is_(None),
-                                       Incident.blocking.is_(True))).all()
+                                .where(Step.workshop_id == workshop_id, Incident.closed_at.is_(None))).all()
+    # open = not closed: breakdowns and unsettled quantity disputes alike (as the board and 进度 say)
     at_risk = session.execute(select(Order.order_no, DelayWarning.level).select_from(DelayWarning)
                               .join(Step, DelayWarning.step_id == Step.id).join(Order, Step.order_id == Order.id)
                               .where(Step.workshop_id == workshop_id, Step.status != "done",

@@ -1,0 +1,55 @@
+"""更正 R-123 良品 95 [不良 5] — a workshop head or a manager corrects a report after handoff;
+the difference reaches the handoff and the next step, and both workshops are told."""
+from __future__ import annotations
+
+import re
+
+from bot.errors import BadSyntax
+from bot.handlers.base import Context
+from bot.handlers.common import require_person
+from bot.handlers.report import GOOD_WORDS, SCRAP_WORDS
+from bot.neutral import Reply
+from bot.text import parse_quantity, simplify
+from storage.corrections import correct_report
+
+REPORT_ID = re.compile(r"[Rr]-?(\d{1,12})|(\d{1,12})")
+
+
+def parse_correction(args: list[str], max_quantity: int) -> tuple[int, int | None, int | None]:
+    """(report id, good, scrap or None) from `R-123 良品 95 [不良 5]` or `R-123 95`."""
+    match = REPORT_ID.fullmatch(args[0]) if args else None
+    if not match or len(args) < 2:
+        raise BadSyntax(command="更正", problem="correct")
+    good = scrap = None
+    rest = list(args[1:])
+    while rest:
+        word = simplify(rest.pop(0)).lower()
+        if word in GOOD_WORDS | SCRAP_WORDS and rest:
+            value = parse_quantity(rest.pop(0), "更正", max_quantity)
+            good, scrap = (value, scrap) if word in GOOD_WORDS else (good, value)
+        elif good is None and re.match(r"^-?\d", word):
+            good = parse_quantity(word, "更正", max_quantity)
+        else:
+            raise BadSyntax(command="更正", problem="correct")
+    return int(match.group(1) or match.group(2)), good, scrap
+
+
+def handle(ctx: Context, args: list[str]) -> Reply:
+    person = require_person(ctx)
+    report_id, good, scrap = parse_correction(args, ctx.settings.app.max_report_quantity)
+    if good is None:
+        raise BadSyntax(command="更正", problem="correct")
+    done = correct_report(ctx.session, ctx.now, report_id=report_id, person=person, good=good, scrap=scrap,
+                          source=ctx.message.source, limits=ctx.limits)
+    step = done.step
+    context = {"report_id": report_id, "order_no": step.order.order_no, "workshop": step.workshop.name,
+               "old_good": done.old_good, "old_scrap": done.old_scrap, "good": done.report.good,
+               "scrap": done.report.scrap, "good_total": step.good_qty, "person": person.name,
+               "downstream": done.downstream.workshop.name if done.downstream else None,
+               "received_total": done.downstream.received_qty if done.downstream else None,
+               "handoff_quantity": done.handoff.quantity if done.handoff else None}
+    key = f"report:{report_id}:corrected:{ctx.message.message_id}"
+    ctx.notify_workshop(step.workshop_id, "notices/report_corrected", key=f"{key}:from", **context)
+    if done.handoff is not None:
+        ctx.notify_workshop(done.handoff.to_step.workshop_id, "notices/report_corrected", key=f"{key}:to", **context)
+    return Reply("correct_ok", context)

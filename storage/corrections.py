@@ -1,0 +1,112 @@
+"""Correcting a report after its parts moved on (更正): a workshop head or a manager sets the
+report's real good and scrap; the difference flows into the handoff that carried the parts and
+into what the next step received."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.errors import CannotCorrect, NotAllowed, QuantityOutOfRange
+from storage.events import record_event
+from storage.lifecycle import lock_handoffs, lock_report, require
+from storage.models import Handoff, Person, Report, Step
+from storage.orders import refresh_status
+from storage.production import (Limits, check_quantities, complete_if_done, is_complete, lock_step,
+                                reopen_after_change, step_capacity, take_in)
+
+
+@dataclass
+class Correction:
+    report: Report
+    old_good: int
+    old_scrap: int
+    step: Step
+    handoff: Handoff | None      # the handoff the difference went into
+    downstream: Step | None      # the step whose received quantity changed
+
+
+def may_correct(person: Person, workshop_id: int) -> bool:
+    return person.heads(workshop_id) or person.has_role("manager")
+
+
+def correct_report(session: Session, now: datetime, *, report_id: int, person: Person, good: int,
+                   scrap: int | None, source: str, limits: Limits) -> Correction:
+    """Set a standing report's good (and scrap) quantity. Refuses anyone but a head of its
+    workshop or a manager, an undone report, a total beyond the step's input, and a cut below
+    what the next step has already processed (correct that step's report first)."""
+    candidate = session.get(Report, report_id)
+    if candidate is None:
+        raise CannotCorrect(reason="unknown", report_id=report_id)
+    step = lock_step(session, candidate.step_id)
+    if not may_correct(person, step.workshop_id):
+        raise NotAllowed(action="correct", workshop=step.workshop.name)
+    require("correct", step.order)
+    handoffs = lock_handoffs(session, select(Handoff).where(Handoff.from_step_id == step.id,
+                                                            Handoff.status != "withdrawn"))
+    report = lock_report(session, report_id)
+    if report.undone_at is not None:
+        raise CannotCorrect(reason="undone", report_id=report_id)
+    scrap = report.scrap if scrap is None else scrap
+    check_quantities(good, scrap, limits)
+    d_good, d_scrap = good - report.good, scrap - report.scrap
+    if not d_good and not d_scrap:
+        raise CannotCorrect(reason="same", report_id=report_id, good=good, scrap=scrap)
+    capacity = step_capacity(step, limits.tolerance_percent)
+    if step.good_qty + step.scrap_qty + d_good + d_scrap > capacity:
+        raise QuantityOutOfRange(quantity=good + scrap, limit=capacity, step=step.workshop.name,
+                                 remaining=max(capacity - step.good_qty - step.scrap_qty + report.good + report.scrap, 0))
+    carrier = _carrier(step, report, handoffs, step.good_qty + d_good)
+    downstream = _propagate(carrier, d_good, limits) if carrier is not None and d_good else None
+    old_good, old_scrap = report.good, report.scrap
+    report.good, report.scrap = good, scrap
+    step.good_qty += d_good
+    step.scrap_qty += d_scrap
+    if carrier is not None:
+        step.handed_qty += d_good
+    if step.status == "done" and not is_complete(step):
+        reopen_after_change(step)
+    complete_if_done(session, now, step, person=person, source=source)
+    if downstream is not None:
+        complete_if_done(session, now, downstream, person=person, source=source)
+    record_event(session, now, "report_corrected", order_id=step.order_id, actor=person, source=source,
+                 report_id=report.id, step=step.workshop.name, good=[old_good, good], scrap=[old_scrap, scrap],
+                 handoff_id=carrier.id if carrier is not None and d_good else None,
+                 good_total=step.good_qty, scrap_total=step.scrap_qty)
+    refresh_status(session, now, step.order, actor=person, source=source)
+    return Correction(report=report, old_good=old_good, old_scrap=old_scrap, step=step,
+                      handoff=carrier if d_good else None, downstream=downstream)
+
+
+def _carrier(step: Step, report: Report, handoffs: list[Handoff], new_good_total: int) -> Handoff | None:
+    """The handoff that carried this report's parts: the one it created, else (when all the
+    step's output has left, or the new total is below what left) the step's latest."""
+    own = next((h for h in handoffs if h.id == report.handoff_id), None)
+    if own is not None:
+        return own
+    if handoffs and (step.status == "done" or new_good_total < step.handed_qty):
+        return handoffs[-1]
+    return None
+
+
+def _propagate(handoff: Handoff, d_good: int, limits: Limits) -> Step | None:
+    """Move the difference into the handoff and, once received, into the next step's input."""
+    if handoff.quantity + d_good < 0:
+        raise CannotCorrect(reason="below_handoff", report_id=None, quantity=handoff.quantity)
+    if handoff.status in ("confirmed", "settled"):
+        downstream = handoff.to_step
+        received = downstream.received_qty + d_good
+        processed = downstream.good_qty + downstream.scrap_qty
+        if processed > received + received * limits.tolerance_percent // 100:
+            raise CannotCorrect(reason="downstream_processed", report_id=None, workshop=downstream.workshop.name,
+                                processed=processed, received=received)
+        handoff.quantity += d_good
+        handoff.received_qty += d_good
+        downstream.received_qty = received
+        if d_good > 0:
+            take_in(downstream)
+        return downstream
+    handoff.quantity += d_good  # pending: the next workshop will receive the corrected number;
+    return None                 # disputed: what really arrived stays as counted

@@ -1,0 +1,179 @@
+"""The order lifecycle in one place: the states of orders, steps, handoffs and requests, the
+moves between them, the order states each action may start from, the lock order every writer
+follows, and an audit of the books.
+
+Every domain function that changes an order first calls `lock_order_tree` (which takes the
+locks in the documented order) and then `require` (which refuses, in Chinese, an action the
+order's state forbids). State changes go through `move`, which refuses a move the table does
+not list: that is a bug, not a user's mistake, so it raises `IllegalMove`.
+
+Lock order (PostgreSQL row locks, `SELECT … FOR UPDATE`): order → its steps by sequence →
+handoffs (by id) → reports → requests. SQLite serialises writers (`BEGIN IMMEDIATE`), so there
+the same code simply runs one transaction at a time. Whatever a decision depends on is read
+again after the locks are taken.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.errors import OrderNotActive, StepNotReady
+from storage.models import Handoff, Order, Report, Step
+
+ORDER_STATES = ("planned", "in_progress", "blocked", "done", "paused", "cancelled")
+STEP_STATES = ("waiting", "ready", "running", "blocked", "done")
+HANDOFF_STATES = ("pending", "confirmed", "disputed", "settled", "withdrawn")
+REQUEST_STATES = ("pending", "approved", "rejected")
+
+# Which moves exist, and what makes them.
+MOVES: dict[str, dict[tuple[str, str], str]] = {
+    "step": {
+        ("waiting", "ready"): "parts received (接收, a dispute)",
+        ("ready", "running"): "first report",
+        ("ready", "done"): "nothing to process: the upstream is done and sent nothing more",
+        ("running", "done"): "all input processed (report, receive, quantity change)",
+        ("running", "ready"): "undo of the only report",
+        ("done", "running"): "undo, correction, more parts, a larger quantity",
+        ("done", "ready"): "undo of the only report of a finished step",
+        ("waiting", "blocked"): "异常", ("ready", "blocked"): "异常", ("running", "blocked"): "异常",
+        ("blocked", "waiting"): "恢复", ("blocked", "ready"): "恢复", ("blocked", "running"): "恢复",
+    },
+    "handoff": {
+        ("pending", "confirmed"): "接收 / 确认接收",
+        ("pending", "disputed"): "接收 with another number",
+        ("pending", "withdrawn"): "undo of the report that created it",
+        ("disputed", "settled"): "了结 / 处理",
+    },
+    "request": {
+        ("pending", "approved"): "同意 (under the policy)",
+        ("pending", "rejected"): "驳回",
+    },
+    "hold": {  # the order's paused/cancelled flag, set only by approved requests
+        ("active", "paused"): "变更 暂停", ("active", "cancelled"): "变更 取消",
+        ("paused", "active"): "变更 继续", ("paused", "cancelled"): "变更 取消",
+    },
+}
+
+ACTIVE = frozenset({"planned", "in_progress", "blocked"})
+EVERY = frozenset(ORDER_STATES)
+
+# The order states each action may start from; anything else is refused with OrderNotActive.
+ALLOWED: dict[str, frozenset[str]] = {
+    "report": ACTIVE, "handoff": ACTIVE, "receive": ACTIVE, "dispute": ACTIVE, "incident": ACTIVE,
+    "undo": ACTIVE | {"done", "paused"},
+    "correct": ACTIVE | {"done", "paused"},
+    "resume": EVERY,          # closing an exception never produces anything
+    "settle": EVERY,
+    "quantity": ACTIVE | {"paused"},
+    "due_date": ACTIVE | {"paused"},
+    "pause": ACTIVE,
+    "resume_order": frozenset({"paused"}),
+    "cancel": ACTIVE | {"paused"},
+}
+
+# The step states each production action needs (the order's state is checked first).
+STEP_ALLOWED: dict[str, frozenset[str]] = {
+    "report": frozenset({"ready", "running"}),
+    "incident": frozenset({"waiting", "ready", "running"}),
+}
+
+
+class IllegalMove(RuntimeError):
+    """A state change the lifecycle table does not allow: a bug in the caller."""
+
+
+def order_state(order: Order) -> str:
+    """The order's state as the lifecycle sees it (derived from the steps and the hold)."""
+    from storage.orders import derive_status
+    return derive_status(order)
+
+
+def require(action: str, order: Order, step: Step | None = None) -> None:
+    """Refuse, with a reply that says why, an action the order's (or step's) state forbids."""
+    state = order_state(order)
+    if state not in ALLOWED[action]:
+        raise OrderNotActive(order_no=order.order_no, status=state, action=action)
+    if step is not None and action in STEP_ALLOWED and step.status not in STEP_ALLOWED[action]:
+        raise StepNotReady(order_no=order.order_no, workshop=step.workshop.name, status=step.status,
+                           action=action)
+
+
+def move(kind: str, row, new: str) -> None:
+    """Change a step's, handoff's or request's status along an edge of the table."""
+    old = row.status
+    if old == new:
+        return
+    if (old, new) not in MOVES[kind]:
+        raise IllegalMove(f"{kind} {getattr(row, 'id', '?')}: {old} → {new} is not in the lifecycle")
+    row.status = new
+
+
+def set_hold(order: Order, hold: str | None) -> None:
+    """Pause, resume or cancel an order (only approved requests do this)."""
+    old, new = order.hold or "active", hold or "active"
+    if old != new and (old, new) not in MOVES["hold"]:
+        raise IllegalMove(f"order {order.order_no}: {old} → {new}")
+    order.hold = hold
+
+
+# -- locks ------------------------------------------------------------------------------------
+
+def lock_order_tree(session: Session, order_id: int) -> Order:
+    """Lock the order row, then its steps in sequence order, and return the order fresh from
+    the database (whatever this session read before is overwritten)."""
+    order = session.scalars(select(Order).where(Order.id == order_id).with_for_update(of=Order)
+                            .execution_options(populate_existing=True)).one()
+    session.scalars(select(Step).where(Step.order_id == order_id).order_by(Step.seq)
+                    .with_for_update(of=Step).execution_options(populate_existing=True)).all()
+    return order
+
+
+def lock_step_tree(session: Session, step_id: int) -> Step:
+    """The step, with its order and the order's steps locked first (the lock order)."""
+    order_id = session.scalar(select(Step.order_id).where(Step.id == step_id))
+    order = lock_order_tree(session, order_id)
+    return next(s for s in order.steps if s.id == step_id)
+
+
+def lock_handoffs(session: Session, stmt) -> list[Handoff]:
+    """Handoffs matching `stmt`, locked in id order (after the order tree)."""
+    return list(session.scalars(stmt.order_by(Handoff.id).with_for_update(of=Handoff)
+                                .execution_options(populate_existing=True)))
+
+
+def lock_report(session: Session, report_id: int) -> Report | None:
+    return session.scalars(select(Report).where(Report.id == report_id).with_for_update(of=Report)
+                           .execution_options(populate_existing=True)).first()
+
+
+# -- the books --------------------------------------------------------------------------------
+
+def audit_order(session: Session, order_id: int) -> list[str]:
+    """What does not add up on this order: empty when the books balance.
+
+    Each step's output is the sum of its standing reports; what it received is the sum of the
+    handoffs taken in (confirmed, disputed, settled: what arrived); what it handed is the sum of
+    its handoffs not withdrawn; a step that has processed all its input is done.
+    """
+    problems = []
+    order = session.get(Order, order_id)
+    for step in order.steps:
+        good, scrap = session.execute(select(func.coalesce(func.sum(Report.good), 0), func.coalesce(func.sum(Report.scrap), 0))
+                                      .where(Report.step_id == step.id, Report.undone_at.is_(None))).one()
+        if (good, scrap) != (step.good_qty, step.scrap_qty):
+            problems.append(f"{step.seq}: output {step.good_qty}/{step.scrap_qty} but reports {good}/{scrap}")
+        received = session.scalar(select(func.coalesce(func.sum(Handoff.received_qty), 0)).where(
+            Handoff.to_step_id == step.id, Handoff.status.in_(("confirmed", "disputed", "settled"))))
+        if received != step.received_qty:
+            problems.append(f"{step.seq}: received {step.received_qty} but handoffs {received}")
+        handed = session.scalar(select(func.coalesce(func.sum(Handoff.quantity), 0)).where(
+            Handoff.from_step_id == step.id, Handoff.status != "withdrawn"))
+        if handed != step.handed_qty:
+            problems.append(f"{step.seq}: handed {step.handed_qty} but handoffs {handed}")
+        if step.handed_qty > step.good_qty:
+            problems.append(f"{step.seq}: handed {step.handed_qty} more than made {step.good_qty}")
+        if step.status not in STEP_STATES:
+            problems.append(f"{step.seq}: unknown status {step.status}")
+        if step.seq == 1 and step.status in ("ready", "running") and step.good_qty + step.scrap_qty >= step.planned_qty:
+            problems.append(f"{step.seq}: made {step.good_qty + step.scrap_qty} of {step.planned_qty} but {step.status}")
+    return problems
