@@ -57,10 +57,10 @@ def test_wecom_card_click_confirms_and_updates_every_copy(plant):
 
 def test_replayed_and_late_clicks_change_nothing(plant):
     task = wecom_card(plant).payload["template_card"]["task_id"]
-    plant.twin.card_click("lina", task, "confirm", create_time=1_800_000_000)
+    plant.twin.card_click("lina", task, "confirm", create_time=1_800_000_000, response_code="c1")
     settle(plant)
     before = snapshot(plant.relay)
-    plant.twin.card_click("lina", task, "confirm", create_time=1_800_000_000)  # WeCom's retry
+    plant.twin.card_click("lina", task, "confirm", create_time=1_800_000_000, response_code="c1")  # WeCom's retry
     settle(plant)
     assert snapshot(plant.relay) == before
     plant.twin.card_click("wangqiang", task, "confirm")  # the other lead, a moment later

@@ -124,9 +124,12 @@ STATUS = {ClickResult.APPLIED: 200, ClickResult.ASKED: 200, ClickResult.ALREADY_
           ClickResult.REFUSED: 403, ClickResult.UNKNOWN_CARD: 404, ClickResult.UNKNOWN_ACTION: 400}
 
 
-def apply_click(relay, click: CardClick) -> tuple[int, dict]:
-    """Apply the click; the response body updates the card (DingTalk shows the returned cardData)."""
-    outcome = relay.handle_click(click)
+def apply_click(relay, click: CardClick, dedupe_key: str | None = None) -> tuple[int, dict]:
+    """Apply the click; the response body updates the card (DingTalk shows the returned cardData).
+    `dedupe_key` is the callback's own id where DingTalk gives one (a Stream frame's messageId);
+    an HTTP card callback carries none, and the card's own state decides (a decided card changes
+    nothing; a repeated vote is the same vote) — never the user and the second."""
+    outcome = relay.handle_click(click, dedupe_key=dedupe_key)
     payload: dict = {"cardData": {"cardParamMap": card_params(outcome.card)}} if outcome.card is not None else {}
     if outcome.message:
         payload["message"] = outcome.message

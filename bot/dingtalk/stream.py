@@ -53,7 +53,10 @@ class CardClicks(dingtalk_stream.CallbackHandler):
             click = to_click(callback.data if isinstance(callback.data, dict) else {})
         except (KeyError, TypeError, AttributeError, ValueError, IndexError):
             return AckMessage.STATUS_BAD_REQUEST, {"message": "not a card callback"}
-        status, payload = await asyncio.to_thread(apply_click, self.relay, click)
+        # The Stream frame's own id: a redelivered frame is the same click, applied once.
+        frame_id = getattr(getattr(callback, "headers", None), "message_id", None)
+        status, payload = await asyncio.to_thread(apply_click, self.relay, click,
+                                                  f"stream:{frame_id}" if frame_id else None)
         return (AckMessage.STATUS_OK if status < 500 else AckMessage.STATUS_SYSTEM_EXCEPTION), payload
 
 

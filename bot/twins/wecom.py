@@ -186,9 +186,11 @@ class WeComTwin(TwinBase):
             reply = xmltodict.parse(wc.decrypt(self.app_aes_key, body["Encrypt"], self.corp_id))["xml"]
         return CallbackResult(resp.status_code, reply, resp.text)
 
-    def card_click(self, userid: str, task_id: str, key: str, *, create_time: int | None = None) -> CallbackResult:
-        """The user presses button `key` on template card `task_id` (event template_card_event)."""
-        code = secrets.token_hex(10)
+    def card_click(self, userid: str, task_id: str, key: str, *, create_time: int | None = None,
+                   response_code: str | None = None) -> CallbackResult:
+        """The user presses button `key` on template card `task_id` (event template_card_event).
+        A WeCom retry of the same event carries the same `response_code`."""
+        code = response_code or secrets.token_hex(10)
         with self._lock:
             self.response_codes.add(code)
             self.click_codes[code] = task_id

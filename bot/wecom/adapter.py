@@ -159,14 +159,24 @@ def app_message():
     return Response(_encrypted_xml_text(message.sender_id, plain_text(reply.markdown)), mimetype="application/xml")
 
 
+def click_identity(inner: dict) -> str:
+    """A click event's own identity. WeCom gives each click a single-use ResponseCode, the same
+    in its retries; without one, FromUserName + CreateTime (WeCom's advice for events) with the
+    card and the button, so two presses by one person within a second are two clicks."""
+    code = str(inner.get("ResponseCode") or "")
+    if code:
+        return f"event:code:{code}"
+    return f"event:{inner['FromUserName']}:{int(inner['CreateTime'])}:{inner['TaskId']}:{inner.get('EventKey') or ''}"
+
+
 def _card_event(inner: dict):
-    """A button pressed on a template card: applied once (by FromUserName + CreateTime and by
+    """A button pressed on a template card: applied once (by the event's own identity and by
     the card's own state); the card update and any explanation go out through the outbox."""
     try:
         click = CardClick(platform="wecom", track_id=str(inner["TaskId"]), user_id=str(inner["FromUserName"]),
                           action=str(inner.get("EventKey") or ""),
                           params={"response_code": str(inner.get("ResponseCode") or "")})
-        dedupe = f"event:{click.user_id}:{int(inner['CreateTime'])}"
+        dedupe = click_identity(inner)
     except (KeyError, ValueError, TypeError):
         _fail(400, "template_card_event without TaskId, FromUserName or CreateTime")
     outcome = _relay().handle_click(click, dedupe_key=dedupe)
