@@ -5,8 +5,8 @@ import logging
 import threading
 import time
 from collections import deque
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +31,8 @@ Sender = Callable[[OutboxMessage], object]   # what it returns is not used
 
 
 class RateLimiter:
-    """At most `limit` sends per `window` seconds per key, within this process."""
+    """At most `limit` sends per `window` seconds per key, within this process (a platform
+    client used without a database; the app's platforms use `SharedRateLimiter`)."""
 
     def __init__(self, limit: int = 20, window: float = 60.0, clock=time.monotonic):
         self.limit, self.window, self.clock = limit, window, clock
@@ -49,6 +50,28 @@ class RateLimiter:
                 return self.window - (now - sent[0])
             sent.append(now)
             return 0.0
+
+
+class SharedRateLimiter:
+    """At most `limit` sends per `window` seconds per key, counted in the database: every process
+    that sends shares the count. Wall-clock time (a platform counts real minutes, even when the
+    sandbox's clock is moved on)."""
+
+    def __init__(self, session_factory: sessionmaker[Session], limit: int = 20, window: float = 60.0,
+                 clock=time.time, prefix: str = ""):
+        self.Session, self.limit, self.window, self.clock = session_factory, limit, window, clock
+        self.prefix = prefix  # the platform's name: keys of two platforms never meet
+
+    def acquire(self, key: str) -> float:
+        """0 if a send may go now (and counts it), else the seconds to wait."""
+        from storage.db import retrying
+        from storage.ratelimits import take_slot
+
+        def work() -> float:
+            now = datetime.fromtimestamp(self.clock(), timezone.utc).replace(tzinfo=None)
+            with self.Session.begin() as session:
+                return take_slot(session, self.prefix + key, now, self.limit, timedelta(seconds=self.window))
+        return retrying(work)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -45,8 +45,12 @@ class DingTalkPlatform(Platform):
                                       settings.app_secret)
 
     def bind(self, services: Services) -> None:
+        from bot.dingtalk.api import PER_ROBOT_PER_MINUTE
+        from bot.outbox import SharedRateLimiter
         self.Session = services.Session
         self.api.wall_clock = services.clock.epoch  # webhook signatures carry the (one) clock's time
+        # 20 a minute per robot across every process that sends (counted in the database)
+        self.api.limiter = SharedRateLimiter(services.Session, PER_ROBOT_PER_MINUTE, prefix="dingtalk:")
 
     def on_public_url(self, url: str) -> None:
         """Card clicks (HTTP mode) go to `url`/dingtalk/card: tell DingTalk."""

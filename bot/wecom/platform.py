@@ -4,6 +4,7 @@ from __future__ import annotations
 from bot.neutral import CardClick, ChatMessage
 from bot.outbox import SendError
 from bot.platforms.contract import Capabilities, CardView, Delivery, Platform, Sender
+from bot.services import Services
 from bot.platforms.fallbacks import plain_text
 from bot.wecom.api import WeComApi
 from bot.wecom.settings import WeComSettings
@@ -30,6 +31,14 @@ class WeComPlatform(Platform):
     def __init__(self, settings: WeComSettings, api: WeComApi | None = None):
         self.settings = settings
         self.api = api or WeComApi(settings.api_base_url, settings.corp_id, settings.secret, settings.agent_id)
+
+    def bind(self, services: Services) -> None:
+        """Group robots 20 a minute, app messages 30 a minute per member: counted in the
+        database, so they hold across every process that sends."""
+        from bot.outbox import SharedRateLimiter
+        from bot.wecom.api import MEMBER_PER_MINUTE, WEBHOOK_PER_MINUTE
+        self.api.webhook_limiter = SharedRateLimiter(services.Session, WEBHOOK_PER_MINUTE, prefix="wecom:")
+        self.api.member_limiter = SharedRateLimiter(services.Session, MEMBER_PER_MINUTE, prefix="wecom:")
 
     def reply(self, message: ChatMessage, text: str) -> Delivery:
         """The reply rides back in the callback's HTTP response (passive reply): recorded as sent."""
