@@ -202,6 +202,36 @@ COMMAND_CASES = [
     ("zhangwei", "wr-stamping", "撤销 R-999999", "只能撤销自己的"),
     ("zhangwei", "wr-stamping", "报工 " + "S" * 5000, "找不到订单"),
     ("zhangwei", "wr-stamping", "\u202e报工 SO-1001 5", "看不懂"),
+    # quantities of any length are bounded before conversion, in every command that reads one
+    ("zhangwei", "wr-stamping", "交接 SO-1001 " + "9" * 5000, "太大"),
+    ("lina", "wr-welding", "接收 SO-1001 " + "9" * 5000, "太大"),
+    ("chenjing", None, "变更 SO-1001 数量 " + "9" * 5000, "太大"),
+    ("chenjing", None, "插单 SO-9001 车门总成 -" + "9" * 5000 + " 交期 12-01", "不能是负数"),
+    ("qianzhuren", None, "更正 R-1 良品 " + "9" * 5000, "太大"),
+    # order numbers: one rule everywhere (invisible characters dropped, at most 64 characters)
+    ("chenjing", None, "插单 SO-1001\u200b 车门总成 10 交期 12-01", "已经存在"),
+    ("chenjing", None, "插单 \u2066SO-1001\u2069 车门总成 10 交期 12-01", "已经存在"),
+    ("chenjing", None, "插单 " + "S" * 300 + " 车门总成 10 交期 12-01", "太长"),
+    ("chenjing", None, "插单 SO-9001<b> 车门总成 10 交期 12-01", "只能用字母"),
+    # the lifecycle: a quantity below what was made, resuming what is not paused
+    ("chenjing", None, "变更 SO-1001 数量 10", "已生产 50"),
+    ("chenjing", None, "变更 SO-1001 继续", "没有暂停"),
+    # 更正: heads and managers only, a real report, a real change, within the step's input
+    ("zhangwei", "wr-stamping", "更正 R-1 良品 40", "车间主任或经理"),
+    ("lina", "wr-welding", "更正 R-1 良品 40", "车间主任或经理"),
+    ("qianzhuren", None, "更正 R-999999 良品 5", "找不到报工单"),
+    ("qianzhuren", None, "更正 R-1 良品 50", "没有改动"),
+    ("qianzhuren", None, "更正 R-1 良品 9999", "最多还能报"),
+    ("qianzhuren", None, "更正 R-1 良品 -3", "不能是负数"),
+    ("qianzhuren", None, "更正 R-1", "格式不对"),
+    ("qianzhuren", None, "更正 X-1 良品 5", "格式不对"),
+    ("qianzhuren", None, "更正 R-1 良品 5 颜色 红", "格式不对"),
+    ("nobody", None, "更正 R-1 良品 5", "还没有登记"),
+    # 了结: only a real dispute, only by its upstream lead, head or a manager
+    ("zhouzong", None, "了结 SO-1001", "没有待了结"),
+    ("lina", "wr-welding", "了结 SO-9999", "找不到订单"),
+    ("zhangwei", "wr-stamping", "了结", "格式不对"),
+    ("zhangwei", "wr-stamping", "了结 SO-1001 喷漆", "没有「喷漆」工序"),
 ]
 
 
