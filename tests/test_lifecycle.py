@@ -344,3 +344,51 @@ def test_two_clicks_by_one_person_in_one_second_both_count(live):
         assert live.twin.card_click("lina", task, "confirm", create_time=moment).status == 200
     assert step(live, "SO-1001", seq=2).received_qty == 200
     assert step(live, "SO-1002", seq=2).received_qty == 100
+
+
+@pytest.mark.parametrize("number, path", [("SO/2026#7", "SO%2F2026%237"), ("SO/2026#7", "so/2026%237"),
+                                          ("A.B_C-1", "A.B_C-1")])
+def test_any_accepted_number_works_in_every_link_and_api_path(live, number, path):
+    import re
+    import requests
+    key = {"Authorization": "Bearer demo-api-key-change-me-0123456789"}
+    body = {"order_no": number, "product": "车门总成", "quantity": 10, "due_date": "2026-12-20"}
+    assert requests.post(f"{live.url}/api/orders", json=body, headers=key).status_code == 201
+    assert requests.get(f"{live.url}/api/orders/{path}", headers=key).json()["order_no"] == number
+    assert requests.get(f"{live.url}/api/orders/{path}/events", headers=key).json()["order_no"] == number
+    token = "demo-board-token-hall-1-0123"
+    board = requests.get(f"{live.url}/board", params={"token": token}).text
+    link = re.search(r'href="(/board/orders/[^"]+)"', board).group(1).replace("&amp;", "&")
+    page = requests.get(f"{live.url}{link}")
+    assert page.status_code == 200 and f"{number} 车门总成" in page.text.replace("&#35;", "#")
+    assert number in live.say("zhouzong", f"进度 {number.lower()}", chat=None)
+
+
+def test_the_lifecycle_table_refuses_a_move_it_does_not_list():
+    from storage.lifecycle import IllegalMove, move
+    from storage.models import Step
+    handoff = Handoff(status="confirmed")
+    with pytest.raises(IllegalMove):
+        move("handoff", handoff, "pending")
+    with pytest.raises(IllegalMove):
+        move("step", Step(status="waiting"), "running")   # a step starts only with parts received
+    settled = Handoff(status="disputed")
+    move("handoff", settled, "settled")
+    assert settled.status == "settled"
+
+
+def test_under_the_all_policy_a_requester_approver_is_not_needed(live):
+    from storage.directory import person_by_platform_id
+    from storage.errors import SelfApproval
+    from storage.requests import Policy, decide_request
+    seed(live)
+    assert "REQ-1" in live.say("zhouzong", "变更 SO-1001 暂停", chat=None)
+    with live.relay.Session.begin() as s:
+        zhou, wu = (person_by_platform_id(s, "wecom", u) for u in ("zhouzong", "wujingli"))
+        policy = Policy(mode="all", approver_ids=(zhou.id, wu.id))
+        now, off = live.relay.clock.now(), live.relay.clock.utc_offset()
+        with pytest.raises(SelfApproval):
+            decide_request(s, now, request_id=1, person=zhou, approve=True, reason="", policy=policy,
+                           source="test", utc_offset=off)
+        assert decide_request(s, now, request_id=1, person=wu, approve=True, reason="", policy=policy,
+                              source="test", utc_offset=off).status == "approved"
