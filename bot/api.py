@@ -6,12 +6,14 @@ import hmac
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
+from bot.urls import install_converters
 from storage.errors import UnknownOrder
 from storage.models import Event
 from storage.orders import find_order
 from storage.views import order_view
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+bp.record_once(install_converters)  # before the routes that use <order_no:…>
 
 
 def _relay():
@@ -40,12 +42,12 @@ def _iso(relay, value):
     return relay.clock.local(value).isoformat() if value is not None else None
 
 
-@bp.get("/orders/<path:order_no>")
+@bp.get("/orders/<order_no:order_no>")
 def get_order(order_no: str):
     return jsonify(order_json(_relay(), order_no))
 
 
-@bp.get("/orders/<path:order_no>/events")
+@bp.get("/orders/<order_no:order_no>/events")
 def get_events(order_no: str):
     """The order's timeline, oldest first: what happened, who did it, from which message or click."""
     relay = _relay()

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, request
 from markupsafe import escape
 from sqlalchemy import select
 
+from bot.urls import install_converters
 from storage.board import board as board_data
 from storage.errors import UnknownOrder
 from storage.models import Event
@@ -14,6 +15,7 @@ from storage.orders import find_order
 from storage.views import order_view
 
 bp = Blueprint("board", __name__)
+bp.record_once(install_converters)  # before the routes that use <order_no:…>
 
 
 def _relay():
@@ -61,7 +63,7 @@ def _refresh_seconds() -> int:
         return 15
 
 
-@bp.get("/board/orders/<path:order_no>")
+@bp.get("/board/orders/<order_no:order_no>")
 def order_page(order_no: str):
     token = _authorized()
     if token is None:
