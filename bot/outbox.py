@@ -6,7 +6,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from typing import Protocol
+from datetime import datetime, timedelta, UTC
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +29,13 @@ class SendError(Exception):
 
 
 Sender = Callable[[OutboxMessage], object]   # what it returns is not used
+
+
+class Limiter(Protocol):
+    """Paces sends: `acquire(key)` is 0 when a send to `key` may go now (and counts it), else the
+    seconds to wait."""
+
+    def acquire(self, key: str) -> float: ...
 
 
 class RateLimiter:
@@ -68,7 +76,7 @@ class SharedRateLimiter:
         from storage.ratelimits import take_slot
 
         def work() -> float:
-            now = datetime.fromtimestamp(self.clock(), timezone.utc).replace(tzinfo=None)
+            now = datetime.fromtimestamp(self.clock(), UTC).replace(tzinfo=None)
             with self.Session.begin() as session:
                 return take_slot(session, self.prefix + key, now, self.limit, timedelta(seconds=self.window))
         return retrying(work)

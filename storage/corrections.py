@@ -103,7 +103,7 @@ def _propagate(handoff: Handoff, d_good: int, limits: Limits) -> Step | None:
             raise CannotCorrect(reason="downstream_processed", report_id=None, workshop=downstream.workshop.name,
                                 processed=processed, received=received)
         handoff.quantity += d_good
-        handoff.received_qty += d_good
+        handoff.received_qty = (handoff.received_qty or 0) + d_good
         downstream.received_qty = received
         if d_good > 0:
             take_in(downstream)

@@ -130,7 +130,7 @@ def lock_order_tree(session: Session, order_id: int) -> Order:
 
 def lock_step_tree(session: Session, step_id: int) -> Step:
     """The step, with its order and the order's steps locked first (the lock order)."""
-    order_id = session.scalar(select(Step.order_id).where(Step.id == step_id))
+    order_id = session.scalars(select(Step.order_id).where(Step.id == step_id)).one()
     order = lock_order_tree(session, order_id)
     return next(s for s in order.steps if s.id == step_id)
 
@@ -141,9 +141,10 @@ def lock_handoffs(session: Session, stmt) -> list[Handoff]:
                                 .execution_options(populate_existing=True)))
 
 
-def lock_report(session: Session, report_id: int) -> Report | None:
+def lock_report(session: Session, report_id: int) -> Report:
+    """A report (known to exist: reports are never deleted), locked and read afresh."""
     return session.scalars(select(Report).where(Report.id == report_id).with_for_update(of=Report)
-                           .execution_options(populate_existing=True)).first()
+                           .execution_options(populate_existing=True)).one()
 
 
 # -- the books --------------------------------------------------------------------------------
@@ -156,7 +157,7 @@ def audit_order(session: Session, order_id: int) -> list[str]:
     its handoffs not withdrawn; a step that has processed all its input is done.
     """
     problems = []
-    order = session.get(Order, order_id)
+    order = session.scalars(select(Order).where(Order.id == order_id)).one()
     for step in order.steps:
         good, scrap = session.execute(select(func.coalesce(func.sum(Report.good), 0), func.coalesce(func.sum(Report.scrap), 0))
                                       .where(Report.step_id == step.id, Report.undone_at.is_(None))).one()

@@ -162,7 +162,7 @@ def undo_report(session: Session, now: datetime, *, person: Person, report_id: i
     step = lock_step(session, candidate.step_id)
     handoffs = lock_handoffs(session, select(Handoff).where(Handoff.from_step_id == step.id))
     if report_id is None:  # "my last report" as it stands now that the step is locked
-        candidate = _undo_candidate(session, person, None, step_id=step.id) or candidate
+        candidate = _last_standing(session, person, step.id) or candidate
     report = lock_report(session, candidate.id)
     handoff = next((h for h in handoffs if h.id == report.handoff_id), None)
     if report.undone_at is not None:
@@ -190,20 +190,22 @@ def undo_report(session: Session, now: datetime, *, person: Person, report_id: i
     return report
 
 
-def _undo_candidate(session: Session, person: Person, report_id: int | None,
-                    step_id: int | None = None) -> Report | None:
-    """The report to undo. Read first without locks (it says which order to lock); then again,
-    within the locked step, for "the last one"."""
+def _undo_candidate(session: Session, person: Person, report_id: int | None) -> Report:
+    """The report to undo, read without locks: it only says which order to lock."""
     stmt = select(Report).where(Report.person_id == person.id, Report.undone_at.is_(None))
     if report_id is not None:
         stmt = select(Report).where(Report.person_id == person.id, Report.id == report_id)
-    if step_id is not None:
-        return session.scalars(stmt.where(Report.step_id == step_id).order_by(Report.id.desc())
-                               .execution_options(populate_existing=True)).first()
     report = session.scalars(stmt.order_by(Report.created_at.desc(), Report.id.desc())).first()
     if report is None:
         raise NothingToUndo(reason="none" if report_id is None else "not_yours", report_id=report_id)
     return report
+
+
+def _last_standing(session: Session, person: Person, step_id: int) -> Report | None:
+    """The person's last report on this step that stands, read again under the step's lock."""
+    return session.scalars(select(Report).where(Report.person_id == person.id, Report.step_id == step_id,
+                                                Report.undone_at.is_(None)).order_by(Report.id.desc())
+                           .execution_options(populate_existing=True)).first()
 
 
 def reopen_after_change(step: Step) -> None:

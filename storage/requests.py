@@ -13,7 +13,7 @@ from storage.errors import (DuplicateRequest, NotAllowed, OrderExists, QuantityB
                             SelfApproval, UnknownRequest)
 from storage.events import record_event
 from storage.lifecycle import lock_order_tree, move, require, set_hold
-from storage.models import ChangeRequest, Order, Person, Route, Step
+from storage.models import ChangeRequest, Handoff, Order, Person, Route, Step
 from storage.orders import DUE_TIME, OrderData, plan_steps, refresh_status, upsert_order
 
 RUSH_PRIORITY = 1
@@ -158,9 +158,11 @@ def may_decide(person: Person, policy: Policy) -> bool:
 
 
 def decide_request(session: Session, now: datetime, *, request_id: int, person: Person, approve: bool,
-                   reason: str, policy: Policy, source: str, utc_offset: timedelta) -> ChangeRequest:
+                   reason: str, policy: Policy, source: str, utc_offset: timedelta,
+                   handoffs: list[Handoff] | None = None) -> ChangeRequest:
     """Record an approver's decision. A rejection decides at once; an approval decides when the
-    policy is met, and then the plan changes in this same transaction. A request already decided
+    policy is met, and then the plan changes in this same transaction (`handoffs` collects the
+    handoffs the change created, for the caller to announce). A request already decided
     raises `RequestDecided` naming who decided; a requester may not decide their own request
     unless the policy allows it.
 
@@ -192,7 +194,8 @@ def decide_request(session: Session, now: datetime, *, request_id: int, person: 
     if not approve:
         request.reason = request.reason + (f"｜驳回：{reason}" if reason else "")
     else:
-        apply_request(session, now, request, person=person, source=source, utc_offset=utc_offset)
+        apply_request(session, now, request, person=person, source=source, utc_offset=utc_offset,
+                      handoffs=handoffs)
     record_event(session, now, f"request_{request.status}", order_id=request.order_id, actor=person, source=source,
                  request_id=request.id, request_kind=request.kind, reason=reason)
     return request
@@ -210,11 +213,10 @@ def _needed(request: ChangeRequest, policy: Policy) -> set[str]:
 
 
 def apply_request(session: Session, now: datetime, request: ChangeRequest, *, person: Person, source: str,
-                  utc_offset: timedelta) -> Order:
+                  utc_offset: timedelta, handoffs: list[Handoff] | None = None) -> Order:
     """Change the plan as the approved request says, if the order's state still allows it
     (anything else raises, and the whole decision is rolled back: the request stays pending)."""
     p = request.payload
-    request.created_handoffs = []  # transient: handoffs this change created, for the notices
     if request.kind == "rush":
         return _create_rush_order(session, now, request, person=person, source=source, utc_offset=utc_offset)
     changed = session.get(Order, request.order_id)
@@ -222,7 +224,9 @@ def apply_request(session: Session, now: datetime, request: ChangeRequest, *, pe
     order = changed
     require(ACTIONS[request.kind], order)
     if request.kind == "quantity":
-        _change_quantity(session, now, request, order, person=person, source=source, utc_offset=utc_offset)
+        handoff = _change_quantity(session, now, request, order, person=person, source=source, utc_offset=utc_offset)
+        if handoff is not None and handoffs is not None:
+            handoffs.append(handoff)
     elif request.kind == "due_date":
         order.due_date = date.fromisoformat(p["due_date"])
         plan_steps(order, utc_offset)
@@ -252,7 +256,7 @@ def _create_rush_order(session: Session, now: datetime, request: ChangeRequest, 
 
 
 def _change_quantity(session: Session, now: datetime, request: ChangeRequest, order: Order, *, person: Person,
-                     source: str, utc_offset: timedelta) -> None:
+                     source: str, utc_offset: timedelta) -> Handoff | None:
     """The new quantity for every step. The first step completes (and hands over) when it has
     made that much already, and runs again when it finished below the new quantity."""
     from storage.production import complete_if_done
@@ -266,6 +270,4 @@ def _change_quantity(session: Session, now: datetime, request: ChangeRequest, or
     if first.status == "done" and produced(order) < quantity:
         move("step", first, "running" if produced(order) else "ready")
         first.completed_at = None
-    handoff = complete_if_done(session, now, first, person=person, source=source)
-    if handoff is not None:
-        request.created_handoffs.append(handoff)
+    return complete_if_done(session, now, first, person=person, source=source)

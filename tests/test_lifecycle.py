@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import ChangeRequest, Handoff, Incident, Order, Report
-from tests.conftest import settle, snapshot
+from tests.helpers import settle, snapshot
 from tests.test_commands import seed, step
 
 UNCHANGED_EXCEPT = ("outbox", "inbound_messages")
@@ -84,7 +84,7 @@ def test_a_manager_may_not_approve_their_own_request(plant):
 
 
 def test_own_approval_allowed_when_configured(database_url):
-    from tests.conftest import make_settings
+    from tests.helpers import make_settings
     from storage.requests import Policy
     settings = make_settings(database_url, **{"approvals.allow_self": True})
     assert settings.approvals.allow_self is True

@@ -15,18 +15,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.cli import init_db
+
 from bot.clock import Clock
 from storage.db import make_engine, make_session_factory, retrying
 from storage.directory import person_by_platform_id
 from storage.errors import UserError
 from storage.incidents import open_incident
 from storage.lifecycle import audit_order
+from storage.migrate import init_db
 from storage.models import ChangeRequest, Handoff, Order, Person, Report
 from storage.orders import OrderData, find_order, upsert_order
 from storage.production import Limits, confirm_handoffs, report_output, undo_report
 from storage.requests import Policy, decide_request, file_request
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 REPS = int(os.environ.get("LINERELAY_RACE_REPS", "3"))
 LIMITS = Limits(tolerance_percent=5, max_quantity=100_000, undo_window=timedelta(minutes=30))
@@ -38,7 +39,7 @@ class World:
 
     def __init__(self, database_url: str):
         settings = make_settings(database_url)
-        init_db(settings)
+        init_db(database_url, settings)
         self.engine = make_engine(database_url, pool_size=4, max_overflow=4) if not database_url.startswith("sqlite") \
             else make_engine(database_url)
         self.Session = make_session_factory(self.engine)
@@ -132,7 +133,7 @@ def rounds(world, setup, a, b, check):
     for _ in range(REPS):
         world.new_order()
         context = setup()
-        result = world.race(lambda s: a(s, context), lambda s: b(s, context))
+        result = world.race(lambda s, c=context: a(s, c), lambda s, c=context: b(s, c))
         problems = world.books()
         assert not problems, (world.order_no, result, problems)
         check(result, context)

@@ -14,7 +14,7 @@ import urllib.parse
 import requests
 
 from bot.dingtalk.sign import robot_sign
-from bot.outbox import RateLimiter, SendError
+from bot.outbox import Limiter, RateLimiter, SendError
 
 TIMEOUT = 5
 THROTTLED = 130101          # custom robot: more than 20 messages a minute
@@ -24,10 +24,10 @@ PER_ROBOT_PER_MINUTE = 20
 
 class DingTalkApi:
     def __init__(self, api_base_url: str, oapi_base_url: str, app_key: str, app_secret: str,
-                 limiter: RateLimiter | None = None, wall_clock=time.time):
+                 limiter: Limiter | None = None, wall_clock=time.time):
         self.api, self.oapi = api_base_url.rstrip("/"), oapi_base_url.rstrip("/")
         self.app_key, self.app_secret = app_key, app_secret
-        self.limiter = limiter or RateLimiter()
+        self.limiter: Limiter = limiter or RateLimiter()
         self.wall_clock = wall_clock
         self.http = requests.Session()
         self._token: str | None = None

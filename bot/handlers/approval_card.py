@@ -7,18 +7,19 @@ from bot.handlers.requests import decision_effects, policy_of
 from bot.errors import AskForReason
 from storage.errors import NotAllowed, SelfApproval, UnknownRequest
 from storage.models import Card as CardRow
-from storage.models import ChangeRequest
+from storage.models import ChangeRequest, Handoff
 from storage.requests import decide_request, may_decide
 
 
 def approve(ctx: ClickContext, row: CardRow, click: CardClick) -> Note:
+    handoffs: list[Handoff] = []
     request = decide_request(ctx.session, ctx.now, request_id=row.subject_id, person=ctx.person, approve=True,
                              reason="", policy=policy_of(ctx), source=click.source,
-                             utc_offset=ctx.clock.utc_offset())
+                             utc_offset=ctx.clock.utc_offset(), handoffs=handoffs)
     if request.status == "pending":  # the "all" policy: this vote is stored, others must agree too
         return "request_vote", {"request_id": request.id, "status": "pending", "approve": True}
     decide(row, ctx.person, "approve", ctx.now)
-    decision_effects(ctx, request)
+    decision_effects(ctx, request, handoffs)
     return None
 
 

@@ -14,7 +14,7 @@ from bot.neutral import Reply
 from bot.text import parse_quantity
 from bot.errors import BadSyntax
 from storage.errors import UnknownProduct
-from storage.models import ChangeRequest, Order, Person, Route, Workshop
+from storage.models import ChangeRequest, Handoff, Order, Person, Route, Workshop
 from storage.orders import find_order
 from storage.requests import Policy, decide_request, file_request
 from storage.rules import checked_order_no
@@ -108,7 +108,7 @@ def request_context(ctx: ActionContext, request: ChangeRequest, requester: str) 
             "impact": request.impact, "reason": request.reason, "requester": requester}
 
 
-def decision_effects(ctx: ActionContext, request: ChangeRequest) -> None:
+def decision_effects(ctx: ActionContext, request: ChangeRequest, handoffs: list[Handoff]) -> None:
     """Once decided: every card about it closes; the requester is told; on approval every
     affected workshop's groups get the 计划变更 notice with their new queue."""
     if request.status == "pending":
@@ -122,7 +122,7 @@ def decision_effects(ctx: ActionContext, request: ChangeRequest) -> None:
                       key=f"request:{request.id}:told", **context)
     if request.status != "approved":
         return
-    for handoff in getattr(request, "created_handoffs", []):
+    for handoff in handoffs:  # a quantity change that completed the first step
         handoff_notice(ctx, handoff)
     order = ctx.session.get(Order, request.order_id)
     for step in order.steps:
@@ -148,8 +148,9 @@ def _decide(ctx: Context, args: list[str], approve: bool) -> Reply:
     reason = reason or " ".join(words)[:200]
     if not match or (not approve and not reason):
         raise BadSyntax(command=word, problem="decide")
+    handoffs: list[Handoff] = []
     request = decide_request(ctx.session, ctx.now, request_id=int(match.group(1)), person=person, approve=approve,
                              reason=reason, policy=policy_of(ctx), source=ctx.message.source,
-                             utc_offset=ctx.clock.utc_offset())
-    decision_effects(ctx, request)
+                             utc_offset=ctx.clock.utc_offset(), handoffs=handoffs)
+    decision_effects(ctx, request, handoffs)
     return Reply("request_vote", {"request_id": request.id, "status": request.status, "approve": approve})

@@ -11,7 +11,7 @@ import time
 
 import requests
 
-from bot.outbox import RateLimiter, SendError
+from bot.outbox import Limiter, RateLimiter, SendError
 
 TOKEN_INVALID = {40001, 40014, 42001}
 RETRYABLE = {-1, 45009, 45033}
@@ -30,10 +30,10 @@ class WeComApi:
         self._token: str | None = None
         self._expires = 0.0
         self._lock = threading.Lock()
-        self.webhook_limiter = RateLimiter(WEBHOOK_PER_MINUTE)
-        self.member_limiter = RateLimiter(MEMBER_PER_MINUTE)
+        self.webhook_limiter: Limiter = RateLimiter(WEBHOOK_PER_MINUTE)
+        self.member_limiter: Limiter = RateLimiter(MEMBER_PER_MINUTE)
 
-    def _limited(self, limiter: RateLimiter, key: str) -> None:
+    def _limited(self, limiter: Limiter, key: str) -> None:
         wait = limiter.acquire(key)
         if wait:
             raise SendError(f"rate limit for {key}", retry_after=wait)

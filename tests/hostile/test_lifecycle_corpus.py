@@ -3,7 +3,7 @@ paused order, on a quantity dispute and on one's own request. Each is refused (4
 reply), never a 5xx, and leaves every table as it was (replies and their delivery aside)."""
 import pytest
 
-from tests.conftest import settle, snapshot
+from tests.helpers import settle, snapshot
 from tests.test_commands import seed
 
 REPLY_TABLES = ("inbound_messages", "outbox")
