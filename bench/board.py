@@ -55,7 +55,7 @@ def grow(box, orders: int) -> None:
             order, _ = upsert_order(session, clock.now(), OrderData(f"BIG-{i:05d}", "车门总成", 100,
                                                                     clock.today() + timedelta(days=3 + i % 20),
                                                                     "压测", 1 + i % 9),
-                                    actor=None, source="bench", utc_offset=clock.utc_offset())
+                                    actor=None, source="bench")
             steps = {s.workshop.code: s for s in order.steps}
             if i % 3:
                 report_output(session, clock.now(), step_id=steps["stamping"].id, person=leads["stamping"],

@@ -53,7 +53,7 @@ def seed(settings) -> None:
         for i in range(ORDERS):
             upsert_order(session, clock.now(), OrderData(f"BENCH-{i:04d}", "车门总成", 90000,
                                                          clock.today() + timedelta(days=30)),
-                         actor=None, source="bench", utc_offset=clock.utc_offset())
+                         actor=None, source="bench")
     engine.dispose()
 
 

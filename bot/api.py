@@ -75,8 +75,7 @@ def post_order():
         data = parse_row(body, max_order_quantity(relay.settings))
         with relay.Session.begin() as session:
             now = relay.clock.now()
-            order, created = upsert_order(session, now, data, actor=None, source="api",
-                                          utc_offset=relay.clock.utc_offset())
+            order, created = upsert_order(session, now, data, actor=None, source="api")
             order_no = order.order_no
     except OrderConflict as exc:
         return jsonify(error="conflict", message=str(exc)), 409
@@ -106,9 +105,13 @@ def order_json(relay, order_no: str) -> dict:
     return {
         "order_no": view.order_no, "product": view.product, "quantity": view.quantity, "customer": view.customer,
         "due_date": view.due_date, "priority": view.priority, "status": view.status,
+        "due_at": _iso(relay, view.due_at), "projected_end": _iso(relay, view.forecast_end),
+        "late_minutes": view.late_minutes,
         "steps": [{"workshop": s.workshop, "status": s.status, "good": s.good, "scrap": s.scrap,
-                   "planned": s.planned, "received": s.received, "planned_end": _iso(relay, s.planned_end),
-                   "projected_end": _iso(relay, s.projected_end), "late": s.late} for s in view.steps],
+                   "planned": s.planned, "received": s.received, "planned_start": _iso(relay, s.planned_start),
+                   "planned_end": _iso(relay, s.planned_end), "projected_start": _iso(relay, s.forecast_start),
+                   "projected_end": _iso(relay, s.projected_end), "late": s.late, "late_minutes": s.late_minutes,
+                   "provisional": s.provisional} for s in view.steps],
     }
 
 
@@ -127,7 +130,8 @@ def get_queue(code: str):
         return jsonify(workshop=workshop.code, name=workshop.name, queue=[
             {"order_no": i.order_no, "product": i.product, "priority": i.priority, "due_date": i.due_date,
              "status": i.step.status, "good": i.step.good, "planned": i.step.planned,
-             "handoff_waiting": i.pending_handoff_qty} for i in items])
+             "handoff_waiting": i.pending_handoff_qty, "projected_start": _iso(relay, i.step.forecast_start),
+             "projected_end": _iso(relay, i.step.projected_end)} for i in items])
 
 
 @bp.get("/openapi.json")

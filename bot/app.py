@@ -37,8 +37,10 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
             spec.mount(app, platform)   # its callback endpoints
 
     from bot.api import bp as api_bp
+    from bot.api_calendar import bp as calendar_bp
     from bot.board import bp as board_bp
     app.register_blueprint(api_bp)
+    app.register_blueprint(calendar_bp)
     app.register_blueprint(board_bp)
 
     @app.get("/healthz")
@@ -58,7 +60,7 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
             return jsonify(status="unavailable", reason=type(exc).__name__), 503
         if not current:
             return jsonify(status="unavailable", reason="schema is not at the newest migration; run linerelay init-db"), 503
-        return jsonify(status="ready")
+        return jsonify(status="ready", calendar=calendar_status(relay))
 
     @app.errorhandler(413)
     def too_large(_exc):
@@ -75,4 +77,33 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
 
     configure_logging(settings.app.log_format)
     install_request_ids(app)
+    _warn_unknown_years(relay)
     return app
+
+
+def calendar_status(relay) -> dict:
+    """Years ahead whose public holidays nobody knows: plans in them are provisional."""
+    from storage import planner
+    from storage.calendar import unknown_years
+    with relay.Session() as session:
+        years = unknown_years(planner.calendar(session, relay.plan), relay.clock.today())
+        session.rollback()
+    if not years:
+        return {"status": "ok", "unknown_years": []}
+    return {"status": "provisional", "unknown_years": years,
+            "message": f"no public-holiday data for {', '.join(map(str, years))}: enter the plant's days "
+                       "(停产/加班 in chat, linerelay calendar import, or the API) and confirm the year"}
+
+
+def _warn_unknown_years(relay) -> None:
+    """At start-up: a year the holiday data does not cover is said, not silently Monday to Friday."""
+    import logging
+    from sqlalchemy import inspect
+    try:
+        if not inspect(relay.engine).has_table("calendar_years"):
+            return
+        status = calendar_status(relay)
+    except Exception:  # the database may not be reachable yet; /readyz says so
+        return
+    if status["unknown_years"]:
+        logging.getLogger("linerelay.calendar").warning(status["message"])

@@ -52,7 +52,16 @@ def board():
     with relay.Session() as session:
         data = board_data(session, relay.clock.now(), workshop)
         updated = relay.clock.local(relay.clock.now()).strftime("%m-%d %H:%M:%S")
-        return render_page("board", token=token, updated=updated, refresh=_refresh_seconds(), **data)
+        return render_page("board", token=token, updated=updated, refresh=_refresh_seconds(),
+                           closed=closed_today(relay, session, data["workshops"]), **data)
+
+
+def closed_today(relay, session, workshops) -> list[str]:
+    """The workshops that do not work today (a closure, a holiday): the header says so."""
+    from storage import planner
+    cal = planner.calendar(session, relay.plan)
+    today = relay.clock.today()
+    return [w.name for w in workshops if not cal.is_workday(today, w.id)]
 
 
 def _refresh_seconds() -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 
 from bot.config import ConfigError, load_settings
 from bot.jobs import JOB_NAMES
@@ -72,6 +73,41 @@ def cmd_outbox(args) -> None:
             print(f"{row.id}\t{row.platform}/{row.channel}\t{row.target}\t{row.attempts} tries\t{row.last_error}")
 
 
+def cmd_replan(args) -> None:
+    """The whole plan now (the jobs process does this by itself)."""
+    from bot.app import build_relay
+    from bot.jobs import replan
+    result = replan.run(build_relay(settings_of(args)))
+    print(f"planned {result['orders']} open orders in {result['plan_ms']} ms "
+          f"({result['total_ms']} ms in all); {result['steps_written']} steps changed")
+
+
+def cmd_calendar(args) -> None:
+    """The plant's calendar: import days from a file, confirm a year's holidays, or show it."""
+    from bot.app import build_relay
+    from storage import planner
+    from storage.calendar import confirm_year, entries, unknown_years
+    relay = build_relay(settings_of(args))
+    if args.action == "import":
+        from bot.calendar_import import run_calendar_import
+        code = run_calendar_import(relay, args.value)
+        relay.dispatcher.run_once(limit=500)
+        sys.exit(code)
+    today = relay.clock.today()
+    with relay.Session.begin() as session:
+        if args.action == "confirm":
+            if not (args.value or "").isdigit():
+                sys.exit("linerelay calendar confirm YEAR, e.g. 2027")
+            new = confirm_year(session, relay.clock.now(), int(args.value), person=None, note="", source="cli")
+            print(f"{args.value}: {'confirmed' if new else 'was confirmed already'}")
+            return
+        for day in entries(session, today, today + timedelta(days=60)):
+            where = day.workshop.name if day.workshop else "plant"
+            print(f"{day.day}\t{where}\t{day.kind}\t{day.spans}\t{day.note}")
+        for year in unknown_years(planner.calendar(session, relay.plan), today):
+            print(f"{year}: no public-holiday data; plans in {year} are provisional until it is confirmed")
+
+
 def cmd_sandbox(args) -> None:
     from bot.sandbox import run_sandbox
     run_sandbox(host=args.host, port=args.port, database=args.database, interactive=not args.no_prompt)
@@ -104,6 +140,11 @@ def main(argv: list[str] | None = None) -> None:
     for spec in registry.specs():   # each platform's own commands (dingtalk-register, stream …)
         if spec.add_commands is not None:
             spec.add_commands(sub)
+    sub.add_parser("replan", help="make the whole plan again now").set_defaults(fn=cmd_replan)
+    p = sub.add_parser("calendar", help="the plant's calendar: import FILE, confirm YEAR, or show")
+    p.add_argument("action", choices=("import", "confirm", "show"))
+    p.add_argument("value", nargs="?", help="the .xlsx/.csv file (import) or the year (confirm)")
+    p.set_defaults(fn=cmd_calendar)
     p = sub.add_parser("sandbox", help="the whole product locally: SQLite, demo plant, platform twins")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

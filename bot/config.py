@@ -74,6 +74,15 @@ class WorkshopConfig:
     code: str
     name: str
     aliases: tuple[str, ...] = ()
+    capacity: int = 1                      # parallel lines: how many orders it works on at once
+    working_hours: tuple[str, ...] = ()    # its own shifts (two shifts, say); empty: the plant's
+
+
+@dataclass(frozen=True)
+class PlanningSettings:
+    assumed_outage_minutes: int = 120     # an exception without an expected recovery lasts this long
+    replan_seconds: int = 60              # the jobs process re-plans this soon after changes
+    refresh_minutes: int = 10             # and at least this often: forecasts slide as time passes
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,7 @@ class Settings:
     api: ApiSettings = ApiSettings()
     approvals: ApprovalSettings = ApprovalSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    planning: PlanningSettings = PlanningSettings()
     workshops: tuple[WorkshopConfig, ...] = ()
     groups: tuple[GroupConfig, ...] = ()
     people: tuple[PersonConfig, ...] = ()
@@ -263,7 +273,7 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     if unknown:
         raise ConfigError(f"approvals.approvers names unknown person {sorted(unknown)[0]!r}")
     return Settings(app=app, platforms=platforms, api=ApiSettings(keys=keys, board_tokens=board_tokens),
-                    schedule=_parse_schedule(data.get("schedule", {})),
+                    schedule=_parse_schedule(data.get("schedule", {})), planning=_parse_planning(data.get("planning", {})),
                     approvals=ApprovalSettings(policy=policy, approvers=approvers,
                                                allow_self=appr.get("allow_self", bool, False)),
                     workshops=workshops, groups=groups, people=people,
@@ -281,9 +291,15 @@ def _parse_schedule(table: Any) -> ScheduleSettings:
     for name in ScheduleSettings.__dataclass_fields__:
         default = getattr(d, name)
         values[name] = r.strings(name) or default if isinstance(default, tuple) else r.get(name, type(default), default)
-    for span in values["working_hours"] + (values["quiet_hours"],):
-        if not re.fullmatch(f"{_HHMM}-{_HHMM}", span):
-            raise ConfigError(f"schedule: {span!r} must look like 08:00-12:00")
+    from planning.calendar import CalendarError, parse_spans
+    try:
+        parse_spans(values["working_hours"])
+    except CalendarError as exc:
+        raise ConfigError(f"schedule.working_hours: {exc}") from None
+    if not values["working_hours"]:
+        raise ConfigError("schedule.working_hours must name at least one shift")
+    if not re.fullmatch(f"{_HHMM}-{_HHMM}", values["quiet_hours"]):
+        raise ConfigError(f"schedule: {values['quiet_hours']!r} must look like 21:00-07:00")
     if not re.fullmatch(_HHMM, values["digest_time"]):
         raise ConfigError("schedule.digest_time must look like 08:00")
     for name in ("delay_scan_minutes", "escalation_minutes", "handoff_reminder_minutes", "approval_reminder_minutes",
@@ -294,8 +310,28 @@ def _parse_schedule(table: Any) -> ScheduleSettings:
 
 
 def _parse_workshop(table: Any, i: int) -> WorkshopConfig:
+    from planning.calendar import CalendarError, parse_spans
     r = Reader(table, f"workshops[{i}]")
-    return WorkshopConfig(code=r.text("code"), name=r.text("name"), aliases=r.strings("aliases"))
+    capacity = r.get("capacity", int, 1)
+    if not 1 <= capacity <= 100:
+        raise ConfigError(f"workshops[{i}].capacity must be between 1 and 100")
+    hours = r.strings("working_hours")
+    try:
+        parse_spans(hours)
+    except CalendarError as exc:
+        raise ConfigError(f"workshops[{i}].working_hours: {exc}") from None
+    return WorkshopConfig(code=r.text("code"), name=r.text("name"), aliases=r.strings("aliases"),
+                          capacity=capacity, working_hours=hours)
+
+
+def _parse_planning(table: Any) -> PlanningSettings:
+    r = Reader(table, "planning")
+    d = PlanningSettings()
+    values = {name: r.get(name, int, getattr(d, name)) for name in PlanningSettings.__dataclass_fields__}
+    for name, value in values.items():
+        if value <= 0:
+            raise ConfigError(f"planning.{name} must be positive")
+    return PlanningSettings(**values)
 
 
 def _parse_group(table: Any, i: int, workshop_ref, platforms: list[str]) -> GroupConfig:

@@ -19,7 +19,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from bot.clock import Clock
+from bot.plan import plan_config
 from storage.db import make_engine, make_session_factory
+from storage import planner
 from storage.errors import BadOrderNumber
 from storage.orders import OrderData, upsert_order
 from storage.rules import ORDER_NO_PATTERN, bounded_int, checked_order_no  # noqa: F401 (the API's schema)
@@ -51,14 +53,16 @@ class Tally:
     rejected: int = 0
 
 
-def read_rows(path: Path) -> list[tuple[int, dict]]:
-    """(line number, row) pairs with trimmed, lower-case column names."""
+def read_rows(path: Path, required: tuple[str, ...] = REQUIRED,
+              aliases: dict[str, str] | None = None) -> list[tuple[int, dict]]:
+    """(line number, row) pairs with trimmed, lower-case column names (`aliases` renames
+    columns, e.g. Chinese headers, first)."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _xlsx_rows(path)
-    return _csv_rows(path.read_bytes())
+        return _xlsx_rows(path, required, aliases or {})
+    return _csv_rows(path.read_bytes(), required, aliases or {})
 
 
-def _csv_rows(raw: bytes) -> list[tuple[int, dict]]:
+def _csv_rows(raw: bytes, required: tuple[str, ...], aliases: dict[str, str]) -> list[tuple[int, dict]]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = raw.decode(encoding)
@@ -69,10 +73,10 @@ def _csv_rows(raw: bytes) -> list[tuple[int, dict]]:
         raise BadFile("the file is neither UTF-8 nor GBK text")
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
-    return _with_header(header, ((i, row) for i, row in enumerate(reader, start=2)))
+    return _with_header(header, ((i, row) for i, row in enumerate(reader, start=2)), required, aliases)
 
 
-def _xlsx_rows(path: Path) -> list[tuple[int, dict]]:
+def _xlsx_rows(path: Path, required: tuple[str, ...], aliases: dict[str, str]) -> list[tuple[int, dict]]:
     from openpyxl import load_workbook
     try:
         book = load_workbook(path, read_only=True, data_only=True)
@@ -80,16 +84,17 @@ def _xlsx_rows(path: Path) -> list[tuple[int, dict]]:
         raise BadFile(f"cannot read Excel file: {exc}") from exc
     rows = book.worksheets[0].iter_rows(values_only=True)
     header = next(rows, None)
-    result = _with_header(header, ((i, row) for i, row in enumerate(rows, start=2)))
+    result = _with_header(header, ((i, row) for i, row in enumerate(rows, start=2)), required, aliases)
     book.close()
     return result
 
 
-def _with_header(header, rows) -> list[tuple[int, dict]]:
+def _with_header(header, rows, required: tuple[str, ...], aliases: dict[str, str]) -> list[tuple[int, dict]]:
     if not header:
         raise BadFile("the file is empty")
     names = [str(h or "").strip().lower() for h in header]
-    missing = [c for c in REQUIRED if c not in names]
+    names = [aliases.get(n, n) for n in names]
+    missing = [c for c in required if c not in names]
     if missing:
         raise BadFile(f"missing column(s): {', '.join(missing)} (header is line 1)")
     result = []
@@ -176,7 +181,9 @@ def run_import(settings, path, *, out=sys.stdout, err=sys.stderr, clock: Clock |
         if not inspect(engine).has_table("orders"):
             print("the database has no schema yet: run `linerelay init-db` first", file=err)
             return 2
-        tally = _import_rows(make_session_factory(engine), clock, rows, path.name, max_order_quantity(settings), err)
+        factory = make_session_factory(engine)
+        planner.install(factory, plan_config(settings, clock))   # the imported orders are planned at the commit
+        tally = _import_rows(factory, clock, rows, path.name, max_order_quantity(settings), err)
     finally:
         engine.dispose()
     print(f"{path.name}: created {tally.created}, updated {tally.updated}, unchanged {tally.unchanged}, "
@@ -194,7 +201,7 @@ def _import_rows(Session, clock: Clock, rows, filename: str, max_quantity: int, 
                 now = clock.now()
                 with session.begin_nested():
                     order, created = upsert_order(session, now, data, actor=None,
-                                                  source=f"import:{filename}:{line}", utc_offset=clock.utc_offset())
+                                                  source=f"import:{filename}:{line}")
                 changed = order.updated_at == now  # upsert_order stamps an order only when it changes
             except (BadRow, ValueError, SQLAlchemyError) as exc:
                 tally.rejected += 1

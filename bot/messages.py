@@ -16,9 +16,27 @@ def _md(value) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(value))
 
 
+def working_duration(minutes: int | float | None, day_minutes: float) -> str:
+    """Working time for people: `40 分钟`, `2.5 小时`, `1 天 3 小时` (a day is a normal working day)."""
+    minutes = max(int(round(minutes or 0)), 0)
+    if minutes < 60:
+        return f"{minutes} 分钟"
+    if minutes < day_minutes:
+        half_hours = round(minutes / 30) / 2
+        return f"{half_hours:g} 小时"
+    days, rest = divmod(minutes, day_minutes)
+    hours = round(rest / 60)
+    if hours >= day_minutes / 60:
+        days, hours = days + 1, 0
+    return f"{int(days)} 天" + (f" {hours} 小时" if hours else "")
+
+
 class Messages:
-    def __init__(self, clock: Clock):
+    def __init__(self, clock: Clock, settings=None):
+        from planning.calendar import parse_spans, span_hours
         self.clock = clock
+        shifts = settings.schedule.working_hours if settings is not None else ("08:00-12:00", "13:00-17:30")
+        self.day_minutes = span_hours(parse_spans(shifts)) * 60
         self.env = Environment(loader=PackageLoader("bot", "templates"), undefined=StrictUndefined,
                                autoescape=False, trim_blocks=True, lstrip_blocks=True,
                                keep_trailing_newline=False)
@@ -26,6 +44,8 @@ class Messages:
         self.env.filters["hm"] = self._fmt("%m-%d %H:%M")
         self.env.filters["md_date"] = self._fmt("%m-%d")
         self.env.filters["hm_iso"] = lambda v: self._fmt("%m-%d %H:%M")(datetime.fromisoformat(v) if v else None)
+        self.env.filters["md_iso"] = lambda v: self._fmt("%m-%d")(datetime.fromisoformat(v) if v else None)
+        self.env.filters["worktime"] = lambda m: working_duration(m, self.day_minutes)
 
     def _fmt(self, pattern: str):
         def fmt(value: datetime | None) -> str:

@@ -1,18 +1,33 @@
 """The OpenAPI 3.1 description of the REST API, served at /api/openapi.json."""
 from __future__ import annotations
 
+from bot.api_calendar import CHANGE_DAYS, DATE, MAX_DAYS, change_schema
+
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"},
                                                                    "message": {"type": "string"}}}
 STEP = {"type": "object", "properties": {
     "workshop": {"type": "string"}, "status": {"type": "string", "enum": ["waiting", "ready", "running", "blocked", "done"]},
     "good": {"type": "integer"}, "scrap": {"type": "integer"}, "planned": {"type": "integer"},
-    "received": {"type": "integer"}, "planned_end": {"type": ["string", "null"], "format": "date-time"},
-    "projected_end": {"type": ["string", "null"], "format": "date-time"}, "late": {"type": "boolean"}}}
+    "received": {"type": "integer"},
+    "planned_start": {"type": ["string", "null"], "format": "date-time",
+                      "description": "latest start at the standard rate that keeps the due date"},
+    "planned_end": {"type": ["string", "null"], "format": "date-time"},
+    "projected_start": {"type": ["string", "null"], "format": "date-time",
+                        "description": "the plan's forecast: when it starts (started: when it did)"},
+    "projected_end": {"type": ["string", "null"], "format": "date-time",
+                      "description": "the plan's forecast end, in working time, on the workshop's capacity"},
+    "late": {"type": "boolean"},
+    "late_minutes": {"type": "integer", "description": "forecast end past planned end, working minutes"},
+    "provisional": {"type": "boolean", "description": "a date in a year whose public holidays are not confirmed"}}}
 ORDER = {"type": "object", "properties": {
     "order_no": {"type": "string"}, "product": {"type": "string"}, "quantity": {"type": "integer"},
     "customer": {"type": "string"}, "due_date": {"type": "string", "format": "date"}, "priority": {"type": "integer"},
-    "status": {"type": "string"}, "steps": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}}
+    "status": {"type": "string"},
+    "due_at": {"type": ["string", "null"], "format": "date-time", "description": "the end of the due date's working time"},
+    "projected_end": {"type": ["string", "null"], "format": "date-time", "description": "when the whole order will be done"},
+    "late_minutes": {"type": "integer", "description": "forecast finish past due, working minutes"},
+    "steps": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}}
 
 
 def new_order(settings=None) -> dict:
@@ -36,13 +51,52 @@ def new_order(settings=None) -> dict:
         "priority": {"type": "integer", "minimum": 1, "maximum": 9, "description": "1 is the most urgent"}}}
 
 
+def calendar_paths(settings=None) -> dict:
+    """The plant's calendar: read it, set or clear days (the plan is made again), confirm a year."""
+    day = {"name": "from", "in": "query", "required": True, "schema": DATE}
+    days = {"name": "days", "in": "query", "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": CHANGE_DAYS}}
+    code: dict = {"type": "string", "description": "a workshop's code; none: the whole plant"}
+    if settings is not None:
+        code["enum"] = [w.code for w in settings.workshops]
+    workshop = {"name": "workshop", "in": "query", "required": False, "schema": code}
+    moved = {"description": "applied; the orders whose forecasts moved", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"moved": {"type": "array", "items": {"type": "string"}}}}}}}
+    return {
+        "/api/calendar": {"get": {
+            "summary": "The plant's own days and the years whose public holidays are unknown",
+            "parameters": [{**day, "required": False},
+                           {**days, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_DAYS}}],
+            "responses": {"200": {"description": "the calendar", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "days": {"type": "array", "items": {"type": "object"}},
+                    "unknown_years": {"type": "array", "items": {"type": "integer"}},
+                    "confirmed_years": {"type": "array", "items": {"type": "integer"}}}}}}},
+                **_errors(401, 422)}}},
+        "/api/calendar/days": {
+            "put": {"summary": "Close days, set their hours or add overtime (the whole plant or a workshop)",
+                    "requestBody": {"required": True, **_json("CalendarChange")},
+                    "responses": {"200": moved, **_errors(400, 401, 422)}},
+            "delete": {"summary": "Days back to the normal calendar", "parameters": [day, days, workshop],
+                       "responses": {"200": moved, **_errors(401, 422)}}},
+        "/api/calendar/years/{year}": {"post": {
+            "summary": "Confirm that the plant has entered a year's public holidays",
+            "parameters": [{"name": "year", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 2000, "maximum": 2099}}],
+            "responses": {"200": {"description": "confirmed", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"year": {"type": "integer"}, "confirmed": {"type": "boolean"},
+                                                 "new": {"type": "boolean"}}}}}},
+                **_errors(401, 404, 422)}}},
+    }
+
+
 def _json(schema_ref: str) -> dict:
     return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
 
 
 def _errors(*codes: int) -> dict:
     texts = {400: "bad request", 401: "missing or wrong API key", 404: "not found",
-             409: "the order exists with another product", 422: "invalid order"}
+             409: "the order exists with another product", 422: "invalid input"}
     return {str(c): {"description": texts[c], **_json("Error")} for c in codes}
 
 
@@ -54,7 +108,8 @@ def document(settings=None) -> dict:
         "info": {"title": "LineRelay API", "version": "1", "description": "Orders and their timelines."},
         "components": {
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": ERROR, "Step": STEP, "Order": ORDER, "NewOrder": new_order(settings), "Event": {
+            "schemas": {"Error": ERROR, "Step": STEP, "Order": ORDER, "NewOrder": new_order(settings),
+                        "CalendarChange": change_schema(settings), "Event": {
                 "type": "object", "properties": {"id": {"type": "integer"}, "at": {"type": "string"},
                                                  "kind": {"type": "string"}, "actor": {"type": "string"},
                                                  "source": {"type": "string"}, "data": {"type": "object"}}}},
@@ -74,6 +129,7 @@ def document(settings=None) -> dict:
                     "type": "object", "properties": {"order_no": {"type": "string"}, "events": {
                         "type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}}}},
                     **_errors(401, 404)}}},
+            **calendar_paths(settings),
             "/api/workshops/{code}/queue": {"get": {
                 "summary": "A workshop's queue", "parameters": [
                     {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],

@@ -21,6 +21,7 @@ from bot.platforms.contract import ClickOutcome, Platform
 from bot.routing import NoticeRouter
 from bot.services import Services
 from storage.models import GroupBinding
+from storage.planner import PlanConfig
 
 
 class Relay:
@@ -93,6 +94,10 @@ class Relay:
     @property
     def dispatcher(self) -> Dispatcher:
         return self.services.outbox
+
+    @property
+    def plan(self) -> PlanConfig:
+        return self.services.plan
 
 
 __all__ = ["Relay"]

@@ -28,9 +28,9 @@ from bot.clock import Clock
 from bot.config import Settings, load_settings
 from bot.demo.seed import DEMO_CONFIG, seed_demo
 from bot.handlers.base import limits_for
-from bot.jobs import calendar
 from bot.platforms import registry
 from bot.relay import Relay
+from bot.sandbox_calendar import calendar_blueprint
 from bot.sandbox_console import BadRequest, SandboxConsole, blueprint
 from bot.twins.base import SandboxTwin
 from bot.twins.server import ThreadedServer
@@ -68,8 +68,12 @@ class Sandbox:
 
 def sandbox_start_time(relay) -> datetime:
     """09:30 factory time on today's date if it is a working day, else on the next working day."""
+    from storage import planner
     day = relay.clock.today()
-    while not calendar(relay).is_workday(day):
+    with relay.Session() as session:
+        cal = planner.calendar(session, relay.plan)
+        session.rollback()
+    while not cal.is_workday(day):
         day += timedelta(days=1)
     return datetime.combine(day, START_TIME)
 
@@ -104,6 +108,7 @@ def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sa
     console = SandboxConsole(relay, twins)
     app = create_app(relay=relay)
     app.register_blueprint(blueprint(console))
+    app.register_blueprint(calendar_blueprint(relay))
     server = ThreadedServer(app, host, port).start()
     for twin in twins.values():
         twin.app_url = server.url

@@ -11,7 +11,10 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.messages import Messages
 from bot.outbox import Dispatcher
+from bot.plan import plan_config
+from storage import planner
 from storage.db import make_engine, make_session_factory
+from storage.planner import PlanConfig
 
 
 @dataclass
@@ -23,12 +26,15 @@ class Services:
     Session: sessionmaker[Session]
     messages: Messages     # the Jinja2 templates: every word a person reads
     outbox: Dispatcher     # delivers what the transactions queued
+    plan: PlanConfig       # how the plan is made (every transaction of `Session` keeps it current)
 
 
 def make_services(settings: Settings, clock: Clock | None = None, engine: Engine | None = None) -> Services:
     clock = clock or Clock(settings.app.timezone)
     engine = engine or make_engine(settings.app.database_url)
     Session = make_session_factory(engine)
+    plan = plan_config(settings, clock)
+    planner.install(Session, plan)   # every transaction re-plans what it changed before it commits
     outbox = Dispatcher(Session, clock, {}, lease=timedelta(seconds=settings.app.outbox_lease_seconds))
-    return Services(settings=settings, clock=clock, engine=engine, Session=Session, messages=Messages(clock),
-                    outbox=outbox)
+    return Services(settings=settings, clock=clock, engine=engine, Session=Session, messages=Messages(clock, settings),
+                    outbox=outbox, plan=plan)

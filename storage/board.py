@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import DelayWarning, Handoff, Incident, Order, Step, Workshop
+from storage.models import Handoff, Incident, Order, Step, Workshop
 from storage.views import step_view
 
 
@@ -32,8 +32,6 @@ def board(session: Session, now: datetime, workshop_code: str | None = None, lim
         stmt = stmt.join(Step).join(Workshop).where(Workshop.code == workshop_code, Step.status != "done")
     orders = list(session.scalars(stmt.limit(limit * 3 if workshop_code else limit)).unique())
     step_ids = [s.id for o in orders for s in o.steps]
-    warnings = {(w.step_id, w.level) for w in session.scalars(
-        select(DelayWarning).where(DelayWarning.step_id.in_(step_ids)))} if step_ids else set()
     incidents = set(session.scalars(select(Incident.step_id).where(Incident.step_id.in_(step_ids),
                                                                    Incident.closed_at.is_(None)))) if step_ids else set()
     waiting: dict[int, int] = {}
@@ -45,10 +43,10 @@ def board(session: Session, now: datetime, workshop_code: str | None = None, lim
         cells = {}
         for step in order.steps:
             view = step_view(step, now)
+            late = step.status != "done" and now > step.planned_end   # the plan: late, or forecast to be
             cells[step.workshop_id] = Cell(
-                status=step.status, good=step.good_qty, planned=step.planned_qty,
-                late=(step.id, "late") in warnings or (step.status != "done" and now > step.planned_end),
-                at_risk=(step.id, "at_risk") in warnings or view.late, incident=step.id in incidents,
+                status=step.status, good=step.good_qty, planned=step.planned_qty, late=late,
+                at_risk=view.late and not late, incident=step.id in incidents,
                 handoff_waiting=waiting.get(step.id, 0))
         rows.append({"order": order, "cells": cells})
     if workshop_code:  # that workshop's work: under way there, or material waiting for it

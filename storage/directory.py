@@ -35,6 +35,7 @@ def sync_from_config(session: Session, settings: Plant) -> None:
     for wc in settings.workshops:
         ws = workshops.get(wc.code) or Workshop(code=wc.code)
         ws.name, ws.aliases = wc.name, " ".join(wc.aliases)
+        ws.capacity, ws.working_hours = wc.capacity, ",".join(wc.working_hours)
         session.add(ws)
         workshops[wc.code] = ws
     session.flush()

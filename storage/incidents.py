@@ -2,7 +2,7 @@
 handoff is recorded for both workshops, blocks nothing, and stays open until it is settled (了结)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -156,13 +156,3 @@ def open_incidents(session: Session, step_ids: list[int]) -> dict[int, list[Inci
                                                                Incident.closed_at.is_(None)).order_by(Incident.id)):
             result.setdefault(incident.step_id, []).append(incident)
     return result
-
-
-def delay_impact(order: Order, step: Step, now: datetime, delay: timedelta, projected_end: datetime,
-                 due_end: datetime) -> dict:
-    """How an outage of `delay` at `step` moves the order's finish against its due time."""
-    new_end = projected_end + delay
-    late_hours = (new_end - due_end).total_seconds() / 3600
-    return {"order_no": order.order_no, "new_end": new_end, "late": late_hours > 0,
-            "late_hours": round(max(late_hours, 0), 1),
-            "downstream": [s.workshop.name for s in order.steps if s.seq > step.seq]}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, BigInteger, Date, DateTime, Float, ForeignKey, Integer, String,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, String,
                         Text, UniqueConstraint, Index)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -20,6 +20,8 @@ class Workshop(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
     aliases: Mapped[str] = mapped_column(String(200), default="")
+    capacity: Mapped[int] = mapped_column(Integer, default=1, server_default="1")   # parallel lines
+    working_hours: Mapped[str] = mapped_column(String(200), default="", server_default="")  # "" = the plant's
 
 
 class Person(Base):
@@ -124,6 +126,10 @@ class Order(Base):
     hold: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Written by the planner (storage/planner.py): the due moment, the forecast finish, lateness.
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    forecast_end: Mapped[datetime | None] = mapped_column(DateTime)
+    late_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     steps: Mapped[list[Step]] = relationship(order_by="Step.seq", lazy="selectin",
                                              back_populates="order", cascade="all, delete-orphan")
 
@@ -148,6 +154,19 @@ class Step(Base):
     last_report_at: Mapped[datetime | None] = mapped_column(DateTime)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(16), default="waiting")
+    # The plan (storage/planner.py): planned_* above are the latest dates that keep the due date;
+    # forecast_* are when the step will really start and end; late_minutes is the forecast end
+    # past the planned end in working minutes; provisional: a date in an unconfirmed year.
+    forecast_start: Mapped[datetime | None] = mapped_column(DateTime)
+    forecast_end: Mapped[datetime | None] = mapped_column(DateTime)
+    forecast_line: Mapped[int | None] = mapped_column(Integer)
+    late_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    plan_hash: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Bumped by every re-time in a command's transaction: the full re-plan, computed from an older
+    # snapshot, leaves such rows alone (its UPDATE matches the stamp it read).
+    plan_stamp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retimed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     order: Mapped[Order] = relationship(back_populates="steps", lazy="joined")
     workshop: Mapped[Workshop] = relationship(lazy="joined")
 
@@ -244,11 +263,13 @@ class JobLease(Base):
 
 
 class DelayWarning(Base):
-    """One warning per step per level (late / at_risk / escalated), ever."""
+    """One warning per step per level (late / at_risk / escalated), ever; the step is the one
+    that causes its order's delay; an order is escalated once."""
     __tablename__ = "delay_warnings"
     __table_args__ = (UniqueConstraint("step_id", "level"),)
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     level: Mapped[str] = mapped_column(String(16))
     projected_end: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -331,3 +352,41 @@ class RateSend(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
     sent_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CalendarDay(Base):
+    """One of the plant's own days: closed (停产), these hours instead, or extra hours (加班);
+    for the whole plant (scope "plant") or one workshop (scope "ws:<id>")."""
+    __tablename__ = "calendar_days"
+    __table_args__ = (UniqueConstraint("day", "scope"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    scope: Mapped[str] = mapped_column(String(24))
+    workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))            # closed / hours / extra
+    spans: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    workshop: Mapped[Workshop | None] = relationship(lazy="joined")
+
+
+class CalendarYear(Base):
+    """A year whose public holidays the plant has entered and confirmed (chinese-calendar has
+    none for it): its dates are no longer provisional."""
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class PlanRun(Base):
+    """The last full plan: when it was made and what it cost (one row per kind)."""
+    __tablename__ = "plan_runs"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    planned_at: Mapped[datetime] = mapped_column(DateTime)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    steps_written: Mapped[int] = mapped_column(Integer, default=0)
+    orders: Mapped[int] = mapped_column(Integer, default=0)

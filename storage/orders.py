@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,8 +13,6 @@ from storage.errors import UnknownOrder
 from storage.events import record_event
 from storage.models import Order, Person, Route, Step
 
-# Planned ends are back-scheduled from the due date's end of the working day (factory time).
-DUE_TIME = time(18, 0)
 ACTIVE_HOLDS = {"paused", "cancelled"}
 
 
@@ -64,11 +62,12 @@ class OrderData:
 
 
 def upsert_order(session: Session, now: datetime, data: OrderData, *, actor: Person | None,
-                 source: str, utc_offset: timedelta) -> tuple[Order, bool]:
+                 source: str) -> tuple[Order, bool]:
     """Create the order with its route copied into steps, or update an existing one.
 
     An update changes quantity, due date, customer and priority; steps keep their reported
-    output and get the new plan. Returns (order, created).
+    output. The plan (planned and forecast dates) is made before the transaction commits, by
+    `storage.planner`. Returns (order, created).
     """
     order_no = normalize_order_no(data.order_no)
     order = session.scalars(select(Order).where(Order.order_no == order_no).with_for_update(of=Order)).first()
@@ -83,8 +82,7 @@ def upsert_order(session: Session, now: datetime, data: OrderData, *, actor: Per
             order.steps.append(Step(seq=rs.seq, workshop_id=rs.workshop_id, planned_qty=data.quantity,
                                     units_per_hour=rs.units_per_hour, status="ready" if rs.seq == 1 else "waiting",
                                     good_qty=0, scrap_qty=0, received_qty=0, handed_qty=0,
-                                    planned_start=now, planned_end=now))
-        plan_steps(order, utc_offset)
+                                    planned_start=now, planned_end=now))  # the planner sets them
         session.add(order)
         session.flush()
         record_event(session, now, "order_created", order_id=order.id, actor=actor, source=source,
@@ -102,7 +100,6 @@ def upsert_order(session: Session, now: datetime, data: OrderData, *, actor: Per
     if changes:
         for step in order.steps:
             step.planned_qty = order.quantity
-        plan_steps(order, utc_offset)
         order.updated_at = now
         record_event(session, now, "order_updated", order_id=order.id, actor=actor, source=source,
                      changes=changes)
@@ -111,16 +108,6 @@ def upsert_order(session: Session, now: datetime, data: OrderData, *, actor: Per
 
 def _jsonable(value):
     return value.isoformat() if isinstance(value, date) else value
-
-
-def plan_steps(order: Order, utc_offset: timedelta) -> None:
-    """Back-schedule the steps from the due date: each ends when the next one starts."""
-    end = datetime.combine(order.due_date, DUE_TIME) - utc_offset
-    for step in reversed(order.steps):
-        hours = step.planned_qty / step.units_per_hour
-        step.planned_end = end
-        step.planned_start = end - timedelta(hours=hours)
-        end = step.planned_start
 
 
 def derive_status(order: Order) -> str:

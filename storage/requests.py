@@ -3,7 +3,7 @@ approvers (the first valid decision wins), applied to the plan in the deciding t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,10 +13,10 @@ from storage.errors import (DuplicateRequest, NotAllowed, OrderExists, QuantityB
                             SelfApproval, UnknownRequest)
 from storage.events import record_event
 from storage.lifecycle import lock_order_tree, move, require, set_hold
-from storage.models import ChangeRequest, Handoff, Order, Person, Route, Step
-from storage.orders import DUE_TIME, OrderData, plan_steps, refresh_status, upsert_order
+from storage.impact import RUSH_PRIORITY, request_impact
+from storage.models import ChangeRequest, Handoff, Order, Person
+from storage.orders import OrderData, refresh_status, upsert_order
 
-RUSH_PRIORITY = 1
 KINDS = ("rush", "quantity", "due_date", "pause", "resume", "cancel")
 # The lifecycle action each kind of change is (storage.lifecycle.ALLOWED says from which states).
 ACTIONS = {"quantity": "quantity", "due_date": "due_date", "pause": "pause", "resume": "resume_order",
@@ -36,7 +36,7 @@ def may_file(person: Person) -> bool:
 
 
 def file_request(session: Session, now: datetime, *, kind: str, order: Order | None, payload: dict,
-                 reason: str, person: Person, source: str, utc_offset: timedelta) -> ChangeRequest:
+                 reason: str, person: Person, source: str) -> ChangeRequest:
     """Store a pending request with its impact on the plan (planners, leads and managers).
 
     A change must make sense for the order as it stands (its state, and a quantity no lower
@@ -53,7 +53,7 @@ def file_request(session: Session, now: datetime, *, kind: str, order: Order | N
     else:
         pending_key = f"rush:{payload['order_no']}"
         _refuse_duplicate(session, pending_key, payload["order_no"])
-    impact = compute_impact(session, now, kind, order, payload, utc_offset)
+    impact = request_impact(session, now, kind, order, payload)
     request = ChangeRequest(kind=kind, order_id=order.id if order else None, payload={**payload, "votes": {}},
                             impact=impact, reason=reason, requester_id=person.id, status="pending", created_at=now,
                             pending_key=pending_key)
@@ -89,62 +89,6 @@ def check_quantity(order: Order, quantity: int, *, request_id: int | None) -> No
                                     workshop=order.steps[0].workshop.name, request_id=request_id)
 
 
-def _hours(qty: int, rate: float) -> float:
-    return round(qty / rate, 1)
-
-
-def compute_impact(session: Session, now: datetime, kind: str, order: Order | None, payload: dict,
-                   utc_offset: timedelta) -> dict:
-    """Which orders in which workshops move, by how many hours, and whether the due date holds."""
-    if kind == "rush":
-        route = session.scalars(select(Route).where(Route.product == payload["product"])).one()
-        load = {rs.workshop_id: (rs.workshop.name, _hours(payload["quantity"], rs.units_per_hour)) for rs in route.steps}
-        finish = now + timedelta(hours=sum(h for _, h in load.values()))
-        due = date.fromisoformat(payload["due_date"])
-        return {"moves": _moves(session, load, RUSH_PRIORITY, exclude=None),
-                "finish": finish.isoformat(), "feasible": finish <= _due_end(due, utc_offset)}
-    assert order is not None, "every request but a rush names its order"
-    steps = [s for s in order.steps if s.status != "done"]
-    if kind == "quantity":
-        delta = payload["quantity"] - order.quantity
-        load = {s.workshop_id: (s.workshop.name, _hours(delta, s.units_per_hour)) for s in steps}
-        finish = _order_finish(order, now) + timedelta(hours=sum(h for _, h in load.values()))
-        return {"moves": _moves(session, load, order.priority, exclude=order.id), "finish": finish.isoformat(),
-                "feasible": finish <= _due_end(order.due_date, utc_offset)}
-    if kind == "due_date":
-        finish = _order_finish(order, now)
-        due = date.fromisoformat(payload["due_date"])
-        return {"moves": [], "finish": finish.isoformat(), "feasible": finish <= _due_end(due, utc_offset)}
-    # pause / resume / cancel: this order's open work leaves or re-enters the queues
-    sign = 1 if kind == "resume" else -1
-    load = {s.workshop_id: (s.workshop.name, sign * _hours(max(s.planned_qty - s.good_qty - s.scrap_qty, 0),
-                                                           s.units_per_hour)) for s in steps}
-    return {"moves": _moves(session, load, order.priority, exclude=order.id), "finish": None, "feasible": True}
-
-
-def _due_end(due: date, utc_offset: timedelta) -> datetime:
-    return datetime.combine(due, DUE_TIME) - utc_offset
-
-
-def _order_finish(order: Order, now: datetime) -> datetime:
-    from storage.views import projected_finish
-    return projected_finish(order.steps[-1], now) or order.steps[-1].planned_end
-
-
-def _moves(session: Session, load: dict, priority: int, exclude: int | None, limit: int = 8) -> list[dict]:
-    """Open steps behind the change in each loaded workshop, and the hours they move by."""
-    moves = []
-    for workshop_id, (name, hours) in load.items():
-        if not hours:
-            continue
-        steps = session.scalars(select(Step).join(Order).where(
-            Step.workshop_id == workshop_id, Step.status.in_(("waiting", "ready", "running", "blocked")),
-            Order.hold.is_(None), Order.priority >= priority, Order.id != (exclude or -1))
-            .order_by(Order.priority, Order.due_date, Order.order_no).limit(limit)).all()
-        moves += [{"workshop": name, "order_no": s.order.order_no, "hours": hours} for s in steps]
-    return moves
-
-
 def lock_request(session: Session, request_id: int) -> ChangeRequest:
     request = session.scalars(select(ChangeRequest).where(ChangeRequest.id == request_id)
                               .with_for_update(of=ChangeRequest).execution_options(populate_existing=True)).first()
@@ -158,7 +102,7 @@ def may_decide(person: Person, policy: Policy) -> bool:
 
 
 def decide_request(session: Session, now: datetime, *, request_id: int, person: Person, approve: bool,
-                   reason: str, policy: Policy, source: str, utc_offset: timedelta,
+                   reason: str, policy: Policy, source: str,
                    handoffs: list[Handoff] | None = None) -> ChangeRequest:
     """Record an approver's decision. A rejection decides at once; an approval decides when the
     policy is met, and then the plan changes in this same transaction (`handoffs` collects the
@@ -194,7 +138,7 @@ def decide_request(session: Session, now: datetime, *, request_id: int, person: 
     if not approve:
         request.reason = request.reason + (f"｜驳回：{reason}" if reason else "")
     else:
-        apply_request(session, now, request, person=person, source=source, utc_offset=utc_offset,
+        apply_request(session, now, request, person=person, source=source,
                       handoffs=handoffs)
     record_event(session, now, f"request_{request.status}", order_id=request.order_id, actor=person, source=source,
                  request_id=request.id, request_kind=request.kind, reason=reason)
@@ -213,23 +157,22 @@ def _needed(request: ChangeRequest, policy: Policy) -> set[str]:
 
 
 def apply_request(session: Session, now: datetime, request: ChangeRequest, *, person: Person, source: str,
-                  utc_offset: timedelta, handoffs: list[Handoff] | None = None) -> Order:
+                  handoffs: list[Handoff] | None = None) -> Order:
     """Change the plan as the approved request says, if the order's state still allows it
     (anything else raises, and the whole decision is rolled back: the request stays pending)."""
     p = request.payload
     if request.kind == "rush":
-        return _create_rush_order(session, now, request, person=person, source=source, utc_offset=utc_offset)
+        return _create_rush_order(session, now, request, person=person, source=source)
     changed = session.get(Order, request.order_id)
     assert changed is not None, "every request but a rush names its order"
     order = changed
     require(ACTIONS[request.kind], order)
     if request.kind == "quantity":
-        handoff = _change_quantity(session, now, request, order, person=person, source=source, utc_offset=utc_offset)
+        handoff = _change_quantity(session, now, request, order, person=person, source=source)
         if handoff is not None and handoffs is not None:
             handoffs.append(handoff)
     elif request.kind == "due_date":
-        order.due_date = date.fromisoformat(p["due_date"])
-        plan_steps(order, utc_offset)
+        order.due_date = date.fromisoformat(p["due_date"])   # the plan follows before the commit
     else:
         set_hold(order, HOLDS[request.kind])
     record_event(session, now, "order_changed", order_id=order.id, actor=person, source=source,
@@ -238,8 +181,7 @@ def apply_request(session: Session, now: datetime, request: ChangeRequest, *, pe
     return order
 
 
-def _create_rush_order(session: Session, now: datetime, request: ChangeRequest, *, person: Person, source: str,
-                       utc_offset: timedelta) -> Order:
+def _create_rush_order(session: Session, now: datetime, request: ChangeRequest, *, person: Person, source: str) -> Order:
     p = request.payload
     existing = session.scalars(select(Order).where(Order.order_no == p["order_no"]).with_for_update(of=Order)).first()
     if existing is not None:
@@ -248,7 +190,7 @@ def _create_rush_order(session: Session, now: datetime, request: ChangeRequest, 
                      p.get("customer", ""), RUSH_PRIORITY)
     try:
         with session.begin_nested():
-            order, _ = upsert_order(session, now, data, actor=person, source=source, utc_offset=utc_offset)
+            order, _ = upsert_order(session, now, data, actor=person, source=source)
     except IntegrityError:  # created by an import or the API at this very moment
         raise OrderExists(order_no=p["order_no"], request_id=request.id, product="") from None
     request.order_id = order.id
@@ -256,7 +198,7 @@ def _create_rush_order(session: Session, now: datetime, request: ChangeRequest, 
 
 
 def _change_quantity(session: Session, now: datetime, request: ChangeRequest, order: Order, *, person: Person,
-                     source: str, utc_offset: timedelta) -> Handoff | None:
+                     source: str) -> Handoff | None:
     """The new quantity for every step. The first step completes (and hands over) when it has
     made that much already, and runs again when it finished below the new quantity."""
     from storage.production import complete_if_done
@@ -265,7 +207,6 @@ def _change_quantity(session: Session, now: datetime, request: ChangeRequest, or
     order.quantity = quantity
     for step in order.steps:
         step.planned_qty = quantity
-    plan_steps(order, utc_offset)
     first = order.steps[0]
     if first.status == "done" and produced(order) < quantity:
         move("step", first, "running" if produced(order) else "ready")

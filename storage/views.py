@@ -1,31 +1,16 @@
-"""Read models: progress of an order, projected finish, a workshop's queue."""
+"""Read models: progress of an order, a workshop's queue. Every date in them is the stored plan
+(`storage.planner`), so a reply, the board, the API and the jobs say the same thing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Handoff, Order, Step
 
-# Below this much elapsed time the actual rate says little; the standard rate is used.
-MIN_RATE_WINDOW = timedelta(minutes=30)
 OPEN_STEP = ("waiting", "ready", "running", "blocked")
-
-
-def projected_finish(step: Step, now: datetime) -> datetime | None:
-    """When the step will be done at its actual rate (standard rate before enough data)."""
-    if step.status == "done":
-        return step.completed_at
-    target = step.planned_qty if step.seq == 1 else max(step.received_qty, step.planned_qty)
-    processed = step.good_qty + step.scrap_qty
-    remaining = max(target - processed, 0)
-    rate = step.units_per_hour
-    if step.first_report_at and now - step.first_report_at >= MIN_RATE_WINDOW and processed > 0:
-        rate = processed / ((now - step.first_report_at).total_seconds() / 3600)
-    start = max(now, step.planned_start) if processed == 0 else now
-    return start + timedelta(hours=remaining / rate)
 
 
 @dataclass(frozen=True)
@@ -37,9 +22,13 @@ class StepView:
     planned: int
     received: int
     percent: int
+    planned_start: datetime
     planned_end: datetime
-    projected_end: datetime | None
-    late: bool
+    forecast_start: datetime | None
+    projected_end: datetime | None     # the forecast end (None: not scheduled, e.g. on hold)
+    late: bool                         # forecast past the planned end
+    late_minutes: int                  # by how much, in working minutes
+    provisional: bool                  # a date in a year whose public holidays are unconfirmed
 
 
 @dataclass(frozen=True)
@@ -52,22 +41,30 @@ class OrderView:
     priority: int
     status: str
     steps: list[StepView]
+    due_at: datetime | None = None             # the end of the due date's working time
+    forecast_end: datetime | None = None       # when the whole order will be done
+    late_minutes: int = 0                      # past due, working minutes
 
 
-def step_view(step: Step, now: datetime) -> StepView:
-    projected = projected_finish(step, now)
-    late = projected is not None and step.status != "done" and projected > step.planned_end
+def step_view(step: Step, now: datetime | None = None) -> StepView:
+    """One step as people see it: its progress and its plan."""
     percent = min(100, step.good_qty * 100 // step.planned_qty) if step.planned_qty else 0
+    late = step.status != "done" and step.late_minutes > 0
     return StepView(workshop=step.workshop.name, status=step.status, good=step.good_qty,
                     scrap=step.scrap_qty, planned=step.planned_qty, received=step.received_qty,
-                    percent=percent, planned_end=step.planned_end, projected_end=projected, late=late)
+                    percent=percent, planned_start=step.planned_start, planned_end=step.planned_end,
+                    forecast_start=step.forecast_start,
+                    projected_end=step.forecast_end if step.status != "done" else step.completed_at,
+                    late=late, late_minutes=step.late_minutes if step.status != "done" else 0,
+                    provisional=step.provisional)
 
 
 def order_view(order: Order, now: datetime) -> OrderView:
     return OrderView(order_no=order.order_no, product=order.product, quantity=order.quantity,
                      customer=order.customer, due_date=order.due_date.isoformat(),
                      priority=order.priority, status=order.status,
-                     steps=[step_view(s, now) for s in order.steps])
+                     steps=[step_view(s, now) for s in order.steps], due_at=order.due_at,
+                     forecast_end=order.forecast_end, late_minutes=order.late_minutes)
 
 
 @dataclass(frozen=True)

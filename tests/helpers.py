@@ -61,7 +61,7 @@ class Live:
             order, _ = upsert_order(s, clock.now(), OrderData(order_no, product, quantity,
                                                               clock.today() + timedelta(days=days),
                                                               "测试客户", priority),
-                                    actor=None, source="test", utc_offset=clock.utc_offset())
+                                    actor=None, source="test")
             return order.id
 
     def say(self, user: str, text: str, chat: str | None = "wr-stamping", platform: str | None = None, **kwargs):

@@ -12,7 +12,8 @@ def test_openapi_document_validates(live):
     doc = requests.get(f"{live.url}/api/openapi.json").json()
     validate(doc)
     assert set(doc["paths"]) == {"/api/orders", "/api/orders/{order_no}", "/api/orders/{order_no}/events",
-                                 "/api/workshops/{code}/queue"}
+                                 "/api/workshops/{code}/queue", "/api/calendar", "/api/calendar/days",
+                                 "/api/calendar/years/{year}"}
 
 
 def test_create_then_update_an_order(live):

@@ -1,7 +1,7 @@
 """Rush orders and changes: filed with impact, approved or rejected from a card or a command,
 first decision wins, the plan changes in one transaction, everyone affected is told."""
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -29,6 +29,7 @@ def file_rush(live, platform="wecom"):
 
 @pytest.fixture
 def plant(live):
+    live.relay.clock.set_local(datetime(2026, 11, 25, 9))   # a Wednesday morning: impacts are worked out for it
     return seed(live)
 
 
@@ -36,7 +37,9 @@ def test_rush_request_shows_its_impact_to_the_approvers(plant):
     track, wecom = file_rush(plant)
     params = plant.dingtalk.cards[track]["cardData"]["cardParamMap"]
     assert "REQ-1" in params["markdown"] and "SO-2001" in params["markdown"] and "主机厂急单" in params["markdown"]
-    assert "后移" in params["markdown"] and "SO-1001" in params["markdown"]  # who moves back
+    # the plan as if approved: the rush order's own forecast, and who it would push late (and where)
+    assert "赶不上交期" in params["markdown"] or "能按期" in params["markdown"]
+    assert "批准后：SO-1001 由按期变为晚" in params["markdown"] and "（冲压）" in params["markdown"]
     assert sorted(wecom.target.split("|")) == ["wujingli", "zhouzong"]
     assert [b["key"] for b in wecom.payload["template_card"]["button_list"]] == ["approve", "reject"]
     notice = plant.twin.wait_for(lambda m: m.api == "webhook" and m.target == "key-managers")
@@ -178,13 +181,13 @@ def test_all_policy_needs_every_approver(plant):
         ids = tuple(s.scalars(select(Person.id).where(Person.name.in_(["周总", "吴经理"])).order_by(Person.id)))
         zhou, wu = (s.scalars(select(Person).where(Person.name == n)).one() for n in ("周总", "吴经理"))
         policy = Policy(mode="all", approver_ids=ids)
-        now, off = plant.relay.clock.now(), plant.relay.clock.utc_offset()
+        now = plant.relay.clock.now()
         first = decide_request(s, now, request_id=1, person=zhou, approve=True, reason="", policy=policy,
-                               source="test", utc_offset=off)
+                               source="test")
         assert first.status == "pending"
         second = decide_request(s, now, request_id=1, person=wu, approve=True, reason="", policy=policy,
-                                source="test", utc_offset=off)
+                                source="test")
         assert second.status == "approved"
         with pytest.raises(RequestDecided):
             decide_request(s, now, request_id=1, person=zhou, approve=False, reason="x", policy=policy,
-                           source="test", utc_offset=off)
+                           source="test")

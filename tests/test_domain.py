@@ -1,5 +1,5 @@
-"""Domain rules without HTTP: planning, capacity, projection, derived status, text parsing."""
-from datetime import date, datetime, timedelta
+"""Domain rules without HTTP: capacity, derived status, text parsing (planning: test_planning.py)."""
+from datetime import date, datetime
 
 import pytest
 
@@ -8,9 +8,8 @@ from bot.text import normalize, parse_quantity, tokenize
 from bot.errors import BadSyntax
 from storage.errors import QuantityOutOfRange
 from storage.models import Order, Step, Workshop
-from storage.orders import derive_status, normalize_order_no, plan_steps
+from storage.orders import derive_status, normalize_order_no
 from storage.production import step_capacity
-from storage.views import projected_finish
 
 
 def make_order(qty=100, statuses=("ready", "waiting")):
@@ -24,30 +23,11 @@ def make_order(qty=100, statuses=("ready", "waiting")):
     return order
 
 
-def test_back_scheduling_from_the_due_date():
-    order = make_order(qty=100)
-    plan_steps(order, timedelta(hours=8))
-    last, first = order.steps[-1], order.steps[0]
-    assert last.planned_end == datetime(2026, 12, 1, 10, 0)  # 18:00 Shanghai = 10:00 UTC
-    assert last.planned_start == datetime(2026, 12, 1, 0, 0)  # 100 units at 10/h
-    assert first.planned_end == last.planned_start
-
-
 def test_capacity_is_input_plus_tolerance():
     order = make_order(qty=200)
     assert step_capacity(order.steps[0], 5) == 210
     order.steps[1].received_qty = 150
     assert step_capacity(order.steps[1], 5) == 157
-
-
-def test_projection_uses_standard_rate_first_then_actual_rate():
-    order = make_order(qty=100)
-    step = order.steps[0]
-    now = datetime(2026, 11, 30, 8)
-    step.planned_start = now
-    assert projected_finish(step, now) == now + timedelta(hours=10)
-    step.good_qty, step.first_report_at = 40, now - timedelta(hours=2)  # 20/h actual
-    assert projected_finish(step, now) == now + timedelta(hours=3)
 
 
 @pytest.mark.parametrize("statuses, hold, expected", [

@@ -124,7 +124,7 @@ def start_fakechat(database_url):
         with relay.Session.begin() as session:
             upsert_order(session, relay.clock.now(), OrderData("SO-1001", "车门总成", 200, relay.clock.today()
                                                                + timedelta(days=5), "测试客户", 3),
-                         actor=None, source="test", utc_offset=relay.clock.utc_offset())
+                         actor=None, source="test")
         return relay, relay.platforms[NAME], server.url
 
     yield start

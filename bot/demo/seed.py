@@ -100,7 +100,7 @@ def seed_demo(session, clock, limits: Limits) -> None:
     for order_no, product, qty, days, customer, priority, history in ORDERS:
         order, _ = upsert_order(session, now, OrderData(order_no, product, qty, clock.today() + timedelta(days=days),
                                                         customer, priority),
-                                actor=None, source="demo", utc_offset=clock.utc_offset())
+                                actor=None, source="demo")
         steps = {s.workshop.code: s for s in order.steps}
         for item in history:
             if isinstance(item, tuple):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.handlers import (approval_card, bind, correct, handoff, handoff_card, help, incident, progress, queue,
-                          receive, report, requests, settle, undo, warning)
+from bot.handlers import (approval_card, bind, calendar, correct, handoff, handoff_card, help, incident, progress,
+                          queue, receive, report, requests, settle, undo, warning)
 
 if TYPE_CHECKING:
     from bot.relay import Relay
@@ -30,6 +30,12 @@ def add_handlers(relay: Relay) -> None:
     relay.add_command(settle.handle, "了结", "了結", "settle")
     relay.add_command(correct.handle, "更正", "correct")
     relay.add_command(bind.handle, "绑定", "bind")
+    relay.add_command(calendar.shutdown, "停产", "停工", "shutdown")
+    relay.add_command(calendar.overtime, "加班", "上班", "overtime")
+    relay.add_command(calendar.hours, "工作时间", "hours")
+    relay.add_command(calendar.clear, "取消停产", "取消加班", "恢复日历")
+    relay.add_command(calendar.confirm, "确认节假日", "confirm-holidays")
+    relay.add_command(calendar.show, "日历", "calendar")
     relay.add_command(help.handle, "帮助", "help", "?", needs_person=False)
 
     relay.add_card_action("handoff", "confirm", handoff_card.confirm)

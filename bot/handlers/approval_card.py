@@ -15,7 +15,7 @@ def approve(ctx: ClickContext, row: CardRow, click: CardClick) -> Note:
     handoffs: list[Handoff] = []
     request = decide_request(ctx.session, ctx.now, request_id=row.subject_id, person=ctx.person, approve=True,
                              reason="", policy=policy_of(ctx), source=click.source,
-                             utc_offset=ctx.clock.utc_offset(), handoffs=handoffs)
+                             handoffs=handoffs)
     if request.status == "pending":  # the "all" policy: this vote is stored, others must agree too
         return "request_vote", {"request_id": request.id, "status": "pending", "approve": True}
     decide(row, ctx.person, "approve", ctx.now)

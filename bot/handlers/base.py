@@ -55,6 +55,12 @@ class ActionContext:
         self.notices.append(Notice(workshop_id=None, person_id=person_id, platform=platform, template=template,
                                    context=context, key=key))
 
+    def replan(self) -> None:
+        """Bring the plan up to date with this command's changes now (before reading a forecast
+        for the reply; the commit would do it anyway)."""
+        from storage.planner import sync
+        sync(self.session)
+
     def close_cards(self, kind: str, subject_id: int, decision: str) -> None:
         """Cards about this subject are decided now, wherever they were sent."""
         self.closed_cards.append((kind, subject_id, decision))

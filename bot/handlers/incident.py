@@ -1,16 +1,15 @@
 """异常 SO-1001 设备 冲床液压故障 预计 4小时 · 恢复 SO-1001"""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, UTC
+from datetime import UTC
 
 from bot.handlers.base import Context
 from bot.handlers.common import require_person
 from bot.neutral import Reply
 from bot.text import parse_recovery
 from bot.errors import BadSyntax
-from storage.incidents import CATEGORIES, close_incident, delay_impact, open_incident
-from storage.orders import DUE_TIME, find_order
-from storage.views import projected_finish
+from storage.incidents import CATEGORIES, close_incident, open_incident
+from storage.orders import find_order
 
 RECOVERY_WORDS = {"预计", "预计恢复", "eta"}
 
@@ -44,9 +43,9 @@ def open_(ctx: Context, args: list[str]) -> Reply:
     recovery = recovery_local.astimezone(UTC).replace(tzinfo=None) if recovery_local else None
     incident = open_incident(ctx.session, ctx.now, step_id=step.id, person=person, category=category,
                              description=description, expected_recovery=recovery, source=ctx.message.source)
-    impact = _impact(ctx, order, step, recovery)
+    ctx.replan()
     context = {"order_no": order.order_no, "product": order.product, "workshop": step.workshop.name,
-               "category": category, "description": description, "recovery": recovery, "impact": impact,
+               "category": category, "description": description, "recovery": recovery, "impact": _impact(ctx, order, step),
                "reporter": person.name}
     key = f"incident:{incident.id}:opened"
     for later in (s for s in order.steps if s.seq > step.seq):
@@ -55,13 +54,12 @@ def open_(ctx: Context, args: list[str]) -> Reply:
     return Reply("incident_ok", context)
 
 
-def _impact(ctx: Context, order, step, recovery: datetime | None) -> dict | None:
-    if recovery is None:
-        return None
-    last = order.steps[-1]
-    projected = projected_finish(last, ctx.now) or last.planned_end
-    due_end = datetime.combine(order.due_date, DUE_TIME) - ctx.clock.utc_offset()
-    return delay_impact(order, step, ctx.now, max(recovery - ctx.now, timedelta(0)), projected, due_end)
+def _impact(ctx: Context, order, step) -> dict:
+    """The order's finish as the plan has it with the step stopped until its expected recovery
+    (or for `planning.assumed_outage_minutes` when nobody knows)."""
+    return {"new_end": order.forecast_end, "late": order.late_minutes > 0, "late_minutes": order.late_minutes,
+            "assumed_minutes": ctx.settings.planning.assumed_outage_minutes,
+            "downstream": [s.workshop.name for s in order.steps if s.seq > step.seq]}
 
 
 def resume(ctx: Context, args: list[str]) -> Reply:

@@ -8,7 +8,6 @@ from bot.text import looks_like_number, parse_quantity, simplify
 from bot.errors import BadSyntax
 from storage.orders import find_order
 from storage.production import report_output
-from storage.views import projected_finish
 
 SCRAP_WORDS = {"不良", "报废", "废品", "scrap"}
 NOTE_WORDS = {"备注", "note"}
@@ -65,13 +64,15 @@ def handle(ctx: Context, args: list[str]) -> Reply:
                             note=note, source=ctx.message.source, limits=ctx.limits)
     if outcome.handoff is not None:
         handoff_notice(ctx, outcome.handoff)
+    ctx.replan()
     step = outcome.step
     return Reply("report_ok", {
-        "order_no": order.order_no, "workshop": step.workshop.name, "report_id": outcome.report.id,
-        "good": good, "scrap": scrap, "good_total": step.good_qty, "scrap_total": step.scrap_qty,
-        "planned": step.planned_qty, "percent": min(100, step.good_qty * 100 // max(step.planned_qty, 1)),
-        "done": step.status == "done", "projected": projected_finish(step, ctx.now),
-        "planned_end": step.planned_end, "late": step.status != "done" and projected_finish(step, ctx.now) > step.planned_end,
+        "order_no": order.order_no, "product": order.product, "workshop": step.workshop.name,
+        "report_id": outcome.report.id, "good": good, "scrap": scrap, "good_total": step.good_qty,
+        "scrap_total": step.scrap_qty, "planned": step.planned_qty,
+        "percent": min(100, step.good_qty * 100 // max(step.planned_qty, 1)),
+        "done": step.status == "done", "projected": step.forecast_end, "planned_end": step.planned_end,
+        "late_minutes": step.late_minutes, "provisional": step.provisional,
         "handoff": None if outcome.handoff is None else {
             "quantity": outcome.handoff.quantity, "to": outcome.handoff.to_step.workshop.name},
         "undo_minutes": ctx.settings.app.undo_window_minutes,

@@ -92,7 +92,7 @@ def change(ctx: Context, args: list[str]) -> Reply:
 def _file(ctx: Context, person, kind: str, order, payload: dict, reason: str) -> Reply:
     payload["origin"] = {"platform": ctx.message.platform, "user_id": ctx.message.sender_id}
     request = file_request(ctx.session, ctx.now, kind=kind, order=order, payload=payload, reason=reason,
-                           person=person, source=ctx.message.source, utc_offset=ctx.clock.utc_offset())
+                           person=person, source=ctx.message.source)
     context = request_context(ctx, request, person.name)
     policy = policy_of(ctx)
     actors = "approvers:" + ",".join(map(str, policy.approver_ids)) if policy.approver_ids else "role:manager"
@@ -151,6 +151,6 @@ def _decide(ctx: Context, args: list[str], approve: bool) -> Reply:
     handoffs: list[Handoff] = []
     request = decide_request(ctx.session, ctx.now, request_id=int(match.group(1)), person=person, approve=approve,
                              reason=reason, policy=policy_of(ctx), source=ctx.message.source,
-                             utc_offset=ctx.clock.utc_offset(), handoffs=handoffs)
+                             handoffs=handoffs)
     decision_effects(ctx, request, handoffs)
     return Reply("request_vote", {"request_id": request.id, "status": request.status, "approve": approve})

@@ -2,22 +2,22 @@
 run one at a chosen time and `linerelay run-job NAME` can run one from cron."""
 from __future__ import annotations
 
-from bot.worktime import WorkCalendar
+from bot.worktime import QuietHours
 
 
-def calendar(relay) -> WorkCalendar:
-    s = relay.settings.schedule
-    return WorkCalendar(relay.clock, s.working_hours, s.chinese_holidays, s.quiet_hours)
+def quiet_hours(relay) -> QuietHours:
+    return QuietHours(relay.clock, relay.settings.schedule.quiet_hours)
 
 
 def run_job(relay, name: str) -> dict:
     """Run one job now; returns what it did (for the CLI and tests)."""
-    from bot.jobs import delay_scan, digest, reminders
+    from bot.jobs import calendar_check, delay_scan, digest, replan, reminders
     jobs = {"delay-scan": delay_scan.run, "daily-digest": digest.run, "reminders": reminders.run,
+            "replan": replan.run, "calendar-check": calendar_check.run,
             "outbox": lambda r: {"sent": r.dispatcher.run_once(limit=500)}}
     if name not in jobs:
         raise KeyError(name)
     return jobs[name](relay)  # what it queued is delivered by the outbox job (every 5 s) or run-job
 
 
-JOB_NAMES = ("delay-scan", "daily-digest", "reminders", "outbox")
+JOB_NAMES = ("delay-scan", "daily-digest", "reminders", "replan", "calendar-check", "outbox")

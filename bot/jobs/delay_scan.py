@@ -1,5 +1,8 @@
-"""The delay scan: late and at-risk steps get one warning per level, with a 已知悉 button; an
-unacknowledged warning goes to the managers after the escalation delay; quiet hours hold sends."""
+"""The delay scan: the plan is made again as of now, and every order it shows late or at risk is
+warned once per level, to the workshop that causes the delay (with a 已知悉 button); the
+workshops downstream get one line saying when the parts will reach them. A warning nobody
+acknowledges goes to the managers after the escalation delay, once per order. Quiet hours hold
+the sends."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -8,100 +11,106 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cards import Button, Card
-from bot.jobs import calendar
+from bot.jobs import quiet_hours
 from bot.neutral import Notice
-from bot.worktime import WorkCalendar
+from storage import planner
+from storage.delays import OrderDelay, current_delays, due_escalations, warned
+from storage.directory import leads_of, people_with_role
 from storage.models import DelayWarning, Order, Step
-
-OPEN = ("waiting", "ready", "running", "blocked")
-MIN_RATE_HOURS = 0.5
-
-
-def projected_finish(step: Step, now: datetime, cal: WorkCalendar) -> datetime:
-    """Remaining quantity at the step's actual rate per working hour (standard rate before
-    half an hour of reporting), counted in working time."""
-    target = step.planned_qty if step.seq == 1 else max(step.received_qty, step.planned_qty)
-    processed = step.good_qty + step.scrap_qty
-    rate = step.units_per_hour
-    if step.first_report_at and processed:
-        worked = cal.working_hours_between(step.first_report_at, now)
-        if worked >= MIN_RATE_HOURS:
-            rate = processed / worked
-    start = now if processed else max(now, step.planned_start)
-    return cal.add_working_hours(start, max(target - processed, 0) / rate)
-
-
-def classify(step: Step, now: datetime, cal: WorkCalendar, tolerance: timedelta) -> tuple[str | None, datetime]:
-    projected = projected_finish(step, now, cal)
-    if now > step.planned_end:
-        return "late", projected
-    # A step not yet due to start is judged when it is: before that its plan still has slack.
-    if now >= step.planned_start and projected > step.planned_end + tolerance:
-        return "at_risk", projected
-    return None, projected
 
 
 def run(relay) -> dict:
-    now, cal, sched = relay.clock.now(), calendar(relay), relay.settings.schedule
-    tolerance = timedelta(minutes=sched.at_risk_tolerance_minutes)
-    held_until = cal.quiet_until(now)
+    now, sched = relay.clock.now(), relay.settings.schedule
+    planned = planner.replan_all(relay.Session, relay.plan)
+    held_until = quiet_hours(relay).quiet_until(now)
     with relay.Session.begin() as session:
-        # Only a step that should have started can be late or at risk: the index on planned_start
-        # keeps the scan to those, however many orders are planned ahead.
-        steps = session.scalars(select(Step).join(Order).where(Step.planned_start <= now, Step.status.in_(OPEN),
-                                                               Order.hold.is_(None))).all()
-        existing = {(row[0], row[1]) for row in session.execute(select(DelayWarning.step_id, DelayWarning.level))}
+        existing = warned(session)
         new = []
-        for step in steps:
-            level, projected = classify(step, now, cal, tolerance)
-            if level is None or (step.id, level) in existing or (level == "at_risk" and (step.id, "late") in existing):
+        for found in current_delays(session, now, sched.at_risk_tolerance_minutes):
+            cause, level = found.cause_step_id, found.level
+            if (cause, level) in existing or (level == "at_risk" and (cause, "late") in existing):
                 continue
-            warning = DelayWarning(step_id=step.id, level=level, projected_end=projected, created_at=now)
-            session.add(warning)
-            new.append((step, warning))
+            new.append((found, DelayWarning(step_id=cause, order_id=found.order_id, level=level, created_at=now)))
+        session.add_all(w for _, w in new)
         session.flush()  # one flush gives every new warning its id
-        for step, warning in new:
-            relay.enqueue_notice(session, _warning_notice(relay, step, warning, now, held_until))
-        warned = len(new)
-        escalated = _escalate(relay, session, now, existing, held_until)
-    return {"warnings": warned, "escalations": escalated}
+        managers = [p.name for p in people_with_role(session, "manager")]
+        # the warned orders with their steps, in two queries, before any notice is queued
+        session.scalars(select(Order).where(Order.id.in_([f.order_id for f, _ in new]))).all()
+        downstream: dict[int, list[dict]] = {}
+        with session.no_autoflush:   # the notices' rows are flushed once, at the commit
+            for found, warning in new:
+                _warn(relay, session, found, warning, managers, held_until, downstream)
+            _tell_downstream(relay, session, downstream, now, held_until)
+        escalated = _escalate(relay, session, now, held_until)
+    return {"warnings": len(new), "escalations": escalated, "planned_orders": planned["orders"]}
 
 
-def _context(relay, step: Step, warning: DelayWarning, now: datetime) -> dict:
-    late_by = (max(warning.projected_end or now, now) - step.planned_end).total_seconds() / 3600
-    return {"order_no": step.order.order_no, "product": step.order.product, "workshop": step.workshop.name,
-            "level": warning.level, "planned_end": step.planned_end, "projected_end": warning.projected_end,
-            "late_hours": round(max(late_by, 0), 1), "good": step.good_qty, "planned": step.planned_qty,
-            "downstream": [s.workshop.name for s in step.order.steps if s.seq > step.seq]}
+def _context(relay, session: Session, step: Step, warning: DelayWarning, managers: list[str]) -> dict:
+    order = step.order
+    escalate_at = warning.created_at + timedelta(minutes=relay.settings.schedule.escalation_minutes)
+    quiet_end = quiet_hours(relay).quiet_until(escalate_at)
+    return {"order_no": order.order_no, "product": order.product, "workshop": step.workshop.name,
+            "level": warning.level, "planned_end": step.planned_end, "projected_end": step.forecast_end,
+            "late_minutes": step.late_minutes, "good": step.good_qty, "planned": step.planned_qty,
+            "due_at": order.due_at, "order_end": order.forecast_end, "order_late_minutes": order.late_minutes,
+            "provisional": step.provisional,
+            "downstream": [s.workshop.name for s in order.steps if s.seq > step.seq and s.status != "done"],
+            "leads": [p.name for p in leads_of(session, step.workshop_id)],
+            "escalate_at": quiet_end or escalate_at, "managers": managers}
 
 
-def _warning_notice(relay, step: Step, warning: DelayWarning, now: datetime, held_until) -> Notice:
-    context = _context(relay, step, warning, now)
+def _warn(relay, session: Session, found: OrderDelay, warning: DelayWarning, managers: list[str], held_until,
+          downstream: dict[int, list[dict]]) -> None:
+    """The cause's workshop: the warning, to acknowledge; each workshop downstream: a line in
+    this scan's one notice to it (`downstream`, by workshop)."""
+    step = session.get(Step, found.cause_step_id)
+    assert step is not None, "the plan's delay names a step of this database"
+    warning.projected_end = step.forecast_end
+    context = _context(relay, session, step, warning, managers)
     card = Card(kind="warning", subject_id=warning.id, title="延期预警", context=context,
                 buttons=(Button("ack", "已知悉", command=f"知悉 {step.order.order_no} {step.workshop.name}"),),
                 actors=f"leads:{step.workshop_id}")
-    return Notice(workshop_id=step.workshop_id, template="notices/delay_warning", context=context,
-                  key=f"warning:{warning.id}", card=card, not_before=held_until, fresh=True)
+    relay.enqueue_notice(session, Notice(workshop_id=step.workshop_id, template="notices/delay_warning",
+                                         context=context, key=f"warning:{warning.id}", card=card,
+                                         not_before=held_until, fresh=True))
+    told = {step.workshop_id}
+    previous = step
+    for later in (s for s in step.order.steps if s.id in found.downstream_step_ids):
+        if later.workshop_id not in told:
+            told.add(later.workshop_id)
+            downstream.setdefault(later.workshop_id, []).append(
+                {"order_no": context["order_no"], "product": context["product"], "workshop": context["workshop"],
+                 "to_workshop": later.workshop.name, "arrives": previous.forecast_end,
+                 "provisional": context["provisional"]})
+        previous = later
 
 
-def _escalate(relay, session: Session, now: datetime, existing: set, held_until) -> int:
+def _tell_downstream(relay, session: Session, downstream: dict[int, list[dict]], now: datetime, held_until) -> None:
+    """One notice per downstream workshop and scan: which orders reach it late, and when."""
+    for workshop_id, items in downstream.items():
+        items.sort(key=lambda i: (i["arrives"] is None, i["arrives"] or now, i["order_no"]))
+        relay.enqueue_notice(session, Notice(
+            workshop_id=workshop_id, template="notices/delay_downstream",
+            context={"to_workshop": items[0]["to_workshop"], "items": items[:10], "more": len(items) - 10},
+            key=f"delay-downstream:{now.isoformat()}:{workshop_id}", not_before=held_until, fresh=True))
+
+
+def _escalate(relay, session: Session, now: datetime, held_until) -> int:
+    """Unacknowledged warnings to the managers, once per order, naming who did not acknowledge."""
     delay = timedelta(minutes=relay.settings.schedule.escalation_minutes)
-    due = session.scalars(select(DelayWarning).where(DelayWarning.level.in_(("late", "at_risk")),
-                                                     DelayWarning.acknowledged_at.is_(None),
-                                                     DelayWarning.created_at <= now - delay)).all()
+    managers = [p.name for p in people_with_role(session, "manager")]
     count = 0
-    for warning in due:
-        if (warning.step_id, "escalated") in existing:
-            continue
+    for warning in due_escalations(session, now, delay):
         step = session.get(Step, warning.step_id)
-        if step.status == "done":
+        order = session.get(Order, step.order_id) if step is not None else None
+        if step is None or order is None or step.status == "done" or order.status == "done":
             continue
-        existing.add((warning.step_id, "escalated"))
-        escalation = DelayWarning(step_id=step.id, level="escalated", projected_end=warning.projected_end,
-                                  created_at=now)
+        escalation = DelayWarning(step_id=step.id, order_id=order.id, level="escalated",
+                                  projected_end=step.forecast_end, created_at=now)
         session.add(escalation)
         session.flush()
-        context = {**_context(relay, step, warning, now), "since": warning.created_at}
+        context = {**_context(relay, session, step, warning, managers), "since": warning.created_at,
+                   "waited_minutes": int((now - warning.created_at).total_seconds() // 60)}
         relay.enqueue_notice(session, Notice(workshop_id=None, role="managers", template="notices/delay_escalated",
                                              context=context, key=f"warning:{escalation.id}", not_before=held_until,
                                              fresh=True))

@@ -8,9 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import (ChangeRequest, DelayWarning, GroupBinding, Handoff, Incident, Order, Report, SentDigest,
-                            Step, Workshop)
-from storage.orders import DUE_TIME
+from storage.delays import OrderDelay, current_delays
+from storage.models import ChangeRequest, GroupBinding, Handoff, Incident, Order, Report, SentDigest, Step, Workshop
 
 
 def run(relay) -> dict:
@@ -20,15 +19,18 @@ def run(relay) -> dict:
     sent = 0
     with relay.Session() as session:
         groups = session.scalars(select(GroupBinding).order_by(GroupBinding.id)).all()
-    for group in groups:
-        at = time.fromisoformat(group.digest_time or default)
-        if local.time() < at or not (group.workshop_id or group.role == "managers"):
-            continue
-        sent += _send_one(relay, group.id, local.date(), now)
+        due = [g.id for g in groups if local.time() >= time.fromisoformat(g.digest_time or default)
+               and (g.workshop_id or g.role == "managers")
+               and not session.scalar(select(SentDigest.id).where(SentDigest.group_id == g.id,
+                                                                  SentDigest.day == local.date()))]
+        # the plan's delays are read once for every group's digest
+        delays = current_delays(session, now, relay.settings.schedule.at_risk_tolerance_minutes) if due else []
+    for group_id in due:
+        sent += _send_one(relay, group_id, local.date(), now, delays)
     return {"digests": sent}
 
 
-def _send_one(relay, group_id: int, day, now: datetime) -> int:
+def _send_one(relay, group_id: int, day, now: datetime, delays: list[OrderDelay]) -> int:
     """One group's digest for `day`; 0 if it exists already (the unique row decides)."""
     try:
         with relay.Session.begin() as session:
@@ -39,9 +41,10 @@ def _send_one(relay, group_id: int, day, now: datetime) -> int:
             group = session.get(GroupBinding, group_id)
             window = _yesterday(relay, day)
             if group.workshop_id:
-                text = relay.messages.render("notices/digest_workshop", workshop_digest(session, group.workshop_id, window, now))
+                text = relay.messages.render("notices/digest_workshop",
+                                             workshop_digest(session, group.workshop_id, window, delays))
             else:
-                text = relay.messages.render("notices/digest_managers", managers_digest(session, relay, window, now))
+                text = relay.messages.render("notices/digest_managers", managers_digest(session, window, now, delays))
             relay.enqueue_group_text(session, group, text, key=f"digest:{group_id}:{day.isoformat()}")
             return 1
     except IntegrityError:  # a second jobs run got there first
@@ -54,7 +57,7 @@ def _yesterday(relay, day) -> tuple[datetime, datetime, object]:
     return to_utc(start_local), to_utc(start_local + timedelta(days=1)), day - timedelta(days=1)
 
 
-def workshop_digest(session: Session, workshop_id: int, window, now: datetime) -> dict:
+def workshop_digest(session: Session, workshop_id: int, window, delays: list[OrderDelay]) -> dict:
     start, end, day = window
     output = session.execute(
         select(Order.order_no, func.sum(Report.good), func.sum(Report.scrap)).select_from(Report)
@@ -70,30 +73,25 @@ def workshop_digest(session: Session, workshop_id: int, window, now: datetime) -
                                 .join(Step, Incident.step_id == Step.id).join(Order, Step.order_id == Order.id)
                                 .where(Step.workshop_id == workshop_id, Incident.closed_at.is_(None))).all()
     # open = not closed: breakdowns and unsettled quantity disputes alike (as the board and 进度 say)
-    at_risk = session.execute(select(Order.order_no, DelayWarning.level).select_from(DelayWarning)
-                              .join(Step, DelayWarning.step_id == Step.id).join(Order, Step.order_id == Order.id)
-                              .where(Step.workshop_id == workshop_id, Step.status != "done",
-                                     DelayWarning.level.in_(("late", "at_risk")))).all()
+    at_risk = [(d.order_no, d.level) for d in delays if d.cause_workshop_id == workshop_id]
     return {"workshop": session.get(Workshop, workshop_id).name, "day": day, "output": output,
             "completed": completed, "waiting": waiting, "incidents": incidents, "at_risk": at_risk}
 
 
-def managers_digest(session: Session, relay, window, now: datetime) -> dict:
+def managers_digest(session: Session, window, now: datetime, delays: list[OrderDelay]) -> dict:
+    """The plant view: on-time deliveries, late and at-risk orders and the workshop that causes
+    the most delays, all from the plan."""
     start, end, day = window
-    offset = relay.clock.utc_offset()
     month_ago = now - timedelta(days=30)
     done = session.scalars(select(Order).where(Order.status == "done", Order.updated_at >= month_ago)).all()
-    on_time = [o for o in done if o.steps[-1].completed_at
-               and o.steps[-1].completed_at <= datetime.combine(o.due_date, DUE_TIME) - offset]
-    warnings = session.execute(select(Order.order_no, Workshop.name, DelayWarning.level).select_from(DelayWarning)
-                               .join(Step, DelayWarning.step_id == Step.id).join(Order, Step.order_id == Order.id)
-                               .join(Workshop, Step.workshop_id == Workshop.id)
-                               .where(Step.status != "done", DelayWarning.level.in_(("late", "at_risk")))).all()
-    late = sorted({o for o, _, level in warnings if level == "late"})
-    at_risk = sorted({o for o, _, level in warnings if level == "at_risk"} - set(late))
+    on_time = [o for o in done if o.steps[-1].completed_at and o.due_at and o.steps[-1].completed_at <= o.due_at]
+    late = sorted(d.order_no for d in delays if d.level == "late")
+    at_risk = sorted(d.order_no for d in delays if d.level == "at_risk")
+    names = dict(session.execute(select(Workshop.id, Workshop.name)).all())
     per_workshop: dict[str, int] = {}
-    for _, workshop, _ in warnings:
-        per_workshop[workshop] = per_workshop.get(workshop, 0) + 1
+    for d in delays:
+        name = names.get(d.cause_workshop_id, "")
+        per_workshop[name] = per_workshop.get(name, 0) + 1
     bottleneck = max(per_workshop.items(), key=lambda kv: kv[1]) if per_workshop else None
     requests = session.scalar(select(func.count()).select_from(ChangeRequest).where(ChangeRequest.status == "pending"))
     return {"day": day, "done": len(done), "on_time": len(on_time),

@@ -5,14 +5,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.jobs import calendar
+from bot.jobs import quiet_hours
 from bot.neutral import Notice
 from storage.models import ChangeRequest, Handoff, SentReminder
 
 
 def run(relay) -> dict:
     now, sched = relay.clock.now(), relay.settings.schedule
-    held_until = calendar(relay).quiet_until(now)
+    held_until = quiet_hours(relay).quiet_until(now)
     counts = {"handoffs": 0, "approvals": 0}
     with relay.Session.begin() as session:
         done = {(r.kind, r.subject_id) for r in session.scalars(select(SentReminder))}

@@ -10,7 +10,7 @@ import logging
 import os
 import socket
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, UTC
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select, update
@@ -68,6 +68,18 @@ class JobsProcess:
                 log.exception("job %s failed", name)
         return run
 
+    def _replan(self) -> None:
+        """The whole plan again when commands re-timed orders or it has grown old (cheap check)."""
+        if not self.leader:
+            return
+        try:
+            from bot.jobs import replan
+            result = replan.run(self.relay, force=False)
+            if not result.get("skipped"):
+                log.info("job replan: %s", result)
+        except Exception:
+            log.exception("job replan failed")
+
     def start(self) -> JobsProcess:
         sched = self.relay.settings.schedule
         self._renew()
@@ -77,6 +89,10 @@ class JobsProcess:
         self.scheduler.add_job(self._job("delay-scan"), "interval", minutes=sched.delay_scan_minutes, id="delay-scan")
         self.scheduler.add_job(self._job("daily-digest"), "interval", minutes=1, id="daily-digest")
         self.scheduler.add_job(self._job("reminders"), "interval", minutes=5, id="reminders")
+        self.scheduler.add_job(self._replan, "interval", seconds=self.relay.settings.planning.replan_seconds,
+                               id="replan")
+        self.scheduler.add_job(self._job("calendar-check"), "interval", hours=1, id="calendar-check",
+                               next_run_time=datetime.now(UTC))
         self.scheduler.start()
         return self
 

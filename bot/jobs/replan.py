@@ -1,0 +1,16 @@
+"""The replan job: the whole plan again, soon after commands re-timed orders (which may have
+moved others in the same queues) and at least every `planning.refresh_minutes`, because a
+forecast made from now slides as time passes."""
+from __future__ import annotations
+
+from storage import planner
+
+
+def run(relay, force: bool = True) -> dict:
+    """Make and store the whole plan (`force=False`: only when something calls for it)."""
+    if not force:
+        with relay.Session() as session:
+            session.info.pop("plan", None)
+            if not planner.needs_replan(session, relay.clock.now(), relay.settings.planning.refresh_minutes * 60):
+                return {"orders": 0, "skipped": True}
+    return planner.replan_all(relay.Session, relay.plan)

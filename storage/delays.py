@@ -1,0 +1,99 @@
+"""Delays in the stored plan: which orders are late or at risk, and which step (which workshop)
+causes each; the warnings already given and the escalations due."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from planning.cause import delay_of
+from planning.model import OrderPlan, StepPlan, to_ts
+from storage.models import DelayWarning, Order, Step
+from storage.views import OPEN_STEP
+
+
+@dataclass(frozen=True)
+class OrderDelay:
+    """One order's delay in plain data: its level, the step that causes it, the steps after it."""
+    order_id: int
+    order_no: str
+    level: str                          # late / at_risk
+    cause_step_id: int
+    cause_workshop_id: int
+    downstream_step_ids: tuple[int, ...]
+
+
+_COLUMNS = (Step.id, Step.order_id, Step.seq, Step.workshop_id, Step.status, Step.planned_start, Step.planned_end,
+            Step.forecast_start, Step.forecast_end, Step.forecast_line, Step.late_minutes, Step.provisional,
+            Order.order_no, Order.due_at, Order.forecast_end.label("order_end"), Order.late_minutes.label("order_late"))
+
+
+def current_delays(session: Session, now: datetime, tolerance_minutes: int) -> list[OrderDelay]:
+    """Every open order (not on hold) whose plan shows a delay, with its cause, most urgent first.
+    Read as plain rows: a plant where everything is late must not load every order as objects."""
+    candidates = select(Step.order_id).join(Order, Step.order_id == Order.id).where(
+        Order.hold.is_(None), Order.status != "done", Step.status.in_(OPEN_STEP),
+        (Step.planned_end < now) | (Step.late_minutes > tolerance_minutes)).distinct()
+    rows = session.execute(select(*_COLUMNS).join(Order, Step.order_id == Order.id).where(Order.id.in_(candidates))
+                           .order_by(Order.priority, Order.due_date, Order.order_no, Step.seq)).all()
+    found = []
+    for order_rows in _by_order(rows):
+        delay = delay_of(_plan_of(order_rows), to_ts(now), tolerance_minutes)
+        if delay is not None:
+            cause_ws = next(r.workshop_id for r in order_rows if r.id == delay.cause.step_id)
+            found.append(OrderDelay(order_rows[0].order_id, order_rows[0].order_no, delay.level, delay.cause.step_id,
+                                    cause_ws, tuple(s.step_id for s in delay.downstream)))
+    return found
+
+
+def _by_order(rows) -> list[list]:
+    groups: list[list] = []
+    for row in rows:
+        if groups and groups[-1][0].order_id == row.order_id:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
+def _plan_of(rows) -> OrderPlan:
+    steps = tuple(StepPlan(r.id, r.order_id, r.seq, r.workshop_id, to_ts(r.planned_start), to_ts(r.planned_end),
+                           _ts(r.forecast_start) if r.status in OPEN_STEP else None, _ts(r.forecast_end),
+                           r.forecast_line, r.late_minutes, r.provisional) for r in rows)
+    first = rows[0]
+    due = to_ts(first.due_at) if first.due_at else steps[-1].pe
+    return OrderPlan(first.order_id, first.order_no, due, _ts(first.order_end), first.order_late, steps)
+
+
+def _ts(value: datetime | None) -> float | None:
+    return None if value is None else to_ts(value)
+
+
+def warned(session: Session) -> set[tuple[int, str]]:
+    return {(row[0], row[1]) for row in session.execute(select(DelayWarning.step_id, DelayWarning.level))}
+
+
+def escalated_orders(session: Session) -> set[int]:
+    return set(session.scalars(select(DelayWarning.order_id).where(DelayWarning.level == "escalated")))
+
+
+def due_escalations(session: Session, now: datetime, delay: timedelta) -> list[DelayWarning]:
+    """Warnings nobody acknowledged within `delay`, on orders not escalated yet (oldest first)."""
+    done = escalated_orders(session)
+    rows = session.scalars(select(DelayWarning).where(DelayWarning.level.in_(("late", "at_risk")),
+                                                      DelayWarning.acknowledged_at.is_(None),
+                                                      DelayWarning.created_at <= now - delay)
+                           .order_by(DelayWarning.created_at, DelayWarning.id)).all()
+    out, seen = [], set()
+    for warning in rows:
+        order_id = warning.order_id
+        if order_id is None:   # a warning from before warnings named their order
+            step = session.get(Step, warning.step_id)
+            order_id = step.order_id if step is not None else None
+        if order_id in done or order_id in seen:
+            continue
+        seen.add(order_id)
+        out.append(warning)
+    return out

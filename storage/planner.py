@@ -1,0 +1,370 @@
+"""The plan in the database: what the planner reads, what it writes, and when it runs.
+
+Every transaction that changes the work re-plans before it commits (`sync`, also called by a
+command that shows a forecast in its reply): a change to an order's progress (a report, a
+handoff, an exception) re-times the orders it touched; a change that moves the queues (a new
+order, a priority, quantity, due date or hold, the calendar, a workshop's capacity) re-plans
+everything. The jobs process makes the whole plan again (`replan_all`) soon after changes and at
+least every few minutes, since forecasts slide as time passes; it never overwrites a step that a
+command re-timed after it read its snapshot (`plan_stamp`).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import bindparam, event, func, select, update
+from sqlalchemy.orm import Session
+
+from planning.calendar import WorkCalendar
+from planning.model import OrderPlan, OrderState, Plan, StepState, Workload, to_ts
+from planning.plan import assemble, build_plan, retime
+from storage.calendar import CalendarConfig, load_calendar
+from storage.models import (CalendarDay, CalendarYear, Handoff, Incident, Order, PlanRun, Step, Workshop)
+
+STRUCTURAL_ORDER_FIELDS = ("priority", "due_date", "quantity", "hold")
+FULL = "forecast"
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    calendar: CalendarConfig
+    outage_minutes: int
+    now: Callable[[], datetime]
+
+    @property
+    def outage_seconds(self) -> float:
+        return self.outage_minutes * 60.0
+
+
+def install(session_factory, config: PlanConfig) -> None:
+    """Sessions from this factory keep the plan: they note what their flushes change, and re-plan
+    before they commit."""
+    session_factory.configure(info={"plan": config})
+
+
+def config_of(session: Session) -> PlanConfig | None:
+    return session.info.get("plan")
+
+
+def calendar(session: Session, config: PlanConfig | None = None) -> WorkCalendar:
+    config = config or config_of(session)
+    assert config is not None, "the session factory has no plan configuration (storage.planner.install)"
+    return load_calendar(session, config.calendar, config.now().date())
+
+
+# -- what changed ---------------------------------------------------------------------------------
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, _ctx) -> None:
+    if "plan" not in session.info or session.info.get("planning"):
+        return
+    touched = session.info.setdefault("plan_orders", set())
+    steps = session.info.setdefault("plan_steps", set())
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Order):
+            touched.add(obj.id)
+            if obj in session.new or obj in session.deleted or _changed(obj, STRUCTURAL_ORDER_FIELDS):
+                session.info["plan_full"] = True
+        elif isinstance(obj, Step):
+            touched.add(obj.order_id)
+            if obj in session.new or _changed(obj, ("planned_qty",)):
+                session.info["plan_full"] = True
+        elif isinstance(obj, Handoff):
+            steps.update((obj.from_step_id, obj.to_step_id))
+        elif isinstance(obj, Incident):
+            steps.add(obj.step_id)
+        elif isinstance(obj, (CalendarDay, CalendarYear)) or (isinstance(obj, Workshop) and
+                                                               _changed(obj, ("capacity", "working_hours"))):
+            session.info["plan_full"] = True
+
+
+def _changed(obj, fields: Iterable[str]) -> bool:
+    from sqlalchemy import inspect
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in fields)
+
+
+@event.listens_for(Session, "before_commit")
+def _plan_before_commit(session: Session) -> None:
+    sync(session)
+
+
+def sync(session: Session) -> None:
+    """Bring the plan up to date with this transaction's changes (re-time, or the whole plan)."""
+    config = config_of(session)
+    if config is None or session.info.get("planning"):
+        return
+    session.flush()
+    full = session.info.pop("plan_full", False)
+    orders = session.info.pop("plan_orders", set())
+    steps = session.info.pop("plan_steps", set())
+    if not (full or orders or steps):
+        return
+    session.info["planning"] = True
+    try:
+        now = config.now()
+        if full:
+            plan_all(session, now, config)
+        else:
+            if steps:
+                orders |= set(session.scalars(select(Step.order_id).where(Step.id.in_(steps))))
+            retime_orders(session, now, config, orders)
+        session.flush()
+    finally:
+        session.info.pop("planning", None)
+        session.info.pop("plan_orders", None)
+        session.info.pop("plan_steps", None)
+
+
+# -- reading ----------------------------------------------------------------------------------------
+def load_workload(session: Session, order_ids: Iterable[int] | None = None) -> tuple[Workload, dict]:
+    """Open orders (paused ones too, on hold) with their steps, as plain data; and what the
+    database holds of their plan now (to write only what changes)."""
+    orders_q = select(Order.id, Order.order_no, Order.priority, Order.due_date, Order.hold, Order.due_at,
+                      Order.forecast_end, Order.late_minutes).where(Order.status != "done",
+                                                                    Order.hold.is_(None) | (Order.hold != "cancelled"))
+    steps_q = (select(Step.id, Step.order_id, Step.seq, Step.workshop_id, Step.status, Step.planned_qty,
+                      Step.units_per_hour, Step.good_qty, Step.scrap_qty, Step.received_qty, Step.first_report_at,
+                      Step.completed_at, Step.plan_hash, Step.plan_stamp)
+               .join(Order, Step.order_id == Order.id).where(Order.status != "done",
+                                                            Order.hold.is_(None) | (Order.hold != "cancelled")))
+    if order_ids is not None:
+        ids = list(order_ids)
+        orders_q, steps_q = orders_q.where(Order.id.in_(ids)), steps_q.where(Order.id.in_(ids))
+    pending = dict(session.execute(
+        select(Handoff.to_step_id, func.sum(Handoff.quantity)).where(Handoff.status == "pending")
+        .group_by(Handoff.to_step_id)).all())
+    recovery = dict(session.execute(
+        select(Incident.step_id, Incident.expected_recovery).where(Incident.closed_at.is_(None),
+                                                                   Incident.blocking.is_(True))).all())
+    by_order: dict[int, list[StepState]] = {}
+    stored_steps: dict[int, tuple[int, int]] = {}
+    for r in session.execute(steps_q.order_by(Step.order_id, Step.seq)):
+        by_order.setdefault(r.order_id, []).append(StepState(
+            id=r.id, seq=r.seq, workshop_id=r.workshop_id, status=r.status, planned_qty=r.planned_qty,
+            std_rate=r.units_per_hour, good=r.good_qty, scrap=r.scrap_qty, received=r.received_qty,
+            pending_in=pending.get(r.id, 0) or 0, first_report_at=r.first_report_at, completed_at=r.completed_at,
+            recovery=recovery.get(r.id)))
+        stored_steps[r.id] = (r.plan_hash, r.plan_stamp)
+    orders, stored_orders = [], {}
+    for o in session.execute(orders_q):
+        if o.id in by_order:
+            orders.append(OrderState(id=o.id, order_no=o.order_no, priority=o.priority, due_date=o.due_date,
+                                     steps=tuple(by_order[o.id]), on_hold=o.hold is not None))
+            stored_orders[o.id] = (o.due_at, o.forecast_end, o.late_minutes)
+    capacity = dict(session.execute(select(Workshop.id, Workshop.capacity)).all())
+    return Workload(tuple(orders), capacity), {"steps": stored_steps, "orders": stored_orders}
+
+
+# -- writing ----------------------------------------------------------------------------------------
+_STEP_UPDATE = None
+
+
+def _step_update():
+    global _STEP_UPDATE
+    if _STEP_UPDATE is None:
+        t = Step.__table__
+        _STEP_UPDATE = (update(t).where(t.c.id == bindparam("b_id"), t.c.plan_stamp == bindparam("b_stamp"))
+                        .values(planned_start=bindparam("b_ps"), planned_end=bindparam("b_pe"),
+                                forecast_start=bindparam("b_fs"), forecast_end=bindparam("b_fe"),
+                                forecast_line=bindparam("b_line"), late_minutes=bindparam("b_late"),
+                                provisional=bindparam("b_prov"), plan_hash=bindparam("b_hash")))
+    return _STEP_UPDATE
+
+
+def write_plan(session: Session, plan: Plan, stored: dict) -> tuple[int, int]:
+    """Store the plan's dates where they differ from what is stored; a step re-timed by a command
+    since `stored` was read keeps its own (its stamp no longer matches). Returns (steps, orders)."""
+    rows: list[dict[str, Any]] = []
+    for order in plan.orders.values():
+        for sp in order.steps:
+            if sp.step_id not in stored["steps"]:
+                continue
+            old_hash, stamp = stored["steps"][sp.step_id]
+            fingerprint = sp.fingerprint()
+            if fingerprint != old_hash:
+                rows.append({"b_id": sp.step_id, "b_stamp": stamp, "b_ps": sp.planned_start, "b_pe": sp.planned_end,
+                             "b_fs": sp.forecast_start, "b_fe": sp.forecast_end, "b_line": sp.line,
+                             "b_late": sp.late_minutes, "b_prov": sp.provisional, "b_hash": fingerprint})
+    if rows:
+        session.connection().execute(_step_update(), rows)
+    order_rows: list[dict[str, Any]] = []
+    for order in plan.orders.values():
+        new = (order.due_at, order.forecast_end, order.late_minutes)
+        if stored["orders"].get(order.order_id) != new:
+            order_rows.append({"b_id": order.order_id, "b_due": new[0], "b_fe": new[1], "b_late": new[2]})
+    if order_rows:
+        orders = Order.__table__
+        session.connection().execute(update(orders).where(orders.c.id == bindparam("b_id")).values(  # type: ignore[arg-type]
+            due_at=bindparam("b_due"), forecast_end=bindparam("b_fe"), late_minutes=bindparam("b_late")), order_rows)
+    if rows or order_rows:
+        _expire_loaded(session, {r["b_id"] for r in rows}, {r["b_id"] for r in order_rows})
+    return len(rows), len(order_rows)
+
+
+def _expire_loaded(session: Session, step_ids: set[int], order_ids: set[int]) -> None:
+    """Rows written with plain UPDATEs: objects this session holds read them again when used."""
+    for obj in list(session.identity_map.values()):
+        if (isinstance(obj, Step) and obj.id in step_ids) or (isinstance(obj, Order) and obj.id in order_ids):
+            session.expire(obj)
+
+
+def plan_all(session: Session, now: datetime, config: PlanConfig) -> dict:
+    """The whole plan, made and stored in this transaction."""
+    started = time.perf_counter()
+    load, stored = load_workload(session)
+    plan = build_plan(load, calendar(session, config), now, config.outage_seconds)
+    steps, orders = write_plan(session, plan, stored)
+    elapsed = int((time.perf_counter() - started) * 1000)
+    run = session.get(PlanRun, FULL) or PlanRun(name=FULL)
+    run.planned_at, run.duration_ms, run.steps_written, run.orders = now, elapsed, steps, len(load.orders)
+    session.add(run)
+    return {"orders": len(load.orders), "steps_written": steps, "orders_written": orders, "ms": elapsed}
+
+
+def retime_orders(session: Session, now: datetime, config: PlanConfig, order_ids: Iterable[int]) -> None:
+    """Re-time these orders after a change to their progress (the plan of the others stays).
+    The orders and their steps are usually in the session already (the command read them)."""
+    orders = [o for o in (session.get(Order, i) for i in sorted(i for i in order_ids if i is not None))
+              if o is not None and o.status != "done" and o.hold != "cancelled"]
+    if not orders:
+        return
+    pending, recovery = _pending_and_recovery(session, [s for o in orders for s in o.steps])
+    cal = calendar(session, config)
+    for order in orders:
+        rows = list(order.steps)
+        state = OrderState(id=order.id, order_no=order.order_no, priority=order.priority, due_date=order.due_date,
+                           steps=tuple(_state(s, pending, recovery) for s in rows), on_hold=order.hold is not None)
+        slots = retime(state, {s.id: s.forecast_start for s in rows}, cal, now, config.outage_seconds)
+        lines = {s.id: s.forecast_line for s in rows}
+        _store_order(now, order, rows, assemble(state, cal, {k: (a, b, lines[k]) for k, (a, b, _) in slots.items()}))
+
+
+def _pending_and_recovery(session: Session, steps: list[Step]) -> tuple[dict, dict]:
+    """Parts handed to these steps and not yet confirmed; when blocked ones expect to run again."""
+    waiting = [s.id for s in steps if s.seq > 1 and s.status != "done"]
+    pending = dict(session.execute(select(Handoff.to_step_id, func.sum(Handoff.quantity)).where(
+        Handoff.status == "pending", Handoff.to_step_id.in_(waiting)).group_by(Handoff.to_step_id)).all()) \
+        if waiting else {}
+    blocked = [s.id for s in steps if s.status == "blocked"]
+    recovery = dict(session.execute(select(Incident.step_id, Incident.expected_recovery).where(
+        Incident.closed_at.is_(None), Incident.blocking.is_(True), Incident.step_id.in_(blocked))).all()) \
+        if blocked else {}
+    return pending, recovery
+
+
+def _state(step: Step, pending: dict, recovery: dict) -> StepState:
+    return StepState(id=step.id, seq=step.seq, workshop_id=step.workshop_id, status=step.status,
+                     planned_qty=step.planned_qty, std_rate=step.units_per_hour, good=step.good_qty,
+                     scrap=step.scrap_qty, received=step.received_qty, pending_in=pending.get(step.id, 0) or 0,
+                     first_report_at=step.first_report_at, completed_at=step.completed_at,
+                     recovery=recovery.get(step.id))
+
+
+def _store_order(now: datetime, order: Order, steps: list[Step], plan: OrderPlan) -> None:
+    by_id = {s.id: s for s in steps}
+    for sp in plan.steps:
+        step = by_id[sp.step_id]
+        fingerprint = sp.fingerprint()
+        if fingerprint == step.plan_hash:
+            continue
+        step.planned_start, step.planned_end = sp.planned_start, sp.planned_end
+        step.forecast_start, step.forecast_end, step.forecast_line = sp.forecast_start, sp.forecast_end, sp.line
+        step.late_minutes, step.provisional, step.plan_hash = sp.late_minutes, sp.provisional, fingerprint
+        step.plan_stamp = (step.plan_stamp or 0) + 1
+        step.retimed_at = now
+    order.due_at, order.forecast_end, order.late_minutes = plan.due_at, plan.forecast_end, plan.late_minutes
+
+
+def replan_all(session_factory, config: PlanConfig) -> dict:
+    """The jobs process's full plan: read a snapshot, plan outside any lock, then store it in a
+    short transaction that leaves alone whatever a command re-timed meanwhile."""
+    now = config.now()
+    started = time.perf_counter()
+    with session_factory() as session:
+        session.info.pop("plan", None)      # reading only: no re-plan of its own
+        load, stored = load_workload(session)
+        cal = calendar(session, config)
+        session.rollback()
+    plan = build_plan(load, cal, now, config.outage_seconds)
+    computed = time.perf_counter()
+    with session_factory.begin() as session:
+        session.info["planning"] = True     # this transaction is the plan: nothing to re-plan
+        steps, orders = write_plan(session, plan, stored)
+        run = session.get(PlanRun, FULL) or PlanRun(name=FULL)
+        run.planned_at, run.steps_written, run.orders = now, steps, len(load.orders)
+        run.duration_ms = int((time.perf_counter() - started) * 1000)
+        session.add(run)
+    return {"orders": len(load.orders), "steps_written": steps, "orders_written": orders,
+            "plan_ms": int((computed - started) * 1000), "total_ms": int((time.perf_counter() - started) * 1000)}
+
+
+def needs_replan(session: Session, now: datetime, refresh_seconds: float) -> bool:
+    """A command re-timed something since the last full plan, or that plan is getting old."""
+    run = session.get(PlanRun, FULL)
+    if run is None or (now - run.planned_at).total_seconds() >= refresh_seconds:
+        return True
+    return session.scalar(select(Step.id).where(Step.retimed_at > run.planned_at).limit(1)) is not None
+
+
+def plan_in_memory(session: Session, now: datetime, config: PlanConfig,
+                   change: Callable[[Workload], Workload] | None = None) -> Plan:
+    """The plan as it would be (with `change` applied to the work), without storing anything."""
+    load, _ = load_workload(session)
+    if change is not None:
+        load = change(load)
+    return build_plan(load, calendar(session, config), now, config.outage_seconds)
+
+
+def ts(value: datetime | None) -> float | None:
+    return None if value is None else to_ts(value)
+
+
+@dataclass(frozen=True)
+class MovedStep:
+    order_no: str
+    workshop_id: int
+    workshop: str
+    old: datetime
+    new: datetime
+
+    @property
+    def later(self) -> bool:
+        return self.new > self.old
+
+
+@dataclass(frozen=True)
+class Moved:
+    items: list[MovedStep]
+
+    def by_workshop(self) -> dict[int, list[MovedStep]]:
+        out: dict[int, list[MovedStep]] = {}
+        for item in self.items:
+            out.setdefault(item.workshop_id, []).append(item)
+        return out
+
+    def orders(self) -> set[str]:
+        return {i.order_no for i in self.items}
+
+
+def forecast_ends(session: Session) -> dict[int, datetime | None]:
+    """Every open step's forecast end now (to tell afterwards what a change moved)."""
+    session.flush()
+    return dict(session.execute(select(Step.id, Step.forecast_end).where(Step.status != "done")).all())
+
+
+def moved_since(session: Session, before: dict[int, datetime | None], minutes: int = 30) -> Moved:
+    """Open steps whose forecast end moved by at least `minutes` since `before`, soonest first."""
+    rows = session.execute(select(Step.id, Step.forecast_end, Step.workshop_id, Workshop.name, Order.order_no)
+                           .join(Workshop, Step.workshop_id == Workshop.id).join(Order, Step.order_id == Order.id)
+                           .where(Step.id.in_(list(before)), Step.status != "done")).all()
+    items = []
+    for step_id, new, workshop_id, workshop, order_no in rows:
+        old = before.get(step_id)
+        if old is not None and new is not None and abs((new - old).total_seconds()) >= minutes * 60:
+            items.append(MovedStep(order_no, workshop_id, workshop, old, new))
+    items.sort(key=lambda i: (i.new, i.order_no))
+    return Moved(items)
