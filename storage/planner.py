@@ -124,7 +124,7 @@ def load_workload(session: Session, order_ids: Iterable[int] | None = None) -> t
     """Open orders (paused ones too, on hold) with their steps, as plain data; and what the
     database holds of their plan now (to write only what changes)."""
     orders_q = select(Order.id, Order.order_no, Order.priority, Order.due_date, Order.hold, Order.due_at,
-                      Order.forecast_end, Order.late_minutes).where(Order.status != "done",
+                      Order.forecast_end, Order.late_minutes, Order.updated_at).where(Order.status != "done",
                                                                     Order.hold.is_(None) | (Order.hold != "cancelled"))
     steps_q = (select(Step.id, Step.order_id, Step.seq, Step.workshop_id, Step.status, Step.planned_qty,
                       Step.units_per_hour, Step.good_qty, Step.scrap_qty, Step.received_qty, Step.first_report_at,
@@ -154,7 +154,7 @@ def load_workload(session: Session, order_ids: Iterable[int] | None = None) -> t
         if o.id in by_order:
             orders.append(OrderState(id=o.id, order_no=o.order_no, priority=o.priority, due_date=o.due_date,
                                      steps=tuple(by_order[o.id]), on_hold=o.hold is not None))
-            stored_orders[o.id] = (o.due_at, o.forecast_end, o.late_minutes)
+            stored_orders[o.id] = (o.due_at, o.forecast_end, o.late_minutes, o.updated_at)
     capacity = dict(session.execute(select(Workshop.id, Workshop.capacity)).all())
     return Workload(tuple(orders), capacity), {"steps": stored_steps, "orders": stored_orders}
 
@@ -177,9 +177,18 @@ def _step_update():
 
 def write_plan(session: Session, plan: Plan, stored: dict) -> tuple[int, int]:
     """Store the plan's dates where they differ from what is stored; a step re-timed by a command
-    since `stored` was read keeps its own (its stamp no longer matches). Returns (steps, orders)."""
+    since `stored` was read keeps its own (its stamp no longer matches). Rows are written in the
+    lock order every writer follows (orders, then steps, each by id), so a command that holds an
+    order and its steps and the full plan wait for each other but never deadlock.
+    Returns (steps, orders) written."""
+    order_rows: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     for order in plan.orders.values():
+        new = (order.due_at, order.forecast_end, order.late_minutes)
+        was = stored["orders"].get(order.order_id)
+        if was is not None and was[:3] != new:   # an order a command changed since keeps its own
+            order_rows.append({"b_id": order.order_id, "b_due": new[0], "b_fe": new[1], "b_late": new[2],
+                               "b_seen": was[3]})
         for sp in order.steps:
             if sp.step_id not in stored["steps"]:
                 continue
@@ -189,17 +198,14 @@ def write_plan(session: Session, plan: Plan, stored: dict) -> tuple[int, int]:
                 rows.append({"b_id": sp.step_id, "b_stamp": stamp, "b_ps": sp.planned_start, "b_pe": sp.planned_end,
                              "b_fs": sp.forecast_start, "b_fe": sp.forecast_end, "b_line": sp.line,
                              "b_late": sp.late_minutes, "b_prov": sp.provisional, "b_hash": fingerprint})
-    if rows:
-        session.connection().execute(_step_update(), rows)
-    order_rows: list[dict[str, Any]] = []
-    for order in plan.orders.values():
-        new = (order.due_at, order.forecast_end, order.late_minutes)
-        if stored["orders"].get(order.order_id) != new:
-            order_rows.append({"b_id": order.order_id, "b_due": new[0], "b_fe": new[1], "b_late": new[2]})
     if order_rows:
         orders = Order.__table__
-        session.connection().execute(update(orders).where(orders.c.id == bindparam("b_id")).values(  # type: ignore[arg-type]
-            due_at=bindparam("b_due"), forecast_end=bindparam("b_fe"), late_minutes=bindparam("b_late")), order_rows)
+        session.connection().execute(update(orders).where(  # type: ignore[arg-type]
+            orders.c.id == bindparam("b_id"), orders.c.updated_at == bindparam("b_seen")).values(
+            due_at=bindparam("b_due"), forecast_end=bindparam("b_fe"), late_minutes=bindparam("b_late")),
+            sorted(order_rows, key=lambda r: r["b_id"]))
+    if rows:
+        session.connection().execute(_step_update(), sorted(rows, key=lambda r: r["b_id"]))
     if rows or order_rows:
         _expire_loaded(session, {r["b_id"] for r in rows}, {r["b_id"] for r in order_rows})
     return len(rows), len(order_rows)

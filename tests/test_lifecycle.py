@@ -386,9 +386,9 @@ def test_under_the_all_policy_a_requester_approver_is_not_needed(live):
     with live.relay.Session.begin() as s:
         zhou, wu = (person_by_platform_id(s, "wecom", u) for u in ("zhouzong", "wujingli"))
         policy = Policy(mode="all", approver_ids=(zhou.id, wu.id))
-        now, off = live.relay.clock.now(), live.relay.clock.utc_offset()
+        now = live.relay.clock.now()
         with pytest.raises(SelfApproval):
             decide_request(s, now, request_id=1, person=zhou, approve=True, reason="", policy=policy,
-                           source="test", utc_offset=off)
+                           source="test")
         assert decide_request(s, now, request_id=1, person=wu, approve=True, reason="", policy=policy,
-                              source="test", utc_offset=off).status == "approved"
+                              source="test").status == "approved"

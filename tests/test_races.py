@@ -55,7 +55,7 @@ class World:
         with self.Session.begin() as s:
             upsert_order(s, self.clock.now(), OrderData(self.order_no, "车门总成", quantity,
                                                         self.clock.today() + timedelta(days=5)),
-                         actor=None, source="race", utc_offset=self.clock.utc_offset())
+                         actor=None, source="race")
         return self.order_no
 
     def step_id(self, s, seq=1) -> int:
@@ -82,13 +82,11 @@ class World:
     def file(self, s, kind, **payload):
         order = find_order(s, self.order_no)
         return file_request(s, self.clock.now(), kind=kind, order=order, payload={"order_no": self.order_no, **payload},
-                            reason="", person=self.person(s, "chenjing"), source="race",
-                            utc_offset=self.clock.utc_offset()).id
+                            reason="", person=self.person(s, "chenjing"), source="race").id
 
     def decide(self, s, request_id, who, approve=True):
         return decide_request(s, self.clock.now(), request_id=request_id, person=self.person(s, who), approve=approve,
-                              reason="" if approve else "race", policy=POLICY, source="race",
-                              utc_offset=self.clock.utc_offset())
+                              reason="" if approve else "race", policy=POLICY, source="race")
 
     def file_now(self, kind, **payload) -> int:
         ids = []
