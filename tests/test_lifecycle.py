@@ -235,7 +235,7 @@ def open_counts(live):
         now = live.relay.clock.now()
         row = next(r for r in board(s, now)["rows"] if r["order"].order_no == "SO-1001")
         stamping = row["order"].steps[0]
-        digest = workshop_digest(s, stamping.workshop_id, (now - timedelta(days=1), now, None), now)
+        digest = workshop_digest(s, stamping.workshop_id, (now - timedelta(days=1), now, None), [])
     progress = live.say("zhouzong", "进度 SO-1001", chat=None)
     return row["cells"][stamping.workshop_id].incident, len(digest["incidents"]), "数量不符" in progress
 

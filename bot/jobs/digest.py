@@ -69,10 +69,10 @@ def workshop_digest(session: Session, workshop_id: int, window, delays: list[Ord
     waiting = session.execute(select(Order.order_no, Handoff.quantity).select_from(Handoff)
                               .join(Step, Handoff.to_step_id == Step.id).join(Order, Step.order_id == Order.id)
                               .where(Step.workshop_id == workshop_id, Handoff.status == "pending")).all()
+    # open = not closed: breakdowns and unsettled quantity disputes alike (as the board and 进度 say)
     incidents = session.execute(select(Order.order_no, Incident.category, Incident.description).select_from(Incident)
                                 .join(Step, Incident.step_id == Step.id).join(Order, Step.order_id == Order.id)
                                 .where(Step.workshop_id == workshop_id, Incident.closed_at.is_(None))).all()
-    # open = not closed: breakdowns and unsettled quantity disputes alike (as the board and 进度 say)
     at_risk = [(d.order_no, d.level) for d in delays if d.cause_workshop_id == workshop_id]
     return {"workshop": session.get(Workshop, workshop_id).name, "day": day, "output": output,
             "completed": completed, "waiting": waiting, "incidents": incidents, "at_risk": at_risk}
