@@ -1,14 +1,17 @@
-"""Read models: progress of an order, a workshop's queue. Every date in them is the stored plan
-(`storage.planner`), so a reply, the board, the API and the jobs say the same thing."""
+"""Read models: progress of an order, a workshop's queue, and what the daily digest and the
+reminders read. Every date in them is the stored plan (`storage.planner`), so a reply, the
+board, the API and the jobs say the same thing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Handoff, Order, Step
+from storage.models import (ChangeRequest, Handoff, Incident, Order, Report, SentDigest, SentReminder, Step,
+                            Workshop)
 
 OPEN_STEP = ("waiting", "ready", "running", "blocked")
 
@@ -111,3 +114,70 @@ def active_steps(session: Session, workshop_id: int, now: datetime, limit: int =
     """The workshop's steps that are under way (ready, running or blocked)."""
     return [item for item in workshop_queue(session, workshop_id, now, limit * 2)
             if item.step.status in ("ready", "running", "blocked")][:limit]
+
+
+# -- what the jobs read: the daily digest and the reminders ----------------------------------------
+@dataclass(frozen=True)
+class WorkshopDay:
+    """A workshop's day, as its digest tells it."""
+    workshop: str
+    output: list[Any]       # (order_no, good, scrap) reported in the window, undone reports left out
+    completed: list[str]    # order numbers whose step here completed in the window
+    waiting: list[Any]      # (order_no, quantity) handed over to it and not yet confirmed
+    incidents: list[Any]    # (order_no, category, description) still open: breakdowns and disputes alike
+
+
+def workshop_day(session: Session, workshop_id: int, start: datetime, end: datetime) -> WorkshopDay:
+    """What a workshop did between `start` and `end` (naive UTC), and what waits for it now."""
+    output = session.execute(
+        select(Order.order_no, func.sum(Report.good), func.sum(Report.scrap)).select_from(Report)
+        .join(Step, Report.step_id == Step.id).join(Order, Step.order_id == Order.id)
+        .where(Step.workshop_id == workshop_id, Report.created_at >= start, Report.created_at < end,
+               Report.undone_at.is_(None)).group_by(Order.order_no).order_by(Order.order_no)).all()
+    completed = session.scalars(select(Order.order_no).join(Step).where(
+        Step.workshop_id == workshop_id, Step.completed_at >= start, Step.completed_at < end)).all()
+    waiting = session.execute(select(Order.order_no, Handoff.quantity).select_from(Handoff)
+                              .join(Step, Handoff.to_step_id == Step.id).join(Order, Step.order_id == Order.id)
+                              .where(Step.workshop_id == workshop_id, Handoff.status == "pending")).all()
+    # open = not closed: breakdowns and unsettled quantity disputes alike (as the board and 进度 say)
+    incidents = session.execute(select(Order.order_no, Incident.category, Incident.description).select_from(Incident)
+                                .join(Step, Incident.step_id == Step.id).join(Order, Step.order_id == Order.id)
+                                .where(Step.workshop_id == workshop_id, Incident.closed_at.is_(None))).all()
+    workshop = session.get(Workshop, workshop_id)
+    return WorkshopDay(workshop=workshop.name if workshop else "", output=list(output), completed=list(completed),
+                       waiting=list(waiting), incidents=list(incidents))
+
+
+def orders_done_since(session: Session, since: datetime) -> list[Order]:
+    """Orders finished (status done) and last changed at or after `since`."""
+    return list(session.scalars(select(Order).where(Order.status == "done", Order.updated_at >= since)))
+
+
+def open_request_count(session: Session) -> int:
+    """Rush orders and changes still waiting for a decision."""
+    return session.scalar(select(func.count()).select_from(ChangeRequest).where(ChangeRequest.status == "pending")) or 0
+
+
+def workshop_names(session: Session) -> dict[int, str]:
+    return {row.id: row.name for row in session.execute(select(Workshop.id, Workshop.name))}
+
+
+def digest_sent(session: Session, group_id: int, day: date) -> bool:
+    """Whether a group's digest for `day` exists."""
+    return session.scalar(select(SentDigest.id).where(SentDigest.group_id == group_id, SentDigest.day == day)) is not None
+
+
+def handoffs_waiting_since(session: Session, before: datetime) -> list[Handoff]:
+    """Handoffs still unconfirmed that were made at or before `before`."""
+    return list(session.scalars(select(Handoff).where(Handoff.status == "pending", Handoff.created_at <= before)))
+
+
+def requests_waiting_since(session: Session, before: datetime) -> list[ChangeRequest]:
+    """Requests still undecided that were filed at or before `before`."""
+    return list(session.scalars(select(ChangeRequest).where(ChangeRequest.status == "pending",
+                                                            ChangeRequest.created_at <= before)))
+
+
+def reminded(session: Session) -> set[tuple[str, int]]:
+    """(kind, subject id) of every reminder already sent."""
+    return {(r.kind, r.subject_id) for r in session.scalars(select(SentReminder))}

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from bot.jobs import quiet_hours
 from bot.neutral import Notice
-from storage.models import ChangeRequest, Handoff, SentReminder
+from storage.models import SentReminder
+from storage.views import handoffs_waiting_since, reminded, requests_waiting_since
 
 
 def run(relay) -> dict:
@@ -15,9 +14,8 @@ def run(relay) -> dict:
     held_until = quiet_hours(relay).quiet_until(now)
     counts = {"handoffs": 0, "approvals": 0}
     with relay.Session.begin() as session:
-        done = {(r.kind, r.subject_id) for r in session.scalars(select(SentReminder))}
-        handoffs = session.scalars(select(Handoff).where(
-            Handoff.status == "pending", Handoff.created_at <= now - timedelta(minutes=sched.handoff_reminder_minutes))).all()
+        done = reminded(session)
+        handoffs = handoffs_waiting_since(session, now - timedelta(minutes=sched.handoff_reminder_minutes))
         for handoff in handoffs:
             if ("handoff", handoff.id) in done:
                 continue
@@ -29,9 +27,7 @@ def run(relay) -> dict:
                          "from_workshop": handoff.from_step.workshop.name, "since": handoff.created_at},
                 not_before=held_until))
             counts["handoffs"] += 1
-        requests = session.scalars(select(ChangeRequest).where(
-            ChangeRequest.status == "pending",
-            ChangeRequest.created_at <= now - timedelta(minutes=sched.approval_reminder_minutes))).all()
+        requests = requests_waiting_since(session, now - timedelta(minutes=sched.approval_reminder_minutes))
         for request in requests:
             if ("request", request.id) in done:
                 continue
