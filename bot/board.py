@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, request
 from markupsafe import escape
 from sqlalchemy import select
 
+from bot.platforms import registry
 from bot.urls import install_converters
 from storage.board import board as board_data
 from storage.errors import UnknownOrder
@@ -84,4 +85,5 @@ def order_page(order_no: str):
         except UnknownOrder:
             return Response(f"找不到订单 {escape(order_no)}", status=404, mimetype="text/html")
         events = session.scalars(select(Event).where(Event.order_id == order.id).order_by(Event.id)).all()
-        return render_page("order", token=token, order=order_view(order, relay.clock.now()), events=events)
+        return render_page("order", token=token, order=order_view(order, relay.clock.now()), events=events,
+                           platforms={spec.name: spec.title for spec in registry.specs()})
