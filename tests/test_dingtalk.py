@@ -22,10 +22,14 @@ DT_VECTOR = dict(token="123456", aes_key="4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8z
 
 
 def test_dingtalk_event_crypto_passes_public_vector():
-    from dingtalk.crypto import DingTalkCrypto
+    # DingTalk's encrypted event subscription uses WeCom's scheme (the suite key as receive id):
+    # our one implementation opens DingTalk's published sample and refuses it with a bad signature.
+    from bot.wecom.crypto import CryptoError, WeComCrypto
     v = DT_VECTOR
-    crypto = DingTalkCrypto(v["token"], v["aes_key"], v["receive_id"])
-    assert crypto.decrypt_encrypt_str(v["signature"], v["timestamp"], v["nonce"], v["encrypt"]) == v["plain"]
+    crypto = WeComCrypto(v["token"], v["aes_key"], v["receive_id"])
+    assert crypto.decrypt(v["signature"], v["timestamp"], v["nonce"], v["encrypt"]) == v["plain"]
+    with pytest.raises(CryptoError):
+        crypto.decrypt("0" * 40, v["timestamp"], v["nonce"], v["encrypt"])
 
 
 @pytest.fixture
