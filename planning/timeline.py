@@ -159,6 +159,15 @@ class Timeline:
             return t
         return max(t, self.at_end(self.offset(t) + seconds))
 
+    def add_and_snap(self, t: float, seconds: float) -> tuple[float, float]:
+        """`add`, and the first working instant at or after its result (where the next work can
+        start): one search instead of two, for the forecast's inner loop."""
+        end = self.add(t, seconds)
+        if self._lo <= end <= self._hi:
+            i = bisect_right(self.ends, end)
+            return end, (end if end > self.starts[i] else self.starts[i])
+        return end, self.snap(end)
+
     def sub(self, t: float, seconds: float) -> float:
         """When work of `seconds` must start to be done at `t`."""
         if seconds <= 0:
