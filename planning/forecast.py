@@ -18,6 +18,7 @@ from planning.timeline import Timeline
 from planning.work import step_work
 
 RELEASE, FREE = 0, 1
+RANKS = 1 << 40
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Forecast:
 class _Step:
     state: StepState
     workshop: int
-    key: tuple
+    key: int
     parts_left: int = 0
     waits_for_prev: bool = False
     start: float = float("inf")
@@ -60,9 +61,10 @@ def forecast(load: Workload, cal: WorkCalendar, now_utc, outage_seconds: float) 
     now = to_ts(now_utc)
     sim = _Sim(cal=cal, now=now)
     steps: list[_Step] = []
-    for order in load.orders:
-        if not order.on_hold:
-            steps.extend(_prepare(sim, order, load, outage_seconds))
+    # the queue's order as one number per order: priority, then due date, then order number
+    ranked = sorted((o for o in load.orders if not o.on_hold), key=lambda o: (o.priority, o.due_date, o.order_no))
+    for rank, order in enumerate(ranked):
+        steps.extend(_prepare(sim, order, rank, load, outage_seconds))
     for st in steps:
         if st.parts_left == 0 and not st.waits_for_prev:
             _finish(sim, st, now)
@@ -70,7 +72,7 @@ def forecast(load: Workload, cal: WorkCalendar, now_utc, outage_seconds: float) 
     return Forecast({st.state.id: (st.start, st.end, st.line) for st in steps})
 
 
-def _prepare(sim: _Sim, order: OrderState, load: Workload, outage: float) -> list[_Step]:
+def _prepare(sim: _Sim, order: OrderState, rank: int, load: Workload, outage: float) -> list[_Step]:
     out: list[_Step] = []
     prev_state: StepState | None = None
     prev: _Step | None = None
@@ -86,8 +88,8 @@ def _prepare(sim: _Sim, order: OrderState, load: Workload, outage: float) -> lis
         tl = sim.tl[ws]
         work = step_work(state, prev_state, sim.now, tl)
         running = state.processed > 0 or state.status == "running"
-        st = _Step(state=state, workshop=ws, key=(0 if running else 1, order.priority, order.due_date.toordinal(),
-                                                   order.order_no, state.seq))
+        # running steps first (they hold their line), then the queue's order; parts by step and part
+        st = _Step(state=state, workshop=ws, key=((0 if running else 1) * RANKS + rank) * 1024 + state.seq * 2)
         release = sim.now
         if state.status == "blocked":
             release = to_ts(state.recovery) if state.recovery else tl.add(tl.snap(sim.now), outage)
@@ -114,7 +116,7 @@ def _run(sim: _Sim) -> None:
             _, _, kind, data = heapq.heappop(events)
             if kind == RELEASE:
                 st, seconds, part = data
-                heapq.heappush(sim.ready[st.workshop], (st.key, part, id(st), st, seconds))
+                heapq.heappush(sim.ready[st.workshop], (st.key + part, st, seconds))
                 touched.add(st.workshop)
             else:
                 ws, line = data
@@ -125,15 +127,17 @@ def _run(sim: _Sim) -> None:
 
 
 def _dispatch(sim: _Sim, ws: int, t: float) -> None:
-    free, ready, tl = sim.lines[ws], sim.ready[ws], sim.tl[ws]
+    free, ready, tl, events = sim.lines[ws], sim.ready[ws], sim.tl[ws], sim.events
     while free and ready:
-        _, _, _, st, seconds = heapq.heappop(ready)
+        _, st, seconds = heapq.heappop(ready)
         line = heapq.heappop(free)
-        end = tl.add(t, seconds)
+        end, free_at = tl.add_and_snap(t, seconds)
         if t < st.start:
             st.start, st.line = t, line
-        st.end = max(st.end, end)
-        sim.push(tl.snap(end), FREE, (ws, line))
+        if end > st.end:
+            st.end = end
+        sim.counter += 1
+        heapq.heappush(events, (free_at, sim.counter, FREE, (ws, line)))
         st.parts_left -= 1
         if st.parts_left == 0 and not st.waits_for_prev:
             _finish(sim, st, st.end)

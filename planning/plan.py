@@ -104,14 +104,17 @@ def assemble(order: OrderState, cal: WorkCalendar, slots: Mapping[int, Slot]) ->
         fs: float | None = None
         fe: float | None = None
         line = None
-        if state.status == "done":
+        late = 0
+        if state.status == "done":    # history: when it was done, no lateness to forecast
             fe = to_ts(state.completed_at) if state.completed_at else None
         elif not order.on_hold and state.id in slots:
             fs, fe, line = slots[state.id]
-            fs, fe = _clamp(fs), _clamp(fe)
+            if not (FIRST <= fs and fe <= LAST):
+                fs, fe = _clamp(fs), _clamp(fe)
             if state.processed > 0 and state.first_report_at is not None:
                 fs = min(fs, to_ts(state.first_report_at))   # started: the start is history
-        late = _minutes(cal.working_between(state.workshop_id, pe, fe)) if fe is not None and fe > pe else 0
+            if fe > pe:
+                late = _minutes(cal.working_between(state.workshop_id, pe, fe))
         steps.append(StepPlan(state.id, order.id, state.seq, state.workshop_id, ps, pe, fs, fe, line, late,
                               cal.provisional_ts(pe) or (fe is not None and cal.provisional_ts(fe))))
         if fe is not None:

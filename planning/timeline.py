@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 CHUNK_DAYS = 42
 REACH_DAYS = 3 * 366
 BACK_DAYS = 400
+FAR_PAST, FAR_FUTURE = -2208988800.0, 7258118400.0     # 1900 and 2200
 MIN_RATE = 1 / 24          # working seconds per second assumed where a calendar has none at all
 
 
@@ -71,7 +72,7 @@ class Timeline:
         400 days before the first instant asked about and three years after it."""
         if self._lo <= t <= self._hi:
             return
-        day = self._day(t)
+        day = self._day(min(max(t, FAR_PAST), FAR_FUTURE))   # beyond these, the window is long reached
         if self._anchor is None:
             self._anchor = day
             self._build(day - timedelta(days=7), day + timedelta(days=CHUNK_DAYS))
@@ -158,6 +159,15 @@ class Timeline:
         if seconds <= 0:
             return t
         return max(t, self.at_end(self.offset(t) + seconds))
+
+    def add_and_snap(self, t: float, seconds: float) -> tuple[float, float]:
+        """`add`, and the first working instant at or after its result (where the next work can
+        start): one search instead of two, for the forecast's inner loop."""
+        end = self.add(t, seconds)
+        if self._lo <= end <= self._hi and self.ends and end < self.ends[-1]:
+            i = bisect_right(self.ends, end)
+            return end, (end if end > self.starts[i] else self.starts[i])
+        return end, self.snap(end)
 
     def sub(self, t: float, seconds: float) -> float:
         """When work of `seconds` must start to be done at `t`."""

@@ -243,3 +243,15 @@ def test_a_delay_belongs_to_the_first_late_step_not_to_the_workshops_after_it():
     assert delay is not None and delay.cause.step_id == 11 and delay.level == "late"
     assert [s.step_id for s in delay.downstream] == [12, 13]
     assert p.steps()[12].late_minutes > 60 and p.steps()[13].late_minutes > 60   # late too, but not their doing
+
+
+def test_absurd_quantities_and_dates_stay_cheap_and_within_2000_to_2099():
+    # ten million parts at one an hour: working time past three years is counted at the average rate
+    huge = order(1, "SO-H", [step(11, 1, 1, 10_000_000, 1.0), step(12, 2, 2, 10_000_000, 1.0)], due=date(2000, 1, 1))
+    far = order(2, "SO-F", [step(21, 1, 3, 10, 10.0)], due=date(2099, 12, 31))   # a workshop of its own
+    p = plan_of([huge, far], at(11, 25, 9))
+    for sp in p.steps().values():
+        assert datetime(2000, 1, 1) <= sp.planned_start <= sp.planned_end <= datetime(2100, 1, 1)
+        assert datetime(2000, 1, 1) <= sp.forecast_end <= datetime(2100, 1, 1)
+    assert p.orders[1].late and not p.orders[2].late
+    assert p.steps()[21].forecast_end == at(11, 25, 10)
