@@ -233,3 +233,29 @@ def test_change_report(world):
     outcomes = rounds(world, setup, lambda s, r: world.decide(s, r, "zhouzong"),
                       lambda s, r: world.report(s, 15), check)
     assert outcomes
+
+
+def test_undo_and_receive_through_real_callbacks(live):
+    """The same race end to end: signed callbacks through both twins at the same instant, the
+    lead's 撤销 on WeCom and the next lead's 接收 on DingTalk; one of them wins, and says so."""
+    from tests.test_commands import seed
+    seed(live)
+    for i in range(max(2, REPS // 5)):
+        order_no = f"SO-E{i}"
+        live.add_order(order_no, quantity=20)
+        assert "已报工" in live.say("zhangwei", f"报工 {order_no} 20", platform="wecom")
+        barrier = threading.Barrier(2)
+
+        def say(user, text, chat, platform, barrier=barrier):
+            barrier.wait()
+            return live.say(user, text, chat=chat, platform=platform)
+        with ThreadPoolExecutor(2) as pool:
+            undo = pool.submit(say, "zhangwei", "撤销", "wr-stamping", "wecom")
+            receive = pool.submit(say, "lina", f"接收 {order_no}", "wr-welding", "dingtalk")
+            replies = undo.result(), receive.result()
+        won = ["已撤销" in replies[0], "已确认接收" in replies[1]]
+        assert won.count(True) == 1, replies
+        with live.session() as s:
+            order = find_order(s, order_no)
+            assert audit_order(s, order.id) == []
+            assert order.steps[1].received_qty == (20 if won[1] else 0)
