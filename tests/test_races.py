@@ -259,3 +259,34 @@ def test_undo_and_receive_through_real_callbacks(live):
             order = find_order(s, order_no)
             assert audit_order(s, order.id) == []
             assert order.steps[1].received_qty == (20 if won[1] else 0)
+
+
+def test_a_card_click_and_a_typed_command_at_once(live):
+    """确认接收 pressed by one lead while the other types 接收: the click locks the card, the
+    command the order; both take the order first, so neither waits for the other in a circle."""
+    from tests.test_commands import seed
+    seed(live)
+    for i in range(max(2, REPS // 5)):
+        order_no = f"SO-C{i}"
+        live.add_order(order_no, quantity=20)
+        live.say("zhangwei", f"报工 {order_no} 20")
+        card = live.twin.wait_for(lambda m, n=order_no: m.api == "message" and m.payload.get("msgtype") == "template_card"
+                                  and n in str(m.payload))
+        barrier = threading.Barrier(2)
+
+        def click(task=card.payload["template_card"]["task_id"], barrier=barrier):
+            barrier.wait()
+            return live.twin.card_click("wangqiang", task, "confirm").status
+
+        def typed(order_no=order_no, barrier=barrier):
+            barrier.wait()
+            return live.say("lina", f"接收 {order_no}", chat="wr-welding")
+        with ThreadPoolExecutor(2) as pool:
+            clicked, typed_reply = pool.submit(click), pool.submit(typed)
+            status, reply = clicked.result(), typed_reply.result()
+        assert status == 200
+        with live.session() as s:
+            order = find_order(s, order_no)
+            assert audit_order(s, order.id) == [] and order.steps[1].received_qty == 20
+            assert s.scalars(select(Handoff.status).where(Handoff.to_step_id == order.steps[1].id)).one() == "confirmed"
+        assert "已确认接收" in reply or "没有待确认" in reply, reply
