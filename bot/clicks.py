@@ -25,6 +25,7 @@ from bot.services import Services
 from storage.db import retrying
 from storage.directory import person_by_platform_id
 from storage.errors import NotAllowed, UserError
+from storage.lifecycle import lock_card_subject
 from storage.models import Card as CardRow
 from storage.models import InboundMessage
 
@@ -64,11 +65,14 @@ class ClickService:
 
     def _locked_card(self, session: Session, click: CardClick) -> CardRow | None:
         """The card clicked, with every card about the same subject locked in id order: two
-        clicks on two copies (one per platform) queue up instead of deadlocking."""
+        clicks on two copies (one per platform) queue up instead of deadlocking. The subject's
+        order (and request) is locked first, as a typed command locks it before it closes cards:
+        the lifecycle's one lock order (storage/lifecycle.py)."""
         row = session.scalars(select(CardRow).where(CardRow.track_id == click.track_id,
                                                     CardRow.platform == click.platform)).first()
         if row is None:
             return None
+        lock_card_subject(session, row.kind, row.subject_id)
         siblings = session.scalars(select(CardRow).where(CardRow.kind == row.kind, CardRow.subject_id == row.subject_id)
                                    .order_by(CardRow.id).with_for_update(of=CardRow)
                                    .execution_options(populate_existing=True)).all()

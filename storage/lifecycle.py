@@ -147,6 +147,30 @@ def lock_report(session: Session, report_id: int) -> Report:
                            .execution_options(populate_existing=True)).one()
 
 
+def lock_card_subject(session: Session, kind: str, subject_id: int) -> None:
+    """Before a click locks its cards: lock what the card is about in the lifecycle's order (the
+    order and its steps; an approval's request too), as a typed command does before it closes
+    the same cards. Without this a click and a command on one order would wait for each other."""
+    from storage.models import ChangeRequest, DelayWarning, Incident
+    order_id: int | None = None
+    if kind == "handoff":
+        order_id = session.scalar(select(Step.order_id).join(Handoff, Handoff.from_step_id == Step.id)
+                                  .where(Handoff.id == subject_id))
+    elif kind == "dispute":
+        order_id = session.scalar(select(Step.order_id).join(Incident, Incident.step_id == Step.id)
+                                  .where(Incident.id == subject_id))
+    elif kind == "warning":
+        order_id = session.scalar(select(Step.order_id).join(DelayWarning, DelayWarning.step_id == Step.id)
+                                  .where(DelayWarning.id == subject_id))
+    elif kind == "approval":
+        order_id = session.scalar(select(ChangeRequest.order_id).where(ChangeRequest.id == subject_id))
+    if order_id is not None:
+        lock_order_tree(session, order_id)
+    if kind == "approval":
+        session.scalars(select(ChangeRequest).where(ChangeRequest.id == subject_id)
+                        .with_for_update(of=ChangeRequest)).all()
+
+
 # -- the books --------------------------------------------------------------------------------
 
 def audit_order(session: Session, order_id: int) -> list[str]:

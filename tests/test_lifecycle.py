@@ -392,3 +392,15 @@ def test_under_the_all_policy_a_requester_approver_is_not_needed(live):
                            source="test")
         assert decide_request(s, now, request_id=1, person=wu, approve=True, reason="", policy=policy,
                               source="test").status == "approved"
+
+
+def test_a_correction_before_the_next_workshop_received_changes_the_pending_handoff(plant):
+    plant.say("zhangwei", "报工 SO-1001 200")
+    with plant.session() as s:
+        report_id = s.scalars(select(Report.id)).one()
+    reply = plant.say("qianzhuren", f"更正 R-{report_id} 190 不良 10", chat=None)
+    assert "已更正" in reply and "190" in reply
+    with plant.session() as s:
+        assert [(h.quantity, h.status) for h in s.scalars(select(Handoff))] == [(190, "pending")]
+    assert "190" in plant.say("lina", "接收 SO-1001", chat="wr-welding")
+    assert step(plant, seq=2).received_qty == 190
