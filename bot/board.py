@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, request
 from markupsafe import escape
 from sqlalchemy import select
 
+from bot import charts, links
 from bot.platforms import registry
 from bot.urls import install_converters
 from storage.board import board as board_data
@@ -24,9 +25,13 @@ def _relay():
 
 
 def _authorized() -> str | None:
+    """The screen's board token, or a digest's signed read-only link that has not expired."""
     token = request.args.get("token", "")
-    tokens = _relay().settings.api.board_tokens
-    return token if token and any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens) else None
+    relay = _relay()
+    tokens = relay.settings.api.board_tokens
+    if token and any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens):
+        return token
+    return token if token and links.link_valid(tokens, token, relay.clock.now()) else None
 
 
 def render_page(name: str, **context) -> Response:
@@ -87,3 +92,16 @@ def order_page(order_no: str):
         events = session.scalars(select(Event).where(Event.order_id == order.id).order_by(Event.id)).all()
         return render_page("order", token=token, order=order_view(order, relay.clock.now()), events=events,
                            platforms={spec.name: spec.title for spec in registry.specs()})
+
+
+@bp.get("/charts/<name>.png")
+def chart(name: str):
+    """The managers' chart of a digest day, at the unguessable address the digest gave DingTalk."""
+    relay = _relay()
+    day = links.chart_day(relay.settings.api.board_tokens, name)
+    if day is None:
+        return Response("not found", status=404, mimetype="text/plain")
+    from bot.jobs.digest import chart_data
+    with relay.Session() as session:
+        png = charts.cached(str(relay.engine.url), day, lambda: chart_data(session, day))
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=86400"})
