@@ -66,6 +66,7 @@ class Bottleneck:
     added_minutes: int          # working minutes its queue adds, summed over the orders it delays
     orders: int                 # orders it delays
     queue: int                  # open steps planned there
+    most_minutes: int = 0       # the most it adds to one order
 
 
 @dataclass
@@ -255,6 +256,7 @@ def bottleneck(session: Session) -> Bottleneck | None:
                                   Step.status.in_(OPEN_STEP)).order_by(Step.order_id, Step.seq)).all()
     added: dict[int, int] = {}
     delayed: dict[int, int] = {}
+    most: dict[int, int] = {}
     queue: dict[int, int] = {}
     previous: tuple[int, int] | None = None   # (order id, late minutes of its previous open step)
     for order_id, _seq, ws, late in rows:
@@ -263,9 +265,10 @@ def bottleneck(session: Session) -> Bottleneck | None:
         if late > before:
             added[ws] = added.get(ws, 0) + late - before
             delayed[ws] = delayed.get(ws, 0) + 1
+            most[ws] = max(most.get(ws, 0), late - before)
         previous = (order_id, late)
     if not added:
         return None
     ws = max(added, key=lambda w: (added[w], delayed[w], -w))
     name = session.scalar(select(Workshop.name).where(Workshop.id == ws)) or ""
-    return Bottleneck(name, added[ws], delayed[ws], queue.get(ws, 0))
+    return Bottleneck(name, added[ws], delayed[ws], queue.get(ws, 0), most[ws])

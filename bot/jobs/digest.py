@@ -19,7 +19,7 @@ from storage.delays import OrderDelay, current_delays
 from storage.digest import (Attention, ShopDay, attention, bottleneck, counts, day_window, pick, shop_days,
                             working_days_before)
 from storage.directory import people_with_role
-from storage.models import GroupBinding, SentDigest, Workshop
+from storage.models import GroupBinding, Order, SentDigest, Workshop
 from storage.views import digest_sent, orders_done_since, workshop_day
 
 
@@ -95,7 +95,7 @@ def _send_chart(relay, session: Session, group: GroupBinding, day: date, key: st
     from bot import charts
     name = links.chart_name(relay.settings.api.board_tokens, day)
     base = getattr(relay.services, "public_url", "")
-    image = Image(title=f"近 7 个工作日 产出/计划（{day - timedelta(days=1):%m-%d} 止）",
+    image = Image(title=f"全厂日报 {day:%m-%d} · 产出/计划图",
                   png=charts.cached(str(relay.engine.url), day, lambda: chart_data(session, day)),
                   url=f"{base.rstrip('/')}/charts/{name}.png" if name and base else "")
     relay.enqueue_group_image(session, group, image, key=f"{key}:chart")
@@ -146,11 +146,24 @@ def managers_digest(session: Session, window, now: datetime, delays: list[OrderD
     managers = tuple(p.name for p in people_with_role(session, "manager"))
     items = attention(session, now, delays, None, managers)
     done = orders_done_since(session, now - timedelta(days=30))
-    on_time = [o for o in done if o.steps[-1].completed_at and o.due_at and o.steps[-1].completed_at <= o.due_at]
+    on_time = [o for o in done if o.steps[-1].completed_at and o.steps[-1].completed_at <= _due_moment(o, cal)]
     return {"day": day, "today": day + timedelta(days=1), "shops": shops, "bottleneck": bottleneck(session),
             "done": len(done), "on_time": len(on_time),
             "on_time_rate": round(100 * len(on_time) / len(done)) if done else None,
             "board_url": link.board() if link else "", **_common(items, link, shops, now)}
+
+
+def _due_moment(order: Order, cal: WorkCalendar) -> datetime:
+    """The order's due moment as the plan has it (an order done before the plan ever saw it open
+    has none stored: the plan's own rule then, the end of the due date's working time)."""
+    if order.due_at is not None:
+        return order.due_at
+    from planning.model import OrderState, StepState, from_ts
+    from planning.plan import due_at
+    last = order.steps[-1]
+    state = OrderState(order.id, order.order_no, order.priority, order.due_date,
+                       (StepState(last.id, last.seq, last.workshop_id, last.status, last.planned_qty, last.units_per_hour),))
+    return from_ts(due_at(state, cal))
 
 
 def chart_data(session: Session, day: date, count: int = 7) -> list[tuple[date, list[ShopDay]]]:
