@@ -131,23 +131,34 @@ def working_days_before(cal: WorkCalendar, day: date, count: int = 7) -> list[da
     return days[::-1]
 
 
+def candidates(session: Session, delays: list[OrderDelay], managers: tuple[str, ...] = ()) -> list[Attention]:
+    """Everything in the plant that needs a person, in every state an order is in (read once for
+    every digest of a run; `attention` picks each view's)."""
+    return (_stopped_and_disputed(session) + _delayed(session, delays) + _handoffs_waiting(session)
+            + _requests(session, managers))
+
+
 def attention(session: Session, now: datetime, delays: list[OrderDelay], workshop_id: int | None = None,
-              managers: tuple[str, ...] = ()) -> list[Attention]:
+              managers: tuple[str, ...] = (), found: list[Attention] | None = None) -> list[Attention]:
     """The orders that need a person, one item per order (its worst state), worst first, then by
-    priority and due date. A workshop's view: what it must act on; the plant's: every order,
-    and the requests waiting for a decision (owned by `managers`)."""
-    candidates = _stopped_and_disputed(session, workshop_id) + _delayed(session, delays, workshop_id) \
-        + _handoffs_waiting(session, workshop_id) + (_requests(session, managers) if workshop_id is None else [])
+    priority and due date. A workshop's view: what it must act on, parts waiting for it included;
+    the plant's: every order, and the requests waiting for a decision (owned by `managers`).
+    `found`: the plant's candidates, when already read."""
+    items = found if found is not None else candidates(session, delays, managers)
+    if workshop_id is None:
+        items = [i for i in items if i.state != "handoff"]
+    else:
+        items = [i for i in items if i.workshop_id == workshop_id and i.state != "request"]
     by_order: dict[str, list[Attention]] = {}
-    for item in candidates:
+    for item in items:
         by_order.setdefault(item.order_no, []).append(item)
-    found = []
-    for items in by_order.values():
-        worst = min(items, key=lambda i: STATES.index(i.state))
-        if worst.state == "stopped" and any(i.state == "late" for i in items):
+    worst_first = []
+    for same in by_order.values():
+        worst = min(same, key=lambda i: STATES.index(i.state))
+        if worst.state == "stopped" and any(i.state == "late" for i in same):
             worst = replace(worst, also_late=True)
-        found.append(worst)
-    return sorted(found, key=lambda i: (STATES.index(i.state), i.rank))
+        worst_first.append(worst)
+    return sorted(worst_first, key=lambda i: (STATES.index(i.state), i.rank))
 
 
 def counts(items: list[Attention]) -> Counts:
@@ -172,14 +183,12 @@ def _rank(order: Order) -> tuple:
     return (order.priority, order.due_date, order.order_no)
 
 
-def _stopped_and_disputed(session: Session, workshop_id: int | None) -> list[Attention]:
+def _stopped_and_disputed(session: Session) -> list[Attention]:
     """Open exceptions: a breakdown stops its step (its workshop must act); a quantity dispute is
     settled by the upstream workshop, whose step it is recorded on."""
     stmt = (select(Incident, Step, Order).join(Step, Incident.step_id == Step.id).join(Order, Step.order_id == Order.id)
             .where(Incident.closed_at.is_(None), Order.status.notin_(("done", "cancelled")))
             .order_by(Incident.opened_at, Incident.id))
-    if workshop_id is not None:
-        stmt = stmt.where(Step.workshop_id == workshop_id)
     items = []
     for incident, step, order in session.execute(stmt).all():
         base = Attention("stopped" if incident.blocking else "dispute", order.order_no, order.product,
@@ -193,9 +202,9 @@ def _stopped_and_disputed(session: Session, workshop_id: int | None) -> list[Att
     return items
 
 
-def _delayed(session: Session, delays: list[OrderDelay], workshop_id: int | None) -> list[Attention]:
+def _delayed(session: Session, delays: list[OrderDelay]) -> list[Attention]:
     """Late and at-risk orders, at the step that causes the delay (storage.delays)."""
-    mine = [d for d in delays if workshop_id is None or d.cause_workshop_id == workshop_id]
+    mine = delays
     steps = {s.id: s for s in session.scalars(select(Step).where(Step.id.in_([d.cause_step_id for d in mine])))} \
         if mine else {}
     items = []
@@ -211,23 +220,20 @@ def _delayed(session: Session, delays: list[OrderDelay], workshop_id: int | None
     return items
 
 
-def _handoffs_waiting(session: Session, workshop_id: int | None) -> list[Attention]:
-    """Parts handed over and not yet confirmed by the receiving workshop (a workshop's view only:
-    the plant's view leaves them to the reminders)."""
-    if workshop_id is None:
-        return []
+def _handoffs_waiting(session: Session) -> list[Attention]:
+    """Parts handed over and not yet confirmed, per receiving step (a workshop's view shows them;
+    the plant's leaves them to the reminders)."""
     rows = session.execute(select(Handoff, Step, Order).join(Step, Handoff.to_step_id == Step.id)
                            .join(Order, Step.order_id == Order.id)
-                           .where(Step.workshop_id == workshop_id, Handoff.status == "pending")
-                           .order_by(Handoff.created_at, Handoff.id)).all()
-    totals: dict[str, Attention] = {}
+                           .where(Handoff.status == "pending").order_by(Handoff.created_at, Handoff.id)).all()
+    totals: dict[int, Attention] = {}
     for handoff, step, order in rows:
-        held = totals.get(order.order_no)
+        held = totals.get(step.id)
         qty = handoff.quantity + (held.quantity if held else 0)
-        totals[order.order_no] = Attention("handoff", order.order_no, order.product, step.workshop_id,
-                                           step.workshop.name, _owners(session, step.workshop_id), _rank(order),
-                                           since=held.since if held else handoff.created_at, quantity=qty,
-                                           other=handoff.from_step.workshop.name)
+        totals[step.id] = Attention("handoff", order.order_no, order.product, step.workshop_id, step.workshop.name,
+                                    _owners(session, step.workshop_id), _rank(order),
+                                    since=held.since if held else handoff.created_at, quantity=qty,
+                                    other=handoff.from_step.workshop.name)
     return list(totals.values())
 
 

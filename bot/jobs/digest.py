@@ -16,8 +16,8 @@ from bot.platforms.contract import Image
 from planning.calendar import WorkCalendar
 from storage import planner
 from storage.delays import OrderDelay, current_delays
-from storage.digest import (Attention, ShopDay, attention, bottleneck, counts, day_window, pick, shop_days,
-                            working_days_before)
+from storage.digest import (Attention, Bottleneck, ShopDay, attention, bottleneck, candidates, counts, day_window,
+                            pick, shop_days, working_days_before)
 from storage.directory import people_with_role
 from storage.models import GroupBinding, Order, SentDigest, Workshop
 from storage.views import digest_sent, orders_done_since, workshop_day
@@ -45,14 +45,32 @@ def run(relay) -> dict:
         groups = session.scalars(select(GroupBinding).order_by(GroupBinding.id)).all()
         due = [g.id for g in groups if local.time() >= time.fromisoformat(g.digest_time or default)
                and (g.workshop_id or g.role == "managers") and not digest_sent(session, g.id, local.date())]
-        delays: list[OrderDelay] = []   # the plan's delays are read once for every group's digest
-    if due:   # a forecast made from an older "now" has slid since: the digest reads today's plan
-        planner.replan_all(relay.Session, relay.plan)
-        with relay.Session() as session:
-            delays = current_delays(session, now, relay.settings.schedule.at_risk_tolerance_minutes)
+    if not due:
+        return {"digests": 0}
+    planner.replan_all(relay.Session, relay.plan)   # a forecast made from an older "now" has slid since
+    with relay.Session() as session:                 # what every group's digest reads, read once
+        delays = current_delays(session, now, relay.settings.schedule.at_risk_tolerance_minutes)
+        plant = plant_day(session, local.date() - timedelta(days=1), delays)
     for group_id in due:
-        sent += _send_one(relay, group_id, local.date(), now, delays)
+        sent += _send_one(relay, group_id, local.date(), now, plant)
     return {"digests": sent}
+
+
+@dataclass(frozen=True)
+class PlantDay:
+    """What every digest of a run reads alike: the factory day per workshop, what needs a person
+    plant-wide, the bottleneck, the managers (who own the requests)."""
+    delays: list[OrderDelay]
+    shops: list[ShopDay]
+    found: list[Attention]
+    bottleneck: Bottleneck | None
+    managers: tuple[str, ...]
+
+
+def plant_day(session: Session, day: date | None, delays: list[OrderDelay]) -> PlantDay:
+    managers = tuple(p.name for p in people_with_role(session, "manager"))
+    return PlantDay(delays, shop_days(session, _calendar(session), day) if day else [],
+                    candidates(session, delays, managers), bottleneck(session), managers)
 
 
 def digest_links(relay, now: datetime) -> Links | None:
@@ -62,7 +80,7 @@ def digest_links(relay, now: datetime) -> Links | None:
     return Links(base, token) if token and base else None
 
 
-def _send_one(relay, group_id: int, day: date, now: datetime, delays: list[OrderDelay]) -> int:
+def _send_one(relay, group_id: int, day: date, now: datetime, plant: PlantDay) -> int:
     """One group's digest for `day`; 0 if it exists already (the unique row decides)."""
     try:
         with relay.Session.begin() as session:
@@ -76,12 +94,13 @@ def _send_one(relay, group_id: int, day: date, now: datetime, delays: list[Order
             link = digest_links(relay, now)
             key = f"digest:{group_id}:{day.isoformat()}"
             if group.workshop_id:
-                context = workshop_digest(session, group.workshop_id, (start, end, day - timedelta(days=1)), delays,
-                                          now=now, link=link)
+                context = workshop_digest(session, group.workshop_id, (start, end, day - timedelta(days=1)),
+                                          plant.delays, now=now, link=link, plant=plant)
                 relay.enqueue_group_text(session, group, relay.messages.render("notices/digest_workshop", context),
                                          key=key)
             else:
-                context = managers_digest(session, (start, end, day - timedelta(days=1)), now, delays, link=link)
+                context = managers_digest(session, (start, end, day - timedelta(days=1)), now, plant.delays,
+                                          link=link, plant=plant)
                 relay.enqueue_group_text(session, group, relay.messages.render("notices/digest_managers", context),
                                          key=key)
                 _send_chart(relay, session, group, day, key)
@@ -119,15 +138,15 @@ def _common(items: list[Attention], link: Links | None, shops: list[ShopDay], no
 
 
 def workshop_digest(session: Session, workshop_id: int, window, delays: list[OrderDelay], *,
-                    now: datetime | None = None, link: Links | None = None) -> dict:
+                    now: datetime | None = None, link: Links | None = None, plant: PlantDay | None = None) -> dict:
     """A workshop's view: its factory day against the plan, what it must act on, its output by order."""
     start, end, day = window
     now = now or end
-    cal = _calendar(session)
+    plant = plant or plant_day(session, day, delays)
     workshop = session.get(Workshop, workshop_id)
     assert workshop is not None
-    shop = next((s for s in shop_days(session, cal, day) if s.workshop_id == workshop_id), None) if day else None
-    items = attention(session, now, delays, workshop_id)
+    shop = next((s for s in plant.shops if s.workshop_id == workshop_id), None)
+    items = attention(session, now, delays, workshop_id, found=plant.found)
     worked = workshop_day(session, workshop_id, start, end)
     return {"workshop": workshop.name, "day": day, "today": day + timedelta(days=1) if day else now, "shop": shop,
             "output": sorted(((no, good) for no, good, _scrap in worked.output), key=lambda kv: -kv[1]),
@@ -137,17 +156,17 @@ def workshop_digest(session: Session, workshop_id: int, window, delays: list[Ord
 
 
 def managers_digest(session: Session, window, now: datetime, delays: list[OrderDelay], *,
-                    link: Links | None = None) -> dict:
+                    link: Links | None = None, plant: PlantDay | None = None) -> dict:
     """The plant view: every workshop's factory day against the plan, the orders that need a
     person, the bottleneck by the plan's queue, on-time deliveries over 30 days."""
     _start, _end, day = window
     cal = _calendar(session)
-    shops = shop_days(session, cal, day)
-    managers = tuple(p.name for p in people_with_role(session, "manager"))
-    items = attention(session, now, delays, None, managers)
+    plant = plant or plant_day(session, day, delays)
+    shops = plant.shops
+    items = attention(session, now, delays, None, plant.managers, found=plant.found)
     done = orders_done_since(session, now - timedelta(days=30))
     on_time = [o for o in done if o.steps[-1].completed_at and o.steps[-1].completed_at <= _due_moment(o, cal)]
-    return {"day": day, "today": day + timedelta(days=1), "shops": shops, "bottleneck": bottleneck(session),
+    return {"day": day, "today": day + timedelta(days=1), "shops": shops, "bottleneck": plant.bottleneck,
             "done": len(done), "on_time": len(on_time),
             "on_time_rate": round(100 * len(on_time) / len(done)) if done else None,
             "board_url": link.board() if link else "", **_common(items, link, shops, now)}
