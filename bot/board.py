@@ -7,9 +7,11 @@ from flask import Blueprint, Response, current_app, request
 from markupsafe import escape
 from sqlalchemy import select
 
+from bot import charts, links
 from bot.platforms import registry
 from bot.urls import install_converters
 from storage.board import board as board_data
+from storage.board import open_incidents_of
 from storage.errors import UnknownOrder
 from storage.models import Event
 from storage.orders import find_order
@@ -24,9 +26,13 @@ def _relay():
 
 
 def _authorized() -> str | None:
+    """The screen's board token, or a digest's signed read-only link that has not expired."""
     token = request.args.get("token", "")
-    tokens = _relay().settings.api.board_tokens
-    return token if token and any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens) else None
+    relay = _relay()
+    tokens = relay.settings.api.board_tokens
+    if token and any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens):
+        return token
+    return token if token and links.link_valid(tokens, token, relay.clock.now()) else None
 
 
 def render_page(name: str, **context) -> Response:
@@ -35,7 +41,7 @@ def render_page(name: str, **context) -> Response:
     env = relay.messages.env.overlay(autoescape=True)  # HTML: everything escaped
     html = env.get_template(f"web/{name}.html.j2").render(**context)
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store",
-                                                         "Content-Security-Policy": "default-src 'self'; "
+                                                         "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
                                                          "style-src 'unsafe-inline'; script-src 'unsafe-inline'"})
 
 
@@ -50,11 +56,15 @@ def board():
         return _forbidden()
     relay = _relay()
     workshop = request.args.get("workshop") or None
+    from storage import planner
     with relay.Session() as session:
-        data = board_data(session, relay.clock.now(), workshop)
+        cal = planner.calendar(session, relay.plan)
+        data = board_data(session, relay.clock.now(), workshop,
+                          tolerance_minutes=relay.settings.schedule.at_risk_tolerance_minutes, cal=cal)
         updated = relay.clock.local(relay.clock.now()).strftime("%m-%d %H:%M:%S")
         return render_page("board", token=token, updated=updated, refresh=_refresh_seconds(),
-                           closed=closed_today(relay, session, data["workshops"]), **data)
+                           closed=closed_today(relay, session, data["workshops"]),
+                           names={w.id: w.name for w in data["workshops"]}, **data)
 
 
 def closed_today(relay, session, workshops) -> list[str]:
@@ -85,5 +95,20 @@ def order_page(order_no: str):
         except UnknownOrder:
             return Response(f"找不到订单 {escape(order_no)}", status=404, mimetype="text/html")
         events = session.scalars(select(Event).where(Event.order_id == order.id).order_by(Event.id)).all()
-        return render_page("order", token=token, order=order_view(order, relay.clock.now()), events=events,
+        now = relay.clock.now()
+        return render_page("order", token=token, order=order_view(order, now), events=events,
+                           incidents=open_incidents_of(session, order, now), now=now,
                            platforms={spec.name: spec.title for spec in registry.specs()})
+
+
+@bp.get("/charts/<name>.png")
+def chart(name: str):
+    """The managers' chart of a digest day, at the unguessable address the digest gave DingTalk."""
+    relay = _relay()
+    day = links.chart_day(relay.settings.api.board_tokens, name)
+    if day is None:
+        return Response("not found", status=404, mimetype="text/plain")
+    from bot.jobs.digest import chart_data
+    with relay.Session() as session:
+        png = charts.cached(str(relay.engine.url), day, lambda: chart_data(session, day))
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=86400"})

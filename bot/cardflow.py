@@ -8,6 +8,7 @@ subject on every platform: each platform updates its copies now if it can
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import datetime
 from collections.abc import Mapping
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.cards import Card
 from bot.handlers.base import decide
 from bot.platforms.contract import CardView, Platform
+from bot.platforms.mentions import Mention
 from bot.routing import queue
 from bot.services import Services
 from storage.directory import leads_of, people_with_role
@@ -57,10 +59,13 @@ class CardService:
         return row
 
     def send_to_group(self, session: Session, platform: Platform, group: GroupBinding, card: Card, key: str,
-                      not_before: datetime | None = None, fresh: bool = False) -> None:
-        """Remember the card and queue it into a group that can show its buttons."""
+                      not_before: datetime | None = None, fresh: bool = False,
+                      mentions: tuple[Mention, ...] = ()) -> None:
+        """Remember the card and queue it into a group that can show its buttons (delivered with
+        an @-mention of `mentions` where the platform can)."""
         row = self._store(session, platform.name, card, group.chat_id)
-        queue(session, self.services.clock.now(), platform.name, platform.group_card(group, CardView.of(row)), key,
+        view = replace(CardView.of(row), mentions=mentions)
+        queue(session, self.services.clock.now(), platform.name, platform.group_card(group, view), key,
               not_before=not_before, fresh=fresh)
 
     def send_to_people(self, session: Session, platform: Platform, card: Card, key: str,

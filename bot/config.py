@@ -32,6 +32,7 @@ class AppSettings:
     max_report_quantity: int = 100_000
     outbox_lease_seconds: int = 60      # a sender that dies mid-send loses its rows to another after this
     log_format: str = "text"            # "text" or "json" (one JSON object per line)
+    public_url: str = ""                # how people's phones reach this server: links and images in messages
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,14 @@ def _md(value) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(value))
 
 
+def _at(person) -> str:
+    """An @-mention of a person ({"id", "name"} or a Person): each platform shows it its own way."""
+    from bot.platforms.mentions import mark
+    if isinstance(person, dict):
+        return mark(person["id"], person["name"])
+    return mark(person.id, person.name)
+
+
 def working_duration(minutes: int | float | None, day_minutes: float) -> str:
     """Working time for people: `40 分钟`, `2.5 小时`, `1 天 3 小时` (a day is a normal working day)."""
     minutes = max(int(round(minutes or 0)), 0)
@@ -46,6 +54,8 @@ class Messages:
         self.env.filters["hm_iso"] = lambda v: self._fmt("%m-%d %H:%M")(datetime.fromisoformat(v) if v else None)
         self.env.filters["md_iso"] = lambda v: self._fmt("%m-%d")(datetime.fromisoformat(v) if v else None)
         self.env.filters["worktime"] = lambda m: working_duration(m, self.day_minutes)
+        self.env.filters["elapsed"] = lambda m: working_duration(m, 24 * 60)   # wall-clock: a day is 24 h
+        self.env.filters["at"] = _at
 
     def _fmt(self, pattern: str):
         def fmt(value: datetime | None) -> str:

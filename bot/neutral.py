@@ -59,6 +59,8 @@ class Notice:
     platform: str | None = None    # with person_id: the platform to reach them on
     not_before: Any = None         # hold until then (quiet hours); naive UTC
     fresh: bool = False            # the key names something just created: no need to look for it
+    mentions: tuple[int, ...] = () # people (ids) the notice @-mentions where the platform can; the text
+                                   # marks where (bot.platforms.mentions), a card is delivered with them
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from bot.handlers.base import CardAction, Command, CommandTable, Handler
 from bot.messages import Messages
 from bot.neutral import CardClick, ChatMessage, Notice, RenderedReply
 from bot.outbox import Dispatcher
-from bot.platforms.contract import ClickOutcome, Platform
+from bot.platforms.contract import ClickOutcome, Image, Platform
 from bot.routing import NoticeRouter
 from bot.services import Services
 from storage.models import GroupBinding
@@ -65,8 +65,13 @@ class Relay:
                            not_before: datetime | None = None, fresh: bool = False) -> None:
         self.router.group_text(session, group, text, key, not_before=not_before, fresh=fresh)
 
+    def enqueue_group_image(self, session: Session, group: GroupBinding, image: Image, key: str) -> None:
+        self.router.group_image(session, group, image, key)
+
     def on_public_url(self, url: str) -> None:
-        """The app answers at `url` now: tell every platform that must know."""
+        """The app answers at `url` now: tell every platform that must know (and links use it
+        where `app.public_url` names no other address)."""
+        self.services.public_url = self.services.public_url or url
         for platform in self.platforms.values():
             platform.on_public_url(url)
 

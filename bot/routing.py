@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 from bot.neutral import Notice
-from bot.platforms.contract import Delivery, Platform
+from bot.platforms.contract import Delivery, Image, Platform
 from bot.platforms.fallbacks import CardRoute, card_route, shown, without_buttons
+from bot.platforms.mentions import Mention, as_names, marked
 from bot.services import Services
 from storage import outbox as outbox_store
 from storage.directory import groups_of_role, groups_of_workshop
@@ -60,23 +61,46 @@ class NoticeRouter:
         key = f"{notice.key}:{group.platform}:{group.chat_id}"
         route = card_route(platform.capabilities) if platform is not None and card is not None else None
         if route is CardRoute.GROUP and platform is not None and card is not None:
+            mentions = self.mentions(session, platform, notice.mentions or marked(text))
             self.cards.send_to_group(session, platform, group, card, key, not_before=notice.not_before,
-                                     fresh=notice.fresh)
+                                     fresh=notice.fresh, mentions=mentions)
             return
         body = without_buttons(text, card) if route is CardRoute.TEXT and card is not None else text
         self.group_text(session, group, body, key, not_before=notice.not_before, fresh=notice.fresh)
 
     def group_text(self, session: Session, group: GroupBinding, text: str, key: str,
                    not_before: datetime | None = None, fresh: bool = False) -> None:
-        """One message into one group, on its platform. A message that cannot go (no such
-        platform configured, no webhook key) is kept as a dead letter with the reason."""
+        """One message into one group, on its platform; the people its text marks are @-mentioned
+        where the platform can. A message that cannot go (no such platform configured, no webhook
+        key) is kept as a dead letter with the reason."""
         platform = self.platforms.get(group.platform)
         if platform is None:
-            delivery = Delivery("none", group.chat_id, {"markdown": text},
+            delivery = Delivery("none", group.chat_id, {"markdown": as_names(text)},
                                 problem=f"platform {group.platform} is not configured")
+        elif marked(text):
+            delivery = platform.group_notice(group, shown(platform.capabilities, text),
+                                             self.mentions(session, platform, marked(text)))
         else:
             delivery = platform.group_text(group, shown(platform.capabilities, text))
         queue(session, self.services.clock.now(), group.platform, delivery, key, not_before=not_before, fresh=fresh)
+
+    def group_image(self, session: Session, group: GroupBinding, image: Image, key: str) -> None:
+        """A picture into one group, where its platform shows pictures there; elsewhere nothing."""
+        platform = self.platforms.get(group.platform)
+        delivery = platform.group_image(group, image) if platform is not None else None
+        if delivery is not None:
+            queue(session, self.services.clock.now(), group.platform, delivery, key)
+
+    @staticmethod
+    def mentions(session: Session, platform: Platform, person_ids: tuple[int, ...] | list[int]) -> tuple[Mention, ...]:
+        """These people as `platform` knows them (those without a user id there are left out)."""
+        out = []
+        for person_id in person_ids:
+            person = session.get(Person, person_id)
+            user_id = person.user_id(platform.identity) if person is not None else None
+            if person is not None and user_id:
+                out.append(Mention(person.id, user_id, person.name))
+        return tuple(out)
 
     def _to_person(self, session: Session, notice: Notice, text: str) -> None:
         """A message to one person, on the platform they used (or on every one they are on)."""
@@ -87,4 +111,4 @@ class NoticeRouter:
             user_id = person.user_id(platform.identity)
             if user_id and notice.platform in (None, name):
                 queue(session, self.services.clock.now(), name,
-                      platform.person_text(user_id, shown(platform.capabilities, text)), f"{notice.key}:{name}")
+                      platform.person_text(user_id, shown(platform.capabilities, as_names(text))), f"{notice.key}:{name}")

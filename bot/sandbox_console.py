@@ -11,6 +11,7 @@ Only `linerelay sandbox` mounts this blueprint; a production app has no `/sandbo
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -50,6 +51,7 @@ class Entry:
                        # the page's template names each in Chinese
     markdown: str = ""
     card: dict | None = field(default=None)   # {id, title, body, buttons: [{key, label, style}], outcome}
+    image: str = ""    # a picture in the message (its address, or a data: URL)
 
 
 class SandboxConsole:
@@ -95,10 +97,10 @@ class SandboxConsole:
         return self.relay.clock.local(self.relay.clock.now()).strftime("%m-%d %H:%M")
 
     def _append(self, conv: str, who: str, author: str, *, via: str = "", markdown: str = "",
-                card: dict | None = None) -> None:
+                card: dict | None = None, image: str = "") -> None:
         with self._lock:
             self.revision += 1
-            self.entries.append(Entry(self.revision, conv, who, author, self._now(), via, markdown, card))
+            self.entries.append(Entry(self.revision, conv, who, author, self._now(), via, markdown, card, image))
             del self.entries[:-MAX_ENTRIES]   # a sandbox left running for weeks keeps the newest
 
     def _update_cards(self, card_id: str, users: list[str] | None, **changes) -> None:
@@ -136,7 +138,17 @@ class SandboxConsole:
         conv = f"{platform}:{item.conv}"
         if conv in self.conversations:
             self._append(conv, item.who, author if item.who == "system" else "", via=item.via,
-                         markdown=item.markdown, card=item.card)
+                         markdown=self._names(platform, item.markdown), card=item.card, image=item.image)
+
+    def _names(self, platform: str, markdown: str) -> str:
+        """@-mentions as people see them: `<@zhangwei>` (WeCom) or `@dt-zhangwei` (DingTalk) as `@张伟`."""
+        if "@" not in markdown:
+            return markdown
+        for person in self.people:
+            uid = self.user_id(person, platform)
+            if uid:
+                markdown = re.sub(rf"<@{re.escape(uid)}>|@{re.escape(uid)}(?![\w.-])", f"@{person.name}", markdown)
+        return markdown
 
     def _answered(self, conv: Conversation, user_id: str, answer: Answer) -> dict:
         items: list[Seen | CardChange] = [*answer.seen, *answer.changes]

@@ -27,6 +27,7 @@ class Services:
     messages: Messages     # the Jinja2 templates: every word a person reads
     outbox: Dispatcher     # delivers what the transactions queued
     plan: PlanConfig       # how the plan is made (every transaction of `Session` keeps it current)
+    public_url: str = ""   # where people reach the server (links, images); `app.public_url`, else the serving URL
 
 
 def make_services(settings: Settings, clock: Clock | None = None, engine: Engine | None = None) -> Services:
@@ -37,4 +38,4 @@ def make_services(settings: Settings, clock: Clock | None = None, engine: Engine
     planner.install(Session, plan)   # every transaction re-plans what it changed before it commits
     outbox = Dispatcher(Session, clock, {}, lease=timedelta(seconds=settings.app.outbox_lease_seconds))
     return Services(settings=settings, clock=clock, engine=engine, Session=Session, messages=Messages(clock, settings),
-                    outbox=outbox, plan=plan)
+                    outbox=outbox, plan=plan, public_url=settings.app.public_url)

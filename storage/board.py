@@ -1,4 +1,6 @@
-"""The shop-floor board's data: orders × workshops, each cell a step, with what needs attention."""
+"""The shop-floor board's data: orders × workshops, each cell a step with what needs attention, a
+summary per workshop, and each order's state for the phone list. Every date and lateness is the
+stored plan's; output is the reports stamped today."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,8 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from planning.calendar import WorkCalendar
+from storage.digest import day_window, output_between, planned_between
 from storage.models import Handoff, Incident, Order, Step, Workshop
-from storage.views import step_view
+from storage.views import OPEN_STEP
+
+# An order's state on the board, worst first (the phone lists them in this order).
+ORDER_STATES = ("stopped", "late", "at_risk", "running")
 
 
 @dataclass(frozen=True)
@@ -17,14 +24,41 @@ class Cell:
     status: str
     good: int
     planned: int
-    late: bool
-    at_risk: bool
-    incident: bool
+    late: bool                  # its planned end has passed and it is not done
+    at_risk: bool               # its forecast passes its planned end by more than the tolerance
+    incident: bool              # an open exception (a stop or a quantity dispute)
     handoff_waiting: int
+    received: int = 0           # what reached it (a later step); shown where it differs from planned
+    first: bool = True          # the first step on the route (its input is the plan, not a handoff)
+    incident_kind: str = ""     # "stop" or "dispute"
+    incident_reason: str = ""
+    incident_minutes: int = 0   # how long it has been open (wall clock)
+    late_minutes: int = 0       # the plan's lateness of this step
+
+    @property
+    def target(self) -> int:
+        """What the step is to make: what it received where that differs from the plan."""
+        return self.received if not self.first and self.received and self.received != self.planned else self.planned
 
 
-def board(session: Session, now: datetime, workshop_code: str | None = None, limit: int = 60) -> dict:
-    """Open orders (most urgent first) and, per workshop, the state of their step."""
+@dataclass(frozen=True)
+class ShopSummary:
+    """One workshop today: output against the plan, work in progress, lines stopped, steps late."""
+    workshop_id: int
+    code: str
+    name: str
+    good: int
+    planned: int
+    wip: int
+    stopped: int
+    late: int
+    at_risk: int
+
+
+def board(session: Session, now: datetime, workshop_code: str | None = None, limit: int = 60,
+          tolerance_minutes: int = 0, cal: WorkCalendar | None = None) -> dict:
+    """Open orders (most urgent first) and, per workshop, the state of their step; with `cal`,
+    today's summary per workshop."""
     workshops = list(session.scalars(select(Workshop).order_by(Workshop.id)))
     stmt = select(Order).where(Order.status.notin_(("done", "cancelled"))).order_by(Order.priority, Order.due_date,
                                                                                      Order.order_no)
@@ -32,25 +66,93 @@ def board(session: Session, now: datetime, workshop_code: str | None = None, lim
         stmt = stmt.join(Step).join(Workshop).where(Workshop.code == workshop_code, Step.status != "done")
     orders = list(session.scalars(stmt.limit(limit * 3 if workshop_code else limit)).unique())
     step_ids = [s.id for o in orders for s in o.steps]
-    incidents = set(session.scalars(select(Incident.step_id).where(Incident.step_id.in_(step_ids),
-                                                                   Incident.closed_at.is_(None)))) if step_ids else set()
+    incidents = _open_incidents(session, step_ids)
     waiting: dict[int, int] = {}
     for h in session.scalars(select(Handoff).where(Handoff.to_step_id.in_(step_ids), Handoff.status == "pending")) \
             if step_ids else []:
         waiting[h.to_step_id] = waiting.get(h.to_step_id, 0) + h.quantity
     rows: list[dict[str, Any]] = []
     for order in orders:
-        cells = {}
-        for step in order.steps:
-            view = step_view(step, now)
-            late = step.status != "done" and now > step.planned_end   # the plan: late, or forecast to be
-            cells[step.workshop_id] = Cell(
-                status=step.status, good=step.good_qty, planned=step.planned_qty, late=late,
-                at_risk=view.late and not late, incident=step.id in incidents,
-                handoff_waiting=waiting.get(step.id, 0))
-        rows.append({"order": order, "cells": cells})
+        cells = {step.workshop_id: _cell(step, now, tolerance_minutes, incidents.get(step.id), waiting.get(step.id, 0))
+                 for step in order.steps}
+        rows.append({"order": order, "cells": cells, "state": _order_state(order, cells)})
     if workshop_code:  # that workshop's work: under way there, or material waiting for it
         shop = next((w for w in workshops if w.code == workshop_code), None)
         rows = [r for r in rows if shop and (c := r["cells"].get(shop.id)) and
                 (c.status in ("ready", "running", "blocked") or c.handoff_waiting)][:limit]
-    return {"workshops": workshops, "rows": rows, "filter": workshop_code}
+    summary = summaries(session, now, workshops, tolerance_minutes, cal) if cal is not None else []
+    groups = [(state, [r for r in rows if r["state"][0] == state]) for state in ORDER_STATES]
+    return {"workshops": workshops, "rows": rows, "filter": workshop_code, "summary": summary, "groups": groups}
+
+
+def _open_incidents(session: Session, step_ids: list[int]) -> dict[int, Incident]:
+    """Each step's oldest open exception (a stop before a dispute)."""
+    if not step_ids:
+        return {}
+    found: dict[int, Incident] = {}
+    for incident in session.scalars(select(Incident).where(Incident.step_id.in_(step_ids), Incident.closed_at.is_(None))
+                                    .order_by(Incident.blocking.desc(), Incident.opened_at, Incident.id)):
+        found.setdefault(incident.step_id, incident)
+    return found
+
+
+def _cell(step: Step, now: datetime, tolerance: int, incident: Incident | None, waiting: int) -> Cell:
+    open_step = step.status in OPEN_STEP
+    late = open_step and now > step.planned_end            # the plan: its planned end has passed
+    return Cell(status=step.status, good=step.good_qty, planned=step.planned_qty, late=late,
+                at_risk=open_step and not late and step.late_minutes > tolerance, incident=incident is not None,
+                handoff_waiting=waiting, received=step.received_qty, first=step.seq == step.order.steps[0].seq,
+                incident_kind=("stop" if incident.blocking else "dispute") if incident else "",
+                incident_reason=_reason(incident) if incident else "",
+                incident_minutes=int((now - incident.opened_at).total_seconds() // 60) if incident else 0,
+                late_minutes=step.late_minutes if open_step else 0)
+
+
+def _reason(incident: Incident) -> str:
+    return f"{incident.category} {incident.description}".strip() if incident.blocking else incident.description
+
+
+def _order_state(order: Order, cells: dict[int, Cell]) -> tuple[str, int | None]:
+    """The order's worst state and the workshop where it is (for the phone list)."""
+    by_step = [(s.workshop_id, cells[s.workshop_id]) for s in order.steps if s.workshop_id in cells]
+    for state, test in (("stopped", lambda c: c.incident_kind == "stop"), ("late", lambda c: c.late),
+                        ("at_risk", lambda c: c.at_risk)):
+        where = next((ws for ws, c in by_step if test(c)), None)
+        if where is not None:
+            return state, where
+    current = next((ws for ws, c in by_step if c.status in ("running", "ready", "blocked")), None)
+    if current is None:
+        current = next((ws for ws, c in by_step if c.status != "done"), None)
+    return "running", current
+
+
+def summaries(session: Session, now: datetime, workshops: list[Workshop], tolerance: int,
+              cal: WorkCalendar) -> list[ShopSummary]:
+    """Per workshop: today's reports against today's plan, and its open steps by state."""
+    start, end = day_window(cal.tz, cal.local(now).date())
+    done, plan = output_between(session, start, end), planned_between(session, cal, start, end)
+    rows = session.execute(select(Step.workshop_id, Step.status, Step.planned_end, Step.late_minutes)
+                           .join(Order, Step.order_id == Order.id)
+                           .where(Order.status.notin_(("done", "cancelled")), Order.hold.is_(None),
+                                  Step.status.in_(OPEN_STEP))).all()
+    counts: dict[int, list[int]] = {w.id: [0, 0, 0, 0] for w in workshops}   # wip, stopped, late, at risk
+    for ws, status, planned_end, late_minutes in rows:
+        c = counts.setdefault(ws, [0, 0, 0, 0])
+        c[0] += status in ("ready", "running", "blocked")
+        c[1] += status == "blocked"
+        late = now > planned_end
+        c[2] += late
+        c[3] += not late and late_minutes > tolerance
+    return [ShopSummary(w.id, w.code, w.name, done.get(w.id, (0, 0))[0], plan.get(w.id, 0), *counts[w.id])
+            for w in workshops]
+
+
+def open_incidents_of(session: Session, order: Order, now: datetime) -> list[tuple[Incident, str, int]]:
+    """The order's open exceptions: each with its step's workshop and how long it has been open
+    (minutes, wall clock), oldest first."""
+    names = {s.id: s.workshop.name for s in order.steps}
+    if not names:
+        return []
+    rows = session.scalars(select(Incident).where(Incident.step_id.in_(list(names)), Incident.closed_at.is_(None))
+                           .order_by(Incident.opened_at, Incident.id))
+    return [(i, names[i.step_id], int((now - i.opened_at).total_seconds() // 60)) for i in rows]

@@ -1,4 +1,6 @@
 """The shop-floor board: behind a per-screen token, orders × workshops, attention marked, escaped."""
+from datetime import timedelta
+
 import requests
 
 from tests.test_commands import seed
@@ -27,6 +29,13 @@ def test_board_shows_each_step_and_what_needs_attention(live):
     assert html.index("SO-1002") < html.index("SO-1001")  # priority 1 first
     assert "200/200" in html and "待接收 200" in html and "异常" in html and "停线" in html
     assert 'class="cell blocked' in html
+    live.relay.clock.advance(timedelta(minutes=90))
+    html = get(live, "/board", token=TOKEN).text
+    row = html[html.index('data-order="SO-1002"'):html.index("</tr>", html.index('data-order="SO-1002"'))]
+    stamping = row[row.index('data-workshop="stamping"'):row.index("</td>", row.index('data-workshop="stamping"'))]
+    assert "异常 1.5 小时" in stamping and "设备 冲床故障" in stamping   # the exception's reason and duration
+    summary = html[html.index('id="summary"'):html.index("</section>")]
+    assert summary.count('class="shop"') == 4 and "停线 1" in summary and "210<" in summary  # today: 200 + 10
     only_welding = get(live, "/board", token=TOKEN, workshop="welding").text
     assert "SO-1001" in only_welding and "SO-1002" not in only_welding
 
@@ -49,3 +58,31 @@ def test_free_text_is_escaped_on_the_board(live):
                   headers={"Authorization": "Bearer demo-api-key-change-me-0123456789"})
     html = get(live, "/board/orders/SO-8001", token=TOKEN).text
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_a_step_shows_what_it_received_where_that_differs_from_the_plan(live):
+    seed(live)
+    live.say("zhangwei", "报工 SO-1001 200")
+    assert "数量不符" in live.say("lina", "接收 SO-1001 196", chat="wr-welding")
+    html = get(live, "/board", token=TOKEN).text
+    row = html[html.index('data-order="SO-1001"'):html.index("</tr>", html.index('data-order="SO-1001"'))]
+    welding = row[row.index('data-workshop="welding"'):row.index("</td>", row.index('data-workshop="welding"'))]
+    assert "0/196" in welding and "计划 200" in welding
+    stamping = row[row.index('data-workshop="stamping"'):row.index('data-workshop="welding"')]
+    assert "200/200" in stamping and "计划 200" not in stamping and "数量不符" in stamping and "焊接收 196" in stamping
+    page = get(live, "/board/orders/SO-1001", token=TOKEN).text
+    assert '<meta name="viewport"' in page and "收到 196" in page and "待了结" in page
+
+
+def test_the_phone_list_groups_orders_by_state_worst_first(live):
+    seed(live)
+    live.add_order("SO-1003", quantity=100, days=-1, priority=3)       # due yesterday: late
+    live.say("zhangwei", "报工 SO-1002 10")
+    live.say("zhangwei", "异常 SO-1002 设备 冲床故障 预计 2小时")
+    html = get(live, "/board", token=TOKEN).text
+    listed = html[html.index('id="list"'):]
+    heads = [listed.index(f'data-state="{s}"') for s in ("stopped", "late", "running")]
+    assert heads == sorted(heads) and 'data-state="at_risk"' not in listed
+    assert listed.index('data-order="SO-1002"') < heads[1] < listed.index('data-order="SO-1003"') < heads[2] \
+        < listed.index('data-order="SO-1001"')
+    assert listed.count("<a class=\"item") == 3 and 'href="/board/orders/SO-1002?token=' in listed

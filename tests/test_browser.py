@@ -163,3 +163,138 @@ def test_the_board_turns_pages_on_a_tv(browser, sandbox):
     assert last["y"] + last["height"] <= 1080   # the whole first page is on the screen
     board.wait_for_function("() => document.getElementById('page').textContent.startsWith(' · 第 2/')", timeout=10_000)
     assert board.locator(f'tr[data-order="{shown[0]}"]').is_hidden()
+
+
+# -- screens read at a glance (issue 16): the TV, the phone, the order page, the digests -------
+
+TEXT_SIZES = """(roots) => {
+  // every visible text on the TV but the secondary lines (.sub): its computed font size in px
+  const out = [];
+  for (const root of roots.map(r => document.querySelector(r))) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const el = walker.currentNode.parentElement;
+      if (!walker.currentNode.textContent.trim() || el.closest(".sub") || !el.getClientRects().length) continue;
+      out.push([walker.currentNode.textContent.trim().slice(0, 24), parseFloat(getComputedStyle(el).fontSize)]);
+    }
+  }
+  return out;
+}"""
+
+
+def open_orders(sandbox) -> set[str]:
+    with sandbox.relay.Session() as s:
+        return set(s.scalars(select(Order.order_no).where(Order.status.notin_(("done", "cancelled")))))
+
+
+def test_the_board_on_a_tv(browser, sandbox):
+    """1920×1080: a summary per workshop above the grid; every text but the secondary lines ≥ 24 px;
+    exceptions with reason and duration; what a step received where it differs from the plan."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    token = sandbox.relay.settings.api.board_tokens[0]
+    tv = browser.new_page(viewport={"width": 1920, "height": 1080})
+    tv.goto(f"{sandbox.url}/board?token={token}")
+    shops = tv.locator("#summary .shop")
+    assert shops.count() == 4 and tv.locator("#summary").is_visible()
+    assert tv.locator("#summary").bounding_box()["y"] + tv.locator("#summary").bounding_box()["height"] \
+        <= tv.locator("#board").bounding_box()["y"]
+    assert "在制" in shops.first.inner_text() and tv.locator("#list").is_hidden()
+    sizes = tv.evaluate(TEXT_SIZES, ["header", "#summary", "#board"])
+    assert len(sizes) > 50 and [s for s in sizes if s[1] < 24] == []
+    stopped = tv.locator('tr[data-order="SO-1024"] td[data-workshop="welding"]')
+    if stopped.is_visible():   # (on the first page of the TV)
+        assert "焊机送丝故障" in stopped.inner_text() and "异常" in stopped.inner_text()
+    html = tv.content()
+    assert "焊机送丝故障" in html and "面漆批次未到" in html
+    row = html[html.index('<tr data-order="SO-1026"'):]
+    disputed = row[row.index('data-workshop="welding"'):row.index("</td>", row.index('data-workshop="welding"'))]
+    assert "30/96" in disputed and "计划 100" in disputed          # received 96 of 100
+    assert not any(ord(ch) >= 0x1F300 for ch in tv.locator("body").inner_text())   # no emoji to depend on
+    tv.screenshot(path=str(OUTPUT / "board-tv.png"))
+
+
+def test_the_board_and_an_order_on_a_phone(browser, sandbox):
+    """390×844: one scrollable list grouped by state, every order reachable, no horizontal scroll,
+    no paging by itself; a tap opens the order page, which fits the screen too."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    token = sandbox.relay.settings.api.board_tokens[0]
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                             device_scale_factor=2)
+    phone.goto(f"{sandbox.url}/board?token={token}&refresh=300")
+    assert phone.locator("#board").is_hidden() and phone.locator("#list").is_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    states = phone.eval_on_selector_all("#list h2", "hs => hs.map(h => h.dataset.state)")
+    assert states[0] == "stopped" and states == [s for s in ("stopped", "late", "at_risk", "running") if s in states]
+    items = phone.locator("#list a.item")
+    listed = phone.eval_on_selector_all("#list a.item", "as => as.map(a => a.dataset.order)")
+    assert set(listed) == open_orders(sandbox) and len(listed) == len(set(listed))
+    for i in range(items.count()):   # every order can be scrolled to
+        item = items.nth(i)
+        item.scroll_into_view_if_needed()
+        box = item.bounding_box()
+        assert box["y"] >= -1 and box["y"] + box["height"] <= 845 and box["x"] + box["width"] <= 391
+    phone.evaluate("window.scrollTo(0, 0)")
+    phone.screenshot(path=str(OUTPUT / "board-phone.png"), full_page=True)
+    phone.goto(f"{sandbox.url}/board?token={token}&refresh=2")
+    with phone.expect_response(lambda r: "/board" in r.url and r.request.headers.get("x-board-refresh") == "1"):
+        pass   # the page refreshed itself: it still shows every order, and no page turned
+    phone.wait_for_function(f"document.querySelectorAll('#list a.item').length === {len(listed)}")
+    assert phone.locator("#page").inner_text() == ""
+    assert phone.eval_on_selector_all("#list a.item", "as => as.filter(a => !a.getClientRects().length).length") == 0
+    phone.locator('#list a.item[data-order="SO-1024"]').tap()
+    phone.wait_for_url("**/board/orders/SO-1024?**")
+    assert phone.locator('meta[name="viewport"]').count() == 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert "焊接" in phone.locator("ol.route").inner_text() and "预计" in phone.inner_text("body")
+    phone.screenshot(path=str(OUTPUT / "order-phone.png"), full_page=True)
+    tv = browser.new_page(viewport={"width": 1920, "height": 1080})
+    tv.goto(f"{sandbox.url}/board/orders/SO-1024?token={token}")
+    tv.screenshot(path=str(OUTPUT / "order-tv.png"))
+
+
+def show(chat, platform: str, person: str, conv: str):
+    chat.locator(".platforms button", has_text=platform).click()
+    chat.select_option("#person", label=person)
+    chat.locator("#convs li", has_text=conv).click()
+
+
+def test_the_digests_and_a_warning_as_the_sandbox_shows_them(browser, sandbox):
+    """The morning after: the managers' digest with its chart on WeCom (the robot's image) and on
+    DingTalk (a markdown picture LineRelay serves), a workshop's digest, a warning with its @."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    chat = browser.new_page(viewport={"width": 1400, "height": 1000})
+    chat.goto(f"{sandbox.url}/sandbox")
+    show(chat, "企业微信", "张伟（冲压 · 班组长）", "冲压车间群")
+    warning = chat.locator(".msg.bot", has_text="有延期风险").or_(chat.locator(".msg.bot", has_text="已延期")).first
+    warning.wait_for(timeout=10_000)
+    warning.scroll_into_view_if_needed()
+    assert "@张伟" in warning.inner_text() and "升级给" in warning.inner_text()
+    warning.screenshot(path=str(OUTPUT / "warning-wecom.png"))
+    chat.get_by_role("button", name="到明早 8:00").click()
+    digest = chat.locator(".msg.bot", has_text="冲压 日报")
+    digest.wait_for(timeout=30_000)
+    digest.scroll_into_view_if_needed()
+    assert "昨日产出/计划" in digest.inner_text() and "良率" in digest.inner_text()
+    digest.screenshot(path=str(OUTPUT / "digest-workshop-wecom.png"))
+    show(chat, "企业微信", "周总（经理）", "管理层群")
+    text = managers_digest(chat, "wecom", timeout=30_000)
+    assert "停线 2" in text and "SO-1024" in text and "SO-1025" in text and "瓶颈" in text
+    assert "75%（3/4）" in text     # SO-0991 was finished after its due date, the other three on time
+    show(chat, "钉钉", "周总（经理）", "管理层钉钉群")
+    # DingTalk's 20-a-minute robot limit (one robot for every group) counts real time: after the
+    # night's warnings and the morning's digests, its copies follow minutes later
+    assert "停线 2" in managers_digest(chat, "dingtalk", timeout=240_000)
+
+
+def managers_digest(chat, platform: str, timeout: int) -> str:
+    """The managers' digest and its chart in the open conversation: screenshots of both; its text."""
+    managers = chat.locator(".msg.bot", has_text="全厂日报")
+    managers.wait_for(timeout=timeout)
+    picture = chat.locator(".msg.bot img.pic").last
+    picture.wait_for(timeout=timeout)
+    chat.wait_for_function("(img) => img.complete && img.naturalWidth > 600", arg=picture.element_handle())
+    managers.scroll_into_view_if_needed()
+    managers.screenshot(path=str(OUTPUT / f"digest-managers-{platform}.png"))
+    picture.scroll_into_view_if_needed()
+    chat.locator(".msg.bot", has=chat.locator("img.pic")).last.screenshot(path=str(OUTPUT / f"digest-chart-{platform}.png"))
+    return managers.inner_text()

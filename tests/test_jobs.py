@@ -121,7 +121,7 @@ def test_daily_digest_once_per_group_and_day(plant):
     first = job(plant, "daily-digest")["digests"]
     assert first >= 5  # 4 workshops' groups and the managers' groups, on both platforms
     digest = [t for t in texts(plant.twin.sends_to("webhook", "key-stamping")) if "日报" in t]
-    assert len(digest) == 1 and "SO-1001：良品 150，不良 3" in digest[0]
+    assert len(digest) == 1 and "SO-1001 150" in digest[0] and "良率 98.0%" in digest[0]
     assert any("全厂日报" in t for t in texts(plant.twin.sends_to("webhook", "key-managers")))
     plant.dingtalk.wait_for(lambda m: m.api == "group_message" and m.target == "cid-stamping" and "日报" in m.text)
     at(plant, WEDNESDAY + timedelta(days=1), 9)

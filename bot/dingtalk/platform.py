@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,7 +13,8 @@ from bot.dingtalk.api import DingTalkApi
 from bot.dingtalk.settings import DingTalkSettings
 from bot.neutral import ChatMessage
 from bot.outbox import SendError
-from bot.platforms.contract import Capabilities, CardView, Delivery, Platform, Sender
+from bot.platforms.contract import Capabilities, CardView, Delivery, Image, Platform, Sender
+from bot.platforms.mentions import Mention, as_names, render
 from storage.directory import group_by_chat
 from storage.models import GroupBinding, OutboxMessage
 
@@ -68,9 +70,25 @@ class DingTalkPlatform(Platform):
         problem = "" if len(json.dumps(param, ensure_ascii=False).encode()) <= MAX_PARAM_BYTES else "message too long"
         return Delivery("group_message", group.chat_id, {"msgKey": "sampleMarkdown", "msgParam": param}, problem=problem)
 
+    def group_notice(self, group: GroupBinding, text: str, mentions: Sequence[Mention]) -> Delivery:
+        """A custom robot @-mentions with `at.atUserIds` and `@userid` in the text; the OpenAPI
+        group message (groupMessages/send) has no such field, so there the names are written."""
+        if not group.webhook_key or not mentions:
+            return self.group_text(group, as_names(text))
+        body = render(text, mentions, lambda m: f"@{m.user_id}")
+        message = {**markdown_message(body), "at": {"atUserIds": [m.user_id for m in mentions], "isAtAll": False}}
+        return Delivery("custom_webhook", group.chat_id, {"message": message})
+
+    def group_image(self, group: GroupBinding, image: Image) -> Delivery | None:
+        """DingTalk markdown shows a picture by its link (`![title](url)`), fetched from the address
+        LineRelay serves it at; without one there is no picture."""
+        if not image.url:
+            return None
+        return self.group_text(group, f"#### {image.title}\n![{image.title}]({image.url})")
+
     def group_card(self, group: GroupBinding, card: CardView) -> Delivery:
         """An advanced interactive card into the group; clicks come to /dingtalk/card (HTTP mode)."""
-        body = {
+        body: dict[str, Any] = {
             "cardTemplateId": self.settings.card_template_id,
             "outTrackId": card.track_id,
             "cardData": {"cardParamMap": card_params(card)},
@@ -80,6 +98,9 @@ class DingTalkPlatform(Platform):
             "imGroupOpenSpaceModel": {"supportForward": False},
             "imGroupOpenDeliverModel": {"robotCode": self.settings.robot_code},
         }
+        if card.mentions:   # the card arrives as "@张伟" for these people ({userId: name})
+            body["imGroupOpenDeliverModel"] = {**body["imGroupOpenDeliverModel"],
+                                               "atUserIds": {m.user_id: m.name for m in card.mentions}}
         return Delivery("card", group.chat_id, body)
 
     def card_callback_url(self, public_url: str) -> str:

@@ -16,7 +16,7 @@ from bot.neutral import Notice
 from storage import planner
 from storage.delays import OrderDelay, current_delays, due_escalations, warned
 from storage.directory import leads_of, people_with_role
-from storage.models import DelayWarning, Order, Step
+from storage.models import DelayWarning, Order, Person, Step
 
 
 def run(relay) -> dict:
@@ -33,7 +33,7 @@ def run(relay) -> dict:
             new.append((found, DelayWarning(step_id=cause, order_id=found.order_id, level=level, created_at=now)))
         session.add_all(w for _, w in new)
         session.flush()  # one flush gives every new warning its id
-        managers = [p.name for p in people_with_role(session, "manager")]
+        managers = people_with_role(session, "manager")
         # the warned orders with their steps, in two queries, before any notice is queued
         session.scalars(select(Order).where(Order.id.in_([f.order_id for f, _ in new]))).all()
         downstream: dict[int, list[dict]] = {}
@@ -45,8 +45,11 @@ def run(relay) -> dict:
     return {"warnings": len(new), "escalations": escalated, "planned_orders": planned["orders"]}
 
 
-def _context(relay, session: Session, step: Step, warning: DelayWarning, managers: list[str]) -> dict:
+def _context(relay, session: Session, step: Step, warning: DelayWarning, managers: list[Person]) -> dict:
+    """What a warning and its escalation say: what is late against what, the forecast, who must
+    act (`lead_people`, @-mentioned where the platform can), when it escalates and to whom."""
     order = step.order
+    leads = leads_of(session, step.workshop_id)
     escalate_at = warning.created_at + timedelta(minutes=relay.settings.schedule.escalation_minutes)
     quiet_end = quiet_hours(relay).quiet_until(escalate_at)
     return {"order_no": order.order_no, "product": order.product, "workshop": step.workshop.name,
@@ -55,11 +58,12 @@ def _context(relay, session: Session, step: Step, warning: DelayWarning, manager
             "due_at": order.due_at, "order_end": order.forecast_end, "order_late_minutes": order.late_minutes,
             "provisional": step.provisional,
             "downstream": [s.workshop.name for s in order.steps if s.seq > step.seq and s.status != "done"],
-            "leads": [p.name for p in leads_of(session, step.workshop_id)],
-            "escalate_at": quiet_end or escalate_at, "managers": managers}
+            "leads": [p.name for p in leads], "lead_people": [{"id": p.id, "name": p.name} for p in leads],
+            "escalate_at": quiet_end or escalate_at, "managers": [p.name for p in managers],
+            "manager_people": [{"id": p.id, "name": p.name} for p in managers]}
 
 
-def _warn(relay, session: Session, found: OrderDelay, warning: DelayWarning, managers: list[str], held_until,
+def _warn(relay, session: Session, found: OrderDelay, warning: DelayWarning, managers: list[Person], held_until,
           downstream: dict[int, list[dict]]) -> None:
     """The cause's workshop: the warning, to acknowledge; each workshop downstream: a line in
     this scan's one notice to it (`downstream`, by workshop)."""
@@ -72,7 +76,8 @@ def _warn(relay, session: Session, found: OrderDelay, warning: DelayWarning, man
                 actors=f"leads:{step.workshop_id}")
     relay.enqueue_notice(session, Notice(workshop_id=step.workshop_id, template="notices/delay_warning",
                                          context=context, key=f"warning:{warning.id}", card=card,
-                                         not_before=held_until, fresh=True))
+                                         not_before=held_until, fresh=True,
+                                         mentions=tuple(p["id"] for p in context["lead_people"])))
     told = {step.workshop_id}
     previous = step
     for later in (s for s in step.order.steps if s.id in found.downstream_step_ids):
@@ -98,7 +103,7 @@ def _tell_downstream(relay, session: Session, downstream: dict[int, list[dict]],
 def _escalate(relay, session: Session, now: datetime, held_until) -> int:
     """Unacknowledged warnings to the managers, once per order, naming who did not acknowledge."""
     delay = timedelta(minutes=relay.settings.schedule.escalation_minutes)
-    managers = [p.name for p in people_with_role(session, "manager")]
+    managers = people_with_role(session, "manager")
     count = 0
     for warning in due_escalations(session, now, delay):
         step = session.get(Step, warning.step_id)
@@ -113,6 +118,6 @@ def _escalate(relay, session: Session, now: datetime, held_until) -> int:
                    "waited_minutes": int((now - warning.created_at).total_seconds() // 60)}
         relay.enqueue_notice(session, Notice(workshop_id=None, role="managers", template="notices/delay_escalated",
                                              context=context, key=f"warning:{escalation.id}", not_before=held_until,
-                                             fresh=True))
+                                             fresh=True, mentions=tuple(p.id for p in managers)))
         count += 1
     return count

@@ -1,17 +1,39 @@
-"""The daily digest: at each group's time, once per group and day, yesterday's work and today's
-worries; the managers' groups get the plant view."""
+"""The daily digest: at each group's time, once per group and day. It leads with the answer — the
+factory day's output against the plan, yield, orders stopped, late and at risk — then at most five
+orders that need a person, each with its owner and what is expected; the managers' groups get the
+plant view, the bottleneck and, where the platform shows images, a chart of the last 7 working days."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, UTC
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import links
+from bot.platforms.contract import Image
+from planning.calendar import WorkCalendar
+from storage import planner
 from storage.delays import OrderDelay, current_delays
-from storage.models import GroupBinding, SentDigest
-from storage.views import (digest_sent, open_request_count, orders_done_since, workshop_day,
-                           workshop_names)
+from storage.digest import (Attention, Bottleneck, ShopDay, attention, bottleneck, candidates, counts, day_window,
+                            pick, shop_days, working_days_before)
+from storage.directory import people_with_role
+from storage.models import GroupBinding, Order, SentDigest, Workshop
+from storage.views import digest_sent, orders_done_since, workshop_day
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where a digest's links point: the server people reach and a read-only link token."""
+    base: str
+    token: str
+
+    def board(self, workshop: str | None = None) -> str:
+        return links.board_url(self.base, self.token, workshop)
+
+    def order(self, order_no: str) -> str:
+        return links.order_url(self.base, order_no, self.token)
 
 
 def run(relay) -> dict:
@@ -23,14 +45,42 @@ def run(relay) -> dict:
         groups = session.scalars(select(GroupBinding).order_by(GroupBinding.id)).all()
         due = [g.id for g in groups if local.time() >= time.fromisoformat(g.digest_time or default)
                and (g.workshop_id or g.role == "managers") and not digest_sent(session, g.id, local.date())]
-        # the plan's delays are read once for every group's digest
-        delays = current_delays(session, now, relay.settings.schedule.at_risk_tolerance_minutes) if due else []
+    if not due:
+        return {"digests": 0}
+    planner.replan_all(relay.Session, relay.plan)   # a forecast made from an older "now" has slid since
+    with relay.Session() as session:                 # what every group's digest reads, read once
+        delays = current_delays(session, now, relay.settings.schedule.at_risk_tolerance_minutes)
+        plant = plant_day(session, local.date() - timedelta(days=1), delays)
     for group_id in due:
-        sent += _send_one(relay, group_id, local.date(), now, delays)
+        sent += _send_one(relay, group_id, local.date(), now, plant)
     return {"digests": sent}
 
 
-def _send_one(relay, group_id: int, day, now: datetime, delays: list[OrderDelay]) -> int:
+@dataclass(frozen=True)
+class PlantDay:
+    """What every digest of a run reads alike: the factory day per workshop, what needs a person
+    plant-wide, the bottleneck, the managers (who own the requests)."""
+    delays: list[OrderDelay]
+    shops: list[ShopDay]
+    found: list[Attention]
+    bottleneck: Bottleneck | None
+    managers: tuple[str, ...]
+
+
+def plant_day(session: Session, day: date | None, delays: list[OrderDelay]) -> PlantDay:
+    managers = tuple(p.name for p in people_with_role(session, "manager"))
+    return PlantDay(delays, shop_days(session, _calendar(session), day) if day else [],
+                    candidates(session, delays, managers), bottleneck(session), managers)
+
+
+def digest_links(relay, now: datetime) -> Links | None:
+    """The digest's links, when the server has an address people reach and a board token to sign with."""
+    token = links.link_token(relay.settings.api.board_tokens, now)
+    base = getattr(relay.services, "public_url", "")
+    return Links(base, token) if token and base else None
+
+
+def _send_one(relay, group_id: int, day: date, now: datetime, plant: PlantDay) -> int:
     """One group's digest for `day`; 0 if it exists already (the unique row decides)."""
     try:
         with relay.Session.begin() as session:
@@ -39,45 +89,103 @@ def _send_one(relay, group_id: int, day, now: datetime, delays: list[OrderDelay]
             session.add(SentDigest(group_id=group_id, day=day, created_at=now))
             session.flush()
             group = session.get(GroupBinding, group_id)
-            window = _yesterday(relay, day)
+            assert group is not None
+            start, end = day_window(relay.clock.tz, day - timedelta(days=1))
+            link = digest_links(relay, now)
+            key = f"digest:{group_id}:{day.isoformat()}"
             if group.workshop_id:
-                text = relay.messages.render("notices/digest_workshop",
-                                             workshop_digest(session, group.workshop_id, window, delays))
+                context = workshop_digest(session, group.workshop_id, (start, end, day - timedelta(days=1)),
+                                          plant.delays, now=now, link=link, plant=plant)
+                relay.enqueue_group_text(session, group, relay.messages.render("notices/digest_workshop", context),
+                                         key=key)
             else:
-                text = relay.messages.render("notices/digest_managers", managers_digest(session, window, now, delays))
-            relay.enqueue_group_text(session, group, text, key=f"digest:{group_id}:{day.isoformat()}")
+                context = managers_digest(session, (start, end, day - timedelta(days=1)), now, plant.delays,
+                                          link=link, plant=plant)
+                relay.enqueue_group_text(session, group, relay.messages.render("notices/digest_managers", context),
+                                         key=key)
+                _send_chart(relay, session, group, day, key)
             return 1
     except IntegrityError:  # a second jobs run got there first
         return 0
 
 
-def _yesterday(relay, day) -> tuple[datetime, datetime, object]:
-    start_local = datetime.combine(day - timedelta(days=1), time(0), tzinfo=relay.clock.tz)
-    to_utc = lambda d: d.astimezone(UTC).replace(tzinfo=None)  # noqa: E731
-    return to_utc(start_local), to_utc(start_local + timedelta(days=1)), day - timedelta(days=1)
+def _send_chart(relay, session: Session, group: GroupBinding, day: date, key: str) -> None:
+    """The managers' chart, where the group's platform shows pictures (drawn once per day)."""
+    from bot import charts
+    name = links.chart_name(relay.settings.api.board_tokens, day)
+    base = getattr(relay.services, "public_url", "")
+    image = Image(title=f"全厂日报 {day:%m-%d} · 产出/计划图",
+                  png=charts.cached(str(relay.engine.url), day, lambda: chart_data(session, day)),
+                  url=f"{base.rstrip('/')}/charts/{name}.png" if name and base else "")
+    relay.enqueue_group_image(session, group, image, key=f"{key}:chart")
 
 
-def workshop_digest(session: Session, workshop_id: int, window, delays: list[OrderDelay]) -> dict:
+def _calendar(session: Session) -> WorkCalendar:
+    return planner.calendar(session)
+
+
+def _yield(days: list[ShopDay]) -> float | None:
+    good, scrap = sum(d.good for d in days), sum(d.scrap for d in days)
+    return round(100 * good / (good + scrap), 1) if good + scrap else None
+
+
+def _common(items: list[Attention], link: Links | None, shops: list[ShopDay], now: datetime) -> dict:
+    shown = pick(items)
+    rest = items[len(shown):]
+    return {"items": shown, "more": len(rest), "more_stopped": sum(1 for i in rest if i.state == "stopped"),
+            "counts": counts(items), "yield": _yield(shops), "now": now,
+            "order_urls": {i.order_no: link.order(i.order_no) for i in shown if i.state != "request"} if link else {}}
+
+
+def workshop_digest(session: Session, workshop_id: int, window, delays: list[OrderDelay], *,
+                    now: datetime | None = None, link: Links | None = None, plant: PlantDay | None = None) -> dict:
+    """A workshop's view: its factory day against the plan, what it must act on, its output by order."""
     start, end, day = window
-    at_risk = [(d.order_no, d.level) for d in delays if d.cause_workshop_id == workshop_id]
-    return {**vars(workshop_day(session, workshop_id, start, end)), "day": day, "at_risk": at_risk}
+    now = now or end
+    plant = plant or plant_day(session, day, delays)
+    workshop = session.get(Workshop, workshop_id)
+    assert workshop is not None
+    shop = next((s for s in plant.shops if s.workshop_id == workshop_id), None)
+    items = attention(session, now, delays, workshop_id, found=plant.found)
+    worked = workshop_day(session, workshop_id, start, end)
+    return {"workshop": workshop.name, "day": day, "today": day + timedelta(days=1) if day else now, "shop": shop,
+            "output": sorted(((no, good) for no, good, _scrap in worked.output), key=lambda kv: -kv[1]),
+            "completed": worked.completed, "incidents": worked.incidents,
+            "board_url": link.board(workshop.code) if link else "",
+            **_common(items, link, [shop] if shop else [], now)}
 
 
-def managers_digest(session: Session, window, now: datetime, delays: list[OrderDelay]) -> dict:
-    """The plant view: on-time deliveries, late and at-risk orders and the workshop that causes
-    the most delays, all from the plan."""
-    start, end, day = window
+def managers_digest(session: Session, window, now: datetime, delays: list[OrderDelay], *,
+                    link: Links | None = None, plant: PlantDay | None = None) -> dict:
+    """The plant view: every workshop's factory day against the plan, the orders that need a
+    person, the bottleneck by the plan's queue, on-time deliveries over 30 days."""
+    _start, _end, day = window
+    cal = _calendar(session)
+    plant = plant or plant_day(session, day, delays)
+    shops = plant.shops
+    items = attention(session, now, delays, None, plant.managers, found=plant.found)
     done = orders_done_since(session, now - timedelta(days=30))
-    on_time = [o for o in done if o.steps[-1].completed_at and o.due_at and o.steps[-1].completed_at <= o.due_at]
-    late = sorted(d.order_no for d in delays if d.level == "late")
-    at_risk = sorted(d.order_no for d in delays if d.level == "at_risk")
-    names = workshop_names(session)
-    per_workshop: dict[str, int] = {}
-    for d in delays:
-        name = names.get(d.cause_workshop_id, "")
-        per_workshop[name] = per_workshop.get(name, 0) + 1
-    bottleneck = max(per_workshop.items(), key=lambda kv: kv[1]) if per_workshop else None
-    requests = open_request_count(session)
-    return {"day": day, "done": len(done), "on_time": len(on_time),
+    on_time = [o for o in done if o.steps[-1].completed_at and o.steps[-1].completed_at <= _due_moment(o, cal)]
+    return {"day": day, "today": day + timedelta(days=1), "shops": shops, "bottleneck": plant.bottleneck,
+            "done": len(done), "on_time": len(on_time),
             "on_time_rate": round(100 * len(on_time) / len(done)) if done else None,
-            "late": late, "at_risk": at_risk, "bottleneck": bottleneck, "open_requests": requests}
+            "board_url": link.board() if link else "", **_common(items, link, shops, now)}
+
+
+def _due_moment(order: Order, cal: WorkCalendar) -> datetime:
+    """The order's due moment as the plan has it (an order done before the plan ever saw it open
+    has none stored: the plan's own rule then, the end of the due date's working time)."""
+    if order.due_at is not None:
+        return order.due_at
+    from planning.model import OrderState, StepState, from_ts
+    from planning.plan import due_at
+    last = order.steps[-1]
+    state = OrderState(order.id, order.order_no, order.priority, order.due_date,
+                       (StepState(last.id, last.seq, last.workshop_id, last.status, last.planned_qty, last.units_per_hour),))
+    return from_ts(due_at(state, cal))
+
+
+def chart_data(session: Session, day: date, count: int = 7) -> list[tuple[date, list[ShopDay]]]:
+    """Output and plan per workshop on each of the `count` working days before `day`."""
+    cal = _calendar(session)
+    return [(d, shop_days(session, cal, d)) for d in working_days_before(cal, day, count)]

@@ -13,7 +13,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+
+from bot.platforms.mentions import Mention, as_names
 
 if TYPE_CHECKING:
     from bot.neutral import CardClick, ChatMessage
@@ -40,6 +42,15 @@ class Delivery:
     problem: str = ""            # why it cannot go; it is kept as a dead letter with this reason
 
 
+@dataclass(frozen=True)
+class Image:
+    """A picture for a group: the PNG itself, and the unguessable address where LineRelay serves
+    the same picture (empty where the server has no address people reach)."""
+    title: str
+    png: bytes
+    url: str = ""
+
+
 Sender = Callable[["OutboxMessage"], object]   # raises bot.outbox.SendError when it could not send
 
 
@@ -53,6 +64,7 @@ class CardView:
     outcome: str = ""            # once decided: who decided what, when
     outcome_short: str = ""      # the same in a few words (where a platform allows only those)
     audience: tuple[str, ...] = ()   # the group's chat id, or the user ids of the people it went to
+    mentions: tuple[Mention, ...] = ()   # whom the card @-mentions where it is delivered (not stored)
 
     @classmethod
     def of(cls, row: CardRow) -> CardView:
@@ -106,6 +118,17 @@ class Platform(ABC):
     @abstractmethod
     def group_text(self, group: GroupBinding, text: str) -> Delivery:
         """A notice into a group, unprompted."""
+
+    def group_notice(self, group: GroupBinding, text: str, mentions: Sequence[Mention]) -> Delivery:
+        """A notice into a group that @-mentions people: `text` marks each of them
+        (bot.platforms.mentions). A platform that can mention people in this group turns the marks
+        into its mentions; by default they become the plain names (`@张伟`)."""
+        return self.group_text(group, as_names(text))
+
+    def group_image(self, group: GroupBinding, image: Image) -> Delivery | None:
+        """A picture into a group, where the platform shows one there (None: it cannot, and the
+        group gets nothing; whatever the picture says is in the text beside it)."""
+        return None
 
     @abstractmethod
     def person_text(self, user_id: str, text: str) -> Delivery:

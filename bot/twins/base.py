@@ -40,6 +40,7 @@ class Seen:
     markdown: str = ""
     card: dict[str, Any] | None = None   # {id, title, body, buttons: [{key, label, style}], outcome}
     who: str = "bot"           # "bot", or "system" for what the platform itself says (a toast)
+    image: str = ""            # a picture the message shows: its address (or a data: URL)
 
 
 @dataclass

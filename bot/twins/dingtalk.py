@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from collections import deque
@@ -244,6 +245,18 @@ class DingTalkTwin(TwinBase):
 
     # -- what people see (the sandbox page) -------------------------------------------------------
     def shown(self, sent: Sent) -> list:
+        return [self._with_picture(item) if isinstance(item, Seen) else item for item in self._shown(sent)]
+
+    def _with_picture(self, seen: Seen) -> Seen:
+        """DingTalk markdown shows `![title](url)` as the picture at that address: the page shows
+        the ones the app serves itself (a twin fetches nothing from elsewhere)."""
+        match = re.search(r"!\[[^\]]*\]\((\S+?)\)", seen.markdown)
+        if match is None or not self.app_url or not match.group(1).startswith(self.app_url.rstrip("/") + "/"):
+            return seen
+        return Seen(seen.conv, seen.via, seen.markdown.replace(match.group(0), "").strip(), seen.card, seen.who,
+                    image=match.group(1))
+
+    def _shown(self, sent: Sent) -> list:
         if sent.api == "session" and sent.target in self._sessions:
             return [Seen(self._sessions[sent.target], "session", sent.text)]
         if sent.api == "group_message":

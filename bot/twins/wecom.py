@@ -7,6 +7,9 @@ does, posts them to the app, checks the reply's signature and decrypts it.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import itertools
 import json
 import secrets
@@ -118,6 +121,8 @@ class WeComTwin(TwinBase):
             card_type = body.get("template_card", {}).get("card_type")
             if body.get("msgtype") == "template_card" and card_type not in ("text_notice", "news_notice"):
                 return jsonify(errcode=40058, errmsg="webhook cards cannot carry buttons")
+            if body.get("msgtype") == "image" and not valid_image(body.get("image") or {}):
+                return jsonify(errcode=40009, errmsg="invalid image: base64, md5, ≤ 2 MB jpg/png")
             self._record(Sent("webhook", key, body))
             return jsonify(errcode=0, errmsg="ok")
 
@@ -212,6 +217,9 @@ class WeComTwin(TwinBase):
 
     # -- what people see (the sandbox page) -------------------------------------------------------
     def shown(self, sent: Sent) -> list:
+        if sent.api == "webhook" and sent.target in self.robots and sent.payload.get("msgtype") == "image":
+            return [Seen(self.robots[sent.target], "webhook", image="data:image/png;base64,"
+                         + sent.payload["image"]["base64"])]
         if sent.api == "webhook" and sent.target in self.robots:
             return [Seen(self.robots[sent.target], "webhook", sent.text)]
         if sent.api == "message":
@@ -267,3 +275,13 @@ def sandbox_twin(settings, clock) -> tuple[WeComTwin, dict[str, str]]:
                      robots={g.webhook_key: g.chat_id for g in settings.groups
                              if g.platform == "wecom" and g.webhook_key}).start()
     return twin, {"wecom.api_base_url": twin.base_url}
+
+
+def valid_image(image: dict) -> bool:
+    """A group robot `image`: base64 of a JPG or PNG of at most 2 MB, and its MD5 (path/91770)."""
+    try:
+        data = base64.b64decode(image.get("base64", ""), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return (0 < len(data) <= 2 * 1024 * 1024 and data[:4] in (b"\x89PNG", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xe1")
+            and hashlib.md5(data).hexdigest() == image.get("md5"))

@@ -1,17 +1,23 @@
 """WeCom at the edge: how replies and notices look on WeCom and which API carries them."""
 from __future__ import annotations
 
+import base64
+import hashlib
+from collections.abc import Sequence
+
 from bot.neutral import CardClick, ChatMessage
 from bot.outbox import SendError
-from bot.platforms.contract import Capabilities, CardView, Delivery, Platform, Sender
+from bot.platforms.contract import Capabilities, CardView, Delivery, Image, Platform, Sender
+from bot.platforms.mentions import Mention, render
 from bot.services import Services
 from bot.platforms.fallbacks import plain_text
 from bot.wecom.api import WeComApi
 from bot.wecom.settings import WeComSettings
 from storage.models import GroupBinding, OutboxMessage
 
-# WeCom's robot markdown allows at most 4096 bytes of content.
+# WeCom's robot markdown allows at most 4096 bytes of content; a robot image at most 2 MB (jpg/png).
 MAX_MARKDOWN_BYTES = 4096
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
 
 
 def clip(text: str, limit: int = MAX_MARKDOWN_BYTES) -> str:
@@ -47,6 +53,19 @@ class WeComPlatform(Platform):
     def group_text(self, group: GroupBinding, text: str) -> Delivery:
         payload = {"msgtype": "markdown", "markdown": {"content": clip(text)}}
         problem = "" if group.webhook_key else f"group {group.chat_id} has no webhook_key"
+        return Delivery("webhook", group.webhook_key, payload, problem=problem)
+
+    def group_notice(self, group: GroupBinding, text: str, mentions: Sequence[Mention]) -> Delivery:
+        """Robot markdown @-mentions a member with `<@userid>` (path/91770; not markdown_v2)."""
+        return self.group_text(group, render(text, mentions, lambda m: f"<@{m.user_id}>"))
+
+    def group_image(self, group: GroupBinding, image: Image) -> Delivery:
+        """The robot's `image` message: the picture itself, base64 with its MD5 (path/91770)."""
+        payload = {"msgtype": "image", "image": {"base64": base64.b64encode(image.png).decode(),
+                                                 "md5": hashlib.md5(image.png).hexdigest()}}
+        problem = "" if group.webhook_key else f"group {group.chat_id} has no webhook_key"
+        if len(image.png) > MAX_IMAGE_BYTES:
+            problem = "image larger than 2 MB"
         return Delivery("webhook", group.webhook_key, payload, problem=problem)
 
     def person_text(self, user_id: str, text: str) -> Delivery:

@@ -1,0 +1,79 @@
+"""The managers' chart: output against plan per workshop over the last 7 working days, drawn on
+the server with matplotlib (Agg, no display) in a CJK font, once per digest day per process."""
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import date
+
+from storage.digest import ShopDay
+
+CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei",
+             "PingFang SC", "DejaVu Sans"]
+KEEP_DAYS = 8
+
+_cache: OrderedDict[tuple[str, date], bytes] = OrderedDict()
+_lock = threading.Lock()
+
+
+def cached(plant: str, day: date, data: Callable[[], list[tuple[date, list[ShopDay]]]]) -> bytes:
+    """The chart of `day`'s digest for `plant` (its database): drawn the first time it is asked
+    for, then kept (a few days)."""
+    key = (plant, day)
+    with _lock:
+        png = _cache.get(key)
+        if png is not None:
+            _cache.move_to_end(key)
+            return png
+    png = render(data())
+    with _lock:
+        _cache[key] = png
+        while len(_cache) > KEEP_DAYS:
+            _cache.popitem(last=False)
+    return png
+
+
+def render(days: list[tuple[date, list[ShopDay]]]) -> bytes:
+    """A PNG: one panel per workshop, each working day's output as a bar against its plan as a
+    line, and the week's totals in the panel's title."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.figure import Figure
+
+    shops = days[0][1] if days else []
+    cols = 2
+    rows = max(1, (len(shops) + cols - 1) // cols)
+    with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": CJK_FONTS, "font.size": 13,
+                         "axes.unicode_minus": False}):
+        fig = Figure(figsize=(9, 2.6 * rows + 0.8), dpi=100)
+        fig.suptitle(_title(days), fontsize=16, fontweight="bold")
+        labels = [f"{d:%m-%d}" for d, _ in days]
+        for i, shop in enumerate(shops):
+            ax = fig.add_subplot(rows, cols, i + 1)
+            good = [next((s.good for s in day_shops if s.workshop_id == shop.workshop_id), 0) for _, day_shops in days]
+            plan = [next((s.planned for s in day_shops if s.workshop_id == shop.workshop_id), 0) for _, day_shops in days]
+            colors = ["#16a34a" if g >= p else "#dc2626" for g, p in zip(good, plan, strict=True)]
+            x = list(range(len(labels)))
+            ax.bar(x, good, color=colors, label="产出")
+            ax.plot(x, plan, color="#1e293b", marker="o", linewidth=2, label="计划")
+            ax.set_xticks(x, labels)
+            week_good, week_plan = sum(good), sum(plan)
+            ratio = f"（{round(100 * week_good / week_plan)}%）" if week_plan else ""
+            ax.set_title(f"{shop.name}  {week_good}/{week_plan}{ratio}", fontsize=14)
+            ax.tick_params(axis="x", labelsize=10)
+            ax.spines[["top", "right"]].set_visible(False)
+            if i == 0:
+                ax.legend(loc="upper left", fontsize=10, frameon=False)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _title(days: list[tuple[date, list[ShopDay]]]) -> str:
+    if not days:
+        return "近 7 个工作日 产出/计划"
+    return f"近 {len(days)} 个工作日 产出/计划（{days[0][0]:%m-%d} 至 {days[-1][0]:%m-%d}）"

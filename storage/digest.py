@@ -1,0 +1,280 @@
+"""What the daily digests say, read from the stored plan and the event log: a factory day's output
+against the plan per workshop, the orders that need a person (one line per order, the worst state
+first, each with its owner and what is expected), and the bottleneck by the plan's queue."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, UTC
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from planning.calendar import WorkCalendar
+from planning.model import to_ts
+from storage.delays import OrderDelay
+from storage.directory import leads_of
+from storage.models import ChangeRequest, Handoff, Incident, Order, Report, Step, Workshop
+from storage.views import OPEN_STEP
+
+# Worst first: an order that is in several of these states is listed once, in the first.
+STATES = ("stopped", "late", "at_risk", "dispute", "handoff", "request")
+MAX_ITEMS = 5
+
+
+@dataclass(frozen=True)
+class ShopDay:
+    """One workshop's factory day: standing reports stamped that day against the plan's quantity."""
+    workshop_id: int
+    name: str
+    good: int
+    scrap: int
+    planned: int
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.good / self.planned) if self.planned else None
+
+
+@dataclass(frozen=True)
+class Attention:
+    """An order that needs a person: its worst state, where, who owns it and what is expected."""
+    state: str                               # one of STATES
+    order_no: str
+    product: str
+    workshop_id: int
+    workshop: str
+    owners: tuple[str, ...]
+    rank: tuple = ()                         # priority, due date, number: the order of equals
+    reason: str = ""                         # stopped: the exception; dispute: the quantities
+    since: datetime | None = None            # stopped: when the line stopped
+    expected: datetime | None = None         # stopped: recovery; late/at risk: the step's forecast end
+    planned_end: datetime | None = None      # late/at risk: the cause step's planned end
+    late_minutes: int = 0                    # the cause step's forecast past its planned end
+    due_at: datetime | None = None
+    order_late_minutes: int = 0              # the order's forecast past its due moment
+    quantity: int = 0                        # handoff: parts waiting
+    other: str = ""                          # handoff: from which workshop; request: what is asked
+    also_late: bool = False                  # stopped and (forecast) late as well
+    provisional: bool = False
+
+
+@dataclass(frozen=True)
+class Bottleneck:
+    """The workshop whose queue adds the most lateness in the forecast."""
+    workshop: str
+    added_minutes: int          # working minutes its queue adds, summed over the orders it delays
+    orders: int                 # orders it delays
+    queue: int                  # open steps planned there
+    most_minutes: int = 0       # the most it adds to one order
+
+
+@dataclass
+class Counts:
+    stopped: int = 0
+    late: int = 0
+    at_risk: int = 0
+    orders: set[str] = field(default_factory=set)
+
+
+def day_window(tz: ZoneInfo, day: date) -> tuple[datetime, datetime]:
+    """The factory day `day` (midnight to midnight, factory time) as naive UTC bounds."""
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    to_utc = lambda d: d.astimezone(UTC).replace(tzinfo=None)  # noqa: E731
+    return to_utc(start), to_utc(start + timedelta(days=1))
+
+
+def output_between(session: Session, start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
+    """Good and scrap per workshop: the standing (not undone) reports stamped in [start, end)."""
+    rows = session.execute(select(Step.workshop_id, func.sum(Report.good), func.sum(Report.scrap))
+                           .select_from(Report).join(Step, Report.step_id == Step.id)
+                           .where(Report.created_at >= start, Report.created_at < end, Report.undone_at.is_(None))
+                           .group_by(Step.workshop_id)).all()
+    return {ws: (int(good or 0), int(scrap or 0)) for ws, good, scrap in rows}
+
+
+def planned_between(session: Session, cal: WorkCalendar, start: datetime, end: datetime) -> dict[int, int]:
+    """The quantity the plan puts in [start, end) per workshop: each step's planned quantity spread
+    over its planned window (planned start to planned end) in its workshop's working time."""
+    rows = session.execute(select(Step.workshop_id, Step.planned_qty, Step.planned_start, Step.planned_end)
+                           .join(Order, Step.order_id == Order.id)
+                           .where(Order.status != "cancelled", Step.planned_start < end, Step.planned_end > start)).all()
+    a, b = to_ts(start), to_ts(end)
+    totals: dict[int, float] = {}
+    for ws, qty, ps, pe in rows:
+        s, e = to_ts(ps), to_ts(pe)
+        whole = cal.working_between(ws, s, e)
+        if whole > 0:
+            share = cal.working_between(ws, max(s, a), min(e, b)) / whole
+        else:   # no working time in the window: all of it on the day it ends
+            share = 1.0 if a <= e < b else 0.0
+        totals[ws] = totals.get(ws, 0.0) + qty * share
+    return {ws: round(v) for ws, v in totals.items()}
+
+
+def shop_days(session: Session, cal: WorkCalendar, day: date) -> list[ShopDay]:
+    """Every workshop's output and plan on factory day `day`, in route order."""
+    start, end = day_window(cal.tz, day)
+    done, plan = output_between(session, start, end), planned_between(session, cal, start, end)
+    return [ShopDay(w.id, w.name, *done.get(w.id, (0, 0)), plan.get(w.id, 0))
+            for w in session.scalars(select(Workshop).order_by(Workshop.id))]
+
+
+def working_days_before(cal: WorkCalendar, day: date, count: int = 7) -> list[date]:
+    """The last `count` plant working days before `day`, oldest first (at most 60 days back)."""
+    days: list[date] = []
+    probe = day - timedelta(days=1)
+    while len(days) < count and probe > day - timedelta(days=60):
+        if cal.is_workday(probe):
+            days.append(probe)
+        probe -= timedelta(days=1)
+    return days[::-1]
+
+
+def candidates(session: Session, delays: list[OrderDelay], managers: tuple[str, ...] = ()) -> list[Attention]:
+    """Everything in the plant that needs a person, in every state an order is in (read once for
+    every digest of a run; `attention` picks each view's)."""
+    return (_stopped_and_disputed(session) + _delayed(session, delays) + _handoffs_waiting(session)
+            + _requests(session, managers))
+
+
+def attention(session: Session, now: datetime, delays: list[OrderDelay], workshop_id: int | None = None,
+              managers: tuple[str, ...] = (), found: list[Attention] | None = None) -> list[Attention]:
+    """The orders that need a person, one item per order (its worst state), worst first, then by
+    priority and due date. A workshop's view: what it must act on, parts waiting for it included;
+    the plant's: every order, and the requests waiting for a decision (owned by `managers`).
+    `found`: the plant's candidates, when already read."""
+    items = found if found is not None else candidates(session, delays, managers)
+    if workshop_id is None:
+        items = [i for i in items if i.state != "handoff"]
+    else:
+        items = [i for i in items if i.workshop_id == workshop_id and i.state != "request"]
+    by_order: dict[str, list[Attention]] = {}
+    for item in items:
+        by_order.setdefault(item.order_no, []).append(item)
+    worst_first = []
+    for same in by_order.values():
+        worst = min(same, key=lambda i: STATES.index(i.state))
+        if worst.state == "stopped" and any(i.state == "late" for i in same):
+            worst = replace(worst, also_late=True)
+        worst_first.append(worst)
+    return sorted(worst_first, key=lambda i: (STATES.index(i.state), i.rank))
+
+
+def counts(items: list[Attention]) -> Counts:
+    """Orders stopped, late and at risk, each order counted once, in its worst state."""
+    result = Counts()
+    for item in items:
+        if item.state in ("stopped", "late", "at_risk"):
+            setattr(result, item.state, getattr(result, item.state) + 1)
+    return result
+
+
+def pick(items: list[Attention], limit: int = MAX_ITEMS) -> list[Attention]:
+    """At most `limit` items, worst first (stopped lines before anything else)."""
+    return items[:limit]
+
+
+def _owners(session: Session, workshop_id: int) -> tuple[str, ...]:
+    return tuple(p.name for p in leads_of(session, workshop_id))
+
+
+def _rank(order: Order) -> tuple:
+    return (order.priority, order.due_date, order.order_no)
+
+
+def _stopped_and_disputed(session: Session) -> list[Attention]:
+    """Open exceptions: a breakdown stops its step (its workshop must act); a quantity dispute is
+    settled by the upstream workshop, whose step it is recorded on."""
+    stmt = (select(Incident, Step, Order).join(Step, Incident.step_id == Step.id).join(Order, Step.order_id == Order.id)
+            .where(Incident.closed_at.is_(None), Order.status.notin_(("done", "cancelled")))
+            .order_by(Incident.opened_at, Incident.id))
+    items = []
+    for incident, step, order in session.execute(stmt).all():
+        base = Attention("stopped" if incident.blocking else "dispute", order.order_no, order.product,
+                         step.workshop_id, step.workshop.name, _owners(session, step.workshop_id), _rank(order),
+                         since=incident.opened_at, due_at=order.due_at, order_late_minutes=order.late_minutes)
+        if incident.blocking:
+            items.append(replace(base, reason=f"{incident.category}：{incident.description}".rstrip("："),
+                                 expected=incident.expected_recovery))
+        else:
+            items.append(replace(base, reason=incident.description))
+    return items
+
+
+def _delayed(session: Session, delays: list[OrderDelay]) -> list[Attention]:
+    """Late and at-risk orders, at the step that causes the delay (storage.delays)."""
+    mine = delays
+    steps = {s.id: s for s in session.scalars(select(Step).where(Step.id.in_([d.cause_step_id for d in mine])))} \
+        if mine else {}
+    items = []
+    for d in mine:
+        step = steps.get(d.cause_step_id)
+        if step is None:
+            continue
+        order = step.order
+        items.append(Attention(d.level, order.order_no, order.product, step.workshop_id, step.workshop.name,
+                               _owners(session, step.workshop_id), _rank(order), expected=step.forecast_end,
+                               planned_end=step.planned_end, late_minutes=step.late_minutes, due_at=order.due_at,
+                               order_late_minutes=order.late_minutes, provisional=step.provisional))
+    return items
+
+
+def _handoffs_waiting(session: Session) -> list[Attention]:
+    """Parts handed over and not yet confirmed, per receiving step (a workshop's view shows them;
+    the plant's leaves them to the reminders)."""
+    rows = session.execute(select(Handoff, Step, Order).join(Step, Handoff.to_step_id == Step.id)
+                           .join(Order, Step.order_id == Order.id)
+                           .where(Handoff.status == "pending").order_by(Handoff.created_at, Handoff.id)).all()
+    totals: dict[int, Attention] = {}
+    for handoff, step, order in rows:
+        held = totals.get(step.id)
+        qty = handoff.quantity + (held.quantity if held else 0)
+        totals[step.id] = Attention("handoff", order.order_no, order.product, step.workshop_id, step.workshop.name,
+                                    _owners(session, step.workshop_id), _rank(order),
+                                    since=held.since if held else handoff.created_at, quantity=qty,
+                                    other=handoff.from_step.workshop.name)
+    return list(totals.values())
+
+
+def _requests(session: Session, managers: tuple[str, ...]) -> list[Attention]:
+    """Requests waiting for a decision (插单 has no order yet: its number is in the payload)."""
+    rows = session.scalars(select(ChangeRequest).where(ChangeRequest.status == "pending")
+                           .order_by(ChangeRequest.created_at, ChangeRequest.id)).all()
+    items = []
+    for req in rows:
+        order = session.get(Order, req.order_id) if req.order_id else None
+        number = order.order_no if order else str(req.payload.get("order_no", ""))
+        items.append(Attention("request", number or f"REQ-{req.id}", order.product if order else
+                               str(req.payload.get("product", "")), 0, "", managers,
+                               (9, req.created_at.date(), number), since=req.created_at,
+                               other=f"REQ-{req.id}:{req.kind}"))
+    return items
+
+
+def bottleneck(session: Session) -> Bottleneck | None:
+    """The workshop whose queue adds the most lateness in the forecast: for each open order, the
+    lateness a step adds over the step before it (a step inherits what its upstream brings), summed
+    per workshop. None when the plan shows no workshop adding any."""
+    rows = session.execute(select(Step.order_id, Step.seq, Step.workshop_id, Step.late_minutes)
+                           .join(Order, Step.order_id == Order.id)
+                           .where(Order.hold.is_(None), Order.status.notin_(("done", "cancelled")),
+                                  Step.status.in_(OPEN_STEP)).order_by(Step.order_id, Step.seq)).all()
+    added: dict[int, int] = {}
+    delayed: dict[int, int] = {}
+    most: dict[int, int] = {}
+    queue: dict[int, int] = {}
+    previous: tuple[int, int] | None = None   # (order id, late minutes of its previous open step)
+    for order_id, _seq, ws, late in rows:
+        before = previous[1] if previous and previous[0] == order_id else 0
+        queue[ws] = queue.get(ws, 0) + 1
+        if late > before:
+            added[ws] = added.get(ws, 0) + late - before
+            delayed[ws] = delayed.get(ws, 0) + 1
+            most[ws] = max(most.get(ws, 0), late - before)
+        previous = (order_id, late)
+    if not added:
+        return None
+    ws = max(added, key=lambda w: (added[w], delayed[w], -w))
+    name = session.scalar(select(Workshop.name).where(Workshop.id == ws)) or ""
+    return Bottleneck(name, added[ws], delayed[ws], queue.get(ws, 0), most[ws])
