@@ -20,6 +20,7 @@ from bot.errors import error_reply, is_question
 from bot.handlers.base import CardAction, ClickContext
 from bot.neutral import CardClick
 from bot.platforms.contract import CardView, ClickOutcome, ClickResult, Platform
+from bot.reader import ask
 from bot.routing import NoticeRouter, queue
 from bot.services import Services
 from storage.db import retrying
@@ -28,6 +29,7 @@ from storage.errors import NotAllowed, UserError
 from storage.lifecycle import lock_card_subject
 from storage.models import Card as CardRow
 from storage.models import InboundMessage
+from storage.questions import ANY_CHAT
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,8 @@ class ClickService:
             log.info("card click not applied: %s %s by %s: %s", row.kind, click.action, click.user_id, exc.code)
             reply = error_reply(exc)
             result = ClickResult.ASKED if is_question(exc) else ClickResult.REFUSED
+            if person is not None:   # the answer (a number, a reason) may come in any chat of theirs
+                ask(session, services.clock.now(), person, ANY_CHAT, exc, click.source)
             return self._answer(session, row, click, result, services.messages.render(reply.template, reply.context))
         assert person is not None
         self.cards.close(session, ctx.closed_cards, person, skip_id=row.id)

@@ -9,14 +9,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.cardflow import CardService
-from bot.errors import UnknownCommand, UnknownPerson, error_reply
+from bot.errors import error_reply
 from bot.handlers.base import CommandTable, Context
-from bot.neutral import ChatMessage, RenderedReply, Reply
+from bot.neutral import ChatMessage, RenderedReply
 from bot.platforms.contract import Platform
 from bot.platforms.fallbacks import shown
+from bot.reader import Reader
 from bot.routing import NoticeRouter, queue
 from bot.services import Services
-from bot.text import tokenize
 from storage.db import retrying
 from storage.directory import group_by_chat, person_by_platform_id
 from storage.errors import UserError
@@ -32,6 +32,7 @@ class MessageService:
                  cards: CardService, router: NoticeRouter):
         self.services, self.platforms, self.commands = services, platforms, commands
         self.cards, self.router = cards, router
+        self.reader = Reader(commands)
 
     def handle(self, message: ChatMessage) -> RenderedReply:
         """Apply a command at most once and return its reply (the stored one on a retry)."""
@@ -59,14 +60,17 @@ class MessageService:
                           commands=self.commands, source=message.source,
                           person=person_by_platform_id(session, platform.identity, message.sender_id),
                           group=group_by_chat(session, message.platform, message.chat_id) if message.chat_id else None)
+            asked = self.reader.take_question(session, ctx)   # this message answers it or drops it
+            error: UserError | None = None
             try:
                 with session.begin_nested():
-                    reply = self._dispatch(ctx)
+                    reply = self.reader.dispatch(ctx, asked)
             except UserError as exc:
                 log.info("refused %s from %s: %s %s", message.text, message.sender_id, exc.code, exc.data)
-                reply = error_reply(exc)
+                error, reply = exc, error_reply(exc)
                 ctx.notices.clear()
                 ctx.closed_cards.clear()
+            self.reader.remember(session, ctx, error)   # a question asked is kept for the next message
             rendered = RenderedReply(services.messages.render(reply.template, reply.context))
             inbound.reply = rendered.to_json()
             delivery = platform.reply(message, shown(platform.capabilities, rendered.markdown))
@@ -81,17 +85,6 @@ class MessageService:
             self.cards.close(session, ctx.closed_cards, ctx.person)
         for notice in ctx.notices:
             self.router.enqueue(session, notice)
-
-    def _dispatch(self, ctx: Context) -> Reply:
-        words = tokenize(ctx.message.text)
-        if not words:
-            return Reply("help", {"known": ctx.person is not None})
-        command = self.commands.find(words[0])
-        if command is None:
-            raise UnknownCommand(word=words[0][:20])
-        if command.needs_person and ctx.person is None:
-            raise UnknownPerson(sender=ctx.message.sender_id)
-        return command.handler(ctx, words[1:])
 
     def _stored_reply(self, message: ChatMessage) -> RenderedReply | None:
         with self.services.Session() as session:

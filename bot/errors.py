@@ -28,7 +28,26 @@ class AskForReason(UserError):
     code = "ask_for_reason"  # request_id
 
 
-QUESTIONS = (AskForQuantity, AskForReason)
+class NothingToAck(UserError):
+    code = "nothing_to_ack"
+
+
+class NothingToConfirm(UserError):
+    code = "nothing_to_confirm"
+
+
+class NeedsConfirmation(UserError):
+    """Not a mistake: the reading is likely but not certain (a near order number, a guessed
+    command, a repeat, an unusual quantity, speech); nothing is applied until the person confirms."""
+    code = "confirm"  # verb, reading, command (what 是 runs), reasons [(kind, data)]
+
+
+class Ask(UserError):
+    """Not a mistake: something is missing (how many, which order); the next message can say it."""
+    code = "ask"  # kind (quantity | order), reading, command (with {} for the answer), choices
+
+
+QUESTIONS = (AskForQuantity, AskForReason, NeedsConfirmation, Ask)
 
 
 def is_question(error: UserError) -> bool:

@@ -16,6 +16,7 @@ class ChatMessage:
     text: str                # the command text, @-mention removed
     chat_name: str = ""
     reply_url: str | None = None   # a platform URL to answer later (WeCom response_url)
+    spoken: bool = False           # speech the platform transcribed: read like text, always confirmed first
 
     @property
     def source(self) -> str:

@@ -43,9 +43,11 @@ class Relay:
         self.services.outbox.senders.update({(platform.name, channel): send
                                              for channel, send in platform.senders().items()})
 
-    def add_command(self, handler: Handler, name: str, *aliases: str, needs_person: bool = True) -> None:
+    def add_command(self, handler: Handler, name: str, *aliases: str, needs_person: bool = True,
+                    reads_only: bool = False) -> None:
         """`name` (and each alias) typed first in a message runs `handler`."""
-        self.commands.add(Command(name=name, aliases=aliases, handler=handler, needs_person=needs_person))
+        self.commands.add(Command(name=name, aliases=aliases, handler=handler, needs_person=needs_person,
+                                  reads_only=reads_only))
 
     def add_card_action(self, kind: str, action: str, fn: CardAction) -> None:
         """What button `action` on a card of `kind` does."""

@@ -1,29 +1,139 @@
-"""Turning what a lead types on a phone into tokens: width folding, separators, numbers."""
+"""Turning what a lead types (or says) on a phone into words: width folding, separators, words
+glued together, numbers in digits or in Chinese."""
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+
+import cn2an
 
 from bot.errors import BadSyntax
 from storage import rules
 
-# `：`, `，`, `、` and their half-width forms separate words like spaces do.
-_SEPARATORS = re.compile(r"[\s,:;、，：；]+")
+# Spaces and punctuation that separate words, typed or put in by voice input. `:` and `.`
+# separate too, except between digits (14:00, 1.5); dashes between letters or digits are a
+# hyphen (SO—1013), elsewhere a separator.
+_DASHES = re.compile(r"(?<=[0-9A-Za-z])[—–―‐‑‒−](?=[0-9A-Za-z-])|(?<=-)[—–―‐‑‒−](?=[0-9A-Za-z])")
+_LONE_DASHES = re.compile(r"[—–―‐‑‒−]")
+_TIME = re.compile(r"(?<![0-9A-Za-z])\d{1,2}:\d{2}(?!\d)")
+_DOT = re.compile(r"(?<![0-9A-Za-z])\.|\.(?![0-9A-Za-z])")
+_WORD_CHARS = re.compile(r"[^\s,;、，；。！!？?“”‘’「」『』【】()（）《》~～…]")
 _MENTION = re.compile(r"^(?:@\S+\s*)+")
-_QUANTITY = re.compile(r"^(-?)(\d+)(?:件|个|個|只|pcs|PCS)?$")
+# One run of one script: ASCII letters/digits (order numbers, quantities, times) or anything else.
+# Invisible format characters (bidi isolates, zero-width spaces) go with the Latin run they touch:
+# order-number rules drop them there, and alone they are a word nobody can mean.
+_LATIN = r"0-9A-Za-z_#/:.+\-\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+_RUNS = re.compile(f"([{_LATIN}]+)|[^{_LATIN}]+")
+_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万幺"
+UNITS = ("件", "个", "個", "只", "套", "片", "根", "支", "pcs", "PCS", "Pcs")
+_QUANTITY = re.compile(r"^(-?)(\d+)(?:件|个|個|只|套|片|根|支|pcs|PCS|Pcs)?$")
+_CN_QUANTITY = re.compile(f"^([{_NUMERAL_CHARS}]+)(?:件|个|個|只|套|片|根|支)?$")
 _TRAD = str.maketrans({"報": "报", "銷": "销", "進": "进", "辦": "办", "幫": "帮", "綁": "绑",
-                       "單": "单", "變": "变", "異": "异", "恢": "恢", "復": "复", "備": "备",
-                       "註": "注", "號": "号", "數": "数", "頭": "头", "廠": "厂", "間": "间"})
+                       "單": "单", "變": "变", "異": "异", "復": "复", "備": "备", "註": "注",
+                       "號": "号", "數": "数", "頭": "头", "廠": "厂", "間": "间", "結": "结",
+                       "無": "无", "廢": "废", "說": "说", "時": "时", "個": "个", "預": "预",
+                       "計": "计", "設": "设", "質": "质", "員": "员", "線": "线",
+                       "認": "认", "確": "确", "撥": "拨", "識": "识", "貨": "货", "壞": "坏", "導": "导",
+                       "產": "产", "後": "后", "門": "门",
+                       "這": "这", "點": "点", "鐘": "钟", "兩": "两", "萬": "万", "長": "长"})
+MAX_DIGITS = 12   # longer digit strings are refused before they are converted
+
+
+class Word(str):
+    """A word of a message; `glued` when it was written against the word before it (`不良2`,
+    `报工SO-1013`), and where it stands in the message, so that free text (a note, a product,
+    a description) is taken as it was typed, punctuation and all."""
+    glued: bool
+    source: str
+    start: int
+
+    def __new__(cls, text: str, glued: bool = False, source: str = "", start: int = -1) -> Word:
+        word = super().__new__(cls, text)
+        word.glued, word.source, word.start = glued, source, start
+        return word
 
 
 def normalize(text: str) -> str:
-    """Fold full-width forms (NFKC), drop a leading @-mention, trim."""
+    """Fold full-width forms (NFKC) and Traditional characters, drop a leading @-mention, trim."""
     folded = unicodedata.normalize("NFKC", text or "").replace("\u3000", " ").strip()
-    return _MENTION.sub("", folded).strip()
+    return _MENTION.sub("", folded).strip().translate(_TRAD)
 
 
-def tokenize(text: str) -> list[str]:
-    return [t for t in _SEPARATORS.split(normalize(text)) if t]
+def _prepared(text: str) -> str:
+    """Dashes, colons and dots that separate words become spaces (one character for one, so
+    that a word's place is the same in the message as typed)."""
+    text = _DASHES.sub("-", text)
+    text = _LONE_DASHES.sub(" ", text)
+    times = {m.start() + m.group().index(":") for m in _TIME.finditer(text)}
+    text = "".join(" " if c == ":" and i not in times else c for i, c in enumerate(text))
+    return _DOT.sub(" ", text)
+
+
+def tokenize(text: str, lexicon: Iterable[str] = ()) -> list[Word]:
+    """The words of a message. Each space- or punctuation-separated chunk is cut where the
+    script changes (`报工SO-1013` → 报工 SO-1013, `不良2` → 不良 2) and, given a lexicon, where
+    a known word starts inside Chinese text (`今天冲压做了` → 今天 冲压 做了)."""
+    known = sorted({w for w in lexicon if w}, key=len, reverse=True)
+    source = normalize(text)
+    prepared = _prepared(source)
+    words: list[Word] = []
+    for chunk in re.finditer(_WORD_CHARS.pattern + "+", prepared):
+        first = True
+        for run in _RUNS.finditer(chunk.group()):
+            at = chunk.start() + run.start()
+            for piece in ([run.group()] if run.group(1) else _segment(run.group(), known)):
+                words.append(Word(piece, glued=not first, source=source, start=at))
+                at += len(piece)
+                first = False
+    return words
+
+
+def _segment(run: str, known: list[str]) -> list[str]:
+    """Cut Chinese text at the known words (longest first); what lies between two known words
+    (`五十` in `做了五十个`) is a word of its own."""
+    out: list[str] = []
+    unknown = ""
+    i = 0
+    while i < len(run):
+        match = next((w for w in known if run.startswith(w, i)), None)
+        if match is None:
+            unknown += run[i]
+            i += 1
+            continue
+        if unknown:
+            out.append(unknown)
+        unknown = ""
+        out.append(match)
+        i += len(match)
+    if unknown:
+        out.append(unknown)
+    return out
+
+
+def join_words(words: Iterable[str]) -> str:
+    """Words back into text: as typed when they come from one message (from the first word's
+    start to the last word's end), else a space between words typed apart, none between glued ones."""
+    words = list(words)
+    if words and _contiguous(words):
+        first, last = words[0], words[-1]
+        assert isinstance(first, Word) and isinstance(last, Word)
+        return first.source[first.start:last.start + len(last)]
+    out = ""
+    for word in words:
+        out += word if (not out or getattr(word, "glued", False)) else " " + word
+    return out
+
+
+def _contiguous(words: list) -> bool:
+    """The words stand next to each other in one message, only separators between them."""
+    for a, b in zip(words, words[1:], strict=False):
+        if not (isinstance(a, Word) and isinstance(b, Word) and a.source and a.source is b.source
+                and a.start >= 0 and b.start >= a.start + len(a)):
+            return False
+        if _WORD_CHARS.search(_prepared(a.source[a.start + len(a):b.start])):
+            return False
+    return isinstance(words[0], Word) and words[0].source != "" and words[0].start >= 0
 
 
 def simplify(word: str) -> str:
@@ -31,55 +141,43 @@ def simplify(word: str) -> str:
     return word.translate(_TRAD)
 
 
-def parse_quantity(token: str, command: str, max_quantity: int) -> int:
-    """A whole, non-negative quantity within the configured maximum (bounded before conversion)."""
+def number_value(token: str) -> int | None:
+    """The whole number a word means: `120`, `120件`, `五十`, `两百个`; None if it is none."""
     match = _QUANTITY.match(token)
-    if not match:
+    if match:
+        if match.group(1):
+            return None
+        return int(match.group(2)) if len(match.group(2)) <= MAX_DIGITS else 10 ** MAX_DIGITS
+    match = _CN_QUANTITY.match(token)
+    if match and len(match.group(1)) <= MAX_DIGITS:
+        try:
+            value = cn2an.cn2an(match.group(1), "smart")
+        except (ValueError, KeyError, IndexError):
+            return None
+        return int(value) if float(value).is_integer() and value >= 0 else None
+    return None
+
+
+def parse_quantity(token: str, command: str, max_quantity: int) -> int:
+    """A whole, non-negative quantity within the configured maximum, in digits (bounded before
+    conversion) or in Chinese (`五十`, `两百`)."""
+    match = _QUANTITY.match(token)
+    if match:
+        return rules.quantity(match.group(2), max_quantity, negative=bool(match.group(1)))
+    value = number_value(token)
+    if value is None:
         raise BadSyntax(command=command, problem="quantity", token=token[:20])
-    return rules.quantity(match.group(2), max_quantity, negative=bool(match.group(1)))
+    return rules.quantity(str(value), max_quantity)
 
 
 def is_quantity(token: str) -> bool:
-    return bool(_QUANTITY.match(token))
+    return number_value(token) is not None
+
+
+def is_unit(token: str) -> bool:
+    return token in UNITS
 
 
 def looks_like_number(token: str) -> bool:
-    """A token meant as a number (even a bad one: `1.5`, `-3`, `12x`)."""
-    return bool(re.match(r"^[-+]?\d", token))
-
-
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(小时|个小时|h|H|分钟|分|min|天|d)$")
-_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-def parse_recovery(words: list[str], now_local):
-    """`4小时`, `30分钟`, `2天`, `14:00`, `11-25 14:00` → an aware local datetime, or None."""
-    from datetime import timedelta
-    if not words:
-        return None
-    match = _DURATION.match(words[0])
-    if match:
-        value, unit = float(match.group(1)), match.group(2)
-        hours = value * 24 if unit in ("天", "d") else value / 60 if unit in ("分钟", "分", "min") else value
-        if hours <= 0 or hours > 24 * 60:
-            raise BadSyntax(command="异常", problem="recovery", token=words[0])
-        return now_local + timedelta(hours=hours)
-    day = now_local
-    rest = list(words)
-    md = _MONTH_DAY.match(rest[0])
-    if md:
-        try:
-            day = now_local.replace(month=int(md.group(1)), day=int(md.group(2)))
-        except ValueError:
-            raise BadSyntax(command="异常", problem="recovery", token=rest[0]) from None
-        if day.date() < now_local.date():
-            day = day.replace(year=day.year + 1)
-        rest = rest[1:] or ["18:00"]
-    clock = _CLOCK.match(rest[0])
-    if not clock or int(clock.group(1)) > 23 or int(clock.group(2)) > 59:
-        raise BadSyntax(command="异常", problem="recovery", token=" ".join(words))
-    result = day.replace(hour=int(clock.group(1)), minute=int(clock.group(2)), second=0, microsecond=0)
-    if result <= now_local:
-        result += timedelta(days=1) if not md else timedelta(0)
-    return result
+    """A word meant as a number (even a bad one: `1.5`, `-3`, `12x`, `五十`)."""
+    return bool(re.match(r"^[-+]?\d", token)) or bool(_CN_QUANTITY.match(token))

@@ -390,3 +390,19 @@ class PlanRun(Base):
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     steps_written: Mapped[int] = mapped_column(Integer, default=0)
     orders: Mapped[int] = mapped_column(Integer, default=0)
+
+class Question(Base):
+    """The one question the bot last asked a person in a chat (is this reading right? how many?),
+    kept for a few minutes so that `是` or `396` alone is understood, in any web worker and after
+    a restart. `chat` is opaque to storage (`<platform>:<chat id>`, or `*` for any chat)."""
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("person_id", "chat"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    chat: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))        # confirm | quantity | order | text
+    command: Mapped[str] = mapped_column(String(1000))   # what an answer runs; `{}` stands for the answer
+    reading: Mapped[str] = mapped_column(String(500), default="")   # what was asked, in words
+    source: Mapped[str] = mapped_column(String(200), default="")    # the message or click that asked
+    asked_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -119,11 +119,10 @@ def test_downstream_receives_then_reports_but_not_beyond_what_it_received(plant)
     ("报工 SO-1001 0", "不能为 0"),
     ("报工 SO-1001 999999999", "太大"),
     ("报工 SO-1001 211", "最多还能报 210"),
-    ("报工 SO-1001", "缺少数量"),
-    ("报工 SO-1001 冲压", "缺少数量"),
+    ("报工 SO-1001 不良", "「不良」后面要写数字"),
     ("报工", "缺少订单号"),
     ("报工 SO-1001 喷漆 10", "没有「喷漆」工序"),
-    ("报工 SO-1010 10", "你是不是要找"),
+    ("报工 SO-1030 10", "你是不是要找"),
     ("报工 XX-1 10", "找不到订单"),
     ("打卡 SO-1001", "看不懂「打卡」"),
 ])
@@ -183,14 +182,15 @@ def test_concurrent_duplicates_are_applied_once(plant):
 def test_two_leads_reporting_concurrently_lose_no_update(plant):
     from concurrent.futures import ThreadPoolExecutor
     complete_stamping(plant)
-    jobs = [("lina", i) for i in range(15)] + [("wangqiang", i) for i in range(15)]
+    # Different quantities: the same person's identical report within minutes is asked about first.
+    jobs = [("lina", i) for i in range(1, 11)] + [("wangqiang", i) for i in range(1, 11)]
     with ThreadPoolExecutor(8) as pool:
-        replies = list(pool.map(lambda j: plant.say(j[0], "报工 SO-1001 3", chat="wr-welding"), jobs))
+        replies = list(pool.map(lambda j: plant.say(j[0], f"报工 SO-1001 {j[1]}", chat="wr-welding"), jobs))
     assert all("已报工" in r for r in replies)
     st = step(plant, seq=2)
-    assert st.good_qty == 90
+    assert st.good_qty == 110
     with plant.session() as s:
-        assert s.scalar(select(func.sum(Report.good)).where(Report.step_id == st.id)) == 90
+        assert s.scalar(select(func.sum(Report.good)).where(Report.step_id == st.id)) == 110
 
 
 # -- 撤销 -------------------------------------------------------------------------------------
@@ -290,6 +290,6 @@ def test_direct_message_to_the_self_built_app(live):
     assert result.reply["MsgType"] == "text" and "15/200" in result.reply["Content"]
     assert "**" not in result.reply["Content"]
     assert step(plant).good_qty == 15
-    again = plant.twin.app_text("zhangwei", "报工 SO-1001 15", msgid="123")
-    assert plant.twin.app_text("zhangwei", "报工 SO-1001 15", msgid="123").reply == again.reply
-    assert step(plant).good_qty == 30
+    again = plant.twin.app_text("zhangwei", "报工 SO-1001 16", msgid="123")
+    assert plant.twin.app_text("zhangwei", "报工 SO-1001 16", msgid="123").reply == again.reply
+    assert step(plant).good_qty == 31

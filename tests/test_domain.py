@@ -3,7 +3,6 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.handlers.report import parse_report
 from bot.text import normalize, parse_quantity, tokenize
 from bot.errors import BadSyntax
 from storage.errors import QuantityOutOfRange
@@ -57,12 +56,3 @@ def test_quantity_parsing():
         parse_quantity("1001", "报工", 1000)
     with pytest.raises(BadSyntax):
         parse_quantity("1e3", "报工", 1000)
-
-
-def test_report_grammar():
-    assert parse_report(["SO-1", "焊接", "118", "不良", "2", "备注", "焊点", "虚焊"], 1000) == \
-        ("SO-1", "焊接", 118, 2, "焊点 虚焊")
-    assert parse_report(["SO-1", "不良", "3"], 1000) == ("SO-1", None, 0, 3, "")
-    assert parse_report(["SO-1", "焊接"], 1000) == ("SO-1", "焊接", None, None, "")
-    with pytest.raises(BadSyntax):
-        parse_report(["SO-1", "5", "6"], 1000)

@@ -203,7 +203,8 @@ def test_a_quantity_raised_after_the_first_step_finished_reopens_it(plant):
 def test_undo_of_the_completing_report_withdraws_only_its_own_handoff(plant):
     plant.say("zhangwei", "报工 SO-1001 100")
     plant.say("zhangwei", "交接 SO-1001 60")
-    plant.say("zhangwei", "报工 SO-1001 100")
+    assert "是不是要报" in plant.say("zhangwei", "报工 SO-1001 100")   # the same report again: asked first
+    assert "已报工" in plant.say("zhangwei", "是")
     assert "已撤销" in plant.say("zhangwei", "撤销")
     with plant.session() as s:
         assert sorted((h.quantity, h.status) for h in s.scalars(select(Handoff))) == [(60, "pending"), (140, "withdrawn")]

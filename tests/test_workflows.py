@@ -130,7 +130,9 @@ def test_partial_handoff_lets_the_next_workshop_start(plant):
     assert "最多还能报 63" in plant.say("lina", "报工 SO-1001 64", chat="wr-welding")
     assert "已报工" in plant.say("lina", "报工 SO-1001 60", chat="wr-welding")
     assert step(plant, seq=2).status == "running"  # upstream is not done: more is coming
-    plant.say("zhangwei", "报工 SO-1001 100")  # stamping done: the remaining 140 go over
+    # stamping done: the remaining 140 go over (the same report as before is asked about first)
+    assert "是不是要报" in plant.say("zhangwei", "报工 SO-1001 100")
+    assert "已报工" in plant.say("zhangwei", "是")
     with plant.session() as s:
         assert sorted(h.quantity for h in s.scalars(select(Handoff))) == [60, 140]
 
@@ -158,8 +160,7 @@ def test_incident_blocks_the_step_and_is_told_downstream_and_to_managers(live, p
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("异常 SO-1001 天气 下雨", "异常类别「天气」不对"),
-    ("异常 SO-1001 设备 故障 预计 明天", "看不懂"),
+    ("异常 SO-1001 设备 故障 预计 明年", "看不懂"),
     ("异常 SO-1001", "格式不对"),
 ])
 def test_bad_incident_reports_change_nothing(plant, text, expected):

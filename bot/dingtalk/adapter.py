@@ -76,8 +76,10 @@ def robot_message():
 def to_neutral(body: dict, oapi_base_url: str) -> ChatMessage | None:
     if not isinstance(body.get("msgtype"), str):
         raise ValueError("no msgtype")
-    if body["msgtype"] != "text":
-        return None  # pictures, files, audio: acknowledged, not acted on
+    if body["msgtype"] not in ("text", "audio"):
+        return None  # pictures, files, video: acknowledged, not acted on
+    spoken = body["msgtype"] == "audio"   # 1:1 voice: DingTalk's own transcript, content.recognition
+    text = body["content"]["recognition"] if spoken else body["text"]["content"]
     webhook = str(body.get("sessionWebhook") or "")
     if webhook and not webhook.startswith(oapi_base_url + "/"):
         raise ValueError("sessionWebhook is not DingTalk's")  # never post replies to a foreign host
@@ -88,8 +90,8 @@ def to_neutral(body: dict, oapi_base_url: str) -> ChatMessage | None:
     return ChatMessage(platform="dingtalk", message_id=msg_id, sender_id=sender,
                        chat_type="group" if group else "single",
                        chat_id=str(body["conversationId"]) if group else None,
-                       text=normalize(str(body["text"]["content"])), chat_name=str(body.get("conversationTitle", "")),
-                       reply_url=webhook or None)
+                       text=normalize(str(text)), chat_name=str(body.get("conversationTitle", "")),
+                       reply_url=webhook or None, spoken=spoken)
 
 
 @bp.post("/dingtalk/card")

@@ -94,11 +94,34 @@ class ActionContext:
         return matches[0]
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How a command was understood: in words for the person (`SO-1013 后门内板 冲压 良品 5`) and as
+    the exact command that does it (what a confirmation runs)."""
+    text: str
+    command: str
+
+
 @dataclass(kw_only=True)
 class Context(ActionContext):
-    """A typed command's context: the message, and the commands known (for 帮助)."""
+    """A typed command's context: the message, and the commands known (for 帮助).
+
+    A handler that is not sure of its reading says why (`doubt`) and what it read (`read_as`);
+    the reader then asks the person to confirm instead of applying it, unless this run is the
+    confirmation itself (`confirmed`)."""
     message: ChatMessage
     commands: CommandTable
+    confirmed: bool = False
+    doubts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    reading: Reading | None = None
+
+    def doubt(self, kind: str, **data: Any) -> None:
+        """Something about this reading is a guess (see bot/templates/errors/confirm.md.j2)."""
+        if (kind, data) not in self.doubts:
+            self.doubts.append((kind, data))
+
+    def read_as(self, text: str, command: str) -> None:
+        self.reading = Reading(text=" ".join(text.split()), command=" ".join(command.split()))
 
 
 @dataclass(kw_only=True)
@@ -120,6 +143,7 @@ class Command:
     aliases: tuple[str, ...]
     handler: Handler
     needs_person: bool = True
+    reads_only: bool = False   # changes nothing: answered even when spoken, without a confirmation
 
 
 class CommandTable:
@@ -133,6 +157,10 @@ class CommandTable:
             if word.lower() in self._by_word:
                 raise RuntimeError(f"command word {word} registered twice")
             self._by_word[word.lower()] = command
+
+    def words(self) -> list[str]:
+        """Every word that names a command (the reader cuts glued text at them)."""
+        return list(self._by_word)
 
     def find(self, word: str) -> Command | None:
         """The command a typed word names (Simplified, Traditional or English, any case)."""

@@ -7,7 +7,7 @@ import re
 from bot.errors import BadSyntax
 from bot.handlers.base import Context
 from bot.handlers.common import require_person
-from bot.handlers.report import GOOD_WORDS, SCRAP_WORDS
+from bot.handlers.reading import GOOD_WORDS, SCRAP_WORDS
 from bot.neutral import Reply
 from bot.text import parse_quantity, simplify
 from storage.corrections import correct_report

@@ -1,4 +1,5 @@
-"""异常 SO-1001 设备 冲床液压故障 预计 4小时 · 恢复 SO-1001"""
+"""异常 SO-1001 设备 冲床液压故障 预计 4小时 · 恢复 SO-1001 — also `停线 SO-1001 焊机坏了 预计下午3点`
+(the category inferred), `故障SO-1001 …`, `恢复SO-1001`."""
 from __future__ import annotations
 
 from datetime import UTC
@@ -6,41 +7,59 @@ from datetime import UTC
 from bot.handlers.base import Context
 from bot.handlers.common import require_person
 from bot.neutral import Reply
-from bot.text import parse_recovery
 from bot.errors import BadSyntax
+from bot.handlers.reading import RECOVERY_WORDS, key_of, step_word, take_order
+from bot.text import Word, join_words
+from bot.timewords import parse_recovery
 from storage.incidents import CATEGORIES, close_incident, open_incident
-from storage.orders import find_order
+from storage.models import Order
 
-RECOVERY_WORDS = {"预计", "预计恢复", "eta"}
+# The category, when not said, from the words of the description (first match wins).
+INFERRED = (("人员", ("缺人", "人手", "请假", "人员", "没人", "工人")),
+            ("物料", ("缺料", "来料", "物料", "材料", "钢板", "板材", "料", "没到", "到货", "供应")),
+            ("设备", ("设备", "模具", "机", "床", "泵", "液压", "气压", "停电", "断电", "漏气", "故障", "坏", "漏油", "卡")),
+            ("质量", ("质量", "品质", "不良", "毛刺", "尺寸", "裂", "划伤", "变形", "返工", "超差")))
 
 
-def parse_incident(args: list[str]) -> tuple[str, str | None, str, str, list[str]]:
-    """(order, step name or None, category, description, recovery words)."""
-    if len(args) < 2:
+def infer_category(description: str) -> str:
+    """设备/机/模具 → 设备, 料/缺料 → 物料, … else 其他."""
+    return next((category for category, words in INFERRED if any(w in description for w in words)), "其他")
+
+
+def parse_incident(ctx: Context, args: list[Word]) -> tuple[Order, str | None, str, str, str]:
+    """(order, step name or None, category, description, recovery text) from the words after
+    异常/停线/故障; the category may be left out, the expected recovery follows 预计."""
+    order, rest = take_order(ctx, list(args), digits_may_be_quantity=False)
+    if order is None:
         raise BadSyntax(command="异常", problem="incident")
-    order_text, rest = args[0], list(args[1:])
     step_name = None
-    if rest[0] not in CATEGORIES and len(rest) > 1 and rest[1] in CATEGORIES:
-        step_name = rest.pop(0)
-    category = rest.pop(0)
-    if category not in CATEGORIES:
-        raise BadSyntax(command="异常", problem="category", token=category)
-    recovery: list[str] = []
+    if rest and ctx.is_step_name(order, rest[0]):
+        step_name, rest = str(rest[0]), rest[1:]
+    recovery = ""
     for i, word in enumerate(rest):
-        if word.lower() in RECOVERY_WORDS:
-            rest, recovery = rest[:i], rest[i + 1:]
+        if key_of(word) in RECOVERY_WORDS:
+            rest, recovery = rest[:i], join_words(rest[i + 1:])
             break
-    return order_text, step_name, category, " ".join(rest)[:200], recovery
+    said = bool(rest) and rest[0] in CATEGORIES
+    category = str(rest[0]) if said else ""
+    description = join_words(rest[1:] if said else rest)
+    if not description and not said:
+        raise BadSyntax(command="异常", problem="incident")
+    category = category or infer_category(description)
+    return order, step_name, category, description[:200], recovery
 
 
 def open_(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
-    order_text, step_name, category, description, recovery_words = parse_incident(args)
-    order = find_order(ctx.session, order_text)
+    order, step_name, category, description, recovery_text = parse_incident(ctx, [Word(a) if not isinstance(a, Word)
+                                                                                else a for a in args])
     step = ctx.step_for(order, step_name)
     local_now = ctx.clock.local(ctx.now)
-    recovery_local = parse_recovery(recovery_words, local_now)
+    recovery_local = parse_recovery(recovery_text, local_now)
     recovery = recovery_local.astimezone(UTC).replace(tzinfo=None) if recovery_local else None
+    when = f" 预计 {recovery_local:%m-%d %H:%M}" if recovery_local else ""
+    ctx.read_as(f"{order.order_no} {order.product} {step.workshop.name} {category} {description}{when}",
+                f"异常 {order.order_no} {step.workshop.name} {category} {description}{when}")
     incident = open_incident(ctx.session, ctx.now, step_id=step.id, person=person, category=category,
                              description=description, expected_recovery=recovery, source=ctx.message.source)
     ctx.replan()
@@ -64,13 +83,17 @@ def _impact(ctx: Context, order, step) -> dict:
 
 def resume(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
-    if len(args) not in (1, 2):
-        raise BadSyntax(command="恢复", problem="resume")
-    order = find_order(ctx.session, args[0])
-    step = ctx.step_for(order, args[1] if len(args) == 2 else None)
+    order, rest = take_order(ctx, list(args), digits_may_be_quantity=False)
+    step_name, rest = step_word(ctx, rest)
+    rest = [w for w in rest if w not in ("生产", "正常", "了", "已")]
+    if order is None or rest:
+        raise BadSyntax(command="恢复", problem="resume", token=rest[0] if rest else "")
+    step = ctx.step_for(order, step_name)
+    ctx.read_as(f"{order.order_no} {order.product} {step.workshop.name} 恢复生产", f"恢复 {order.order_no} {step.workshop.name}")
     incident = close_incident(ctx.session, ctx.now, step_id=step.id, person=person, source=ctx.message.source)
     minutes = int((ctx.now - incident.opened_at).total_seconds() // 60)
-    context = {"order_no": order.order_no, "workshop": step.workshop.name, "category": incident.category,
+    context = {"order_no": order.order_no, "product": order.product, "workshop": step.workshop.name,
+               "category": incident.category,
                "description": incident.description, "minutes": minutes, "person": person.name}
     key = f"incident:{incident.id}:closed"
     for later in (s for s in order.steps if s.seq > step.seq):

@@ -6,15 +6,19 @@ from bot.neutral import Reply
 from bot.errors import BadSyntax
 from storage.incidents import open_incidents
 from storage.models import Workshop
-from storage.orders import find_order
+from bot.handlers.reading import take_order
+from bot.text import join_words
+from storage.errors import UnknownOrder
 from storage.views import active_steps, order_view
 
 
 def handle(ctx: Context, args: list[str]) -> Reply:
-    if len(args) > 1:
-        raise BadSyntax(command="进度", problem="too_many", token=args[1])
     if args:
-        order = find_order(ctx.session, args[0])
+        order, rest = take_order(ctx, list(args), digits_may_be_quantity=False)
+        if order is None:
+            raise UnknownOrder(order_no=join_words(args)[:40], suggestions=[])
+        if rest:
+            raise BadSyntax(command="进度", problem="too_many", token=rest[0])
         found = open_incidents(ctx.session, [s.id for s in order.steps])
         texts = {i: [f"{x.category} · {x.description}" for x in found.get(s.id, [])] for i, s in enumerate(order.steps)}
         return Reply("cards/progress", {"order": order_view(order, ctx.now), "open_incidents": texts})

@@ -1,34 +1,71 @@
-"""接收 SO-1001 [数量] — confirm the pending handoff, or dispute it with the real quantity."""
+"""接收 SO-1001 [数量] — confirm the pending handoff, or dispute it with the real quantity. Also
+`确认接收 SO-1001` (the button's label), `接收SO-1001 实收58`, and `收到 SO-1001`."""
 from __future__ import annotations
+
+from sqlalchemy import select
 
 from bot.handlers.base import Context
 from bot.handlers.common import close_handoff_cards, dispute_notices, require_person
+from bot.handlers.reading import one_quantity, step_word, take_order
+from bot.handlers.warning import ack_command, open_warnings
 from bot.neutral import Reply
-from bot.text import parse_quantity
-from bot.errors import BadSyntax
+from bot.errors import AskForQuantity, BadSyntax
 from storage.incidents import receive
-from storage.orders import find_order
+from storage.models import Handoff
+
+PLACEHOLDERS = {"实收数量", "实际数量", "实收数", "数量"}
 
 
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
-    if len(args) not in (1, 2):
+    order, rest = take_order(ctx, list(args), digits_may_be_quantity=False)
+    if order is None:
         raise BadSyntax(command="接收", problem="receive")
-    order = find_order(ctx.session, args[0])
+    _, rest = step_word(ctx, rest)   # the workshop is this chat's; its name may be said anyway
     workshop_id = ctx.workshop_id()
     if workshop_id is None:
         raise BadSyntax(command="接收", problem="no_workshop")
-    received = parse_quantity(args[1], "接收", ctx.settings.app.max_report_quantity) if len(args) == 2 else None
+    pending = _pending_quantity(ctx, order, workshop_id)
+    if rest and all(w in PLACEHOLDERS for w in rest):   # the card's hint typed as it is: ask for the number
+        raise AskForQuantity(order_no=order.order_no, quantity=pending or 0)
+    received = one_quantity(rest, "接收", ctx.settings.app.max_report_quantity)
+    label = f"{order.order_no} {order.product}"
+    if received is not None and pending is not None and received != pending:
+        ctx.read_as(f"{label} 实收 {received}（交接单 {pending}）", f"接收 {order.order_no} {received}")
+    else:
+        ctx.read_as(f"{label} 来料" + (f" {pending} 件" if pending else ""), f"接收 {order.order_no}")
     handoffs, incident = receive(ctx.session, ctx.now, order=order, workshop_id=workshop_id, person=person,
                                  received=received, source=ctx.message.source)
     if incident is not None:
         handoff = handoffs[0]
         close_handoff_cards(ctx, [handoff], "dispute")
         dispute_notices(ctx, handoff, incident)
-        return Reply("receive_disputed", {"order_no": order.order_no, "sent": handoff.quantity,
-                                          "received": received, "from_workshop": handoff.from_step.workshop.name})
+        return Reply("receive_disputed", {"order_no": order.order_no, "product": order.product, "sent": handoff.quantity,
+                                          "received": received, "from_workshop": handoff.from_step.workshop.name,
+                                          "workshop": handoff.to_step.workshop.name})
     close_handoff_cards(ctx, handoffs, "confirm")
     step = handoffs[0].to_step
-    return Reply("receive_ok", {"order_no": order.order_no, "workshop": step.workshop.name,
+    return Reply("receive_ok", {"order_no": order.order_no, "product": order.product, "workshop": step.workshop.name,
                                 "quantity": sum(h.quantity for h in handoffs), "received_total": step.received_qty,
                                 "from_workshop": handoffs[0].from_step.workshop.name})
+
+
+def received(ctx: Context, args: list[str]) -> Reply:
+    """`收到 SO-1001`: the handoff waiting for this workshop, else the order's warning here;
+    `收到` alone acknowledges this workshop's warnings."""
+    order, _ = take_order(ctx, list(args), digits_may_be_quantity=False) if args else (None, [])
+    workshop_id = ctx.workshop_id()
+    if order is None or workshop_id is None:
+        return ack_command(ctx, list(args))
+    if _pending_quantity(ctx, order, workshop_id) is None and open_warnings(ctx, order=order):
+        return ack_command(ctx, list(args))
+    return handle(ctx, list(args))
+
+
+def _pending_quantity(ctx: Context, order, workshop_id: int) -> int | None:
+    """The oldest pending handoff's quantity into this workshop's step (what a number disputes)."""
+    step = next((s for s in order.steps if s.workshop_id == workshop_id), None)
+    if step is None:
+        return None
+    return ctx.session.scalar(select(Handoff.quantity).where(Handoff.to_step_id == step.id,
+                                                             Handoff.status == "pending").order_by(Handoff.id))

@@ -1,65 +1,85 @@
-"""报工 SO-1001 [焊接] 118 [不良 2] [备注 焊点虚焊]"""
+"""报工 SO-1001 [焊接] 118 [不良 2] [备注 焊点虚焊] — and as leads really type it: `报工SO-1001 118`,
+`SO-1001 报工 118`, `良品118 不良2`, `共118件`, `做了一百一十八`, `今天冲压做了118` (the one running order)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+from statistics import median
+
+from sqlalchemy import select
+
+from bot.errors import Ask, BadSyntax
 from bot.handlers.base import Context
 from bot.handlers.common import handoff_notice, require_person
+from bot.handlers.reading import count, guess_order, step_word, take_order
 from bot.neutral import Reply
-from bot.text import looks_like_number, parse_quantity, simplify
-from bot.errors import BadSyntax
-from storage.orders import find_order
+from bot.text import Word, join_words
+from storage.models import Order, Person, Report, Step
 from storage.production import report_output
 
-SCRAP_WORDS = {"不良", "报废", "废品", "scrap"}
-NOTE_WORDS = {"备注", "note"}
-GOOD_WORDS = {"良品", "合格", "good"}
+REPEAT_WINDOW = timedelta(minutes=10)   # the same quantities again within this is asked about
+UNUSUAL_FACTOR = 4                      # a batch this many times the step's usual one is asked about
 
 
-def parse_report(args: list[str], max_quantity: int) -> tuple[str, str | None, int | None, int | None, str]:
-    """(order text, step name or None, good, scrap, note) from the words after 报工.
+@dataclass
+class ReportWords:
+    order: Order | None
+    step_name: str | None
+    good: int | None
+    scrap: int | None
+    note: str
+    unknown: list[Word]
 
-    Good and scrap are both None when no quantity was given; the handler then decides, with
-    the order in hand, whether a lone word was a step name or a mistyped quantity.
-    """
-    if not args:
-        raise BadSyntax(command="报工", problem="missing_order")
-    order_text, rest = args[0], list(args[1:])
-    step_name = None
-    if rest and not looks_like_number(rest[0]) and simplify(rest[0]).lower() not in GOOD_WORDS | SCRAP_WORDS | NOTE_WORDS:
-        step_name = rest.pop(0)
-    good = scrap = None
-    note = ""
-    while rest:
-        word = rest.pop(0)
-        key = simplify(word).lower()
-        if key in NOTE_WORDS:
-            note = " ".join(rest)[:200]
-            break
-        if key in SCRAP_WORDS | GOOD_WORDS:
-            if not rest:
-                raise BadSyntax(command="报工", problem="missing_quantity")
-            value = parse_quantity(rest.pop(0), "报工", max_quantity)
-            if key in SCRAP_WORDS:
-                scrap = value
-            else:
-                good = value
-        elif looks_like_number(word) and good is None:
-            good = parse_quantity(word, "报工", max_quantity)
-        else:
-            raise BadSyntax(command="报工", problem="unexpected", token=word)
-    if good is None and scrap is None:
-        return order_text, step_name, None, None, note
-    return order_text, step_name, good or 0, scrap or 0, note
+
+def parse_report(ctx: Context, args: list[Word]) -> ReportWords:
+    """What the words after 报工 say: the order (None if not named), step, good, scrap, note.
+
+    Good and scrap are both None when no quantity was given. A word that is none of ours before
+    any quantity is taken for a step name (the handler checks it); after them it is `unknown`."""
+    order, rest = take_order(ctx, list(args))
+    step_name, rest = step_word(ctx, rest)
+    numbers = count(rest, "报工", ctx.settings.app.max_report_quantity)
+    if numbers.dangling:
+        raise BadSyntax(command="报工", problem="missing_quantity", token=numbers.dangling)
+    if numbers.extra:
+        raise BadSyntax(command="报工", problem="unexpected", token=numbers.extra[0])
+    unknown = list(numbers.unknown)
+    if len(unknown) == 1 and step_name is None and rest and rest[0] is unknown[0]:
+        step_name = str(unknown.pop(0))   # `报工 SO-1001 喷漆 10`: meant as a step, checked against the order
+    if numbers.good is None and numbers.scrap is None:
+        if unknown:
+            raise BadSyntax(command="报工", problem="unexpected", token=unknown[0])
+        return ReportWords(order, step_name, None, None, numbers.note, [])
+    if len(unknown) > numbers.trailing:   # a word of no meaning among the quantities: that word broke it
+        raise BadSyntax(command="报工", problem="unexpected", token=unknown[0])
+    return ReportWords(order, step_name, numbers.good or 0, numbers.scrap or 0, numbers.note, unknown)
 
 
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
-    order_text, step_name, good, scrap, note = parse_report(args, ctx.settings.app.max_report_quantity)
-    order = find_order(ctx.session, order_text)
-    if good is None:
+    words = parse_report(ctx, [a if isinstance(a, Word) else Word(a) for a in args])
+    step_name, good, scrap, note = words.step_name, words.good, words.scrap, words.note
+    order = words.order
+    if order is None:
+        if good is None:
+            raise BadSyntax(command="报工", problem="missing_order")
+        what = " ".join(filter(None, [step_name, f"良品 {good}", f"不良 {scrap}" if scrap else "",
+                                      f"备注 {note}" if note else ""]))
+        order = guess_order(ctx, step_name, reading=what, command=f"报工 {{}} {what}")
+    if good is None or scrap is None:
         if step_name and not ctx.is_step_name(order, step_name):
             raise BadSyntax(command="报工", problem="unexpected", token=step_name)
-        raise BadSyntax(command="报工", problem="missing_quantity")
+        step = ctx.step_for(order, step_name)
+        raise Ask(kind="quantity", reading=f"{order.order_no} {order.product} {step.workshop.name}",
+                  command=f"报工 {order.order_no} {step.workshop.name} {{}}", choices=[])
     step = ctx.step_for(order, step_name)
+    if words.unknown:   # `报工 SO-1001 5 毛刺`: the words that broke it, offered as the note
+        ctx.doubt("unknown_words", words=join_words(words.unknown))
+        note = " ".join(filter(None, [join_words(words.unknown), note]))[:200]
+    _doubt_repeat_or_unusual(ctx, step, good, scrap)
+    ctx.read_as(f"{order.order_no} {order.product} {step.workshop.name} 良品 {good}"
+                + (f" 不良 {scrap}" if scrap else "") + (f" 备注 {note}" if note else ""),
+                f"报工 {order.order_no} {step.workshop.name} 良品 {good} 不良 {scrap}" + (f" 备注 {note}" if note else ""))
     outcome = report_output(ctx.session, ctx.now, step_id=step.id, person=person, good=good, scrap=scrap,
                             note=note, source=ctx.message.source, limits=ctx.limits)
     if outcome.handoff is not None:
@@ -77,3 +97,25 @@ def handle(ctx: Context, args: list[str]) -> Reply:
             "quantity": outcome.handoff.quantity, "to": outcome.handoff.to_step.workshop.name},
         "undo_minutes": ctx.settings.app.undo_window_minutes,
     })
+
+
+def _doubt_repeat_or_unusual(ctx: Context, step: Step, good: int, scrap: int) -> None:
+    """The person's own report of the same quantities on this step within ten minutes (sent twice?),
+    or a batch far beyond this step's usual one (an extra digit?), is asked about before it counts."""
+    assert ctx.person is not None
+    recent = ctx.session.execute(select(Report, Person.name).join(Person, Person.id == Report.person_id).where(
+        Report.step_id == step.id, Report.person_id == ctx.person.id, Report.undone_at.is_(None), Report.good == good,
+        Report.scrap == scrap, Report.created_at >= ctx.now - REPEAT_WINDOW).order_by(Report.id.desc())).first()
+    if recent is not None:
+        report, name = recent
+        ctx.doubt("repeat", report_id=report.id, person=name, at=report.created_at,
+                  minutes=int((ctx.now - report.created_at).total_seconds() // 60))
+        return
+    batches = list(ctx.session.scalars(select(Report.good).where(Report.step_id == step.id, Report.undone_at.is_(None),
+                                                                 Report.good > 0)))
+    if len(batches) < 2:
+        return
+    usual = median(batches)
+    remaining = step.planned_qty - step.good_qty
+    if good >= UNUSUAL_FACTOR * usual and good - usual >= 20 and good != remaining:
+        ctx.doubt("unusual", usual=int(usual), quantity=good)

@@ -11,22 +11,25 @@ from bot.cards import Button, Card
 from bot.handlers.base import ActionContext, Context
 from bot.handlers.common import handoff_notice, require_person
 from bot.neutral import Reply
-from bot.text import parse_quantity
+from bot.handlers.reading import COUNT_WORDS, key_of, one_quantity, skip_fillers, take_order
+from bot.text import UNITS, Word, join_words, looks_like_number, parse_quantity
 from bot.errors import BadSyntax
 from storage.errors import UnknownProduct
 from storage.models import ChangeRequest, Handoff, Order, Person, Route, Workshop
-from storage.orders import find_order
 from storage.requests import Policy, decide_request, file_request
 from storage.rules import checked_order_no
 from storage.views import workshop_queue
 
-CHANGE_WORDS = {"数量": "quantity", "交期": "due_date", "暂停": "pause", "继续": "resume", "取消": "cancel"}
+CHANGE_WORDS = {"数量": "quantity", "改数量": "quantity", "交期": "due_date", "交货期": "due_date", "改交期": "due_date",
+                "暂停": "pause", "继续": "resume", "继续生产": "resume", "取消": "cancel", "取消订单": "cancel"}
+DUE_WORDS = {"交期", "交货期", "交货"}
 KIND_WORDS = {"rush": "插单", "quantity": "改数量", "due_date": "改交期", "pause": "暂停", "resume": "继续生产",
               "cancel": "取消订单"}
 
 
 def parse_due(token: str, today: date, command_word: str) -> date:
-    match = re.fullmatch(r"(?:(\d{4})-)?(\d{1,2})-(\d{1,2})", token)
+    """`11-28`, `2026-11-28`, `11/28`, `11月28日`: a date within a year from today."""
+    match = re.fullmatch(r"(?:(\d{4})[-/年])?(\d{1,2})[-/月](\d{1,2})[日号]?", token)
     if not match:
         raise BadSyntax(command=command_word, problem="due_date", token=token)
     year = int(match.group(1) or today.year)
@@ -43,9 +46,28 @@ def parse_due(token: str, today: date, command_word: str) -> date:
 
 def split_reason(args: list[str]) -> tuple[list[str], str]:
     for i, word in enumerate(args):
-        if word in ("原因", "理由", "reason"):
-            return args[:i], " ".join(args[i + 1:])[:200]
+        if word in ("原因", "理由", "说明", "备注", "reason"):
+            return args[:i], join_words(args[i + 1:])[:200]
     return args, ""
+
+
+def _order_end(words: list[Word]) -> int:
+    """Where a new order's number as typed ends: the first word with what is glued to it
+    (`SO-9001<b>` is one number, and not a valid one), up to any Chinese."""
+    end = 1
+    while end < len(words) and words[end].glued and words[end].isascii():
+        end += 1
+    return end
+
+
+def _date_text(words: list[Word]) -> tuple[str, list[Word]]:
+    """The date written from the first word on (`11月28日` is cut into four glued words)."""
+    if not words:
+        return "", []
+    end = 1
+    while end < len(words) and words[end].glued:
+        end += 1
+    return join_words(words[:end]), words[end:]
 
 
 def policy_of(ctx: ActionContext) -> Policy:
@@ -56,12 +78,21 @@ def policy_of(ctx: ActionContext) -> Policy:
 
 def rush(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
-    words, reason = split_reason(args)
-    if len(words) != 5 or words[3] != "交期":
+    words, reason = split_reason([w if isinstance(w, Word) else Word(w) for w in args])
+    at = next((i for i, w in enumerate(words) if w in DUE_WORDS), None)
+    first = _order_end(words) if words else 0
+    head = [w for w in (words[first:at] if at is not None else []) if key_of(w) not in COUNT_WORDS and w not in UNITS]
+    numbers = [i for i, w in enumerate(head) if looks_like_number(w)]
+    if at is None or not numbers or numbers[-1] == 0:
         raise BadSyntax(command="插单", problem="rush")
-    order_no, product = checked_order_no(words[0]), words[1]
-    quantity = parse_quantity(words[2], "插单", ctx.settings.app.max_report_quantity)
-    due = parse_due(words[4], ctx.clock.today(), "插单")
+    due_text, after = _date_text(words[at + 1:])
+    if after:
+        raise BadSyntax(command="插单", problem="unexpected", token=after[0])
+    order_no, product = checked_order_no(join_words(words[:first])), join_words(head[:numbers[-1]])
+    quantity = parse_quantity(head[numbers[-1]], "插单", ctx.settings.app.max_report_quantity)
+    due = parse_due(due_text, ctx.clock.today(), "插单")
+    ctx.read_as(f"{order_no} {product} {quantity} 件 交期 {due:%m-%d}" + (f" 原因 {reason}" if reason else ""),
+                f"插单 {order_no} {product} {quantity} 交期 {due.isoformat()}" + (f" 原因 {reason}" if reason else ""))
     if ctx.session.scalar(select(Order.id).where(Order.order_no == order_no)):
         raise BadSyntax(command="插单", problem="exists", token=order_no)
     if not ctx.session.scalar(select(Route.id).where(Route.product == product)):
@@ -72,20 +103,29 @@ def rush(ctx: Context, args: list[str]) -> Reply:
 
 def change(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
-    words, reason = split_reason(args)
-    if len(words) < 2 or words[1] not in CHANGE_WORDS:
+    words, reason = split_reason([w if isinstance(w, Word) else Word(w) for w in args])
+    order, rest = take_order(ctx, words, digits_may_be_quantity=False)
+    rest = skip_fillers(rest)
+    if order is None or not rest or rest[0] not in CHANGE_WORDS:
         raise BadSyntax(command="变更", problem="change")
-    order = find_order(ctx.session, words[0])
-    kind = CHANGE_WORDS[words[1]]
-    payload: dict = {"order_no": order.order_no}
-    if kind == "quantity" and len(words) == 3:
-        payload["quantity"] = parse_quantity(words[2], "变更", ctx.settings.app.max_report_quantity)
-        if payload["quantity"] == 0:
+    kind, rest = CHANGE_WORDS[rest[0]], rest[1:]
+    payload: dict = {"order_no": order.order_no, "product": order.product}   # product: for the summary's words
+    said = KIND_WORDS[kind]
+    if kind == "quantity":
+        payload["quantity"] = one_quantity(rest, "变更", ctx.settings.app.max_report_quantity)
+        if not payload["quantity"]:
             raise BadSyntax(command="变更", problem="change")
-    elif kind == "due_date" and len(words) == 3:
-        payload["due_date"] = parse_due(words[2], ctx.clock.today(), "变更").isoformat()
-    elif len(words) != 2 or kind in ("quantity", "due_date"):
-        raise BadSyntax(command="变更", problem="change")
+        said = f"数量 {payload['quantity']}"
+    elif kind == "due_date":
+        due_text, after = _date_text(skip_fillers(rest))
+        if not due_text or after:
+            raise BadSyntax(command="变更", problem="change")
+        payload["due_date"] = parse_due(due_text, ctx.clock.today(), "变更").isoformat()
+        said = f"交期 {payload['due_date']}"
+    elif rest:
+        raise BadSyntax(command="变更", problem="unexpected", token=rest[0])
+    ctx.read_as(f"{order.order_no} {order.product} {said}" + (f" 原因 {reason}" if reason else ""),
+                f"变更 {order.order_no} {said}" + (f" 原因 {reason}" if reason else ""))
     return _file(ctx, person, kind, order, payload, reason)
 
 

@@ -7,12 +7,12 @@ from bot.cards import CardClick
 from bot.handlers.base import ActionContext, ClickContext, Context, Note, decide
 from bot.handlers.common import require_person
 from bot.neutral import Reply
-from bot.errors import BadSyntax
+from bot.errors import BadSyntax, NothingToAck
+from bot.handlers.reading import skip_fillers, step_word, take_order
 from storage.errors import NotAllowed
 from storage.events import record_event
 from storage.models import Card as CardRow
 from storage.models import DelayWarning, Step
-from storage.orders import find_order
 
 
 def acknowledge(ctx: ActionContext, warning: DelayWarning, step: Step, source: str) -> None:
@@ -31,13 +31,48 @@ def ack_button(ctx: ClickContext, row: CardRow, click: CardClick) -> Note:
 
 
 def ack_command(ctx: Context, args: list[str]) -> Reply:
+    """`知悉 SO-1001 [工序]`; alone (`知悉`, `收到`, `好的 知道了`) every open warning of this workshop."""
     require_person(ctx)
-    if len(args) not in (1, 2):
-        raise BadSyntax(command="知悉", problem="ack")
-    order = find_order(ctx.session, args[0])
-    step = ctx.step_for(order, args[1] if len(args) == 2 else None)
-    warnings = ctx.session.scalars(select(DelayWarning).where(DelayWarning.step_id == step.id,
-                                                              DelayWarning.acknowledged_at.is_(None))).all()
+    order, rest = take_order(ctx, list(args), digits_may_be_quantity=False)
+    step_name, rest = step_word(ctx, rest)
+    rest = skip_fillers(rest)
+    if rest:
+        raise BadSyntax(command="知悉", problem="unexpected", token=rest[0])
+    if order is None:
+        return _ack_workshop(ctx)
+    step = ctx.step_for(order, step_name)
+    warnings = open_warnings(ctx, step=step)
+    ctx.read_as(f"{order.order_no} {order.product} {step.workshop.name} 的延期预警",
+                f"知悉 {order.order_no} {step.workshop.name}")
     for warning in warnings:
         acknowledge(ctx, warning, step, ctx.message.source)
-    return Reply("ack_ok", {"order_no": order.order_no, "workshop": step.workshop.name, "count": len(warnings)})
+    return Reply("ack_ok", {"order_no": order.order_no, "product": order.product, "workshop": step.workshop.name,
+                            "count": len(warnings)})
+
+
+def _ack_workshop(ctx: Context) -> Reply:
+    workshop_id = ctx.workshop_id()
+    if workshop_id is None:
+        raise BadSyntax(command="知悉", problem="ack")
+    warnings = open_warnings(ctx, workshop_id=workshop_id)
+    if not warnings:
+        raise NothingToAck()
+    steps = {w.step_id: ctx.session.get(Step, w.step_id) for w in warnings}
+    ctx.read_as(f"本车间 {len(warnings)} 条延期预警", "知悉")
+    for warning in warnings:
+        acknowledge(ctx, warning, steps[warning.step_id], ctx.message.source)
+    return Reply("ack_ok", {"count": len(warnings), "steps": [
+        {"order_no": s.order.order_no, "product": s.order.product, "workshop": s.workshop.name} for s in steps.values()]})
+
+
+def open_warnings(ctx: Context, *, step: Step | None = None, order=None, workshop_id: int | None = None) -> list[DelayWarning]:
+    """Warnings nobody has acknowledged yet: of a step, of an order's step at this workshop, or
+    of every step at a workshop."""
+    stmt = select(DelayWarning).join(Step, Step.id == DelayWarning.step_id).where(DelayWarning.acknowledged_at.is_(None))
+    if step is not None:
+        stmt = stmt.where(DelayWarning.step_id == step.id)
+    if order is not None:
+        stmt = stmt.where(Step.order_id == order.id, Step.workshop_id == ctx.workshop_id())
+    if workshop_id is not None:
+        stmt = stmt.where(Step.workshop_id == workshop_id)
+    return list(ctx.session.scalars(stmt.order_by(DelayWarning.id)))

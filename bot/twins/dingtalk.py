@@ -222,6 +222,16 @@ class DingTalkTwin(TwinBase):
                                         robot_code=robot_code)
         return self.robot_message(body, **kwargs), session
 
+    def robot_audio(self, staff_id: str, transcript: str, *, msg_id: str | None = None,
+                    **kwargs) -> tuple[requests.Response, str]:
+        """A user sends the robot a voice message 1:1 (DingTalk takes no voice in groups): msgtype
+        audio, with DingTalk's speech recognition in content.recognition."""
+        body, session = self.robot_body(staff_id, "", msg_id=msg_id)
+        del body["text"]
+        body["msgtype"] = "audio"
+        body["content"] = {"duration": 2000, "downloadCode": f"dc-{secrets.token_hex(6)}", "recognition": transcript}
+        return self.robot_message(body, **kwargs), session
+
     def stream_text(self, staff_id: str, text: str, **kwargs) -> tuple[dict, str]:
         """Deliver a robot message over Stream mode; returns (the client's ack, reply session id)."""
         body, session = self.robot_body(staff_id, text, **kwargs)

@@ -159,6 +159,15 @@ class WeComTwin(TwinBase):
             msg["chatid"] = chatid
         return self.aibot_message(msg, **kwargs)
 
+    def aibot_voice(self, userid: str, transcript: str, *, msgid: str | None = None, **kwargs) -> CallbackResult:
+        """A user sends the bot a voice message 1:1; WeCom hands over its transcript (voice.content)."""
+        msgid = msgid or f"aibot-{secrets.token_hex(8)}"
+        self.remember(self._reply_convs, msgid, f"@{userid}")
+        msg = {"msgid": msgid, "aibotid": "aib-twin", "chattype": "single", "from": {"userid": userid},
+               "response_url": f"{self.base_url}/aibot/response/{msgid}", "msgtype": "voice",
+               "voice": {"content": transcript}}
+        return self.aibot_message(msg, **kwargs)
+
     def _open_aibot_reply(self, resp: requests.Response) -> Any:
         if resp.status_code != 200 or not resp.content:
             return None

@@ -113,12 +113,16 @@ def aibot_message():
 
 
 def _aibot_to_neutral(msg: dict) -> ChatMessage | None:
-    if msg.get("msgtype") != "text":
+    """Text, or speech WeCom has already transcribed (`voice.content`, 1:1 chats): the latter is
+    marked spoken, so that nothing it says is applied before the person confirms it."""
+    kind = msg.get("msgtype")
+    if kind not in ("text", "voice"):
         return None
     chat_type = "group" if msg.get("chattype") == "group" else "single"
+    text = msg["text"]["content"] if kind == "text" else msg["voice"]["content"]
     return ChatMessage(platform="wecom", message_id=str(msg["msgid"]), sender_id=str(msg["from"]["userid"]),
                        chat_type=chat_type, chat_id=str(msg["chatid"]) if chat_type == "group" else None,
-                       text=str(msg["text"]["content"]), reply_url=msg.get("response_url"))
+                       text=str(text), reply_url=msg.get("response_url"), spoken=kind == "voice")
 
 
 def _encrypted_json(payload: dict) -> dict:

@@ -1,0 +1,242 @@
+"""What the commands share when reading a message: the words leads really use (synonyms, units,
+fillers), order numbers as they are really typed, and quantities with their words and units.
+
+Anything read by a rule that could be wrong (an order number that does not exist but is one
+keystroke from one that does, a number without its prefix, an order guessed from the workshop)
+is noted on the context as a doubt: the reader then asks before anything is applied."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from bot.errors import Ask, BadSyntax
+from bot.handlers.base import Context
+from bot.text import UNITS, Word, is_quantity, join_words, looks_like_number, parse_quantity
+from storage.errors import UnknownOrder
+from storage.models import Order, Step, Workshop
+from storage.orders import find_order, normalize_order_no
+
+GOOD_WORDS = {"良品", "合格", "合格品", "好品", "完成", "完成了", "做了", "做", "生产", "生产了", "产出", "good"}
+SCRAP_WORDS = {"不良", "不良品", "次品", "废品", "报废", "不合格", "不合格品", "废", "scrap"}
+NOTE_WORDS = {"备注", "原因", "说明", "理由", "note", "reason"}
+COUNT_WORDS = {"共", "一共", "总共", "合计", "共计", "数量", "实收", "实际", "实到", "到了", "收了", "来了"}
+FILLERS = {"今天", "今日", "刚才", "刚刚", "已经", "已", "了", "我", "我们", "这边", "麻烦", "请", "帮我", "一下",
+           "这批", "本批", "批", "总数", "改成", "改为", "改到", "为", "是"}
+CATEGORIES = ("设备", "物料", "质量", "人员", "其他")
+RECOVERY_WORDS = {"预计", "预计恢复", "预估", "估计", "大概", "大约", "eta"}
+KEYWORDS = (GOOD_WORDS | SCRAP_WORDS | NOTE_WORDS | COUNT_WORDS | FILLERS | RECOVERY_WORDS | set(CATEGORIES)
+            | set(UNITS) | {"交期", "暂停", "继续", "取消", "实收数量"})
+_ORDER_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./#-]*$")
+
+
+def lexicon(ctx: Context) -> list[str]:
+    """The words a message is cut at: command words, keywords, the workshops' names."""
+    return [*ctx.commands.words(), *KEYWORDS, *workshop_words(ctx)]
+
+
+def workshop_words(ctx: Context) -> set[str]:
+    words: set[str] = set()
+    for name, aliases in ctx.session.execute(select(Workshop.name, Workshop.aliases)):
+        words.add(name)
+        words.update(aliases.split())
+    return words
+
+
+def key_of(word: str) -> str:
+    return word.lower()
+
+
+def skip_fillers(words: list[Word]) -> list[Word]:
+    return [w for w in words if key_of(w) not in FILLERS]
+
+
+# -- order numbers ---------------------------------------------------------------------------------
+
+def is_order_text(word: str) -> bool:
+    """Could be an order number as typed: letters and digits (and - _ . / #), with a digit."""
+    if word.isdigit():
+        return True
+    return bool(_ORDER_TEXT.match(word)) and any(c.isdigit() for c in word) and any(c.isalpha() for c in word) \
+        and not is_quantity(word)
+
+
+def is_order_attempt(word: str) -> bool:
+    """Meant as an order number though no order can have it (`SSSS…`, `SOX`): letters, no keyword."""
+    return bool(_ORDER_TEXT.match(word)) and len(word) >= 3 and key_of(word) not in KEYWORDS and not is_quantity(word)
+
+
+def take_order(ctx: Context, words: list[Word], *, digits_may_be_quantity: bool = True) -> tuple[Order | None, list[Word]]:
+    """The order named among the first words (`SO-1013`, `so1013`, `SO 1013`, `1013`) and the words
+    left; None when they name none. Digits alone name an order only when one ends in them."""
+    i = 0
+    while i < len(words) and key_of(words[i]) in FILLERS:
+        i += 1
+    if i >= len(words):
+        return None, words
+    text, used = str(words[i]), 1
+    if text.isascii() and text.isalpha() and len(text) <= 6 and i + 1 < len(words) and words[i + 1][:1].isdigit():
+        text, used = text + "-" + words[i + 1], 2   # `SO 1013`: one number typed with a space
+    if not is_order_text(text) and not is_order_attempt(text):
+        return None, words
+    if text.isdigit():
+        exact = ctx.session.scalar(select(Order.id).where(Order.order_no == text))
+        if not exact and not _ending_in(ctx, text):
+            if digits_may_be_quantity:
+                return None, words
+            raise UnknownOrder(order_no=text, suggestions=[])
+    return resolve_order(ctx, text), words[:i] + words[i + used:]
+
+
+def compact(order_no: str) -> str:
+    return "".join(c for c in order_no.upper() if c.isalnum())
+
+
+def _digits(order_no: str) -> str:
+    return compact(order_no).lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _open_numbers(ctx: Context) -> list[str]:
+    return list(ctx.session.scalars(select(Order.order_no).where(Order.hold.is_(None) | (Order.hold != "cancelled"))))
+
+
+def _ending_in(ctx: Context, digits: str) -> list[str]:
+    return [n for n in _open_numbers(ctx) if _digits(n) == digits]
+
+
+def resolve_order(ctx: Context, text: str) -> Order:
+    """The order a typed number means. Width, case and dash kind never matter; the same letters
+    and digits with other separators (`SO1013`, `SO_1013`) are the same number when only one
+    order has them. A missing prefix (`1013`) or a number one keystroke from exactly one order
+    is read as that order and doubted; anything else is `UnknownOrder` with the closest numbers."""
+    order_no = normalize_order_no(text)
+    try:
+        return find_order(ctx.session, order_no)
+    except UnknownOrder as missing:
+        numbers = _open_numbers(ctx)
+        same = [n for n in numbers if compact(n) == compact(order_no)]
+        if len(same) == 1:
+            return find_order(ctx.session, same[0])
+        if compact(order_no).isdigit():
+            ending = [n for n in numbers if _digits(n) == compact(order_no)]
+            if len(ending) == 1:
+                ctx.doubt("order_prefix", typed=order_no, order_no=ending[0])
+                return find_order(ctx.session, ending[0])
+        near = nearest(order_no, numbers)
+        if near is None:
+            raise missing
+        ctx.doubt("near_order", typed=order_no, order_no=near)
+        return find_order(ctx.session, near)
+
+
+def nearest(order_no: str, numbers: list[str]) -> str | None:
+    """The one number a single keystroke away (a wrong, missing, extra or swapped character)."""
+    key = compact(order_no)
+    close = [n for n in numbers if abs(len(compact(n)) - len(key)) <= 1 and _one_edit(compact(n), key)]
+    return close[0] if len(close) == 1 else None
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Optimal string alignment distance is exactly one."""
+    if a == b:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+# -- steps -----------------------------------------------------------------------------------------
+
+def step_word(ctx: Context, words: list[Word]) -> tuple[str | None, list[Word]]:
+    """A workshop's name among the words (its step of the order), and the words left."""
+    names = workshop_words(ctx)
+    for i, word in enumerate(words):
+        if word in names:
+            return str(word), words[:i] + words[i + 1:]
+    return None, words
+
+
+def guess_order(ctx: Context, step_name: str | None, *, reading: str, command: str) -> Order:
+    """No order named: the one order running at this workshop, doubted; else ask which
+    (`command` has `{}` where the order goes)."""
+    workshop_id = _workshop_named(ctx, step_name) if step_name else ctx.workshop_id()
+    if workshop_id is None:
+        raise BadSyntax(command=command.split()[0], problem="missing_order")
+    steps = ctx.session.scalars(select(Step).join(Order).where(
+        Step.workshop_id == workshop_id, Step.status.in_(("running", "ready")),
+        Order.hold.is_(None)).order_by(Step.status.desc(), Step.planned_start)).all()
+    running = [s for s in steps if s.status == "running"]
+    pick = running if running else steps
+    if len(pick) == 1:
+        ctx.doubt("guessed_order", order_no=pick[0].order.order_no)
+        return pick[0].order
+    raise Ask(kind="order", reading=reading, command=command, choices=[s.order.order_no for s in steps[:5]])
+
+
+def _workshop_named(ctx: Context, name: str) -> int | None:
+    for workshop in ctx.session.scalars(select(Workshop)):
+        if name in (workshop.name, workshop.code, *workshop.aliases.split()):
+            return workshop.id
+    return None
+
+
+# -- quantities ------------------------------------------------------------------------------------
+
+@dataclass
+class Counted:
+    """Numbers read from a message: each with the word that said what it counts."""
+    good: int | None = None
+    scrap: int | None = None
+    extra: list[Word] = field(default_factory=list)     # numbers with no place (a second bare number)
+    unknown: list[Word] = field(default_factory=list)   # words that are none of ours
+    trailing: int = 0                                    # how many of them came after the last number
+    note: str = ""
+    dangling: str | None = None                          # a keyword whose number is missing
+
+
+def count(words: list[Word], command: str, max_quantity: int) -> Counted:
+    """Good and scrap quantities in any order, with their words (良品 5, 不良2, 共5件, 做了五十),
+    units and fillers skipped; what follows 备注/原因/说明 is the note."""
+    out = Counted()
+    pending: str | None = None
+    for i, word in enumerate(words):
+        key = key_of(word)
+        if key in NOTE_WORDS:
+            out.note = join_words(words[i + 1:])[:200]
+            break
+        if key in FILLERS or word in UNITS or key == "实收数量":
+            continue
+        if key in SCRAP_WORDS or key in GOOD_WORDS or key in COUNT_WORDS:
+            pending = "scrap" if key in SCRAP_WORDS else "good"
+            out.dangling = str(word)
+        elif looks_like_number(word):
+            kind = pending or ("good" if out.good is None else None)
+            value = parse_quantity(word, command, max_quantity)
+            if kind is None or getattr(out, kind) is not None:
+                out.extra.append(word)
+            else:
+                setattr(out, kind, value)
+            pending, out.dangling, out.trailing = None, None, 0
+        else:
+            out.unknown.append(word)
+            out.trailing += 1
+    return out
+
+
+def one_quantity(words: list[Word], command: str, max_quantity: int) -> int | None:
+    """The one quantity in these words (`60`, `实收58个`, `共六十`), None if there is none;
+    a scrap word, a second number or a word of no meaning here is refused, naming it."""
+    numbers = count(words, command, max_quantity)
+    wrong = numbers.extra or numbers.unknown
+    if wrong:
+        raise BadSyntax(command=command, problem="unexpected", token=wrong[0])
+    if numbers.scrap is not None or numbers.note:
+        wrong = [w for w in words if key_of(w) in SCRAP_WORDS | NOTE_WORDS]
+        raise BadSyntax(command=command, problem="unexpected", token=wrong[0])
+    if numbers.dangling:
+        raise BadSyntax(command=command, problem="missing_quantity", token=numbers.dangling)
+    return numbers.good

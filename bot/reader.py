@@ -1,0 +1,159 @@
+"""Reading a message as a command, as leads really type (or say) it: the command word first,
+glued to the order or after it, or left out where the rest can only be a report; the answer to
+the question the bot asked last (`是`, `396`, `SO-1013`); and a confirmation asked instead of
+applying whenever the reading is a guess. Nothing is applied on a guess."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.errors import (Ask, AskForQuantity, AskForReason, NeedsConfirmation, NothingToConfirm, UnknownCommand,
+                        UnknownPerson)
+from bot.handlers.base import Command, CommandTable, Context, Reading
+from bot.handlers.reading import (COUNT_WORDS, FILLERS, GOOD_WORDS, SCRAP_WORDS, is_order_text, key_of, lexicon)
+from bot.neutral import ChatMessage, Reply
+from bot.text import Word, is_quantity, is_unit, join_words, looks_like_number, tokenize
+from storage import questions
+from storage.errors import UserError
+from storage.models import Person
+
+QUESTION_TTL = timedelta(minutes=10)
+YES = {"是", "是的", "对", "对的", "确认", "确定", "好", "好的", "没错", "嗯", "行", "可以", "ok", "okay", "yes", "y"}
+NO = {"不", "不是", "否", "不对", "错了", "取消", "算了", "作废", "不要", "no", "n"}
+ACK = {"收到", "收到了", "好的", "知道了", "好的知道了", "好的收到", "知悉", "已知悉", "明白", "明白了"}
+VERBS = {"报工": "报", "异常": "报异常", "插单": "提插单", "变更": "提变更", "知悉": "知悉"}
+DROPPED = "\0dropped"
+
+
+def chat_of(message: ChatMessage) -> str:
+    """Where a question was asked: one chat on one platform (a direct chat is the person's own)."""
+    return f"{message.platform}:{message.chat_id or 'direct'}"
+
+
+class Reader:
+    """Turns a message into a command run, with the person's open question in mind."""
+
+    def __init__(self, commands: CommandTable):
+        self.commands = commands
+
+    def take_question(self, session: Session, ctx: Context) -> questions.Asked | None:
+        """The question this message may answer; taken (so dropped) whatever the message says.
+        Called outside the message's savepoint: a refused message still drops it."""
+        if ctx.person is None:
+            return None
+        return questions.take(session, ctx.now, person_id=ctx.person.id, chat=chat_of(ctx.message))
+
+    def dispatch(self, ctx: Context, asked: questions.Asked | None) -> Reply:
+        """Run the command the message means; raise `NeedsConfirmation` (after running it, so
+        that its savepoint is rolled back) when the reading is in doubt."""
+        lex = lexicon(ctx)
+        words = tokenize(ctx.message.text, lex)
+        if asked is not None:
+            answer = self._answer(ctx, asked, words)
+            if answer == DROPPED:
+                return Reply("question_dropped", {"reading": asked.reading})
+            if answer is not None:
+                words = tokenize(answer, lex)
+        if not words:
+            return Reply("help", {"known": ctx.person is not None})
+        command, args, guessed = self.recognise(ctx, words)
+        if command.needs_person and ctx.person is None:
+            raise UnknownPerson(sender=ctx.message.sender_id)
+        if guessed:
+            ctx.doubt("guessed_command", command=command.name)
+        if ctx.message.spoken and not command.reads_only:
+            ctx.doubt("spoken")
+        reply = command.handler(ctx, args)
+        if ctx.doubts and not ctx.confirmed:
+            said = join_words([command.name, *args])
+            reading = ctx.reading or Reading(text=said, command=said)
+            raise NeedsConfirmation(verb=VERBS.get(command.name, command.name), reading=reading.text,
+                                    command=reading.command, reasons=list(ctx.doubts))
+        return reply
+
+    def recognise(self, ctx: Context, words: list[Word]) -> tuple[Command, list[Word], bool]:
+        """(command, its words, guessed): the command word first, after fillers, after the order
+        (`SO-1013 报工 5`); an acknowledgement (`收到`, `好的 知道了`); else, in a workshop's chat,
+        an order or a 良品/不良 word with a number is a report, guessed."""
+        find = self.commands.find
+        said = "".join(words).lower()
+        if said in ACK and (command := find("知悉")) is not None:
+            return command, [], False
+        lead = [w for w in words]
+        while lead and key_of(lead[0]) in FILLERS and find(lead[0]) is None:
+            lead = lead[1:]
+        if lead and (command := find(lead[0])) is not None:
+            return command, lead[1:], False
+        if len(lead) >= 2 and is_order_text(lead[0]) and (command := find(lead[1])) is not None:
+            return command, [lead[0], *lead[2:]], False
+        if said in YES | NO:
+            raise NothingToConfirm()
+        report = find("报工")
+        if report is not None and ctx.workshop_id() is not None and _reads_like_report(lead):
+            return report, lead, True
+        raise UnknownCommand(word=str(words[0])[:20])
+
+    def _answer(self, ctx: Context, asked: questions.Asked, words: list[Word]) -> str | None:
+        """The command this message runs as the answer to `asked`, DROPPED for a no, or None
+        when it answers nothing (then it is read on its own and the question is gone)."""
+        said = "".join(words).lower()
+        if asked.kind == "confirm":
+            if said in YES:
+                ctx.confirmed = True
+                return asked.command
+            return DROPPED if said in NO else None
+        if said in NO:
+            return DROPPED
+        if not words or self.commands.find(words[0]) is not None:
+            return None
+        if asked.kind == "quantity" and _only_quantities(words):
+            return asked.command.replace("{}", join_words(words))
+        if asked.kind == "order" and len(words) == 1 and is_order_text(words[0]):
+            return asked.command.replace("{}", str(words[0]))
+        if asked.kind == "text" and not is_order_text(words[0]):
+            return asked.command.replace("{}", join_words(words))
+        return None
+
+    def remember(self, session: Session, ctx: Context, error: UserError | None) -> None:
+        """Keep the question this message ended with, for the person's next message."""
+        if ctx.person is None or error is None:
+            return
+        ask(session, ctx.now, ctx.person, chat_of(ctx.message), error, ctx.message.source)
+
+
+def ask(session: Session, now: datetime, person: Person, chat: str, error: UserError, source: str) -> None:
+    """Store the question an error asks (a confirmation, a number, a reason), if it asks one."""
+    question = question_of(error)
+    if question is None:
+        return
+    kind, command, reading = question
+    questions.ask(session, now, person_id=person.id, chat=chat, kind=kind, command=command, reading=reading,
+                  source=source, ttl=QUESTION_TTL)
+
+
+def question_of(error: UserError) -> tuple[str, str, str] | None:
+    """(kind, command with `{}` for the answer, reading) of a question, None for a refusal."""
+    data = error.data
+    if isinstance(error, NeedsConfirmation):
+        return "confirm", data["command"], data["reading"]
+    if isinstance(error, Ask) and data.get("command"):
+        return data["kind"], data["command"], data["reading"]
+    if isinstance(error, AskForQuantity):
+        return "quantity", f"接收 {data['order_no']} {{}}", f"{data['order_no']} 实收数量"
+    if isinstance(error, AskForReason):
+        return "text", f"驳回 REQ-{data['request_id']} 原因 {{}}", f"驳回 REQ-{data['request_id']} 的原因"
+    return None
+
+
+def _only_quantities(words: list[Word]) -> bool:
+    allowed = GOOD_WORDS | SCRAP_WORDS | COUNT_WORDS | FILLERS
+    return any(is_quantity(w) for w in words) and all(
+        looks_like_number(w) or is_unit(w) or key_of(w) in allowed for w in words)
+
+
+def _reads_like_report(words: list[Word]) -> bool:
+    if not any(looks_like_number(w) for w in words):
+        return False
+    keys = {key_of(w) for w in words}
+    return is_order_text(words[0]) or bool(keys & (GOOD_WORDS | SCRAP_WORDS | COUNT_WORDS))

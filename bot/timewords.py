@@ -1,0 +1,102 @@
+"""When a lead says a stopped line will run again: `4小时`, `预计 2 小时`, `下午3点`, `明天上午`,
+`14:00`, `11-25 14:00` → a time in the factory's timezone."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import cn2an
+
+from bot.errors import BadSyntax
+
+_NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]+)"
+_FILLER = re.compile(r"恢复|能好|修好|好了|可以|能修复|修复|能到|到货|左右|大概|大约|需要|要|在|以后|之后|后(?!天)|以内|内"
+                     r"|之前|前|才能|才|能|差不多|估计|预估|\s")
+_DURATION = re.compile(rf"^(?:({_NUM})个?(半)?|(半))(小时|钟头|h|H|分钟|分|min|天|d)$")
+_DAY = re.compile(r"^(今天|今日|明天|明日|后天|今晚|明早|(\d{1,2})-(\d{1,2})|(\d{1,2})月(\d{1,2})[日号]?)")
+_PERIOD = re.compile(r"^(上午|中午|下午|晚上|早上|凌晨|傍晚|下班|晚|早)")
+_CLOCK = re.compile(rf"^(?:(\d{{1,2}}):(\d{{2}})|({_NUM})点(?:(半)|({_NUM})分?)?)$")
+# A period named without an hour means its end (the latest it could be: planning stays safe).
+PERIOD_END = {"凌晨": 6, "早上": 9, "早": 9, "上午": 12, "中午": 13, "下午": 17, "下班": 17, "傍晚": 18,
+              "晚上": 21, "晚": 21}
+PM = {"下午", "晚上", "傍晚", "晚"}
+DAY_END_HOUR = 17   # a day named alone (`明天`) means the end of its day shift
+
+
+def _number(text: str) -> float:
+    return float(text) if text[0].isdigit() else float(cn2an.cn2an(text, "smart"))
+
+
+def parse_recovery(text: str, now_local: datetime) -> datetime | None:
+    """The expected recovery written after 预计, as an aware local datetime after `now_local`
+    (None when nothing is written). Refuses what it cannot read, naming it."""
+    compact = _FILLER.sub("", text or "")
+    if not compact:
+        return None
+    try:
+        result = _duration(compact, now_local) or _moment(compact, now_local)
+    except (ValueError, KeyError, IndexError, OverflowError):
+        result = None
+    if result is None or result <= now_local or result - now_local > timedelta(days=60):
+        raise BadSyntax(command="异常", problem="recovery", token=text.strip()[:30])
+    return result
+
+
+def _duration(text: str, now: datetime) -> datetime | None:
+    match = _DURATION.match(text)
+    if not match:
+        return None
+    value = 0.5 if match.group(3) else _number(match.group(1)) + (0.5 if match.group(2) else 0)
+    unit = match.group(4)
+    hours = value * 24 if unit in ("天", "d") else value / 60 if unit in ("分钟", "分", "min") else value
+    return now + timedelta(hours=hours) if hours > 0 else None
+
+
+def _moment(text: str, now: datetime) -> datetime | None:
+    day, explicit_day, rest = _day(text, now)
+    period = None
+    match = _PERIOD.match(rest)
+    if match:
+        period, rest = match.group(1), rest[match.end():]
+    if not rest:
+        if period is None and not explicit_day:
+            return None
+        hour = PERIOD_END[period] if period else DAY_END_HOUR
+        return day.replace(hour=hour, minute=0, second=0, microsecond=0)
+    clock = _CLOCK.match(rest)
+    if not clock:
+        return None
+    if clock.group(1):
+        hour, minute = int(clock.group(1)), int(clock.group(2))
+    else:
+        hour = int(_number(clock.group(3)))
+        minute = 30 if clock.group(4) else int(_number(clock.group(5))) if clock.group(5) else 0
+    if period in PM and hour < 12:
+        hour += 12
+    if hour > 23 or minute > 59:
+        return None
+    result = day.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if result <= now and not explicit_day:
+        if period is None and clock.group(3) and hour < 12 and result + timedelta(hours=12) > now:
+            return result + timedelta(hours=12)   # `3点` at nine in the morning: 15:00
+        return result + timedelta(days=1)
+    return result
+
+
+def _day(text: str, now: datetime) -> tuple[datetime, bool, str]:
+    match = _DAY.match(text)
+    if not match:
+        return now, False, text
+    word, rest = match.group(1), text[match.end():]
+    if word == "今晚":
+        return now, True, "晚上" + rest
+    if word == "明早":
+        return now + timedelta(days=1), True, "早上" + rest
+    offsets = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2}
+    if word in offsets:
+        return now + timedelta(days=offsets[word]), True, rest
+    month, dom = (match.group(2), match.group(3)) if match.group(2) else (match.group(4), match.group(5))
+    day = now.replace(month=int(month), day=int(dom))
+    if day.date() < now.date():
+        day = day.replace(year=day.year + 1)
+    return day, True, rest

@@ -1,0 +1,62 @@
+"""The question the bot last asked a person in a chat: asked, then taken by the next message
+(which answers it or drops it). One per person and chat; it expires after a few minutes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import Question
+
+ANY_CHAT = "*"   # a question asked on a card: answered in whichever chat the person writes next
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question as it was stored: what kind of answer it wants and the command that answer runs."""
+    kind: str
+    command: str
+    reading: str
+    source: str
+
+
+def ask(session: Session, now: datetime, *, person_id: int, chat: str, kind: str, command: str,
+        reading: str, source: str, ttl: timedelta) -> None:
+    """Remember this question for the person in this chat, replacing the one asked before."""
+    values = {"kind": kind, "command": command[:1000], "reading": reading[:500], "source": source[:200],
+              "asked_at": now, "expires_at": now + ttl}
+    row = session.scalars(select(Question).where(Question.person_id == person_id, Question.chat == chat)
+                          .with_for_update()).first()
+    if row is not None:
+        for name, value in values.items():
+            setattr(row, name, value)
+        return
+    try:
+        with session.begin_nested():   # another worker may be asking this person at the same moment
+            session.add(Question(person_id=person_id, chat=chat, **values))
+    except IntegrityError:
+        row = session.scalars(select(Question).where(Question.person_id == person_id, Question.chat == chat)
+                              .with_for_update()).one()
+        for name, value in values.items():
+            setattr(row, name, value)
+
+
+def take(session: Session, now: datetime, *, person_id: int, chat: str) -> Asked | None:
+    """The live question for this person in this chat (or asked on a card), removed: the message
+    that takes it answers it or, by being something else, drops it. Expired ones go too."""
+    rows = session.scalars(select(Question).where(Question.person_id == person_id,
+                                                  Question.chat.in_((chat, ANY_CHAT)))
+                           .order_by(Question.asked_at.desc(), Question.id.desc()).with_for_update()).all()
+    live = next((r for r in rows if r.expires_at > now), None)
+    taken = Asked(live.kind, live.command, live.reading, live.source) if live is not None else None
+    if rows:
+        session.execute(delete(Question).where(Question.id.in_([r.id for r in rows])))
+    return taken
+
+
+def forget_expired(session: Session, now: datetime) -> None:
+    """Drop every expired question (housekeeping; `take` ignores them anyway)."""
+    session.execute(delete(Question).where(Question.expires_at <= now))

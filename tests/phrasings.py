@@ -1,0 +1,335 @@
+"""How line leads really type (and say) their commands, each with the one result expected.
+
+The plant (tests/test_phrasings.py `world`): 冲压 lead 张伟 in wr-stamping, 焊接 lead 李娜 in
+wr-welding, planner 陈静 1:1. Orders: SO-1012 车门总成 (stamping ready, an open delay warning),
+SO-1013 座椅骨架 (stamping ready, capacity 210), SO-1014 车门总成 ×1000 (stamping running: 20 and 30
+reported, 50 good), SO-1015 车门总成 (stamping done: 100 waiting for welding), SO-1016 座椅骨架
+(stamping running), SO-1017 车门总成 (stamping stopped by an open 设备 incident). Wednesday 09:41.
+
+A text starting with 🎤 is sent as a voice message (WeCom voice.content, DingTalk audio
+recognition) in the person's direct chat. Setups run first: R = 张伟 reports SO-1013 5;
+T = 张伟 reports SO-1014 10; D = 李娜 presses 数量不符 on the SO-1015 handoff card.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What the database must show afterwards, exactly: `kind` and its fields."""
+    kind: str               # report | receive | dispute | handoff | undo | incident | resume | request | ack
+    fields: tuple = ()
+
+
+def rep(order: str, good: int, scrap: int = 0, note: str | None = None, ws: str = "冲压") -> Applied:
+    return Applied("report", (order, ws, good, scrap, note))
+
+
+def recv(order: str) -> Applied:
+    return Applied("receive", (order,))
+
+
+def disp(order: str, qty: int) -> Applied:
+    return Applied("dispute", (order, qty))
+
+
+def hand(order: str, qty: int) -> Applied:
+    return Applied("handoff", (order, qty))
+
+
+UNDO = Applied("undo", ("SO-1013", 5))
+
+
+def inc(order: str, category: str, description: str, recovery: str | None = None) -> Applied:
+    return Applied("incident", (order, category, description, recovery))
+
+
+def res(order: str) -> Applied:
+    return Applied("resume", (order,))
+
+
+def req(kind: str, **payload: Any) -> Applied:
+    return Applied("request", (kind, tuple(sorted(payload.items()))))
+
+
+def ack(count: int) -> Applied:
+    return Applied("ack", (count,))
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """A confirmation is asked with this reading; `是` then applies `then`."""
+    reading: str
+    then: Applied
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question is asked (how many, which order); `answer` then applies `then`."""
+    asked: str
+    answer: str
+    then: Applied
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Refused with a reply naming this; nothing changes."""
+    says: str
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A reading command: answered with this, nothing changes."""
+    says: str
+
+
+@dataclass(frozen=True)
+class Case:
+    user: str
+    chat: str | None
+    text: str
+    expect: Any
+    setup: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+S, W = "wr-stamping", "wr-welding"
+ZW, LN, CJ = "zhangwei", "lina", "chenjing"
+READ13 = "SO-1013 座椅骨架 冲压 良品 5"
+
+CASES = [
+    # -- 报工: typed as it comes -------------------------------------------------------------------
+    Case(ZW, S, "报工 SO-1013 5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工SO-1013 5", rep("SO-1013", 5)),
+    Case(ZW, S, "SO-1013 报工 5", rep("SO-1013", 5)),
+    Case(ZW, S, "SO-1013报工5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工，SO-1013，5。", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 5。", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 5！", rep("SO-1013", 5)),
+    Case(ZW, S, "报工：SO-1013：5 不良：1", rep("SO-1013", 5, 1)),
+    Case(ZW, S, "报工 SO-1013 5、不良 1", rep("SO-1013", 5, 1)),
+    Case(ZW, S, "报工 SO-1013 5；不良 2", rep("SO-1013", 5, 2)),
+    Case(ZW, S, "报工 SO-1013 5 不良2", rep("SO-1013", 5, 2)),
+    Case(ZW, S, "报工 SO-1013 良品5 废品1", rep("SO-1013", 5, 1)),
+    Case(ZW, S, "报工 SO-1013 合格5 不合格1", rep("SO-1013", 5, 1)),
+    Case(ZW, S, "报工 SO-1013 5个，不良1个", rep("SO-1013", 5, 1)),
+    Case(ZW, S, "报工 SO-1013 5 个", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 5 件 不良 1 件", rep("SO-1013", 5, 1)),
+    Case(ZW, S, "报工 SO-1013 共5件", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 一共5件", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 做了5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 五十", rep("SO-1013", 50)),
+    Case(ZW, S, "报工 SO-1013 一百二十", rep("SO-1013", 120)),
+    Case(ZW, S, "报工 SO-1013 两百", rep("SO-1013", 200)),
+    Case(ZW, S, "报工 SO-1013 十五", rep("SO-1013", 15)),
+    Case(ZW, S, "报工 SO-1013 五十个 不良两个", rep("SO-1013", 50, 2)),
+    Case(ZW, S, "报工 SO-1013 做了五十 不良一", rep("SO-1013", 50, 1)),
+    Case(ZW, S, "报工 SO-1013 5 次品 1", rep("SO-1013", 5, 1)),
+    Case(ZW, S, "报工 SO-1013 5 不良品 2", rep("SO-1013", 5, 2)),
+    Case(ZW, S, "报工 SO-1013 5 报废 1", rep("SO-1013", 5, 1)),
+    Case(ZW, S, "报工 SO-1013 5 不合格品 1", rep("SO-1013", 5, 1)),
+    Case(ZW, S, "报工 SO-1013 5pcs", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 5PCS 不良 1PCS", rep("SO-1013", 5, 1)),
+    Case(ZW, S, "报工 SO-1013 5只", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 5套", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 数量 5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 完成 5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 生产 5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 不良 2", rep("SO-1013", 0, 2)),
+    Case(ZW, S, "报工 SO-1013 良品 5 不良 0", rep("SO-1013", 5, 0)),
+    Case(ZW, S, "报工 SO-1013 5 原因 毛刺", rep("SO-1013", 5, 0, "毛刺")),
+    Case(ZW, S, "报工 SO-1013 5 说明 模具磨损", rep("SO-1013", 5, 0, "模具磨损")),
+    Case(ZW, S, "报工 SO-1013 5 不良 2 备注 毛刺，已返修", rep("SO-1013", 5, 2, "毛刺,已返修")),
+    Case(ZW, S, "报工 SO-1013 冲压 良品 118 不良 2 备注 焊点虚焊", rep("SO-1013", 118, 2, "焊点虚焊")),
+    Case(ZW, S, "报工 so-1013 5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO—1013 5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO 1013 5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 so1013 5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 ＳＯ－１０１３ ５", rep("SO-1013", 5)),
+    Case(ZW, S, "报工　SO-1013　5", rep("SO-1013", 5)),
+    Case(ZW, S, "報工 SO-1013 5", rep("SO-1013", 5)),
+    Case(ZW, S, "report SO-1013 5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 冲压 5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 冲压车间 5", rep("SO-1013", 5)),
+    Case(ZW, S, "今天 报工 SO-1013 5", rep("SO-1013", 5)),
+    Case(ZW, None, "报工 SO-1013 5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1012 20", rep("SO-1012", 20, ws="冲压"), extra={"reply": "SO-1012** 车门总成 冲压"}),
+    # -- 报工: guesses are asked about first ------------------------------------------------------------
+    Case(ZW, S, "SO-1013 5", Confirm(READ13, rep("SO-1013", 5))),
+    Case(ZW, S, "SO-1013 5 不良1", Confirm(READ13 + " 不良 1", rep("SO-1013", 5, 1))),
+    Case(ZW, S, "so1013 良品5", Confirm(READ13, rep("SO-1013", 5))),
+    Case(ZW, S, "报工 1013 5", Confirm(READ13, rep("SO-1013", 5))),
+    Case(ZW, S, "报工 SO-1031 5", Confirm(READ13, rep("SO-1013", 5))),
+    Case(ZW, S, "报工 SO-1O13 5", Confirm(READ13, rep("SO-1013", 5))),
+    Case(ZW, S, "报工 SO-10133 5", Confirm(READ13, rep("SO-1013", 5))),
+    Case(ZW, S, "报工 SO-1014 300", Confirm("SO-1014 车门总成 冲压 良品 300", rep("SO-1014", 300))),
+    Case(ZW, S, "报工 SO-1014 10", Confirm("SO-1014 车门总成 冲压 良品 10", rep("SO-1014", 10)), setup="T"),
+    Case(ZW, S, "报工 SO-1013 5 毛刺", Confirm(READ13 + " 备注 毛刺", rep("SO-1013", 5, 0, "毛刺"))),
+    Case(ZW, S, "报工 SO-1013 5 好像有毛刺", Confirm(READ13 + " 备注 好像有毛刺", rep("SO-1013", 5, 0, "好像有毛刺"))),
+    Case(ZW, S, "今天冲压做了40", Question("是哪个订单", "SO-1016", rep("SO-1016", 40))),
+    Case(ZW, S, "良品5 不良1", Question("是哪个订单", "SO-1013", rep("SO-1013", 5, 1))),
+    Case(ZW, S, "报工 SO 1013", Question("报多少", "5", rep("SO-1013", 5))),
+    Case(ZW, S, "报工 SO-1013", Question("报多少", "五十个", rep("SO-1013", 50))),
+    Case(ZW, S, "报工 SO-1013 冲压", Question("报多少", "48 不良 2", rep("SO-1013", 48, 2))),
+    Case(ZW, None, "🎤报工 SO-1013 5", Confirm(READ13, rep("SO-1013", 5))),
+    Case(ZW, None, "🎤报工，SO-1013，五十。", Confirm("SO-1013 座椅骨架 冲压 良品 50", rep("SO-1013", 50))),
+    Case(ZW, None, "🎤SO-1013 报工 五 不良 一", Confirm(READ13 + " 不良 1", rep("SO-1013", 5, 1))),
+    Case(ZW, None, "🎤报工 SO-1013 五 个", Confirm(READ13, rep("SO-1013", 5))),
+    # -- 报工: refused, naming the word that broke it ---------------------------------------------------
+    Case(ZW, S, "报工 SO-1013 abc", Refused("看不懂「abc」")),
+    Case(ZW, S, "报工 SO-1013 1.5", Refused("数量「1.5」不对")),
+    Case(ZW, S, "报工 SO-1013 1e3", Refused("数量「1e3」不对")),
+    Case(ZW, S, "报工 SO-1013 -5", Refused("不能是负数")),
+    Case(ZW, S, "报工 SO-1013 0", Refused("不能为 0")),
+    Case(ZW, S, "报工 SO-1013 999999999", Refused("太大")),
+    Case(ZW, S, "报工 SO-1013 300", Refused("最多还能报 210")),
+    Case(ZW, S, "报工 SO-1013 喷漆 10", Refused("没有「喷漆」工序")),
+    Case(ZW, S, "报工 XX-1 10", Refused("找不到订单")),
+    Case(ZW, S, "报工 SO-1099 5", Refused("找不到订单")),
+    Case(ZW, S, "报工 SO-101 5", Refused("你是不是要找")),
+    Case(ZW, S, "打卡 SO-1013", Refused("看不懂「打卡」")),
+    Case(ZW, S, "报工", Refused("缺少订单号")),
+    Case(ZW, S, "报工 SO-1013 5 6", Refused("看不懂「6」")),
+    Case(ZW, S, "报工 SO-1013 5 不良", Refused("「不良」后面要写数字")),
+    Case(ZW, S, "报工 SO-1013 5 不良 1 不良 2", Refused("看不懂「2」")),
+    Case(ZW, S, "报工 SO-1013 abc 5 xyz", Refused("看不懂「abc」")),
+    Case(ZW, S, "报工 SO-1012 焊接 10", Refused("没有权限")),
+    Case(ZW, S, "报工 SO-1017 5", Refused("有未解决的异常")),
+    Case(ZW, S, "报工 SO-1015 5", Refused("已经完成")),
+    Case(LN, W, "报工 SO-1015 10", Refused("还没有确认收料")),
+    Case("stranger", S, "报工 SO-1013 5", Refused("还没有登记")),
+    Case(ZW, S, "是", Refused("没有等你确认的事")),
+    Case(ZW, S, "进度 SO-1013", Answered("SO-1013")),
+    Case(ZW, None, "🎤进度 SO-1013", Answered("SO-1013")),
+    # -- 接收 ------------------------------------------------------------------------------------------
+    Case(LN, W, "接收 SO-1015", recv("SO-1015")),
+    Case(LN, W, "确认接收 SO-1015", recv("SO-1015")),
+    Case(LN, W, "收到 SO-1015", recv("SO-1015")),
+    Case(LN, W, "接收SO-1015", recv("SO-1015")),
+    Case(LN, W, "接收 so1015", recv("SO-1015")),
+    Case(LN, W, "SO-1015 接收", recv("SO-1015")),
+    Case(LN, W, "接收，SO-1015。", recv("SO-1015")),
+    Case(LN, W, "接收 SO-1015 100", recv("SO-1015")),
+    Case(LN, W, "接收 SO-1015 焊接", recv("SO-1015")),
+    Case(LN, W, "接收 SO-1015 96", disp("SO-1015", 96)),
+    Case(LN, W, "接收 SO-1015 实收96", disp("SO-1015", 96)),
+    Case(LN, W, "接收 SO-1015 96个", disp("SO-1015", 96)),
+    Case(LN, W, "接收 SO-1015 九十六", disp("SO-1015", 96)),
+    Case(LN, W, "接收 1015", Confirm("SO-1015 车门总成 来料 100 件", recv("SO-1015"))),
+    Case(LN, W, "接收 SO-1051", Confirm("SO-1015 车门总成 来料 100 件", recv("SO-1015"))),
+    Case(LN, W, "接收 SO-1015 实收数量", Question("实际收到多少件", "96", disp("SO-1015", 96))),
+    Case(LN, W, "96", Question("", "", disp("SO-1015", 96)), setup="D"),
+    Case(LN, W, "实收 九十六 件", Question("", "", disp("SO-1015", 96)), setup="D"),
+    Case(LN, None, "96个", Question("", "", disp("SO-1015", 96)), setup="D"),
+    Case(LN, W, "进度 SO-1015", Answered("SO-1015"), setup="D"),
+    Case(LN, W, "接收 SO-1013", Refused("没有待确认的交接")),
+    Case(ZW, S, "接收 SO-1015", Refused("没有待确认的交接")),
+    Case(LN, W, "接收 SO-1015 96 不良 2", Refused("看不懂「不良」")),
+    Case(LN, W, "接收", Refused("格式不对")),
+    Case(LN, W, "接收 SO-1015 1.5", Refused("数量「1.5」不对")),
+    # -- 交接 ------------------------------------------------------------------------------------------
+    Case(ZW, S, "交接 SO-1014 30", hand("SO-1014", 30)),
+    Case(ZW, S, "交接SO-1014 30件", hand("SO-1014", 30)),
+    Case(ZW, S, "SO-1014 交接 30", hand("SO-1014", 30)),
+    Case(ZW, S, "交接 SO-1014 三十", hand("SO-1014", 30)),
+    Case(ZW, S, "交接 SO-1014 冲压 30", hand("SO-1014", 30)),
+    Case(ZW, S, "交接，SO-1014，30。", hand("SO-1014", 30)),
+    Case(ZW, S, "交接 SO-1041 30", Confirm("SO-1014 车门总成 冲压 30 件交给下道", hand("SO-1014", 30))),
+    Case(ZW, None, "🎤交接 SO-1014 三十件", Confirm("SO-1014 车门总成 冲压 30 件交给下道", hand("SO-1014", 30))),
+    Case(ZW, S, "交接 SO-1014 60", Refused("最多能交接 50")),
+    Case(ZW, S, "交接 SO-1014", Refused("缺少数量")),
+    Case(ZW, S, "交接 SO-1014 30 40", Refused("看不懂「40」")),
+    # -- 撤销 ------------------------------------------------------------------------------------------
+    Case(ZW, S, "撤销", UNDO, setup="R"),
+    Case(ZW, S, "撤回", UNDO, setup="R"),
+    Case(ZW, S, "undo", UNDO, setup="R"),
+    Case(ZW, S, "撤销 R-{report}", UNDO, setup="R"),
+    Case(ZW, S, "撤销R{report}", UNDO, setup="R"),
+    Case(ZW, S, "撤销 {report}", UNDO, setup="R"),
+    Case(ZW, S, "撤销，R-{report}。", UNDO, setup="R"),
+    Case(ZW, None, "🎤撤销", Confirm("R-", UNDO), setup="R"),
+    Case(ZW, S, "撤销 R-999999", Refused("只能撤销自己的"), setup="R"),
+    Case(ZW, S, "撤销 abc", Refused("报工单号「abc」不对"), setup="R"),
+    # -- 异常 ------------------------------------------------------------------------------------------
+    Case(ZW, S, "异常 SO-1016 设备 冲床液压故障 预计 4小时", inc("SO-1016", "设备", "冲床液压故障", "11-25 13:41")),
+    Case(ZW, S, "异常 SO-1016 物料 钢板没到 预计下午3点", inc("SO-1016", "物料", "钢板没到", "11-25 15:00")),
+    Case(ZW, S, "异常 SO-1016 焊机坏了", inc("SO-1016", "设备", "焊机坏了")),
+    Case(ZW, S, "停线 SO-1016 缺料", inc("SO-1016", "物料", "缺料")),
+    Case(ZW, S, "故障 SO-1016 模具裂了 预计 2 小时", inc("SO-1016", "设备", "模具裂了", "11-25 11:41")),
+    Case(ZW, S, "异常SO-1016 设备 坏了 预计明天上午", inc("SO-1016", "设备", "坏了", "11-26 12:00")),
+    Case(ZW, S, "异常 SO-1016 质量 毛刺太多 预计 14:00", inc("SO-1016", "质量", "毛刺太多", "11-25 14:00")),
+    Case(ZW, S, "异常 SO-1016 人员 缺人 预计 11-26 14:00", inc("SO-1016", "人员", "缺人", "11-26 14:00")),
+    Case(ZW, S, "异常 SO-1016 冲压 设备 液压故障", inc("SO-1016", "设备", "液压故障")),
+    Case(ZW, S, "异常 SO-1016 其他 停电", inc("SO-1016", "其他", "停电")),
+    Case(ZW, S, "异常 SO-1016 天气下雨", inc("SO-1016", "其他", "天气下雨")),
+    Case(ZW, S, "异常 SO-1016 来料不良", inc("SO-1016", "物料", "来料不良")),
+    Case(ZW, S, "SO-1016 异常 设备 冲床坏了", inc("SO-1016", "设备", "冲床坏了")),
+    Case(ZW, S, "异常，SO-1016，设备，冲床坏了，预计两个小时。", inc("SO-1016", "设备", "冲床坏了", "11-25 11:41")),
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 预计 半小时", inc("SO-1016", "设备", "冲床坏了", "11-25 10:11")),
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 预计下午3点能好", inc("SO-1016", "设备", "冲床坏了", "11-25 15:00")),
+    Case(ZW, None, "🎤异常 SO-1016 焊机坏了 预计下午3点",
+         Confirm("SO-1016 座椅骨架 冲压 设备 焊机坏了 预计 11-25 15:00", inc("SO-1016", "设备", "焊机坏了", "11-25 15:00"))),
+    Case(ZW, S, "异常 SO-1061 设备 坏了", Confirm("SO-1016 座椅骨架 冲压 设备 坏了", inc("SO-1016", "设备", "坏了"))),
+    Case(ZW, S, "异常 SO-1016 设备 坏了 预计 明年", Refused("预计恢复时间「明年」看不懂")),
+    Case(ZW, S, "异常 SO-1016", Refused("格式不对")),
+    Case(ZW, S, "异常 SO-1017 设备 坏了", Refused("已有未恢复的异常")),
+    Case(CJ, None, "异常 SO-1016 设备 坏了", Refused("请说明是哪道工序")),
+    # -- 恢复 ------------------------------------------------------------------------------------------
+    Case(ZW, S, "恢复 SO-1017", res("SO-1017")),
+    Case(ZW, S, "恢复SO-1017", res("SO-1017")),
+    Case(ZW, S, "恢复 so-1017 冲压", res("SO-1017")),
+    Case(ZW, S, "SO-1017 恢复", res("SO-1017")),
+    Case(ZW, S, "恢复 SO-1017 生产", res("SO-1017")),
+    Case(ZW, S, "恢复，SO-1017。", res("SO-1017")),
+    Case(ZW, S, "恢复 SO-1071", Confirm("SO-1017 车门总成 冲压 恢复生产", res("SO-1017"))),
+    Case(ZW, None, "🎤恢复 SO-1017", Confirm("SO-1017 车门总成 冲压 恢复生产", res("SO-1017"))),
+    Case(ZW, S, "恢复 SO-1016", Refused("没有未恢复的异常")),
+    Case(ZW, S, "恢复 SO-1017 马上", Refused("看不懂「马上」")),
+    # -- 插单 / 变更 (planner, 1:1) ------------------------------------------------------------------------
+    Case(CJ, None, "插单 SO-2001 车门总成 500 交期 12-20 原因 主机厂急单",
+         req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-20")),
+    Case(CJ, None, "插单SO-2001 车门总成500件 交期12月20日 原因 急单",
+         req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-20")),
+    Case(CJ, None, "插单 SO-2001 车门总成 五百 交期 12/20",
+         req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-20")),
+    Case(CJ, None, "插单 SO-2001 车门总成 数量 500 交期 12-20",
+         req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-20")),
+    Case(CJ, None, "插单，SO-2001，车门总成，500，交期，12-20。",
+         req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-20")),
+    Case(CJ, None, "插单 SO-2001 车门总成 500", Refused("格式不对")),
+    Case(CJ, None, "插单 SO-2001 后门内板 500 交期 12-20", Refused("没有产品「后门内板」")),
+    Case(CJ, None, "插单 SO-2001 车门总成 500 交期 13-45", Refused("交期「13-45」不对")),
+    Case(CJ, None, "变更 SO-1012 数量 1200", req("quantity", order_no="SO-1012", quantity=1200)),
+    Case(CJ, None, "变更SO-1012 数量1200", req("quantity", order_no="SO-1012", quantity=1200)),
+    Case(CJ, None, "变更 SO-1012 数量 改成 1200", req("quantity", order_no="SO-1012", quantity=1200)),
+    Case(CJ, None, "变更 SO-1012 数量 一千二", req("quantity", order_no="SO-1012", quantity=1200)),
+    Case(CJ, None, "变更 SO-1012 交期 12-05", req("due_date", order_no="SO-1012", due_date="2026-12-05")),
+    Case(CJ, None, "变更 SO-1012 交期 12月5日", req("due_date", order_no="SO-1012", due_date="2026-12-05")),
+    Case(CJ, None, "变更 SO-1012 交期 改到 12-05", req("due_date", order_no="SO-1012", due_date="2026-12-05")),
+    Case(CJ, None, "变更 SO-1012 暂停 原因 客户要求", req("pause", order_no="SO-1012")),
+    Case(CJ, None, "变更 SO-1012 取消", req("cancel", order_no="SO-1012")),
+    Case(CJ, None, "SO-1012 变更 数量 1200", req("quantity", order_no="SO-1012", quantity=1200)),
+    Case(CJ, None, "变更 SO-1021 数量 1200",
+         Confirm("SO-1012 车门总成 数量 1200", req("quantity", order_no="SO-1012", quantity=1200))),
+    Case(CJ, None, "🎤变更 SO-1012 暂停", Confirm("SO-1012 车门总成 暂停", req("pause", order_no="SO-1012"))),
+    Case(CJ, None, "变更 SO-1012 数量", Refused("格式不对")),
+    Case(CJ, None, "变更 SO-1012 颜色 红", Refused("格式不对")),
+    # -- 知悉 (a delay warning is open on SO-1012 at 冲压) --------------------------------------------------
+    Case(ZW, S, "知悉 SO-1012", ack(1)),
+    Case(ZW, S, "知悉SO-1012", ack(1)),
+    Case(ZW, S, "知悉 so1012 冲压", ack(1)),
+    Case(ZW, S, "收到", ack(1)),
+    Case(ZW, S, "收到了", ack(1)),
+    Case(ZW, S, "好的 知道了", ack(1)),
+    Case(ZW, S, "好的，知道了。", ack(1)),
+    Case(ZW, S, "知道了", ack(1)),
+    Case(ZW, S, "好的", ack(1)),
+    Case(ZW, S, "知悉", ack(1)),
+    Case(ZW, S, "已知悉", ack(1)),
+    Case(ZW, S, "收到 SO-1012", ack(1)),
+    Case(ZW, None, "🎤收到", Confirm("本车间 1 条延期预警", ack(1))),
+    Case(LN, W, "收到", Refused("没有要知悉的延期预警")),
+    Case(LN, W, "知悉 SO-1012 焊接 马上", Refused("看不懂「马上」")),
+]
