@@ -288,7 +288,8 @@ def test_the_digests_and_a_warning_as_the_sandbox_shows_them(browser, sandbox):
 
 def managers_digest(chat, platform: str, timeout: int) -> str:
     """The managers' digest and its chart in the open conversation: screenshots of both; its text."""
-    managers = chat.locator(".msg.bot", has_text="全厂日报")
+    # the digest's text (on DingTalk the chart is a markdown picture whose title names the digest too)
+    managers = chat.locator(".msg.bot", has_text="全厂日报", has_not=chat.locator("img.pic")).last
     managers.wait_for(timeout=timeout)
     picture = chat.locator(".msg.bot img.pic").last
     picture.wait_for(timeout=timeout)
