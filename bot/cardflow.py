@@ -87,17 +87,19 @@ class CardService:
     def close(self, session: Session, closed: list[tuple[str, int, str]], person: Person,
               skip_id: int | None = None) -> None:
         """Decide every open card about these subjects and update the copies that can be."""
-        now = self.services.clock.now()
         for kind, subject_id, decision in closed:
             rows = session.scalars(select(CardRow).where(CardRow.kind == kind, CardRow.subject_id == subject_id,
                                                          CardRow.status == "open")).all()
-            outcome = self.outcome_texts(decision, person, now)
-            for row in rows:
-                if row.id == skip_id:
-                    continue
-                decide(row, person, decision, now)
-                row.data = {**row.data, **outcome}
-                platform = self.platforms.get(row.platform)
-                update = platform.card_update(CardView.of(row)) if platform else None
-                if update is not None:
-                    queue(session, now, row.platform, update, f"card:{row.track_id}:update")
+            self.close_rows(session, [row for row in rows if row.id != skip_id], person, decision)
+
+    def close_rows(self, session: Session, rows: list[CardRow], person: Person, decision: str) -> None:
+        """Decide these cards and update the copies that can be."""
+        now = self.services.clock.now()
+        outcome = self.outcome_texts(decision, person, now)
+        for row in rows:
+            decide(row, person, decision, now)
+            row.data = {**row.data, **outcome}
+            platform = self.platforms.get(row.platform)
+            update = platform.card_update(CardView.of(row)) if platform else None
+            if update is not None:
+                queue(session, now, row.platform, update, f"card:{row.track_id}:update")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.answers import AnswerButtons
 from bot.cardflow import CardService
 from bot.errors import error_reply, is_question
 from bot.handlers.base import CardAction, ClickContext
@@ -39,9 +40,15 @@ class ClickService:
                  actions: Mapping[tuple[str, str], CardAction], cards: CardService, router: NoticeRouter):
         self.services, self.platforms, self.actions = services, platforms, actions
         self.cards, self.router = cards, router
+        self.answers: AnswerButtons | None = None   # presses on question cards (set by the Relay)
 
     def handle(self, click: CardClick, dedupe_key: str | None = None) -> ClickOutcome:
         """Apply a click once (`dedupe_key`: the platform's id for this delivery of it)."""
+        if self.answers is not None and self.answers.owns(click):
+            try:
+                return self.answers.handle(click, dedupe_key)
+            finally:
+                self.services.outbox.kick()
         try:
             return retrying(lambda: self._handle(click, dedupe_key))
         except IntegrityError:  # the same click delivered twice at once: the first one counts

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.answers import offer_buttons
 from bot.cardflow import CardService
 from bot.errors import error_reply
 from bot.handlers.base import CommandTable, Context
@@ -71,13 +72,17 @@ class MessageService:
                 ctx.notices.clear()
                 ctx.closed_cards.clear()
             self.reader.remember(session, ctx, error)   # a question asked is kept for the next message
+            carded = offer_buttons(session, self.cards, platform, ctx, error)   # with buttons where they show
             rendered = RenderedReply(services.messages.render(reply.template, reply.context))
             inbound.reply = rendered.to_json()
-            delivery = platform.reply(message, shown(platform.capabilities, rendered.markdown))
-            queue(session, now, message.platform, delivery, f"{message.platform}:reply:{message.message_id}",
-                  fresh=True)
+            pending = carded
+            if not message.answered_card:   # a button's answer is shown on its card
+                delivery = platform.reply(message, shown(platform.capabilities, rendered.markdown))
+                queue(session, now, message.platform, delivery, f"{message.platform}:reply:{message.message_id}",
+                      fresh=True)
+                pending = pending or delivery.status == "pending"
             self._effects(session, ctx)
-            return rendered, bool(ctx.notices or ctx.closed_cards) or delivery.status == "pending"
+            return rendered, bool(ctx.notices or ctx.closed_cards) or pending
 
     def _effects(self, session: Session, ctx: Context) -> None:
         """What the command decided besides its reply: cards closed, notices sent."""

@@ -17,6 +17,7 @@ class ChatMessage:
     chat_name: str = ""
     reply_url: str | None = None   # a platform URL to answer later (WeCom response_url)
     spoken: bool = False           # speech the platform transcribed: read like text, always confirmed first
+    answered_card: str = ""        # a button's answer: the question card pressed (its reply rides on the card)
 
     @property
     def source(self) -> str:

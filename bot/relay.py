@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.answers import AnswerButtons
 from bot.cardflow import CardService
 from bot.clicks import ClickService
 from bot.clock import Clock
@@ -34,6 +35,7 @@ class Relay:
         self.router = NoticeRouter(services, self.platforms, self.cards)
         self.inbox = MessageService(services, self.platforms, self.commands, self.cards, self.router)
         self.clicks = ClickService(services, self.platforms, self.card_actions, self.cards, self.router)
+        self.clicks.answers = AnswerButtons(services, self.platforms, self.cards, self.inbox.handle)
 
     # -- what it is told ------------------------------------------------------------------------
     def add_platform(self, platform: Platform) -> None:
