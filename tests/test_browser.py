@@ -267,15 +267,13 @@ def test_the_digests_and_a_warning_as_the_sandbox_shows_them(browser, sandbox):
     show(chat, "企业微信", "张伟（冲压 · 班组长）", "冲压车间群")
     warning = chat.locator(".msg.bot", has_text="有延期风险").or_(chat.locator(".msg.bot", has_text="已延期")).first
     warning.wait_for(timeout=10_000)
-    warning.scroll_into_view_if_needed()
-    assert "@张伟" in warning.inner_text() and "升级给" in warning.inner_text()
-    warning.screenshot(path=str(OUTPUT / "warning-wecom.png"))
+    said = redrawn(lambda: look(warning, "warning-wecom.png"))
+    assert "@张伟" in said and "升级给" in said
     chat.get_by_role("button", name="到明早 8:00").click()
     digest = chat.locator(".msg.bot", has_text="冲压 日报")
     digest.wait_for(timeout=30_000)
-    digest.scroll_into_view_if_needed()
-    assert "昨日产出/计划" in digest.inner_text() and "良率" in digest.inner_text()
-    digest.screenshot(path=str(OUTPUT / "digest-workshop-wecom.png"))
+    said = redrawn(lambda: look(digest, "digest-workshop-wecom.png"))
+    assert "昨日产出/计划" in said and "良率" in said
     show(chat, "企业微信", "周总（经理）", "管理层群")
     text = managers_digest(chat, "wecom", timeout=30_000)
     assert "停线 2" in text and "SO-1024" in text and "SO-1025" in text and "瓶颈" in text
@@ -294,8 +292,25 @@ def managers_digest(chat, platform: str, timeout: int) -> str:
     picture = chat.locator(".msg.bot img.pic").last
     picture.wait_for(timeout=timeout)
     chat.wait_for_function("(img) => img.complete && img.naturalWidth > 600", arg=picture.element_handle())
-    managers.scroll_into_view_if_needed()
-    managers.screenshot(path=str(OUTPUT / f"digest-managers-{platform}.png"))
-    picture.scroll_into_view_if_needed()
-    chat.locator(".msg.bot", has=chat.locator("img.pic")).last.screenshot(path=str(OUTPUT / f"digest-chart-{platform}.png"))
-    return managers.inner_text()
+    said = redrawn(lambda: look(managers, f"digest-managers-{platform}.png"))
+    redrawn(lambda: look(chat.locator(".msg.bot", has=chat.locator("img.pic")).last, f"digest-chart-{platform}.png"))
+    return said
+
+
+def look(message, name: str) -> str:
+    """A message scrolled to, photographed into test-output/, and its text."""
+    message.scroll_into_view_if_needed()
+    message.screenshot(path=str(OUTPUT / name))
+    return message.inner_text()
+
+
+def redrawn(action, tries: int = 5):
+    """`action`, again if the page redrew the message list under it (its poll replaces the
+    nodes; on a loaded machine that can fall between finding a message and using it)."""
+    from playwright.sync_api import Error
+    for attempt in range(tries):
+        try:
+            return action()
+        except Error as exc:
+            if "not attached" not in str(exc) or attempt == tries - 1:
+                raise

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from storage.models import ChangeRequest, DelayWarning, Handoff, Incident, Order, Question, Report, Step
+from storage.models import Card, ChangeRequest, DelayWarning, Handoff, Incident, Order, Question, Report, Step
 from tests.helpers import dingtalk_user, snapshot
 from tests.phrasings import CASES, Answered, Applied, Case, Confirm, Question as Asks, Refused
 
@@ -147,6 +147,11 @@ def unchanged(before: dict, after: dict, also: set[str] = frozenset()) -> None:
             assert after[table] == before[table], f"{table} changed"
 
 
+def confirm_cards(live) -> list[tuple[str, str | None]]:
+    with live.session() as s:
+        return [(c.status, c.decision) for c in s.scalars(select(Card).where(Card.kind == "confirm"))]
+
+
 def questions(live) -> list[tuple[str, str]]:
     with live.session() as s:
         return [(q.kind, q.command) for q in s.scalars(select(Question))]
@@ -176,12 +181,16 @@ def test_phrasing(world, index, case):
         assert "是不是要" in reply and expect.reading in reply, reply
         # The reading was tried and rolled back; the planner may still re-plan the order it touched
         # (the steps' plan bookkeeping), so the domain rows are compared here instead of `steps`.
-        unchanged(rows, snapshot(world.relay), also={"questions", "steps"})
+        unchanged(rows, snapshot(world.relay), also={"questions", "steps", "cards"})
         assert state(world) == before
         assert [k for k, _ in questions(world)] == ["confirm"]
+        # in a DingTalk group the question also comes as a 确认/取消 card (bot/answers.py)
+        buttons = world.platform == "dingtalk" and case.chat is not None
+        assert confirm_cards(world) == ([("open", None)] if buttons else [])
         reply = send(world, case, "是")
         check_applied(before, state(world), expect.then)
         assert questions(world) == []
+        assert confirm_cards(world) == ([("decided", "replaced")] if buttons else [])
     elif isinstance(expect, Asks):
         if expect.asked:
             assert expect.asked in reply, reply
