@@ -108,6 +108,21 @@ def cmd_calendar(args) -> None:
             print(f"{year}: no public-holiday data; plans in {year} are provisional until it is confirmed")
 
 
+def cmd_export(args) -> None:
+    """The month's piece-rate export (计件) as an Excel file."""
+    from pathlib import Path
+    from bot.app import build_relay
+    from bot.exports import build_workbook
+    from storage.exports import month_bounds
+    try:
+        month_bounds(args.month)
+    except ValueError:
+        sys.exit(f"--month must look like 2026-11, got {args.month!r}")
+    out = Path(args.out or f"reports-{args.month}.xlsx")
+    out.write_bytes(build_workbook(build_relay(settings_of(args)), args.month))
+    print(f"{out}: {args.what} of {args.month}")
+
+
 def cmd_sandbox(args) -> None:
     from bot.sandbox import run_sandbox
     run_sandbox(host=args.host, port=args.port, database=args.database, interactive=not args.no_prompt)
@@ -145,6 +160,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("action", choices=("import", "confirm", "show"))
     p.add_argument("value", nargs="?", help="the .xlsx/.csv file (import) or the year (confirm)")
     p.set_defaults(fn=cmd_calendar)
+    p = sub.add_parser("export", help="the month's piece-rate export (per worker per day, per workshop) as .xlsx")
+    p.add_argument("what", choices=("reports",))
+    p.add_argument("--month", required=True, help="e.g. 2026-11")
+    p.add_argument("--out", help="the file to write (default: reports-MONTH.xlsx)")
+    p.set_defaults(fn=cmd_export)
     p = sub.add_parser("sandbox", help="the whole product locally: SQLite, demo plant, platform twins")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

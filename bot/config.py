@@ -33,6 +33,7 @@ class AppSettings:
     outbox_lease_seconds: int = 60      # a sender that dies mid-send loses its rows to another after this
     log_format: str = "text"            # "text" or "json" (one JSON object per line)
     public_url: str = ""                # how people's phones reach this server: links and images in messages
+    team_hours: int = 12                # a lead's 班组 applies to their reports this long (one shift)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,14 @@ class RouteStepConfig:
 class RouteConfig:
     product: str
     steps: tuple[RouteStepConfig, ...]
+
+
+@dataclass(frozen=True)
+class PieceRateConfig:
+    product: str
+    workshop: str          # the workshop's code: the product's step there
+    rate: str              # pay per good piece, a decimal string (money is never a float)
+    valid_from: str = ""   # ISO date; "" = always
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,7 @@ class Settings:
     groups: tuple[GroupConfig, ...] = ()
     people: tuple[PersonConfig, ...] = ()
     routes: tuple[RouteConfig, ...] = ()
+    piece_rates: tuple[PieceRateConfig, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def platform(self, name: str) -> Any:
@@ -278,7 +288,7 @@ def parse_settings(data: dict[str, Any]) -> Settings:
                     approvals=ApprovalSettings(policy=policy, approvers=approvers,
                                                allow_self=appr.get("allow_self", bool, False)),
                     workshops=workshops, groups=groups, people=people,
-                    routes=routes, raw=data)
+                    routes=routes, piece_rates=_parse_piece_rates(data, workshop_ref), raw=data)
 
 
 _HHMM = r"([01]\d|2[0-3]):[0-5]\d"
@@ -381,3 +391,31 @@ def _parse_route(table: Any, i: int, workshop_ref) -> RouteConfig:
     if not steps:
         raise ConfigError(f"routes[{i}].steps must not be empty")
     return RouteConfig(product=r.text("product"), steps=tuple(steps))
+
+
+def _parse_piece_rates(data: dict[str, Any], workshop_ref) -> tuple[PieceRateConfig, ...]:
+    from datetime import date
+    from decimal import Decimal, InvalidOperation
+    rates = []
+    for i, table in enumerate(data.get("piece_rates", [])):
+        r = Reader(table, f"piece_rates[{i}]")
+        raw = r.table.get("rate")
+        try:
+            rate = Decimal(str(raw)) if isinstance(raw, (int, float, str)) and not isinstance(raw, bool) else None
+        except InvalidOperation:
+            rate = None
+        if rate is None or not rate.is_finite() or rate < 0 or rate >= 10 ** 8:
+            raise ConfigError(f"piece_rates[{i}].rate must be a non-negative number, got {raw!r}")
+        valid_from = r.table.get("valid_from", "")
+        valid_from = valid_from.isoformat() if isinstance(valid_from, date) else valid_from
+        try:
+            if not isinstance(valid_from, str):
+                raise ValueError(valid_from)
+            if valid_from:
+                date.fromisoformat(valid_from)
+        except ValueError:
+            raise ConfigError(f"piece_rates[{i}].valid_from must be a date like 2026-11-01") from None
+        rates.append(PieceRateConfig(product=r.text("product"), rate=str(rate.quantize(Decimal("0.0001"))),
+                                     workshop=workshop_ref(r.text("workshop"), f"piece_rates[{i}].workshop"),
+                                     valid_from=valid_from))
+    return tuple(rates)

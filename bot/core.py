@@ -58,7 +58,7 @@ class MessageService:
             session.flush()  # claims the message id first: a concurrent duplicate waits or fails here
             platform = self.platforms[message.platform]
             ctx = Context(session=session, clock=services.clock, settings=services.settings, message=message,
-                          commands=self.commands, source=message.source,
+                          commands=self.commands, source=message.source, public_url=services.public_url,
                           person=person_by_platform_id(session, platform.identity, message.sender_id),
                           group=group_by_chat(session, message.platform, message.chat_id) if message.chat_id else None)
             asked = self.reader.take_question(session, ctx)   # this message answers it or drops it

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bot.api_calendar import CHANGE_DAYS, DATE, MAX_DAYS, change_schema
+from bot.api_exports import export_paths
 
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"},
@@ -130,6 +131,7 @@ def document(settings=None) -> dict:
                         "type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}}}},
                     **_errors(401, 404)}}},
             **calendar_paths(settings),
+            **export_paths(),
             "/api/workshops/{code}/queue": {"get": {
                 "summary": "A workshop's queue", "parameters": [
                     {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],

@@ -111,6 +111,8 @@ class Reader:
             return asked.command.replace("{}", join_words(words))
         if asked.kind == "order" and len(words) == 1 and is_order_text(words[0]):
             return asked.command.replace("{}", str(words[0]))
+        if asked.kind == "worker" and len(words) == 1:   # a worker's name, or a user id among namesakes
+            return asked.command.replace("{}", str(words[0]))
         if asked.kind == "text" and not is_order_text(words[0]):
             return asked.command.replace("{}", join_words(words))
         return None

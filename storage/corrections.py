@@ -3,7 +3,8 @@ report's real good and scrap; the difference flows into the handoff that carried
 into what the next step received."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from storage.models import Handoff, Person, Report, Step
 from storage.orders import refresh_status
 from storage.production import (Limits, check_quantities, complete_if_done, is_complete, lock_step,
                                 reopen_after_change, step_capacity, take_in)
+from storage.workers import reshare
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Correction:
     step: Step
     handoff: Handoff | None      # the handoff the difference went into
     downstream: Step | None      # the step whose received quantity changed
+    workers: list[dict] = field(default_factory=list)   # the report's shares after the correction
 
 
 def may_correct(person: Person, workshop_id: int) -> bool:
@@ -33,10 +36,12 @@ def may_correct(person: Person, workshop_id: int) -> bool:
 
 
 def correct_report(session: Session, now: datetime, *, report_id: int, person: Person, good: int,
-                   scrap: int | None, source: str, limits: Limits) -> Correction:
-    """Set a standing report's good (and scrap) quantity. Refuses anyone but a head of its
-    workshop or a manager, an undone report, a total beyond the step's input, and a cut below
-    what the next step has already processed (correct that step's report first)."""
+                   scrap: int | None, source: str, limits: Limits,
+                   workers: Sequence[tuple[Person, int | None]] | None = None) -> Correction:
+    """Set a standing report's good (and scrap) quantity, and its workers' shares: `workers`
+    named anew, else the shares it had scaled to the new quantities. Refuses anyone but a head
+    of its workshop or a manager, an undone report, a total beyond the step's input, and a cut
+    below what the next step has already processed (correct that step's report first)."""
     candidate = session.get(Report, report_id)
     if candidate is None:
         raise CannotCorrect(reason="unknown", report_id=report_id)
@@ -52,7 +57,7 @@ def correct_report(session: Session, now: datetime, *, report_id: int, person: P
     scrap = report.scrap if scrap is None else scrap
     check_quantities(good, scrap, limits)
     d_good, d_scrap = good - report.good, scrap - report.scrap
-    if not d_good and not d_scrap:
+    if not d_good and not d_scrap and workers is None:
         raise CannotCorrect(reason="same", report_id=report_id, good=good, scrap=scrap)
     capacity = step_capacity(step, limits.tolerance_percent)
     if step.good_qty + step.scrap_qty + d_good + d_scrap > capacity:
@@ -62,6 +67,7 @@ def correct_report(session: Session, now: datetime, *, report_id: int, person: P
     downstream = _propagate(carrier, d_good, limits) if carrier is not None and d_good else None
     old_good, old_scrap = report.good, report.scrap
     report.good, report.scrap = good, scrap
+    shares = reshare(session, report, workers)
     step.good_qty += d_good
     step.scrap_qty += d_scrap
     if carrier is not None:
@@ -74,10 +80,10 @@ def correct_report(session: Session, now: datetime, *, report_id: int, person: P
     record_event(session, now, "report_corrected", order_id=step.order_id, actor=person, source=source,
                  report_id=report.id, step=step.workshop.name, good=[old_good, good], scrap=[old_scrap, scrap],
                  handoff_id=carrier.id if carrier is not None and d_good else None,
-                 good_total=step.good_qty, scrap_total=step.scrap_qty)
+                 good_total=step.good_qty, scrap_total=step.scrap_qty, **({"workers": shares} if shares else {}))
     refresh_status(session, now, step.order, actor=person, source=source)
     return Correction(report=report, old_good=old_good, old_scrap=old_scrap, step=step,
-                      handoff=carrier if d_good else None, downstream=downstream)
+                      handoff=carrier if d_good else None, downstream=downstream, workers=shares)
 
 
 def _carrier(step: Step, report: Report, handoffs: list[Handoff], new_good_total: int) -> Handoff | None:

@@ -32,6 +32,7 @@ def init_db(url: str, plant: Plant | None = None) -> None:
     groups) into it; rows the configuration does not name are kept."""
     from storage.db import make_engine, make_session_factory
     from storage.directory import sync_from_config
+    from storage.workers import sync_piece_rates
     upgrade_to_head(url)
     if plant is None:
         return
@@ -39,6 +40,7 @@ def init_db(url: str, plant: Plant | None = None) -> None:
     try:
         with make_session_factory(engine).begin() as session:
             sync_from_config(session, plant)
+            sync_piece_rates(session, getattr(plant, "piece_rates", ()))
     finally:
         engine.dispose()
 

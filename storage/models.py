@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, String,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Integer, Numeric, String,
                         Text, UniqueConstraint, Index)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -406,3 +406,43 @@ class Question(Base):
     source: Mapped[str] = mapped_column(String(200), default="")    # the message or click that asked
     asked_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+# -- who did the work (issue 18): shares of reports, the shift's team, piece rates --------------
+
+class ReportShare(Base):
+    """One worker's share of a report (who made the parts, for piece-rate pay). It stands, is
+    undone and is corrected with its report; a report without shares is its reporter's."""
+    __tablename__ = "report_shares"
+    __table_args__ = (UniqueConstraint("report_id", "person_id"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    good: Mapped[int] = mapped_column(Integer)
+    scrap: Mapped[int] = mapped_column(Integer, default=0)
+    basis: Mapped[str] = mapped_column(String(8), default="named")   # named (in the report) / team (班组)
+
+
+class TeamMember(Base):
+    """Who works with a lead this shift (班组), in the order named; the rows go when it expires,
+    is replaced or is cleared."""
+    __tablename__ = "team_members"
+    __table_args__ = (UniqueConstraint("lead_id", "person_id"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    set_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PieceRate(Base):
+    """Pay per good piece of a product at a workshop's step (计件单价), from `valid_from` on."""
+    __tablename__ = "piece_rates"
+    __table_args__ = (UniqueConstraint("product", "workshop_id", "valid_from"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    product: Mapped[str] = mapped_column(String(120))
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"))
+    rate: Mapped[float] = mapped_column(Numeric(12, 4))
+    valid_from: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(40), default="config")

@@ -1,6 +1,7 @@
 """Reporting output, undoing a report, and the handoffs that completed steps create."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,6 +13,7 @@ from storage.events import record_event
 from storage.lifecycle import lock_handoffs, lock_report, lock_step_tree, move, require
 from storage.models import Handoff, Order, Person, Report, Step
 from storage.orders import refresh_status
+from storage.workers import Share, share_data, store_shares
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,10 @@ def check_quantities(good: int, scrap: int, limits: Limits) -> None:
 
 
 def report_output(session: Session, now: datetime, *, step_id: int, person: Person, good: int,
-                  scrap: int, note: str, source: str, limits: Limits) -> ReportOutcome:
-    """Add good and scrap output to a step; complete it and hand over when it is done.
+                  scrap: int, note: str, source: str, limits: Limits,
+                  shares: Sequence[Share] = ()) -> ReportOutcome:
+    """Add good and scrap output to a step; complete it and hand over when it is done. The
+    workers' `shares` (storage.workers.split) are stored with the report.
 
     Refuses a person who does not lead the step's workshop, a step that is not ready, and
     a total beyond the step's input plus the tolerance, and an order that is paused, cancelled
@@ -83,9 +87,11 @@ def report_output(session: Session, now: datetime, *, step_id: int, person: Pers
                     source=source, created_at=now)
     session.add(report)
     session.flush()
+    store_shares(session, report, shares)
     record_event(session, now, "report", order_id=step.order_id, actor=person, source=source,
                  report_id=report.id, step=step.workshop.name, good=good, scrap=scrap, note=note,
-                 good_total=step.good_qty, scrap_total=step.scrap_qty)
+                 good_total=step.good_qty, scrap_total=step.scrap_qty,
+                 **({"workers": [s.as_data() for s in shares]} if shares else {}))
     handoff = complete_if_done(session, now, step, person=person, source=source)
     if handoff is not None:
         report.handoff_id = handoff.id  # undo withdraws exactly this one
@@ -182,9 +188,10 @@ def undo_report(session: Session, now: datetime, *, person: Person, report_id: i
     step.scrap_qty -= report.scrap
     report.undone_at = now
     reopen_after_change(step)
+    workers = share_data(session, report.id)   # undone with the report: shown, no longer counted
     record_event(session, now, "report_undone", order_id=step.order_id, actor=person, source=source,
                  report_id=report.id, step=step.workshop.name, good=report.good, scrap=report.scrap,
-                 good_total=step.good_qty, scrap_total=step.scrap_qty)
+                 good_total=step.good_qty, scrap_total=step.scrap_qty, **({"workers": workers} if workers else {}))
     complete_if_done(session, now, step, person=person, source=source)
     refresh_status(session, now, step.order, actor=person, source=source)
     return report

@@ -156,6 +156,16 @@ CASES = [
     Case(ZW, S, "今天 报工 SO-1013 5", rep("SO-1013", 5)),
     Case(ZW, None, "报工 SO-1013 5", rep("SO-1013", 5)),
     Case(ZW, S, "报工 SO-1012 20", rep("SO-1012", 20, ws="冲压"), extra={"reply": "SO-1012** 车门总成 冲压"}),
+    # -- 报工 with who did the work (issue 18): names must be people's; the shares add up --------------
+    Case(ZW, S, "报工 SO-1013 5 王五3 赵六2", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 王五3 赵六2", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 5 王五、赵六", rep("SO-1013", 5)),
+    Case(ZW, S, "报工SO-1013 5 王五赵六", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 5 不良 1 王五 3 赵六 2 备注 毛刺", rep("SO-1013", 5, 1, "毛刺")),
+    Case(ZW, S, "SO-1013 5 王五3 赵六2", Confirm(READ13 + "（分给 王五 3、赵六 2）", rep("SO-1013", 5))),
+    Case(ZW, S, "报工 SO-1013 5 王五3 赵陆2", Question("没有「赵陆」", "赵六", rep("SO-1013", 5))),
+    Case(ZW, S, "报工 SO-1013 5 王五3 赵六3", Refused("对不上")),
+    Case(ZW, S, "报工 SO-1013 5 王五6", Refused("对不上")),
     # -- 报工: guesses are asked about first ------------------------------------------------------------
     Case(ZW, S, "SO-1013 5", Confirm(READ13, rep("SO-1013", 5))),
     Case(ZW, S, "SO-1013 5 不良1", Confirm(READ13 + " 不良 1", rep("SO-1013", 5, 1))),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.handlers import (approval_card, bind, calendar, correct, handoff, handoff_card, help, incident, progress,
-                          queue, receive, report, requests, settle, undo, warning)
+from bot.handlers import (approval_card, bind, calendar, correct, export, handoff, handoff_card, help, incident, progress,
+                          queue, receive, report, requests, settle, team, undo, warning)
 
 if TYPE_CHECKING:
     from bot.relay import Relay
@@ -30,6 +30,8 @@ def add_handlers(relay: Relay) -> None:
     relay.add_command(warning.ack_command, "知悉", "已知悉", "知道了", "ack")
     relay.add_command(settle.handle, "了结", "了結", "settle")
     relay.add_command(correct.handle, "更正", "correct")
+    relay.add_command(team.handle, "班组", "班組", "team", "crew")
+    relay.add_command(export.handle, "导出", "導出", "export", reads_only=True)
     relay.add_command(bind.handle, "绑定", "bind")
     relay.add_command(calendar.shutdown, "停产", "停工", "shutdown")
     relay.add_command(calendar.overtime, "加班", "上班", "overtime")

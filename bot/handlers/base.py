@@ -33,6 +33,7 @@ class ActionContext:
     person: Person | None
     source: str                          # how events name what caused them: `wecom:msg:<id>`, `…:card:<id>`
     group: GroupBinding | None = None
+    public_url: str = ""                 # where people reach this server (links in replies); "" = unknown
     notices: list[Notice] = field(default_factory=list)
     closed_cards: list[tuple[str, int, str]] = field(default_factory=list)  # (kind, subject id, decision)
 

@@ -1,5 +1,6 @@
-"""更正 R-123 良品 95 [不良 5] — a workshop head or a manager corrects a report after handoff;
-the difference reaches the handoff and the next step, and both workshops are told."""
+"""更正 R-123 良品 95 [不良 5] [王五 50 赵六 45] — a workshop head or a manager corrects a report after
+handoff (and who made it: `更正 R-123 王五 60 孙七 60`); the difference reaches the handoff and the
+next step, and both workshops are told. Shares not named again are scaled to the new numbers."""
 from __future__ import annotations
 
 import re
@@ -8,9 +9,11 @@ from bot.errors import BadSyntax
 from bot.handlers.base import Context
 from bot.handlers.common import require_person
 from bot.handlers.reading import GOOD_WORDS, SCRAP_WORDS
+from bot.handlers.workers import ask_unknown, take_workers
 from bot.neutral import Reply
 from bot.text import parse_quantity, simplify
 from storage.corrections import correct_report
+from storage.models import Report
 
 REPORT_ID = re.compile(r"[Rr]-?(\d{1,12})|(\d{1,12})")
 
@@ -36,18 +39,28 @@ def parse_correction(args: list[str], max_quantity: int) -> tuple[int, int | Non
 
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
-    report_id, good, scrap = parse_correction(args, ctx.settings.app.max_report_quantity)
+    named = take_workers(ctx, list(args[1:]), "更正", quantity_known=True)
+    workers = named.workers or None
+    if workers and not named.rest:   # only the workers: the quantities stay (or are their sum)
+        given = [w.share for w in workers]
+        current = ctx.session.get(Report, parse_correction([args[0], "0"], 1)[0])
+        named.rest = [str(sum(given))] if None not in given else ([str(current.good)] if current else [])
+    report_id, good, scrap = parse_correction([*args[:1], *named.rest], ctx.settings.app.max_report_quantity)
     if good is None:
         raise BadSyntax(command="更正", problem="correct")
+    if workers:
+        ask_unknown(ctx, workers, reading=f"更正 R-{report_id}", command=f"更正 R-{report_id} 良品 {good}"
+                    + (f" 不良 {scrap}" if scrap is not None else "") + " {}")
     done = correct_report(ctx.session, ctx.now, report_id=report_id, person=person, good=good, scrap=scrap,
-                          source=ctx.message.source, limits=ctx.limits)
+                          source=ctx.message.source, limits=ctx.limits,
+                          workers=[(w.person, w.share) for w in workers if w.person] if workers else None)
     step = done.step
     context = {"report_id": report_id, "order_no": step.order.order_no, "workshop": step.workshop.name,
                "old_good": done.old_good, "old_scrap": done.old_scrap, "good": done.report.good,
                "scrap": done.report.scrap, "good_total": step.good_qty, "person": person.name,
                "downstream": done.downstream.workshop.name if done.downstream else None,
                "received_total": done.downstream.received_qty if done.downstream else None,
-               "handoff_quantity": done.handoff.quantity if done.handoff else None}
+               "handoff_quantity": done.handoff.quantity if done.handoff else None, "workers": done.workers}
     key = f"report:{report_id}:corrected:{ctx.message.message_id}"
     ctx.notify_workshop(step.workshop_id, "notices/report_corrected", key=f"{key}:from", **context)
     if done.handoff is not None:

@@ -12,10 +12,12 @@ from bot.errors import Ask, BadSyntax
 from bot.handlers.base import Context
 from bot.handlers.common import handoff_notice, require_person
 from bot.handlers.reading import count, guess_order, step_word, take_order
+from bot.handlers.workers import Worker, ask_unknown, take_workers, workers_text
 from bot.neutral import Reply
 from bot.text import Word, join_words
 from storage.models import Order, Person, Report, Step
 from storage.production import report_output
+from storage.workers import Share, split, team_of
 
 REPEAT_WINDOW = timedelta(minutes=10)   # the same quantities again within this is asked about
 UNUSUAL_FACTOR = 4                      # a batch this many times the step's usual one is asked about
@@ -29,6 +31,7 @@ class ReportWords:
     scrap: int | None
     note: str
     unknown: list[Word]
+    workers: list[Worker]
 
 
 def parse_report(ctx: Context, args: list[Word]) -> ReportWords:
@@ -38,7 +41,11 @@ def parse_report(ctx: Context, args: list[Word]) -> ReportWords:
     any quantity is taken for a step name (the handler checks it); after them it is `unknown`."""
     order, rest = take_order(ctx, list(args))
     step_name, rest = step_word(ctx, rest)
+    named = take_workers(ctx, rest, "报工")
+    workers, rest = named.workers, named.rest
     numbers = count(rest, "报工", ctx.settings.app.max_report_quantity)
+    if numbers.good is None and workers and all(w.share is not None for w in workers):
+        numbers.good = sum(w.share or 0 for w in workers)   # `报工 SO-1001 王五60 赵六60`: 120 in all
     if numbers.dangling:
         raise BadSyntax(command="报工", problem="missing_quantity", token=numbers.dangling)
     if numbers.extra:
@@ -49,10 +56,10 @@ def parse_report(ctx: Context, args: list[Word]) -> ReportWords:
     if numbers.good is None and numbers.scrap is None:
         if unknown:
             raise BadSyntax(command="报工", problem="unexpected", token=unknown[0])
-        return ReportWords(order, step_name, None, None, numbers.note, [])
+        return ReportWords(order, step_name, None, None, numbers.note, [], workers)
     if len(unknown) > numbers.trailing:   # a word of no meaning among the quantities: that word broke it
         raise BadSyntax(command="报工", problem="unexpected", token=unknown[0])
-    return ReportWords(order, step_name, numbers.good or 0, numbers.scrap or 0, numbers.note, unknown)
+    return ReportWords(order, step_name, numbers.good or 0, numbers.scrap or 0, numbers.note, unknown, workers)
 
 
 def handle(ctx: Context, args: list[str]) -> Reply:
@@ -71,17 +78,21 @@ def handle(ctx: Context, args: list[str]) -> Reply:
             raise BadSyntax(command="报工", problem="unexpected", token=step_name)
         step = ctx.step_for(order, step_name)
         raise Ask(kind="quantity", reading=f"{order.order_no} {order.product} {step.workshop.name}",
-                  command=f"报工 {order.order_no} {step.workshop.name} {{}}", choices=[])
+                  command=f"报工 {order.order_no} {step.workshop.name} {{}} {workers_text(words.workers)}".strip(),
+                  choices=[])
     step = ctx.step_for(order, step_name)
     if words.unknown:   # `报工 SO-1001 5 毛刺`: the words that broke it, offered as the note
         ctx.doubt("unknown_words", words=join_words(words.unknown))
         note = " ".join(filter(None, [join_words(words.unknown), note]))[:200]
+    said = f"{order.order_no} {order.product} {step.workshop.name} 良品 {good}" + (f" 不良 {scrap}" if scrap else "")
+    typed = f"报工 {order.order_no} {step.workshop.name} 良品 {good} 不良 {scrap}"
+    shares = _shares(ctx, person, words.workers, good, scrap, reading=said,
+                     command=typed + " {}" + (f" 备注 {note}" if note else ""))
     _doubt_repeat_or_unusual(ctx, step, good, scrap)
-    ctx.read_as(f"{order.order_no} {order.product} {step.workshop.name} 良品 {good}"
-                + (f" 不良 {scrap}" if scrap else "") + (f" 备注 {note}" if note else ""),
-                f"报工 {order.order_no} {step.workshop.name} 良品 {good} 不良 {scrap}" + (f" 备注 {note}" if note else ""))
+    ctx.read_as(said + _shares_text(shares) + (f" 备注 {note}" if note else ""),
+                f"{typed} {workers_text(words.workers)}" + (f" 备注 {note}" if note else ""))
     outcome = report_output(ctx.session, ctx.now, step_id=step.id, person=person, good=good, scrap=scrap,
-                            note=note, source=ctx.message.source, limits=ctx.limits)
+                            note=note, source=ctx.message.source, limits=ctx.limits, shares=shares)
     if outcome.handoff is not None:
         handoff_notice(ctx, outcome.handoff)
     ctx.replan()
@@ -96,7 +107,26 @@ def handle(ctx: Context, args: list[str]) -> Reply:
         "handoff": None if outcome.handoff is None else {
             "quantity": outcome.handoff.quantity, "to": outcome.handoff.to_step.workshop.name},
         "undo_minutes": ctx.settings.app.undo_window_minutes,
+        "workers": [s.as_data() for s in shares], "team": bool(shares) and shares[0].basis == "team",
     })
+
+
+def _shares(ctx: Context, person: Person, workers: list[Worker], good: int, scrap: int, *, reading: str,
+            command: str) -> list[Share]:
+    """Who made these parts: the workers named (each a person, or asked about), else the lead's
+    team of the shift split equally, else nobody named (the report is the reporter's)."""
+    if workers:
+        ask_unknown(ctx, workers, reading=reading, command=command)
+        return split(good, scrap, [(w.person, w.share) for w in workers if w.person is not None])
+    team = team_of(ctx.session, person, ctx.now)
+    return split(good, scrap, [(p, None) for p in team], basis="team") if team else []
+
+
+def _shares_text(shares: list[Share]) -> str:
+    if not shares:
+        return ""
+    who = "、".join(f"{s.person.name} {s.good}" + (f"（不良 {s.scrap}）" if s.scrap else "") for s in shares)
+    return f"（{'班组' if shares[0].basis == 'team' else '分给'} {who}）"
 
 
 def _doubt_repeat_or_unusual(ctx: Context, step: Step, good: int, scrap: int) -> None:

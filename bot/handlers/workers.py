@@ -1,0 +1,128 @@
+"""Reading who did the work from a message: workers named with or without their share
+(`王五60 赵六60`, `王五 60`, `王五、赵六`, glued `王五赵六`). A name must be a person's; a word
+that stands where a name would (`赵陆60`) but is nobody's is asked about, never guessed."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.errors import Ask
+from bot.handlers.base import Context
+from bot.handlers.reading import KEYWORDS, NOTE_WORDS, key_of, workshop_words
+from bot.text import Word, looks_like_number, parse_quantity
+from storage.models import Person
+from storage.workers import all_names, people_named, user_ids
+
+_NAME_LIKE = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")   # how a Chinese name looks: two to four characters
+
+
+@dataclass
+class Worker:
+    """A worker as typed: the word, the person it names (None: nobody, or more than one), the share."""
+    word: str
+    share: int | None
+    people: list[Person] = field(default_factory=list)
+
+    @property
+    def person(self) -> Person | None:
+        return self.people[0] if len(self.people) == 1 else None
+
+
+@dataclass
+class Named:
+    workers: list[Worker]
+    rest: list[Word]          # the words that are not workers or their shares
+
+
+def take_workers(ctx: Context, words: list[Word], command: str, *, quantity_known: bool = False) -> Named:
+    """Workers among `words` (up to a note word): a person's name, optionally followed by their
+    share — glued (`王五60`) always, after a space only once the report's own quantity was said.
+    A name-like word that is nobody's is a worker to ask about when a share follows it or it
+    stands among workers. `quantity_known`: the total is known already (a correction), so a
+    number after a name is always its share."""
+    platform = ctx.message.platform
+    names = all_names(ctx.session) | user_ids(ctx.session, platform)
+    others = KEYWORDS | workshop_words(ctx)
+    workers: list[Worker] = []
+    rest: list[Word] = []
+    quantity_seen, after_worker = quantity_known, False
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if key_of(word) in NOTE_WORDS:
+            rest.extend(words[i:])
+            break
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        share_next = nxt is not None and looks_like_number(nxt) and (nxt.glued or quantity_seen)
+        ours = key_of(word) in others or looks_like_number(word)
+        parts = [] if ours else _names_in(str(word), names)
+        if not parts and not ours and _NAME_LIKE.match(word) and (share_next or after_worker):
+            parts = [str(word)]     # nobody's name, where a name would be: asked about below
+        if not parts:
+            quantity_seen = quantity_seen or looks_like_number(word)
+            rest.append(word)
+            after_worker = False
+            i += 1
+            continue
+        for name in parts[:-1]:
+            workers.append(Worker(name, None))
+        share = parse_quantity(nxt, command, ctx.settings.app.max_report_quantity) if share_next and nxt else None
+        workers.append(Worker(parts[-1], share))
+        i += 2 if share_next else 1
+        after_worker = True
+    _resolve(ctx, workers, platform)
+    return Named(workers, rest)
+
+
+def _names_in(word: str, names: set[str]) -> list[str]:
+    """The people's names this word is: one name, or names written together (`王五赵六`)."""
+    if word in names:
+        return [word]
+    if not _is_cjk(word):
+        return []
+    for cut in range(2, len(word) - 1):
+        head = word[:cut]
+        if head in names:
+            tail = _names_in(word[cut:], names)
+            if tail:
+                return [head, *tail]
+    return []
+
+
+def _is_cjk(word: str) -> bool:
+    return bool(word) and all("\u4e00" <= c <= "\u9fff" or c == "·" for c in word)
+
+
+def _resolve(ctx: Context, workers: list[Worker], platform: str) -> None:
+    found = people_named(ctx.session, [w.word for w in workers], platform)
+    for worker in workers:
+        worker.people = found.get(worker.word, [])
+
+
+def ask_unknown(ctx: Context, workers: list[Worker], *, reading: str, command: str) -> None:
+    """Ask about the first worker who is nobody (or one of several people of that name): the
+    answer (a name, or a user id among namesakes) takes its place in `command`, where `{}` stands
+    for the workers' part of it."""
+    for index, worker in enumerate(workers):
+        if worker.person is not None:
+            continue
+        part = workers_text(workers, ask_at=index)
+        choices = [f"{p.name}（{p.user_id(ctx.message.platform) or p.id}）" for p in worker.people]
+        if not choices:
+            choices = _namesakes(ctx, worker.word)
+        raise Ask(kind="worker", reading=reading, command=command.replace("{}", part), choices=choices,
+                  name=worker.word, namesakes=len(worker.people) > 1)
+
+
+def _namesakes(ctx: Context, word: str) -> list[str]:
+    """People of the same family name, as a hint (never taken for the word)."""
+    return sorted(n for n in all_names(ctx.session) if n[:1] == word[:1] and n != word)[:5]
+
+
+def workers_text(workers: list[Worker], ask_at: int | None = None) -> str:
+    """The workers as a command writes them (`王五 60 赵六 60`); `{}` at the one asked about."""
+    out = []
+    for index, worker in enumerate(workers):
+        name = "{}" if index == ask_at else (worker.word if worker.person is None else worker.person.name)
+        out.append(name if worker.share is None else f"{name} {worker.share}")
+    return " ".join(out)
