@@ -157,31 +157,25 @@ def set_team(session: Session, now: datetime, *, lead: Person, members: Sequence
 
 # -- people by name --------------------------------------------------------------------------------
 
-def people_named(session: Session, names: Sequence[str], platform: str | None = None) -> dict[str, list[Person]]:
-    """The people each word may mean: by name, or by user id on `platform` (to tell apart two
-    people of one name). A word nobody has maps to []."""
+def people_named(session: Session, words: Sequence[str]) -> dict[str, list[Person]]:
+    """The people each word may mean: by name, else by a user id on any platform (to tell apart
+    two people of one name). A word nobody has maps to []."""
     from storage.models import PersonIdentity
-    wanted = list(dict.fromkeys(names))
-    found: dict[str, list[Person]] = {n: [] for n in wanted}
+    wanted = list(dict.fromkeys(words))
+    found: dict[str, list[Person]] = {w: [] for w in wanted}
     for person in session.scalars(select(Person).where(Person.name.in_(wanted)).order_by(Person.id)):
         found[person.name].append(person)
-    if platform:
-        stmt = select(PersonIdentity).where(PersonIdentity.platform == platform, PersonIdentity.user_id.in_(wanted))
-        for identity in session.scalars(stmt):
-            if not found[identity.user_id]:
-                found[identity.user_id].append(identity.person)
+    by_id = select(PersonIdentity).where(PersonIdentity.user_id.in_([w for w in wanted if not found[w]]))
+    for identity in session.scalars(by_id.order_by(PersonIdentity.id)):
+        if identity.person not in found[identity.user_id]:
+            found[identity.user_id].append(identity.person)
     return found
 
 
-def all_names(session: Session) -> set[str]:
-    """Every person's name (the words a message may name a worker with)."""
-    return set(session.scalars(select(Person.name)))
-
-
-def user_ids(session: Session, platform: str) -> set[str]:
-    """Every user id on a platform (a worker may be named by it where two share a name)."""
+def known_words(session: Session) -> set[str]:
+    """Every person's name and user ids: the words a message may name a worker with."""
     from storage.models import PersonIdentity
-    return set(session.scalars(select(PersonIdentity.user_id).where(PersonIdentity.platform == platform)))
+    return set(session.scalars(select(Person.name))) | set(session.scalars(select(PersonIdentity.user_id)))
 
 
 # -- piece rates -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from bot.handlers.base import Context
 from bot.handlers.reading import KEYWORDS, NOTE_WORDS, key_of, workshop_words
 from bot.text import Word, looks_like_number, parse_quantity
 from storage.models import Person
-from storage.workers import all_names, people_named, user_ids
+from storage.workers import known_words, people_named
 
 _NAME_LIKE = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")   # how a Chinese name looks: two to four characters
 
@@ -40,9 +40,10 @@ def take_workers(ctx: Context, words: list[Word], command: str, *, quantity_know
     A name-like word that is nobody's is a worker to ask about when a share follows it or it
     stands among workers. `quantity_known`: the total is known already (a correction), so a
     number after a name is always its share."""
-    platform = ctx.message.platform
-    names = all_names(ctx.session) | user_ids(ctx.session, platform)
     others = KEYWORDS | workshop_words(ctx)
+    if all(key_of(w) in others or looks_like_number(w) for w in words):
+        return Named([], words)   # `报工 SO-1001 120 不良 2`: nobody named, no need to read the names
+    names = known_words(ctx.session)
     workers: list[Worker] = []
     rest: list[Word] = []
     quantity_seen, after_worker = quantity_known, False
@@ -70,7 +71,7 @@ def take_workers(ctx: Context, words: list[Word], command: str, *, quantity_know
         workers.append(Worker(parts[-1], share))
         i += 2 if share_next else 1
         after_worker = True
-    _resolve(ctx, workers, platform)
+    _resolve(ctx, workers)
     return Named(workers, rest)
 
 
@@ -93,8 +94,8 @@ def _is_cjk(word: str) -> bool:
     return bool(word) and all("\u4e00" <= c <= "\u9fff" or c == "·" for c in word)
 
 
-def _resolve(ctx: Context, workers: list[Worker], platform: str) -> None:
-    found = people_named(ctx.session, [w.word for w in workers], platform)
+def _resolve(ctx: Context, workers: list[Worker]) -> None:
+    found = people_named(ctx.session, [w.word for w in workers])
     for worker in workers:
         worker.people = found.get(worker.word, [])
 
@@ -107,16 +108,24 @@ def ask_unknown(ctx: Context, workers: list[Worker], *, reading: str, command: s
         if worker.person is not None:
             continue
         part = workers_text(workers, ask_at=index)
-        choices = [f"{p.name}（{p.user_id(ctx.message.platform) or p.id}）" for p in worker.people]
+        choices = [f"{p.name}（{_account(p, ctx.message.platform)}）" for p in worker.people]
         if not choices:
             choices = _namesakes(ctx, worker.word)
         raise Ask(kind="worker", reading=reading, command=command.replace("{}", part), choices=choices,
                   name=worker.word, namesakes=len(worker.people) > 1)
 
 
+def _account(person: Person, platform: str) -> str:
+    """How to tell this person from a namesake: their user id here, else on another platform."""
+    ids = [i.user_id for i in person.identities]
+    return person.user_id(platform) or (ids[0] if ids else f"#{person.id}")
+
+
 def _namesakes(ctx: Context, word: str) -> list[str]:
     """People of the same family name, as a hint (never taken for the word)."""
-    return sorted(n for n in all_names(ctx.session) if n[:1] == word[:1] and n != word)[:5]
+    from sqlalchemy import select
+    names = ctx.session.scalars(select(Person.name).where(Person.name.startswith(word[:1], autoescape=True)))
+    return sorted({n for n in names if n != word})[:5]
 
 
 def workers_text(workers: list[Worker], ask_at: int | None = None) -> str:
