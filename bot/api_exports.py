@@ -36,6 +36,9 @@ def _xlsx(relay, month: str) -> Response:
 @bp.get("/api/exports/reports")
 def export_reports():
     """The month's piece-rate export (`month=2026-11`) as an Excel file."""
+    unknown = sorted(set(request.args) - {"month"})
+    if unknown:
+        return jsonify(error="invalid", message=f"unknown parameter {unknown[0]!r}; known: month"), 422
     month = request.args.get("month", "")
     try:
         month_bounds(month)

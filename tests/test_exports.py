@@ -178,6 +178,10 @@ def test_the_api_describes_and_guards_the_export(month):
     assert requests.get(f"{month.url}/api/exports/reports?month=2026-11", timeout=10).status_code == 401
     assert api_export(month, "2026-13").status_code == 422
     assert api_export(month, "11月").status_code == 422
+    key = month.relay.settings.api.keys[0]
+    extra = requests.get(f"{month.url}/api/exports/reports", params={"month": "2026-11", "worker": "王五"},
+                         headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert extra.status_code == 422 and "worker" in extra.json()["message"]
 
 
 def test_the_cli_writes_the_same_workbook(month, tmp_path):
