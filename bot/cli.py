@@ -123,6 +123,20 @@ def cmd_export(args) -> None:
     print(f"{out}: {args.what} of {args.month}")
 
 
+def cmd_sync_directory(args) -> None:
+    """People from the WeCom and DingTalk directories (the jobs process also does it daily)."""
+    from bot.app import build_relay
+    from bot.directory.sync import run_sync
+    changes = run_sync(build_relay(settings_of(args)), dry_run=args.dry_run)
+    for kind, names in (("joined", changes.joined), ("changed", changes.changed), ("left", changes.left)):
+        for name in names:
+            print(f"{kind}\t{name}")
+    for line in changes.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    print(("would have: " if args.dry_run else "") + changes.summary())
+    sys.exit(1 if changes.warnings else 0)
+
+
 def cmd_sandbox(args) -> None:
     from bot.sandbox import run_sandbox
     run_sandbox(host=args.host, port=args.port, database=args.database, interactive=not args.no_prompt)
@@ -165,6 +179,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--month", required=True, help="e.g. 2026-11")
     p.add_argument("--out", help="the file to write (default: reports-MONTH.xlsx)")
     p.set_defaults(fn=cmd_export)
+
+
+    p = sub.add_parser("sync-directory", help="people from the WeCom/DingTalk directories: joins, moves, roles, leavers")
+    p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    p.set_defaults(fn=cmd_sync_directory)
     p = sub.add_parser("sandbox", help="the whole product locally: SQLite, demo plant, platform twins")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

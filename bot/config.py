@@ -86,6 +86,7 @@ class WorkshopConfig:
     aliases: tuple[str, ...] = ()
     capacity: int = 1                      # parallel lines: how many orders it works on at once
     working_hours: tuple[str, ...] = ()    # its own shifts (two shifts, say); empty: the plant's
+    departments: tuple[tuple[str, str], ...] = ()   # (platform, department id) whose people work here
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class Settings:
     people: tuple[PersonConfig, ...] = ()
     routes: tuple[RouteConfig, ...] = ()
     piece_rates: tuple[PieceRateConfig, ...] = ()
+    directory: Any = None                  # `[directory]`: bot.directory.settings.DirectorySettings
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def platform(self, name: str) -> Any:
@@ -253,7 +255,8 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     from bot.platforms import registry
     specs = registry.specs()
     platforms = {spec.name: spec.parse_settings(data[spec.name]) for spec in specs if spec.name in data}
-    workshops = tuple(_parse_workshop(t, i) for i, t in enumerate(data.get("workshops", [])))
+    dept_keys = {spec.name: spec.department_key for spec in specs if spec.department_key}
+    workshops = tuple(_parse_workshop(t, i, dept_keys) for i, t in enumerate(data.get("workshops", [])))
     codes = {w.code for w in workshops}
     names = {w.name: w.code for w in workshops}
 
@@ -288,7 +291,13 @@ def parse_settings(data: dict[str, Any]) -> Settings:
                     approvals=ApprovalSettings(policy=policy, approvers=approvers,
                                                allow_self=appr.get("allow_self", bool, False)),
                     workshops=workshops, groups=groups, people=people,
-                    routes=routes, piece_rates=_parse_piece_rates(data, workshop_ref), raw=data)
+                    routes=routes, piece_rates=_parse_piece_rates(data, workshop_ref),
+                    directory=_parse_directory(data.get("directory", {}), people), raw=data)
+
+
+def _parse_directory(table: Any, people) -> Any:
+    from bot.directory.settings import parse_directory
+    return parse_directory(table, people)
 
 
 _HHMM = r"([01]\d|2[0-3]):[0-5]\d"
@@ -320,7 +329,7 @@ def _parse_schedule(table: Any) -> ScheduleSettings:
     return ScheduleSettings(**values)
 
 
-def _parse_workshop(table: Any, i: int) -> WorkshopConfig:
+def _parse_workshop(table: Any, i: int, dept_keys: dict[str, str]) -> WorkshopConfig:
     from planning.calendar import CalendarError, parse_spans
     r = Reader(table, f"workshops[{i}]")
     capacity = r.get("capacity", int, 1)
@@ -331,8 +340,14 @@ def _parse_workshop(table: Any, i: int) -> WorkshopConfig:
         parse_spans(hours)
     except CalendarError as exc:
         raise ConfigError(f"workshops[{i}].working_hours: {exc}") from None
+    departments = []
+    for platform, key in dept_keys.items():
+        ids = r.get(key, list, [])
+        if not all(isinstance(d, (int, str)) and not isinstance(d, bool) for d in ids):
+            raise ConfigError(f"workshops[{i}].{key} must be a list of department ids")
+        departments += [(platform, str(d)) for d in ids]
     return WorkshopConfig(code=r.text("code"), name=r.text("name"), aliases=r.strings("aliases"),
-                          capacity=capacity, working_hours=hours)
+                          capacity=capacity, working_hours=hours, departments=tuple(departments))
 
 
 def _parse_planning(table: Any) -> PlanningSettings:

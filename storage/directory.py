@@ -63,18 +63,20 @@ def sync_from_config(session: Session, settings: Plant) -> None:
 
 
 def _find_person(session: Session, identities) -> Person | None:
-    """The person known by any of these (platform, user id) pairs."""
+    """The person known by any of these (platform, user id) pairs, whether active or not."""
     for platform, user_id in identities:
-        person = person_by_platform_id(session, platform, user_id)
+        person = session.scalars(select(Person).join(PersonIdentity).where(
+            PersonIdentity.platform == platform, PersonIdentity.user_id == user_id)).first()
         if person:
             return person
     return None
 
 
 def person_by_platform_id(session: Session, platform: str, user_id: str) -> Person | None:
-    """Who sent a message: the person with this user id on this platform, if any."""
+    """Who sent a message: the person with this user id on this platform, if any (people who left
+    the plant, `active` false, are nobody)."""
     return session.scalars(select(Person).join(PersonIdentity).where(
-        PersonIdentity.platform == platform, PersonIdentity.user_id == user_id)).first()
+        PersonIdentity.platform == platform, PersonIdentity.user_id == user_id, Person.active.is_(True))).first()
 
 
 def group_by_chat(session: Session, platform: str, chat_id: str) -> GroupBinding | None:
@@ -128,9 +130,9 @@ def leads_of(session: Session, workshop_id: int) -> list[Person]:
     if workshop_id not in cache:
         people = session.scalars(select(Person).join(Person.workshops).where(Workshop.id == workshop_id)
                                  .order_by(Person.id)).all()
-        cache[workshop_id] = [p for p in people if p.has_role("lead")]
+        cache[workshop_id] = [p for p in people if p.has_role("lead") and p.active]
     return cache[workshop_id]
 
 
 def people_with_role(session: Session, role: str) -> list[Person]:
-    return [p for p in session.scalars(select(Person).order_by(Person.id)) if p.has_role(role)]
+    return [p for p in session.scalars(select(Person).order_by(Person.id)) if p.has_role(role) and p.active]

@@ -29,6 +29,10 @@ class Person(Base):
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
     roles: Mapped[str] = mapped_column(String(100), default="")  # space separated
+    # False once the directory says they left: their reports and events stay, they act no more.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # What matches them across platforms in the directory (normalised mobile, or the configured field).
+    directory_key: Mapped[str | None] = mapped_column(String(120), index=True)
     workshops: Mapped[list[Workshop]] = relationship(secondary="lead_assignments", lazy="selectin")
     identities: Mapped[list[PersonIdentity]] = relationship(lazy="selectin", cascade="all, delete-orphan",
                                                             back_populates="person")
@@ -109,6 +113,7 @@ class RouteStep(Base):
     seq: Mapped[int] = mapped_column(Integer)
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id"))
     units_per_hour: Mapped[float] = mapped_column(Float)
+    setup_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # from the routings import
     workshop: Mapped[Workshop] = relationship(lazy="joined")
 
 

@@ -29,7 +29,8 @@ def make_settings(database_url: str, api_base_url: str = "http://127.0.0.1:9",
 def make_dingtalk_twin(settings: Settings) -> DingTalkTwin:
     d = settings.dingtalk
     robots = {g.webhook_key: g.webhook_secret for g in settings.groups if g.platform == "dingtalk" and g.webhook_key}
-    return DingTalkTwin(app_key=d.app_key, app_secret=d.app_secret, robot_code=d.robot_code, custom_robots=robots)
+    return DingTalkTwin(app_key=d.app_key, app_secret=d.app_secret, robot_code=d.robot_code, custom_robots=robots,
+                        event_token=d.event_token, event_aes_key=d.event_aes_key)
 
 
 def make_twin(settings: Settings) -> WeComTwin:

@@ -14,8 +14,14 @@ def create(settings: DingTalkSettings) -> Any:
 
 
 def mount(app: Any, platform: Any) -> None:
-    from bot.dingtalk.adapter import mount
-    mount(app, platform)
+    from bot.dingtalk import adapter, events
+    adapter.mount(app, platform)
+    events.mount(app, platform)
+
+
+def directory(platform: Any, role_names: Any) -> Any:
+    from bot.dingtalk.directory import source
+    return source(platform, role_names)
 
 
 def _register(args: Any) -> None:
@@ -53,4 +59,5 @@ def add_commands(sub: Any) -> None:
 
 
 SPEC = PlatformSpec(name="dingtalk", title="钉钉", user_key="dingtalk_userid", parse_settings=parse_settings,
-                    create=create, mount=mount, add_commands=add_commands, twin="bot.twins.dingtalk:sandbox_twin")
+                    create=create, mount=mount, add_commands=add_commands, twin="bot.twins.dingtalk:sandbox_twin",
+                    department_key="dingtalk_dept_ids", directory=directory)

@@ -17,6 +17,8 @@ class DingTalkSettings:
     card_template_id: str
     card_callback_route_key: str
     card_callback_secret: str
+    event_token: str = ""       # event subscription (事件订阅, HTTP): contact changes; "" = not subscribed
+    event_aes_key: str = ""
 
 
 def parse_settings(table: Any) -> DingTalkSettings:
@@ -31,5 +33,14 @@ def parse_settings(table: Any) -> DingTalkSettings:
         oapi_base_url=r.text("oapi_base_url", "https://oapi.dingtalk.com").rstrip("/"),
         card_template_id=r.text("card_template_id"),
         card_callback_route_key=r.text("card_callback_route_key", "linerelay"),
-        card_callback_secret=secret,
+        card_callback_secret=secret, **_events(r),
     )
+
+
+def _events(r: Reader) -> dict:
+    token, key = r.get("event_token", str, ""), r.get("event_aes_key", str, "")
+    if key and len(key) != 43:
+        raise ConfigError("dingtalk.event_aes_key must be 43 characters")
+    if bool(token) != bool(key):
+        raise ConfigError("dingtalk.event_token and dingtalk.event_aes_key go together")
+    return {"event_token": token, "event_aes_key": key}

@@ -11,13 +11,14 @@ def quiet_hours(relay) -> QuietHours:
 
 def run_job(relay, name: str) -> dict:
     """Run one job now; returns what it did (for the CLI and tests)."""
+    from bot.directory.sync import job as directory_sync
     from bot.jobs import calendar_check, delay_scan, digest, replan, reminders
     jobs = {"delay-scan": delay_scan.run, "daily-digest": digest.run, "reminders": reminders.run,
-            "replan": replan.run, "calendar-check": calendar_check.run,
+            "replan": replan.run, "calendar-check": calendar_check.run, "directory-sync": directory_sync,
             "outbox": lambda r: {"sent": r.dispatcher.run_once(limit=500)}}
     if name not in jobs:
         raise KeyError(name)
     return jobs[name](relay)  # what it queued is delivered by the outbox job (every 5 s) or run-job
 
 
-JOB_NAMES = ("delay-scan", "daily-digest", "reminders", "replan", "calendar-check", "outbox")
+JOB_NAMES = ("delay-scan", "daily-digest", "reminders", "replan", "calendar-check", "directory-sync", "outbox")

@@ -93,6 +93,11 @@ class JobsProcess:
                                id="replan")
         self.scheduler.add_job(self._job("calendar-check"), "interval", hours=1, id="calendar-check",
                                next_run_time=datetime.now(UTC))
+        directory = self.relay.settings.directory
+        if directory is not None and directory.enabled and directory.daily_at:
+            hour, minute = directory.daily_at.split(":")
+            self.scheduler.add_job(self._job("directory-sync"), "cron", hour=int(hour), minute=int(minute),
+                                   id="directory-sync")
         self.scheduler.start()
         return self
 

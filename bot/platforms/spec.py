@@ -18,3 +18,5 @@ class PlatformSpec:
     add_commands: Callable[[Any], None] | None = None  # argparse subparsers: its own `linerelay` commands
     twin: str = ""                              # "module:function" that starts its twin (the sandbox)
     people_of: str = ""                         # a second channel of another platform: whose user ids it shares
+    department_key: str = ""                    # the `[[workshops]]` key listing its directory departments
+    directory: Callable[[Any, Any], Any] | None = None  # (its Platform, role names) → its DirectorySource

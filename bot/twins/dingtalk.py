@@ -22,6 +22,8 @@ import requests
 from flask import Flask, jsonify, request
 
 from bot.twins.base import Answer, CardChange, Seen, Sent, TwinBase
+from bot.twins.dingtalk_directory import mount_directory, push_event
+from bot.twins.directory import TwinDirectory
 from bot.twins.dingtalk_stream import StreamGateway
 
 
@@ -37,8 +39,11 @@ class DingTalkTwin(TwinBase):
 
     def __init__(self, *, app_key: str, app_secret: str, robot_code: str,
                  custom_robots: dict[str, str] | None = None, app_url: str | None = None,
-                 clock: Callable[[], float] | None = None, robot_chats: dict[str, str] | None = None):
+                 clock: Callable[[], float] | None = None, robot_chats: dict[str, str] | None = None,
+                 event_token: str = "", event_aes_key: str = ""):
         self.app_key, self.app_secret, self.robot_code = app_key, app_secret, robot_code
+        self.event_token, self.event_aes_key = event_token, event_aes_key   # the event subscription's
+        self.directory = TwinDirectory()
         self.custom_robots = dict(custom_robots or {})    # access_token -> SEC secret
         self.robot_chats = dict(robot_chats or {})        # custom robot access_token -> its group's chat id
         self._sessions: dict[str, str] = {}               # sessionWebhook id -> the chat it answers in
@@ -181,6 +186,8 @@ class DingTalkTwin(TwinBase):
             self._record(Sent("custom_webhook", token, body))
             return jsonify(errcode=0, errmsg="ok")
 
+        mount_directory(app, self)
+
         @app.post("/robot/sendBySession")
         def session_webhook():
             body = request.get_json(force=True)
@@ -190,6 +197,13 @@ class DingTalkTwin(TwinBase):
         return app
 
     # -- client: DingTalk's callbacks ------------------------------------------------------------
+    def clock_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    def contact_event(self, event_type: str, user_ids: list[str] | None = None, **kwargs):
+        """DingTalk's encrypted event subscription: a directory change reaches the app."""
+        return push_event(self, event_type, user_ids, **kwargs)
+
     def robot_message(self, body: dict, *, timestamp: int | None = None, sign: str | None = None,
                       content_type: str = "application/json", raw: bytes | None = None) -> requests.Response:
         ts = str(int(self.clock() * 1000) if timestamp is None else timestamp)
@@ -330,6 +344,7 @@ def sandbox_twin(settings, clock) -> tuple[DingTalkTwin, dict[str, str]]:
     d = settings.platform("dingtalk")
     robots = [g for g in settings.groups if g.platform == "dingtalk" and g.webhook_key]
     twin = DingTalkTwin(app_key=d.app_key, app_secret=d.app_secret, robot_code=d.robot_code, clock=clock.epoch,
+                        event_token=d.event_token, event_aes_key=d.event_aes_key,
                         custom_robots={g.webhook_key: g.webhook_secret for g in robots},
                         robot_chats={g.webhook_key: g.chat_id for g in robots}).start()
     return twin, {"dingtalk.api_base_url": twin.base_url, "dingtalk.oapi_base_url": twin.base_url}

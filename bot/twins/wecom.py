@@ -23,6 +23,7 @@ from flask import Flask, jsonify, request
 
 from bot.twins import wecom_crypto as wc
 from bot.twins.base import Answer, CardChange, Seen, Sent, TwinBase
+from bot.twins.directory import TwinDirectory
 
 
 @dataclass
@@ -47,6 +48,7 @@ class WeComTwin(TwinBase):
         self.robots = dict(robots or {})           # group robot webhook key -> the group's chat id
         self._reply_convs: dict[str, str] = {}     # AI bot msgid -> the chat its response_url answers in
         self._ids = itertools.count(1)
+        self.directory = TwinDirectory()
         super().__init__(app_url, clock)
 
     # -- server: WeCom's APIs -------------------------------------------------------------------
@@ -125,6 +127,8 @@ class WeComTwin(TwinBase):
                 return jsonify(errcode=40009, errmsg="invalid image: base64, md5, ≤ 2 MB jpg/png")
             self._record(Sent("webhook", key, body))
             return jsonify(errcode=0, errmsg="ok")
+
+        mount_directory(app, self, token_ok, fault)
 
         @app.post("/aibot/response/<code>")
         def response_url(code):
@@ -215,6 +219,16 @@ class WeComTwin(TwinBase):
             full_document=False)
         return self.app_xml(inner)
 
+    def contact_event(self, change_type: str, userid: str = "", **fields: str) -> CallbackResult:
+        """WeCom tells the self-built app that its directory changed (event change_contact:
+        create_user, update_user, delete_user, update_tag with TagId/AddUserItems/DelUserItems)."""
+        body = {"ToUserName": self.corp_id, "FromUserName": "sys", "CreateTime": str(self.clock()),
+                "MsgType": "event", "Event": "change_contact", "ChangeType": change_type}
+        if userid:
+            body["UserID"] = userid
+        body.update(fields)
+        return self.app_xml(xmltodict.unparse({"xml": body}, full_document=False))
+
     def verify_url(self, path: str, *, echo: str | None = None) -> requests.Response:
         """The console's URL check: GET with an encrypted echostr; the app must answer it in clear."""
         aibot = path.endswith("aibot")
@@ -266,6 +280,61 @@ class WeComTwin(TwinBase):
                 "via": {"aibot_reply": "智能机器人回复", "app_reply": "应用回复", "response_url": "智能机器人回复",
                         "webhook": "群机器人推送", "app": "应用消息", "app_card": "应用消息 · 模板卡片"},
                 "toast": "企业微信提示"}
+
+
+def mount_directory(app: Flask, twin: WeComTwin, token_ok: Callable[[], bool], fault: Callable[[], Any]) -> None:
+    """WeCom's directory reads (path/90208 department/list, path/90201 user/list, path/90196
+    user/get, path/90213 tag/get, path/90216 tag/list), served from `twin.directory`."""
+    d = twin.directory
+
+    def member(m) -> dict:
+        return {"userid": m.userid, "name": m.name, "department": m.departments, "mobile": m.mobile,
+                "email": m.email, "status": m.status}
+
+    @app.get("/cgi-bin/department/list")
+    def department_list():
+        if not token_ok():
+            return jsonify(errcode=40014, errmsg="invalid access_token")
+        return jsonify(errcode=0, errmsg="ok", department=[
+            {"id": i, "name": name, "parentid": parent, "order": i} for i, (name, parent) in sorted(d.departments.items())])
+
+    @app.get("/cgi-bin/user/list")
+    def user_list():
+        if not token_ok():
+            return jsonify(errcode=40014, errmsg="invalid access_token")
+        dept = int(request.args.get("department_id", "0"))
+        if dept not in d.departments:
+            return jsonify(errcode=60123, errmsg="invalid party id")
+        return jsonify(errcode=0, errmsg="ok", userlist=[member(m) for m in d.in_department(dept)])
+
+    @app.get("/cgi-bin/user/get")
+    def user_get():
+        failed = fault()   # a contact event's read may fail like any call
+        if failed:
+            return failed
+        if not token_ok():
+            return jsonify(errcode=40014, errmsg="invalid access_token")
+        m = d.members.get(request.args.get("userid", ""))
+        if m is None:
+            return jsonify(errcode=60111, errmsg="userid not found")
+        return jsonify(errcode=0, errmsg="ok", **member(m))
+
+    @app.get("/cgi-bin/tag/list")
+    def tag_list():
+        if not token_ok():
+            return jsonify(errcode=40014, errmsg="invalid access_token")
+        return jsonify(errcode=0, errmsg="ok", taglist=[{"tagid": d.tag_id(n), "tagname": n} for n in sorted(d.tags)])
+
+    @app.get("/cgi-bin/tag/get")
+    def tag_get():
+        if not token_ok():
+            return jsonify(errcode=40014, errmsg="invalid access_token")
+        name = d.tag_name(int(request.args.get("tagid", "0")))
+        if name is None:
+            return jsonify(errcode=40068, errmsg="invalid tagid")
+        users = [{"userid": u, "name": d.members[u].name} for u in sorted(d.tags[name]) if u in d.members]
+        return jsonify(errcode=0, errmsg="ok", tagname=name, userlist=users,
+                       partylist=sorted(d.tag_parties.get(name, set())))
 
 
 def template_card_view(tc: dict) -> dict:

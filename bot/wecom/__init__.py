@@ -17,5 +17,11 @@ def mount(app: Any, platform: Any) -> None:
     mount(app, platform)
 
 
+def directory(platform: Any, tag_names: Any) -> Any:
+    from bot.wecom.directory import source
+    return source(platform, tag_names)
+
+
 SPEC = PlatformSpec(name="wecom", title="企业微信", user_key="wecom_userid", parse_settings=parse_settings,
-                    create=create, mount=mount, twin="bot.twins.wecom:sandbox_twin")
+                    create=create, mount=mount, twin="bot.twins.wecom:sandbox_twin",
+                    department_key="wecom_department_ids", directory=directory)

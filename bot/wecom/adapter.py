@@ -152,6 +152,8 @@ def app_message():
         _fail(400, "decrypted message is not XML")
     if inner.get("MsgType") == "event" and inner.get("Event") == "template_card_event":
         return _card_event(inner)
+    if inner.get("MsgType") == "event" and inner.get("Event") == "change_contact":
+        return _contact_event(inner)
     if inner.get("MsgType") != "text":
         return Response("success", mimetype="text/plain")  # other events: acknowledged, not acted on
     try:
@@ -186,6 +188,23 @@ def _card_event(inner: dict):
     outcome = _relay().handle_click(click, dedupe_key=dedupe)
     if outcome.result is ClickResult.UNKNOWN_CARD:
         _fail(404, "not a card we sent")
+    return Response("success", mimetype="text/plain")
+
+
+def _contact_event(inner: dict):
+    """A directory change (change_contact): the users it names are read again and applied at
+    once; department changes wait for the daily sync (workshops are mapped by department id)."""
+    from bot.directory.sync import apply_event
+    kind, user = str(inner.get("ChangeType") or ""), str(inner.get("UserID") or "")
+    new = str(inner.get("NewUserID") or "")
+    if kind in ("create_user", "update_user") and user:
+        apply_event(_relay(), "wecom", changed=[new or user], renamed={user: new} if new and new != user else None)
+    elif kind == "delete_user" and user:
+        apply_event(_relay(), "wecom", gone=[user])
+    elif kind == "update_tag":
+        users = [u for key in ("AddUserItems", "DelUserItems") for u in str(inner.get(key) or "").split(",") if u]
+        if users:
+            apply_event(_relay(), "wecom", changed=users)
     return Response("success", mimetype="text/plain")
 
 
