@@ -80,9 +80,10 @@ def apply_directory(session: Session, now: datetime, listings: list[Listing], ru
     """Bring people in line with what the directories list; every change is an event."""
     changes = Changes()
     workshops = {w.code: w for w in session.scalars(select(Workshop).order_by(Workshop.id))}
+    index = _Index(session)
     present: set[int] = set()
     for key, users in _groups(listings, rules.match_by, changes):
-        person = _apply_group(session, now, key, users, rules, workshops, changes)
+        person = _apply_group(session, now, key, users, rules, workshops, changes, index)
         if person is not None:
             present.add(person.id)
     for listing in listings:
@@ -103,20 +104,31 @@ def _groups(listings: list[Listing], match_by: str, changes: Changes) -> Iterabl
     return [(k if not k.startswith("id:") else "", users) for k, users in groups.items()]
 
 
-def _holder(session: Session, platform: str, user_id: str) -> Person | None:
-    """Whoever has this id on this platform, active or not."""
-    return session.scalars(select(Person).join(PersonIdentity).where(
-        PersonIdentity.platform == platform, PersonIdentity.user_id == user_id)).first()
+class _Index:
+    """Everyone, by platform id and by match key, read once (a person per query is slow at 300)."""
 
+    def __init__(self, session: Session):
+        people = session.scalars(select(Person).order_by(Person.id)).all()
+        self.ids = {(i.platform, i.user_id): p for p in people for i in p.identities}
+        self.keys: dict[str, Person] = {}
+        for p in people:
+            if p.directory_key:
+                self.keys.setdefault(p.directory_key, p)
 
-def _find(session: Session, users: list[DirectoryUser], key: str) -> Person | None:
-    for user in users:
-        person = _holder(session, user.platform, user.user_id)
-        if person is not None:
-            return person
-    if key:
-        return session.scalars(select(Person).where(Person.directory_key == key).order_by(Person.id)).first()
-    return None
+    def holder(self, platform: str, user_id: str) -> Person | None:
+        """Whoever has this id on this platform, active or not."""
+        return self.ids.get((platform, user_id))
+
+    def find(self, users: list[DirectoryUser], key: str) -> Person | None:
+        for user in users:
+            if (person := self.holder(user.platform, user.user_id)) is not None:
+                return person
+        return self.keys.get(key) if key else None
+
+    def set_id(self, person: Person, platform: str, user_id: str) -> None:
+        self.ids.pop((platform, person.user_id(platform) or ""), None)
+        person.set_user_id(platform, user_id)
+        self.ids[(platform, user_id)] = person
 
 
 def _mapped(users: list[DirectoryUser], rules: Rules) -> tuple[set[str], set[str]]:
@@ -133,9 +145,9 @@ def _state(person: Person) -> dict:
 
 
 def _apply_group(session: Session, now: datetime, key: str, users: list[DirectoryUser], rules: Rules,
-                 workshops: dict[str, Workshop], changes: Changes) -> Person | None:
+                 workshops: dict[str, Workshop], changes: Changes, index: _Index) -> Person | None:
     codes, roles = _mapped(users, rules)
-    person = _find(session, users, key)
+    person = index.find(users, key)
     if person is None and not (codes or roles):
         return None  # not in a mapped department, no mapped tag: not one of the plant's people
     created = person is None
@@ -146,14 +158,15 @@ def _apply_group(session: Session, now: datetime, key: str, users: list[Director
     configured = any(pair in rules.configured for pair in
                      [(i.platform, i.user_id) for i in person.identities] + [(u.platform, u.user_id) for u in users])
     for user in users:
-        holder = _holder(session, user.platform, user.user_id)
+        holder = index.holder(user.platform, user.user_id)
         if holder is not None and holder is not person:
             changes.warnings.append(f"{user.platform} {user.user_id} belongs to {holder.name}, not {person.name}")
             continue
         if person.user_id(user.platform) != user.user_id:
-            person.set_user_id(user.platform, user.user_id)
+            index.set_id(person, user.platform, user.user_id)
     if key and person.directory_key != key:
         person.directory_key = key
+        index.keys.setdefault(key, person)
     person.active = True
     if not configured:
         _set_owned(person, users, rules, codes, roles, workshops)
