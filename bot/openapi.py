@@ -57,9 +57,9 @@ def calendar_paths(settings=None) -> dict:
     day = {"name": "from", "in": "query", "required": True, "schema": DATE}
     days = {"name": "days", "in": "query", "required": False,
             "schema": {"type": "integer", "minimum": 1, "maximum": CHANGE_DAYS}}
-    code: dict = {"type": "string", "description": "a workshop's code; none: the whole plant"}
+    code: dict = {"type": "string", "description": "a workshop's code; none or empty: the whole plant"}
     if settings is not None:
-        code["enum"] = [w.code for w in settings.workshops]
+        code["enum"] = [w.code for w in settings.workshops] + [""]   # `workshop=` is read as none
     workshop = {"name": "workshop", "in": "query", "required": False, "schema": code}
     moved = {"description": "applied; the orders whose forecasts moved", "content": {"application/json": {"schema": {
         "type": "object", "properties": {"moved": {"type": "array", "items": {"type": "string"}}}}}}}
