@@ -86,17 +86,27 @@ def post_order():
 
 def _schema_problem(relay, body: dict) -> str | None:
     """The body checked against the very schema /api/openapi.json publishes: the first problem."""
-    validator = current_app.extensions.get("api.new_order_validator")
+    products = route_products(relay)   # imported routes count as soon as they are in
+    validators = current_app.extensions.setdefault("api.new_order_validators", {})
+    validator = validators.get(products)
     if validator is None:
         from jsonschema import Draft202012Validator
         from bot.openapi import new_order
-        validator = current_app.extensions["api.new_order_validator"] = Draft202012Validator(
-            new_order(relay.settings), format_checker=Draft202012Validator.FORMAT_CHECKER)
+        validators.clear()
+        validator = validators[products] = Draft202012Validator(
+            new_order(relay.settings, products), format_checker=Draft202012Validator.FORMAT_CHECKER)
     error = next(iter(sorted(validator.iter_errors(body), key=lambda e: list(e.path))), None)
     if error is None:
         return None
     where = ".".join(str(p) for p in error.path)
     return f"{where}: {error.message}" if where else error.message
+
+
+def route_products(relay) -> tuple[str, ...]:
+    """The products that have a route in the database (configured or imported)."""
+    from storage.models import Route
+    with relay.Session() as session:
+        return tuple(session.scalars(select(Route.product).order_by(Route.product)))
 
 
 def order_json(relay, order_no: str) -> dict:
@@ -137,4 +147,5 @@ def get_queue(code: str):
 @bp.get("/openapi.json")
 def openapi():
     from bot.openapi import document
-    return jsonify(document(_relay().settings))
+    relay = _relay()
+    return jsonify(document(relay.settings, route_products(relay)))

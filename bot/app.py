@@ -39,10 +39,12 @@ def create_app(settings: Settings | None = None, relay: Relay | None = None) -> 
     from bot.api import bp as api_bp
     from bot.api_calendar import bp as calendar_bp
     from bot.api_exports import bp as exports_bp
+    from bot.api_master import bp as master_bp
     from bot.board import bp as board_bp
     app.register_blueprint(api_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(master_bp)
     app.register_blueprint(board_bp)
 
     @app.get("/healthz")

@@ -32,8 +32,16 @@ def cmd_serve(args) -> None:
 
 
 def cmd_import(args) -> None:
-    from bot.importer import run_import
-    sys.exit(run_import(settings_of(args), args.file))
+    """Orders, routes or people: as `--kind` says, else as the file's header shows."""
+    from pathlib import Path
+    from bot.importer import BadFile, run_import
+    from bot.master_cli import detect_kind, run_master_import
+    settings = settings_of(args)
+    try:
+        kind = args.kind or detect_kind(Path(args.file))
+    except (BadFile, OSError) as exc:
+        sys.exit(f"{Path(args.file).name}: {exc}")
+    sys.exit(run_import(settings, args.file) if kind == "orders" else run_master_import(settings, args.file, kind))
 
 
 def cmd_run_job(args) -> None:
@@ -153,8 +161,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(fn=cmd_serve)
-    p = sub.add_parser("import", help="import orders from CSV (UTF-8 or GBK) or Excel")
+    p = sub.add_parser("import", help="import orders, routes or people from CSV (UTF-8 or GBK) or Excel")
     p.add_argument("file")
+    p.add_argument("--kind", choices=("orders", "routes", "people"), help="default: from the file's header")
     p.set_defaults(fn=cmd_import)
     sub.add_parser("jobs", help="the scheduler process (delay scan, digests, reminders, outbox)").set_defaults(fn=cmd_jobs)
     p = sub.add_parser("run-job", help="run one job now")

@@ -31,15 +31,16 @@ ORDER = {"type": "object", "properties": {
     "steps": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}}
 
 
-def new_order(settings=None) -> dict:
+def new_order(settings=None, products=None) -> dict:
     """What POST /api/orders accepts (the API validates bodies against this very schema). With
-    the settings it names the products that have a route and the quantity limit. Full-width
+    the settings it names the products that have a route (`products`: those in the database,
+    imported ones included; else the configured ones) and the quantity limit. Full-width
     characters and lower case in order numbers are folded as the importer does."""
     from bot.importer import DUE_RANGE, ORDER_NO_PATTERN, max_order_quantity
     product = {"type": "string", "minLength": 1, "maxLength": 120}
     quantity = {"type": "integer", "minimum": 1}
     if settings is not None:
-        product["enum"] = [r.product for r in settings.routes]
+        product["enum"] = list(products) if products is not None else [r.product for r in settings.routes]
         quantity["maximum"] = max_order_quantity(settings)
     first, last = DUE_RANGE
     return {"type": "object", "required": ["order_no", "product", "quantity", "due_date"], "properties": {
@@ -101,15 +102,17 @@ def _errors(*codes: int) -> dict:
     return {str(c): {"description": texts[c], **_json("Error")} for c in codes}
 
 
-def document(settings=None) -> dict:
+def document(settings=None, products=None) -> dict:
     """The document; with the app's settings, it names the products and the quantity limit."""
+    from bot.api_master import master_paths, person_schema, route_schema
     order_no = {"name": "order_no", "in": "path", "required": True, "schema": {"type": "string"}}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "LineRelay API", "version": "1", "description": "Orders and their timelines."},
+        "info": {"title": "LineRelay API", "version": "1", "description": "Orders and their timelines, routes and people."},
         "components": {
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": ERROR, "Step": STEP, "Order": ORDER, "NewOrder": new_order(settings),
+            "schemas": {"Error": ERROR, "Step": STEP, "Order": ORDER, "NewOrder": new_order(settings, products),
+                        "NewRoute": route_schema(settings), "NewPerson": person_schema(settings),
                         "CalendarChange": change_schema(settings), "Event": {
                 "type": "object", "properties": {"id": {"type": "integer"}, "at": {"type": "string"},
                                                  "kind": {"type": "string"}, "actor": {"type": "string"},
@@ -132,6 +135,7 @@ def document(settings=None) -> dict:
                     **_errors(401, 404)}}},
             **calendar_paths(settings),
             **export_paths(),
+            **master_paths(),
             "/api/workshops/{code}/queue": {"get": {
                 "summary": "A workshop's queue", "parameters": [
                     {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],

@@ -13,7 +13,8 @@ def test_openapi_document_validates(live):
     validate(doc)
     assert set(doc["paths"]) == {"/api/orders", "/api/orders/{order_no}", "/api/orders/{order_no}/events",
                                  "/api/workshops/{code}/queue", "/api/calendar", "/api/calendar/days",
-                                 "/api/calendar/years/{year}", "/api/exports/reports"}
+                                 "/api/calendar/years/{year}", "/api/exports/reports",
+                                 "/api/routes", "/api/routes/{product}", "/api/people"}
 
 
 def test_create_then_update_an_order(live):
