@@ -40,7 +40,7 @@ def person_schema(settings=None) -> dict:
     return {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 80, "pattern": WORDY},
         "mobile": {"type": "string", "pattern": r"^(\+?86)?1[0-9]{10}$"},
-        "email": {"type": "string", "maxLength": 120, "pattern": EMAIL},
+        "email": {"type": "string", "maxLength": 100, "pattern": EMAIL},
         "ids": {"type": "object", "additionalProperties": False, "description": "user id on each platform",
                 "properties": {p: {"type": "string", "minLength": 1, "maxLength": 80, "pattern": PRINTABLE}
                                for p in platforms}},

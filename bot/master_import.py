@@ -142,7 +142,7 @@ def parse_person_row(session: Session, values: dict, user_keys: dict[str, str], 
     mobile = re.sub(r"[\s\-]", "", _text(values, "mobile", 20))
     if mobile and not re.fullmatch(r"(\+?86)?1\d{10}", mobile):
         raise BadRow(f'mobile "{mobile}" is not a mainland mobile number (11 digits starting with 1)')
-    email = _text(values, "email", 120)
+    email = _text(values, "email", 100)
     if email and not re.search(EMAIL, email):
         raise BadRow(f'email "{email}" is not an e-mail address')
     roles = []

@@ -73,7 +73,8 @@ def match_key(user: DirectoryUser, match_by: str) -> str:
             value = value[2:]
     elif match_by == "email":
         value = value.lower()
-    return f"{match_by}:{value}" if value else ""
+    key = f"{match_by}:{value}" if value else ""
+    return key if len(key) <= 120 else ""   # longer than the column: not a usable key
 
 
 def apply_directory(session: Session, now: datetime, listings: list[Listing], rules: Rules) -> Changes:
@@ -152,7 +153,7 @@ def _apply_group(session: Session, now: datetime, key: str, users: list[Director
         return None  # not in a mapped department, no mapped tag: not one of the plant's people
     created = person is None
     if person is None:
-        person = Person(name=users[0].name, roles="", active=True)
+        person = Person(name=users[0].name[:80], roles="", active=True)
         session.add(person)
     before = {} if created else _state(person)
     configured = any(pair in rules.configured for pair in
@@ -186,8 +187,8 @@ def _apply_group(session: Session, now: datetime, key: str, users: list[Director
 def _set_owned(person: Person, users: list[DirectoryUser], rules: Rules, codes: set[str], roles: set[str],
                workshops: dict[str, Workshop]) -> None:
     """Name, roles and workshops, where the directory is their source (a mapping is configured)."""
-    if person.name != users[0].name:
-        person.name = users[0].name
+    if person.name != users[0].name[:80]:
+        person.name = users[0].name[:80]
     if rules.roles:
         text = " ".join(r for r in ROLE_ORDER if r in roles)
         if person.roles != text:
