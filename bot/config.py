@@ -242,7 +242,12 @@ def parse_settings(data: dict[str, Any]) -> Settings:
         raise ConfigError("app.report_tolerance_percent must be between 0 and 100")
     from bot.platforms import registry
     specs = registry.specs()
-    platforms = {spec.name: spec.parse_settings(data[spec.name]) for spec in specs if spec.name in data}
+    platforms = {}
+    for spec in specs:
+        section = spec.section or spec.name
+        parsed = spec.parse_settings(data[section]) if section in data else None
+        if parsed is not None:   # a channel read from another platform's table may be switched off
+            platforms[spec.name] = parsed
     workshops = tuple(_parse_workshop(t, i) for i, t in enumerate(data.get("workshops", [])))
     codes = {w.code for w in workshops}
     names = {w.name: w.code for w in workshops}

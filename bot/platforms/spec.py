@@ -18,3 +18,6 @@ class PlatformSpec:
     add_commands: Callable[[Any], None] | None = None  # argparse subparsers: its own `linerelay` commands
     twin: str = ""                              # "module:function" that starts its twin (the sandbox)
     people_of: str = ""                         # a second channel of another platform: whose user ids it shares
+    section: str = ""                           # the configuration table it reads, when not `[name]` (a second
+                                                # channel configured inside its platform's table); then
+                                                # parse_settings may return None: the channel is not in use

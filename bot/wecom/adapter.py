@@ -31,10 +31,10 @@ def mount(app: Flask, platform: WeComPlatform) -> None:
     """The WeCom callbacks on `app`, with the crypto of the AI bot and of the self-built app."""
     w = platform.settings
     app.extensions["linerelay.wecom"] = platform
-    app.extensions["linerelay.wecom_crypto"] = {
-        "app": WeComCrypto(w.token, w.encoding_aes_key, w.corp_id),
-        "aibot": WeComCrypto(w.aibot.token, w.aibot.encoding_aes_key, ""),
-    }
+    crypto = {"app": WeComCrypto(w.token, w.encoding_aes_key, w.corp_id)}
+    if not w.aibot.long_connection:   # a bot is in one mode: on the long connection nothing posts here
+        crypto["aibot"] = WeComCrypto(w.aibot.token, w.aibot.encoding_aes_key, "")
+    app.extensions["linerelay.wecom_crypto"] = crypto
     app.register_blueprint(bp)
 
 
@@ -58,7 +58,10 @@ def _checked_params() -> tuple[str, str, str]:
 
 
 def _crypto(kind: str) -> WeComCrypto:
-    return current_app.extensions["linerelay.wecom_crypto"][kind]
+    crypto = current_app.extensions["linerelay.wecom_crypto"].get(kind)
+    if crypto is None:
+        _fail(404, "the AI bot runs on the long connection (wecom.aibot.mode), not on callbacks")
+    return crypto
 
 
 def _decrypt(kind: str, encrypt: str) -> str:
