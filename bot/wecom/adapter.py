@@ -106,7 +106,7 @@ def aibot_message():
     plaintext = _decrypt("aibot", encrypt)
     try:
         msg = json.loads(plaintext)
-        message = _aibot_to_neutral(msg)
+        message = aibot_to_neutral(msg)
     except (ValueError, KeyError, TypeError, AttributeError):
         _fail(400, "decrypted message is not a WeCom AI bot message")
     if message is None:
@@ -115,15 +115,16 @@ def aibot_message():
     return jsonify(_encrypted_json(aibot_reply(reply.markdown, f"r{message.message_id}"[:64])))
 
 
-def _aibot_to_neutral(msg: dict) -> ChatMessage | None:
+def aibot_to_neutral(msg: dict, platform: str = "wecom") -> ChatMessage | None:
     """Text, or speech WeCom has already transcribed (`voice.content`, 1:1 chats): the latter is
-    marked spoken, so that nothing it says is applied before the person confirms it."""
+    marked spoken, so that nothing it says is applied before the person confirms it. The same
+    JSON arrives on the HTTP callback and on the long connection (`platform` names the channel)."""
     kind = msg.get("msgtype")
     if kind not in ("text", "voice"):
         return None
     chat_type = "group" if msg.get("chattype") == "group" else "single"
     text = msg["text"]["content"] if kind == "text" else msg["voice"]["content"]
-    return ChatMessage(platform="wecom", message_id=str(msg["msgid"]), sender_id=str(msg["from"]["userid"]),
+    return ChatMessage(platform=platform, message_id=str(msg["msgid"]), sender_id=str(msg["from"]["userid"]),
                        chat_type=chat_type, chat_id=str(msg["chatid"]) if chat_type == "group" else None,
                        text=str(text), reply_url=msg.get("response_url"), spoken=kind == "voice")
 

@@ -102,6 +102,8 @@ class AiBotConnection:
         except ConnectionClosed as exc:
             raise ConnectionLost(str(exc)) from exc
         finally:
+            if not future.done():   # timed out or cancelled: nobody will read what comes later
+                future.cancel()
             waiting = self._pending.get(req_id)
             if waiting is not None and future in waiting:
                 waiting.remove(future)
