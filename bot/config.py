@@ -33,6 +33,9 @@ class AppSettings:
     outbox_lease_seconds: int = 60      # a sender that dies mid-send loses its rows to another after this
     log_format: str = "text"            # "text" or "json" (one JSON object per line)
     public_url: str = ""                # how people's phones reach this server: links and images in messages
+    photo_dir: str = "photos"           # where photos of exceptions are kept (a directory, or a mounted object store)
+    max_photo_bytes: int = 5 * 1024 * 1024   # a larger photo is refused
+    photo_minutes: int = 10             # a photo alone goes to the sender's exception opened this recently
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,10 @@ from tests.helpers import EXAMPLE_CONFIG, make_twin, settle, wait_until
 BOT_ID, SECRET = "twin-aibot-id", "twin-aibot-secret"
 
 
-def ws_settings(database_url: str, wecom_url: str, ws_url: str):
+def ws_settings(database_url: str, wecom_url: str, ws_url: str, photo_dir: str = "photos"):
     data = tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
     data["app"]["database_url"] = database_url
+    data["app"]["photo_dir"] = photo_dir
     data["wecom"]["api_base_url"] = wecom_url
     data["wecom"]["aibot"] = {"mode": "long_connection", "bot_id": BOT_ID, "secret": SECRET, "ws_url": ws_url}
     data.pop("dingtalk")
@@ -78,14 +79,15 @@ class WsPlant:
 
 
 @pytest.fixture
-def plant(database_url):
+def plant(database_url, tmp_path):
     gateway = AiBotGateway(BOT_ID, SECRET).start()
     probe = ws_settings(database_url, "http://127.0.0.1:9", gateway.url)
     twin = make_twin(probe).start()
     twin.robots.update({g.webhook_key: g.chat_id for g in probe.groups if g.webhook_key})
-    settings = ws_settings(database_url, twin.base_url, gateway.url)
+    settings = ws_settings(database_url, twin.base_url, gateway.url, str(tmp_path / "photos"))
     init_db(settings.app.database_url, settings)
     relay = build_relay(settings)
+    relay.on_public_url("http://linerelay.test")
     with relay.Session.begin() as s:
         for no, qty in (("SO-1001", 200), ("SO-1002", 100)):
             upsert_order(s, relay.clock.now(), OrderData(no, "车门总成", qty, relay.clock.today() + timedelta(days=5),
@@ -308,3 +310,72 @@ def test_the_wecom_ws_command_exits_non_zero_when_another_instance_takes_over(da
         if proc.poll() is None:
             proc.kill()
         gateway.stop()
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+JPEG = b"\xff\xd8\xff\xe0" + bytes(range(200))
+
+
+def photo_rows(plant) -> list:
+    from storage.models import IncidentPhoto
+    with plant.relay.Session() as s:
+        return list(s.scalars(select(IncidentPhoto).order_by(IncidentPhoto.id)))
+
+
+def test_a_photo_after_an_exception_is_attached_linked_and_shown(plant):
+    import re
+
+    from bot.app import create_app
+    gw = plant.gateway
+    assert "已登记异常" in gw.say("zhangwei", "异常 SO-1001 设备 冲床液压故障", chatid="wr-stamping")
+    # a photo 1:1 right after: WeCom's image (url valid 5 min + aeskey), decrypted and kept
+    reply = gw.answer(gw.message("zhangwei", "image", plant.twin.aibot_file(PNG)))["stream"]["content"]
+    assert "已附到" in reply and "SO-1001" in reply and "1 张照片" in reply
+    [row] = photo_rows(plant)
+    assert (row.content_type, row.size) == ("image/png", len(PNG))
+    # the incident's audience gets the link; the link opens the picture itself
+    notice = gw.wait_for(lambda s: s.api == "push" and s.target == "wr-welding" and "现场照片" in s.text)
+    url = re.search(r"\((http://linerelay\.test(/board/photos/\d+\?token=[^)]+))\)", notice.text)
+    assert url is not None
+    client = create_app(relay=plant.relay).test_client()
+    resp = client.get(url.group(2))
+    assert resp.status_code == 200 and resp.data == PNG and resp.mimetype == "image/png"
+    assert client.get(f"/board/photos/{row.id}?token=forged").status_code == 403
+    # the order page shows it beside the open exception
+    token = url.group(2).split("token=")[1]
+    page = client.get(f"/board/orders/SO-1001?token={token}").get_data(as_text=True)
+    assert f"/board/photos/{row.id}?token=" in page and "冲床液压故障" in page
+
+
+def test_a_photo_with_the_exception_and_photos_refused(plant):
+    gw, twin = plant.gateway, plant.twin
+    items = [{"msgtype": "text", "text": {"content": "异常 SO-1001 设备 模具裂了"}},
+             {"msgtype": "image", "image": twin.aibot_file(JPEG)}]
+    reply = gw.answer(gw.message("zhangwei", "mixed", {"msg_item": items}))["stream"]["content"]
+    assert "已登记异常" in reply and "已附 1 张现场照片" in reply
+    notice = gw.wait_for(lambda s: s.api == "push" and s.target == "wr-welding" and "模具裂了" in s.text)
+    assert "现场照片：[照片1](http://linerelay.test/board/photos/" in notice.text
+    assert [r.content_type for r in photo_rows(plant)] == ["image/jpeg"]
+    # not a picture, whatever it is called: refused by its content, nothing kept
+    fake = gw.answer(gw.message("zhangwei", "image", twin.aibot_file(b"%PDF-1.4 not a photo")))["stream"]["content"]
+    assert "不是 JPG/PNG/WebP 图片" in fake and len(photo_rows(plant)) == 1
+    # a photo from someone with no exception of their own: said, nothing kept
+    alone = gw.answer(gw.message("lina", "image", twin.aibot_file(PNG)))["stream"]["content"]
+    assert "没有附上" in alone and len(photo_rows(plant)) == 1
+
+
+def test_photo_files_are_checked_by_content_and_size(tmp_path):
+    from bot.wecom.media import decrypt
+    from bot.twins.wecom_crypto import encrypt_file
+    from storage.photos import PhotoRefused, save, sniff
+    assert sniff(PNG) == ("image/png", "png") and sniff(JPEG) == ("image/jpeg", "jpg")
+    assert sniff(b"RIFF\0\0\0\0WEBPVP8 ") == ("image/webp", "webp") and sniff(b"GIF89a") is None
+    with pytest.raises(PhotoRefused, match="too_large"):
+        save(tmp_path, PNG, max_bytes=100)
+    sha, ctype = save(tmp_path, PNG, max_bytes=10_000)
+    assert save(tmp_path, PNG, max_bytes=10_000) == (sha, ctype)     # the same photo is kept once
+    assert len(list(tmp_path.rglob("*.png"))) == 1
+    data, key = encrypt_file(JPEG)
+    assert decrypt(data, key) == JPEG
+    with pytest.raises(ValueError):
+        decrypt(data[:-16], key)

@@ -13,7 +13,8 @@ import xmltodict
 from typing import NoReturn
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
-from bot.neutral import CardClick, ChatMessage
+from bot.neutral import CardClick, ChatMessage, Photo
+from bot.wecom import media
 from bot.platforms.contract import ClickResult
 from bot.platforms.fallbacks import plain_text
 from bot.wecom.crypto import CryptoError, WeComCrypto
@@ -106,7 +107,7 @@ def aibot_message():
     plaintext = _decrypt("aibot", encrypt)
     try:
         msg = json.loads(plaintext)
-        message = aibot_to_neutral(msg)
+        message = aibot_to_neutral(msg, max_photo_bytes=_relay().settings.app.max_photo_bytes)
     except (ValueError, KeyError, TypeError, AttributeError):
         _fail(400, "decrypted message is not a WeCom AI bot message")
     if message is None:
@@ -115,18 +116,34 @@ def aibot_message():
     return jsonify(_encrypted_json(aibot_reply(reply.markdown, f"r{message.message_id}"[:64])))
 
 
-def aibot_to_neutral(msg: dict, platform: str = "wecom") -> ChatMessage | None:
+def aibot_to_neutral(msg: dict, platform: str = "wecom", max_photo_bytes: int = 5 * 1024 * 1024) -> ChatMessage | None:
     """Text, or speech WeCom has already transcribed (`voice.content`, 1:1 chats): the latter is
     marked spoken, so that nothing it says is applied before the person confirms it. The same
     JSON arrives on the HTTP callback and on the long connection (`platform` names the channel)."""
     kind = msg.get("msgtype")
-    if kind not in ("text", "voice"):
+    if kind not in ("text", "voice", "image", "mixed"):
         return None
     chat_type = "group" if msg.get("chattype") == "group" else "single"
-    text = msg["text"]["content"] if kind == "text" else msg["voice"]["content"]
+    text, photos = _content(msg, kind, max_photo_bytes)
     return ChatMessage(platform=platform, message_id=str(msg["msgid"]), sender_id=str(msg["from"]["userid"]),
                        chat_type=chat_type, chat_id=str(msg["chatid"]) if chat_type == "group" else None,
-                       text=str(text), reply_url=msg.get("response_url"), spoken=kind == "voice")
+                       text=str(text), reply_url=msg.get("response_url"), spoken=kind == "voice", photos=photos)
+
+
+def _content(msg: dict, kind: str, max_bytes: int) -> tuple[str, tuple[Photo, ...]]:
+    """The text (typed, or transcribed speech) and the pictures (image; mixed text and images)."""
+    if kind in ("text", "voice"):
+        return str(msg[kind]["content"]), ()
+    items = msg["mixed"]["msg_item"] if kind == "mixed" else [{"msgtype": "image", "image": msg["image"]}]
+    text = " ".join(str(i["text"]["content"]) for i in items if i.get("msgtype") == "text")
+    photos = tuple(_photo(i["image"], f"{msg['msgid']}:{n}", max_bytes)
+                   for n, i in enumerate(items) if i.get("msgtype") == "image")
+    return text, photos
+
+
+def _photo(image: dict, ref: str, max_bytes: int) -> Photo:
+    url, aeskey = str(image["url"]), str(image["aeskey"])
+    return Photo(fetch=lambda: media.download(url, aeskey, max_bytes), ref=ref)
 
 
 def _encrypted_json(payload: dict) -> dict:

@@ -128,7 +128,7 @@ class ConnectionProcess:
         """Through the same path and dedupe as the HTTP callback; the reply on the connection."""
         req_id = str(frame.get("headers", {}).get("req_id", ""))
         try:
-            message = aibot_to_neutral(frame.get("body") or {}, NAME)
+            message = aibot_to_neutral(frame.get("body") or {}, NAME, self.relay.settings.app.max_photo_bytes)
         except (KeyError, TypeError, AttributeError, ValueError):
             log.warning("wecom-ws: a message callback that is not an AI bot message, ignored")
             return
