@@ -189,6 +189,9 @@ def _set_dotted(data: dict[str, Any], keys: list[str], value: Any) -> None:
     data[keys[-1]] = value
 
 
+set_dotted = _set_dotted   # `a.b.c = value` in a configuration dictionary (the sandbox builds its own)
+
+
 class Reader:
     """Typed access to one table, naming the full key in every error."""
 

@@ -42,6 +42,7 @@ class AiBotGateway(WebSocketServerThread):
         self.sent: list[Sent] = []                # pushes, replies and card updates the bot made
         self.acks: list[dict] = []                # every ack the twin gave (errcode and cmd)
         self.drop_on: Callable[[dict], bool] | None = None   # cut the connection on such a frame
+        self.on_sent: Callable[[Sent], None] | None = None   # told of every send (the sandbox page)
         self._callbacks: dict[str, tuple[float, dict]] = {}   # req_id -> (when, frame) awaiting an answer
         self._clicks: dict[str, float] = {}       # click req_id -> when it was delivered
         self._answers: dict[str, Future] = {}
@@ -114,7 +115,7 @@ class AiBotGateway(WebSocketServerThread):
         if entry is None:
             return 40058, "no callback with this req_id awaits an answer"
         frame = entry[1]["body"]
-        self.sent.append(Sent("respond", frame.get("chatid") or frame["from"]["userid"], body))
+        self._record(Sent("respond", frame.get("chatid") or frame["from"]["userid"], body))
         self._resolve(req_id, body)
         return 0, "ok"
 
@@ -126,7 +127,7 @@ class AiBotGateway(WebSocketServerThread):
             return 40058, "a card is updated within 5 s of its click"
         if body.get("response_type") != "update_template_card" or "template_card" not in body:
             return 40058, "response_type must be update_template_card"
-        self.sent.append(Sent("update", body["template_card"].get("task_id", ""), body))
+        self._record(Sent("update", body["template_card"].get("task_id", ""), body))
         self._resolve(req_id, body)
         return 0, "ok"
 
@@ -143,8 +144,13 @@ class AiBotGateway(WebSocketServerThread):
         if len(recent) >= PUSHES_PER_MINUTE:
             return 45009, "api freq out of limit"
         self._pushes[chat] = recent + [now]
-        self.sent.append(Sent("push", chat, body))
+        self._record(Sent("push", chat, body))
         return 0, "ok"
+
+    def _record(self, sent: Sent) -> None:
+        self.sent.append(sent)
+        if self.on_sent is not None:
+            self.on_sent(sent)
 
     def _resolve(self, req_id: str, body: dict) -> None:
         future = self._answers.get(req_id)

@@ -54,4 +54,5 @@ def add_commands(sub: Any) -> None:
 
 
 SPEC = PlatformSpec(name=NAME, title="企业微信", user_key="", people_of="wecom", section="wecom",
-                    parse_settings=parse_settings, create=create, add_commands=add_commands)
+                    parse_settings=parse_settings, create=create, add_commands=add_commands,
+                    twin="bot.twins.wecom_ws_sandbox:sandbox_twin")
