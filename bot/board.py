@@ -13,7 +13,8 @@ from bot.urls import install_converters
 from storage.board import board as board_data
 from storage.board import open_incidents_of
 from storage.errors import UnknownOrder
-from storage.models import Event
+from storage.models import Event, IncidentPhoto
+from storage.photos import file_path, photos_of
 from storage.orders import find_order
 from storage.views import order_view
 
@@ -96,9 +97,25 @@ def order_page(order_no: str):
             return Response(f"找不到订单 {escape(order_no)}", status=404, mimetype="text/html")
         events = session.scalars(select(Event).where(Event.order_id == order.id).order_by(Event.id)).all()
         now = relay.clock.now()
+        incidents = open_incidents_of(session, order, now)
         return render_page("order", token=token, order=order_view(order, now), events=events,
-                           incidents=open_incidents_of(session, order, now), now=now,
+                           incidents=incidents, photos=photos_of(session, [i.id for i, _, _ in incidents]), now=now,
                            platforms={spec.name: spec.title for spec in registry.specs()})
+
+
+@bp.get("/board/photos/<int:photo_id>")
+def photo(photo_id: int):
+    """A photo of an exception, behind the same tokens as the order page."""
+    if _authorized() is None:
+        return _forbidden()
+    relay = _relay()
+    with relay.Session() as session:
+        row = session.get(IncidentPhoto, photo_id)
+    path = file_path(relay.settings.app.photo_dir, row.sha256, row.content_type) if row is not None else None
+    if row is None or path is None or not path.is_file():
+        return Response("not found", status=404, mimetype="text/plain")
+    return Response(path.read_bytes(), mimetype=row.content_type,
+                    headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"})
 
 
 @bp.get("/charts/<name>.png")

@@ -53,7 +53,7 @@ class CardService:
         body = self.services.messages.render(f"cards/{card.kind}", card.context)
         row = CardRow(track_id=new_track_id(), platform=platform, kind=card.kind, subject_id=card.subject_id,
                       audience=audience, status="open", created_at=self.services.clock.now(),
-                      data={"title": card.title, "body": body,
+                      data={"title": card.title, "body": body, "actors": card.actors,
                             "buttons": [[b.action, b.label, b.style] for b in card.buttons]})
         session.add(row)
         return row
@@ -77,6 +77,22 @@ class CardService:
         row = self._store(session, platform.name, card, "|".join(user_ids))
         queue(session, self.services.clock.now(), platform.name, platform.person_card(user_ids, CardView.of(row)),
               key, not_before=not_before, fresh=fresh)
+
+    def copy_to_people(self, session: Session, platform: Platform, row: CardRow, key: str) -> bool:
+        """The same open card again, to the people on `platform` who must act (where it could not
+        go into its group); False when nobody there can act on it."""
+        kind, _, value = str(row.data.get("actors", "")).partition(":")
+        card = Card(kind=row.kind, subject_id=row.subject_id, title=row.data["title"], context={},
+                    actors=str(row.data.get("actors", "")))
+        user_ids = [uid for p in actors(session, card) if (uid := p.user_id(platform.identity))] if kind and value else []
+        if not user_ids or row.status != "open":
+            return False
+        copy = CardRow(track_id=new_track_id(), platform=platform.name, kind=row.kind, subject_id=row.subject_id,
+                       audience="|".join(user_ids), status="open", created_at=self.services.clock.now(),
+                       data=dict(row.data))
+        session.add(copy)
+        queue(session, self.services.clock.now(), platform.name, platform.person_card(user_ids, CardView.of(copy)), key)
+        return True
 
     def outcome_texts(self, decision: str, person: Person, at: datetime) -> dict[str, str]:
         """What a decided card says instead of its buttons: in full, and in a few words."""

@@ -147,7 +147,8 @@ def cmd_sync_directory(args) -> None:
 
 def cmd_sandbox(args) -> None:
     from bot.sandbox import run_sandbox
-    run_sandbox(host=args.host, port=args.port, database=args.database, interactive=not args.no_prompt)
+    run_sandbox(host=args.host, port=args.port, database=args.database, interactive=not args.no_prompt,
+                wecom_mode=args.wecom_mode)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -198,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--database", default="sandbox.db", help="SQLite file (recreated at start)")
     p.add_argument("--no-prompt", action="store_true", help="serve only, no chat prompt on the terminal")
+    p.add_argument("--wecom-mode", choices=("callback", "long_connection"), default="callback",
+                   help="the WeCom AI bot's mode: long_connection puts cards with buttons into the WeCom groups")
     p.set_defaults(fn=cmd_sandbox)
     args = parser.parse_args(argv)
     args.fn(args)

@@ -34,6 +34,9 @@ class AppSettings:
     log_format: str = "text"            # "text" or "json" (one JSON object per line)
     public_url: str = ""                # how people's phones reach this server: links and images in messages
     team_hours: int = 12                # a lead's 班组 applies to their reports this long (one shift)
+    photo_dir: str = "photos"           # where photos of exceptions are kept (a directory, or a mounted object store)
+    max_photo_bytes: int = 5 * 1024 * 1024   # a larger photo is refused
+    photo_minutes: int = 10             # a photo alone goes to the sender's exception opened this recently
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,9 @@ def _set_dotted(data: dict[str, Any], keys: list[str], value: Any) -> None:
     data[keys[-1]] = value
 
 
+set_dotted = _set_dotted   # `a.b.c = value` in a configuration dictionary (the sandbox builds its own)
+
+
 class Reader:
     """Typed access to one table, naming the full key in every error."""
 
@@ -254,7 +260,12 @@ def parse_settings(data: dict[str, Any]) -> Settings:
         raise ConfigError("app.report_tolerance_percent must be between 0 and 100")
     from bot.platforms import registry
     specs = registry.specs()
-    platforms = {spec.name: spec.parse_settings(data[spec.name]) for spec in specs if spec.name in data}
+    platforms = {}
+    for spec in specs:
+        section = spec.section or spec.name
+        parsed = spec.parse_settings(data[section]) if section in data else None
+        if parsed is not None:   # a channel read from another platform's table may be switched off
+            platforms[spec.name] = parsed
     dept_keys = {spec.name: spec.department_key for spec in specs if spec.department_key}
     workshops = tuple(_parse_workshop(t, i, dept_keys) for i, t in enumerate(data.get("workshops", [])))
     codes = {w.code for w in workshops}

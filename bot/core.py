@@ -8,11 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import photos
 from bot.answers import offer_buttons
 from bot.cardflow import CardService
 from bot.errors import error_reply
 from bot.handlers.base import CommandTable, Context
-from bot.neutral import ChatMessage, RenderedReply
+from bot.neutral import ChatMessage, RenderedReply, Reply
 from bot.platforms.contract import Platform
 from bot.platforms.fallbacks import shown
 from bot.reader import Reader
@@ -34,11 +35,13 @@ class MessageService:
         self.services, self.platforms, self.commands = services, platforms, commands
         self.cards, self.router = cards, router
         self.reader = Reader(commands)
+        self.photos = photos.PhotoDesk(services)
 
     def handle(self, message: ChatMessage) -> RenderedReply:
         """Apply a command at most once and return its reply (the stored one on a retry)."""
+        fetched = photos.fetch(message, self.services.settings.app.max_photo_bytes) if message.photos else []
         try:
-            rendered, has_notices = retrying(lambda: self._apply(message))
+            rendered, has_notices = retrying(lambda: self._apply(message, fetched))
         except IntegrityError:
             stored = self._stored_reply(message)
             if stored is None:
@@ -49,7 +52,7 @@ class MessageService:
             self.services.outbox.kick()
         return rendered
 
-    def _apply(self, message: ChatMessage) -> tuple[RenderedReply, bool]:
+    def _apply(self, message: ChatMessage, fetched: photos.Fetched) -> tuple[RenderedReply, bool]:
         services = self.services
         with services.Session.begin() as session:
             now = services.clock.now()
@@ -61,18 +64,13 @@ class MessageService:
                           commands=self.commands, source=message.source, public_url=services.public_url,
                           person=person_by_platform_id(session, platform.identity, message.sender_id),
                           group=group_by_chat(session, message.platform, message.chat_id) if message.chat_id else None)
-            asked = self.reader.take_question(session, ctx)   # this message answers it or drops it
-            error: UserError | None = None
-            try:
-                with session.begin_nested():
-                    reply = self.reader.dispatch(ctx, asked)
-            except UserError as exc:
-                log.info("refused %s from %s: %s %s", message.text, message.sender_id, exc.code, exc.data)
-                error, reply = exc, error_reply(exc)
-                ctx.notices.clear()
-                ctx.closed_cards.clear()
-            self.reader.remember(session, ctx, error)   # a question asked is kept for the next message
-            carded = offer_buttons(session, self.cards, platform, ctx, error)   # with buttons where they show
+            carded = False
+            if fetched and not message.text.strip():   # a photo alone: for the sender's exception
+                reply = self.photos.attach(session, ctx, fetched, None)
+            else:
+                reply, carded = self._dispatch(session, ctx, platform)
+                if fetched and reply.template == "incident_ok":   # sent with `异常 …`: for the one it opened
+                    reply = self.photos.attach(session, ctx, fetched, reply)
             rendered = RenderedReply(services.messages.render(reply.template, reply.context))
             inbound.reply = rendered.to_json()
             pending = carded
@@ -83,6 +81,24 @@ class MessageService:
                 pending = pending or delivery.status == "pending"
             self._effects(session, ctx)
             return rendered, bool(ctx.notices or ctx.closed_cards) or pending
+
+    def _dispatch(self, session: Session, ctx: Context, platform: Platform) -> tuple[Reply, bool]:
+        """The command the text says, or the question it answers (a refusal changes nothing);
+        and whether a question went out with buttons too."""
+        message = ctx.message
+        asked = self.reader.take_question(session, ctx)   # this message answers it or drops it
+        error: UserError | None = None
+        try:
+            with session.begin_nested():
+                reply = self.reader.dispatch(ctx, asked)
+        except UserError as exc:
+            log.info("refused %s from %s: %s %s", message.text, message.sender_id, exc.code, exc.data)
+            error, reply = exc, error_reply(exc)
+            ctx.notices.clear()
+            ctx.closed_cards.clear()
+        self.reader.remember(session, ctx, error)   # a question asked is kept for the next message
+        carded = offer_buttons(session, self.cards, platform, ctx, error)   # with buttons where they show
+        return reply, carded
 
     def _effects(self, session: Session, ctx: Context) -> None:
         """What the command decided besides its reply: cards closed, notices sent."""

@@ -80,3 +80,7 @@ def chart_day(board_tokens: tuple[str, ...], name: str) -> date | None:
         return None
     expected = chart_name(board_tokens, day)
     return day if expected is not None and hmac.compare_digest(expected.encode(), name.encode()) else None
+
+
+def photo_url(base: str, photo_id: int, token: str) -> str:
+    return f"{base.rstrip('/')}/board/photos/{photo_id}?token={quote(token, safe='')}"

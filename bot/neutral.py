@@ -1,8 +1,17 @@
 """The seam between platform adapters and handlers: small, typed, platform-free."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A picture sent with a message: how to fetch its bytes (the platform's download, decrypted),
+    called once, before the message's transaction."""
+    fetch: Callable[[], bytes] = field(repr=False)
+    ref: str = ""            # what names it in logs (never its download URL)
 
 
 @dataclass(frozen=True)
@@ -18,6 +27,7 @@ class ChatMessage:
     reply_url: str | None = None   # a platform URL to answer later (WeCom response_url)
     spoken: bool = False           # speech the platform transcribed: read like text, always confirmed first
     answered_card: str = ""        # a button's answer: the question card pressed (its reply rides on the card)
+    photos: tuple[Photo, ...] = () # pictures sent with it (attached to the sender's exception)
 
     @property
     def source(self) -> str:

@@ -108,6 +108,8 @@ class NoticeRouter:
         if person is None:
             return
         for name, platform in self.platforms.items():
+            if notice.platform is None and platform.people_of in self.platforms:
+                continue   # a second channel of a platform that is here: that platform's own reaches them
             user_id = person.user_id(platform.identity)
             if user_id and notice.platform in (None, name):
                 queue(session, self.services.clock.now(), name,

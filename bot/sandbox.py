@@ -16,6 +16,7 @@ import shlex
 import sys
 import threading
 import time
+import tomllib
 from dataclasses import dataclass
 from datetime import datetime, time as dtime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 from bot.app import build_relay, create_app
 from storage.migrate import init_db
 from bot.clock import Clock
-from bot.config import Settings, load_settings
+from bot.config import Settings, parse_settings, set_dotted
 from bot.demo.seed import DEMO_CONFIG, seed_demo
 from bot.handlers.base import limits_for
 from bot.platforms import registry
@@ -90,16 +91,29 @@ def start_twins(settings: Settings, clock: Clock) -> tuple[dict[str, SandboxTwin
     return twins, overrides
 
 
-def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sandbox.db") -> Sandbox:
+def demo_settings(overrides: dict[str, Any], wecom_mode: str = "callback") -> Settings:
+    """The demo plant; with `wecom_mode = "long_connection"` its WeCom groups are the AI bot's
+    long connection's (`platform = "wecom-ws"`), as a plant that switches modes binds them."""
+    data = tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
+    if wecom_mode == "long_connection":
+        data["wecom"]["aibot"] = {"mode": "long_connection", "bot_id": "sandbox-aibot", "secret": "sandbox-secret",
+                                  "ws_url": "ws://127.0.0.1:9"}
+        data["groups"] = [dict(g, platform="wecom-ws") if g["platform"] == "wecom" else g for g in data["groups"]]
+    for dotted, value in overrides.items():
+        set_dotted(data, dotted.split("."), value)
+    return parse_settings(data)
+
+
+def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sandbox.db",
+                  wecom_mode: str = "callback") -> Sandbox:
     """Start the twins and the app on a fresh demo database. Used by the CLI and by tests."""
     Path(database).unlink(missing_ok=True)
     for suffix in ("-wal", "-shm"):
         Path(database + suffix).unlink(missing_ok=True)
-    base = load_settings(DEMO_CONFIG, env={})
+    base = demo_settings({}, wecom_mode)
     clock = Clock(base.app.timezone)   # one clock for the app and every twin
     twins, overrides = start_twins(base, clock)
-    settings = load_settings(DEMO_CONFIG, env={}, overrides={
-        "app.database_url": f"sqlite:///{Path(database).resolve()}", **overrides})
+    settings = demo_settings({"app.database_url": f"sqlite:///{Path(database).resolve()}", **overrides}, wecom_mode)
     init_db(settings.app.database_url, settings)
     relay = build_relay(settings, clock=clock)
     clock.set_local(sandbox_start_time(relay))
@@ -112,6 +126,8 @@ def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sa
     server = ThreadedServer(app, host, port).start()
     for twin in twins.values():
         twin.app_url = server.url
+        if hasattr(twin, "on_app"):   # a twin of a long connection: the sandbox runs its process too
+            twin.on_app(relay)
     relay.on_public_url(server.url)
     sandbox = Sandbox(relay, twins, server, console)
     _open_requests(sandbox)
@@ -132,8 +148,8 @@ def _open_requests(sandbox: Sandbox) -> None:
     run_job(sandbox.relay, "outbox")
 
 
-def run_sandbox(host: str, port: int, database: str, interactive: bool = True) -> None:
-    sandbox = start_sandbox(host, port, database)
+def run_sandbox(host: str, port: int, database: str, interactive: bool = True, wecom_mode: str = "callback") -> None:
+    sandbox = start_sandbox(host, port, database, wecom_mode)
     sandbox.start_jobs()
     relay, url = sandbox.relay, sandbox.url
     tokens = relay.settings.api.board_tokens

@@ -232,6 +232,7 @@ def blueprint(console: SandboxConsole) -> Blueprint:
                      "ids": {name: console.user_id(p, name) for name in console.twins}} for p in console.people],
             conversations=[asdict(c) for c in console.conversations.values()],
             platforms=console.platforms(),
+            wecom_mode="long_connection" if "wecom-ws" in console.relay.platforms else "callback",
             board_url=f"/board?token={tokens[0]}" if tokens else "")
 
     @bp.get("/sandbox/api/state")

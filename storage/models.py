@@ -225,6 +225,19 @@ class Incident(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class IncidentPhoto(Base):
+    """A photo attached to an exception: the file lives in `app.photo_dir` under its SHA-256."""
+    __tablename__ = "incident_photos"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column()
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    source: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class ChangeRequest(Base):
     __tablename__ = "change_requests"
     id: Mapped[int] = mapped_column(ID, primary_key=True)

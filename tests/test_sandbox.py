@@ -158,3 +158,32 @@ def test_fast_forward_escalates_unacknowledged_warnings_to_the_managers(sandbox)
     assert escalated == result["jobs"]["delay-scan"]["escalations"]
     assert len([e for e in entries(sandbox, "wecom:wr-managers", via="webhook")
                 if "预警升级" in e["markdown"]]) == escalated
+
+
+@pytest.fixture
+def sandbox_ws(tmp_path):
+    box = start_sandbox(port=0, database=str(tmp_path / "sandbox.db"), wecom_mode="long_connection")
+    yield box
+    box.stop()
+
+
+def test_the_sandbox_on_the_long_connection_shows_cards_in_wecom_groups(sandbox_ws):
+    box = sandbox_ws
+    assert "<b>长连接</b> · 按钮卡片在群里" in requests.get(f"{box.url}/sandbox", timeout=10).text
+    # the planner's requests: the approval cards sit in the WeCom managers' group, buttons and all
+    cards = wait_until(lambda: [e["card"] for e in entries(box, "wecom-ws:wr-managers") if e["card"]])
+    assert [c["title"] for c in cards][:2] == ["插单审批", "改交期审批"] and cards[0]["buttons"]
+    assert not [e for e in entries(box, "wecom:@zhouzong") if e["card"]]   # no app cards beside them
+    assert post(box, "say", {"conv": "wecom-ws:wr-stamping", "user": "zhangwei", "text": "报工 SO-1002 150"}).json() \
+        == {"status": 200}
+    assert "已报工" in entries(box, "wecom-ws:wr-stamping", via="aibot_reply")[-1]["markdown"]
+    card = wait_until(lambda: [e["card"] for e in entries(box, "wecom-ws:wr-welding")
+                               if e["card"] and "SO-1002" in e["card"]["body"]])[-1]
+    assert post(box, "click", {"conv": "wecom-ws:wr-welding", "user": "lina", "card": card["id"],
+                               "action": "confirm"}).status_code == 200
+    shown = wait_until(lambda: [e["card"] for e in entries(box, "wecom-ws:wr-welding")
+                                if e["card"] and e["card"]["id"] == card["id"] and not e["card"]["buttons"]])
+    assert "李娜" in shown[0]["outcome"] or "接收" in shown[0]["outcome"]
+    with box.relay.Session() as s:
+        assert s.scalars(select(Handoff.status).join(Step, Handoff.to_step_id == Step.id).join(Order)
+                         .where(Order.order_no == "SO-1002")).first() == "confirmed"

@@ -2,6 +2,7 @@
 import json
 
 import pytest
+from sqlalchemy import select
 import requests
 
 from bot.twins import wecom_crypto as wc
@@ -107,10 +108,22 @@ def test_app_callback_stale_timestamp_is_refused(ready):
 
 
 def test_non_text_ai_bot_message_is_acknowledged_without_action(ready):
-    result = ready.twin.aibot_message({"msgid": "img-1", "aibotid": "b", "chattype": "single",
-                                       "from": {"userid": "zhangwei"}, "msgtype": "image",
-                                       "image": {"url": "http://example.invalid/x.png"}})
+    result = ready.twin.aibot_message({"msgid": "file-1", "aibotid": "b", "chattype": "single",
+                                       "from": {"userid": "zhangwei"}, "msgtype": "file",
+                                       "file": {"url": "http://example.invalid/x.pdf"}})
     assert result.status == 200 and result.reply is None
+
+
+def test_a_photo_on_the_http_callback_is_fetched_and_answered(live):
+    """Images arrive on the callback as on the long connection (tests/test_wecom_ws.py attaches
+    them): downloaded from WeCom and decrypted; with no exception of the sender's, nothing is kept."""
+    from storage.models import IncidentPhoto
+    result = live.twin.aibot_message({"msgid": "img-1", "aibotid": "b", "chattype": "single",
+                                      "from": {"userid": "zhangwei"}, "msgtype": "image",
+                                      "image": live.twin.aibot_file(b"\x89PNG\r\n\x1a\n" + bytes(64))})
+    assert result.status == 200 and "照片没有附上" in result.reply["stream"]["content"]
+    with live.session() as s:
+        assert s.scalars(select(IncidentPhoto)).all() == []
 
 
 def test_healthz(live):

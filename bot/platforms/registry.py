@@ -10,6 +10,7 @@ from bot.platforms.spec import PlatformSpec
 INSTALLED = (
     "bot.wecom",
     "bot.dingtalk",
+    "bot.wecom_ws",
 )
 
 _extra: dict[str, PlatformSpec] = {}

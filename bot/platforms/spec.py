@@ -20,3 +20,6 @@ class PlatformSpec:
     people_of: str = ""                         # a second channel of another platform: whose user ids it shares
     department_key: str = ""                    # the `[[workshops]]` key listing its directory departments
     directory: Callable[[Any, Any], Any] | None = None  # (its Platform, role names) → its DirectorySource
+    section: str = ""                           # the configuration table it reads, when not `[name]` (a second
+                                                # channel configured inside its platform's table); then
+                                                # parse_settings may return None: the channel is not in use

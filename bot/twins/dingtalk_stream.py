@@ -9,43 +9,16 @@ import threading
 import time
 from concurrent.futures import Future
 
-from websockets.asyncio.server import serve
+from bot.twins.wsserver import WebSocketServerThread
 
 
-class StreamGateway:
+class StreamGateway(WebSocketServerThread):
     def __init__(self, host: str = "127.0.0.1"):
-        self.host = host
-        self.port = 0
+        super().__init__(host, name="dingtalk-stream-twin")
         self.tickets: set[str] = set()
         self._connections: list = []
         self._acks: dict[str, Future] = {}
         self._connected = threading.Event()
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="dingtalk-stream-twin", daemon=True)
-
-    def start(self) -> StreamGateway:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def main():
-            async with serve(self._handle, self.host, 0) as server:
-                self.port = server.sockets[0].getsockname()[1]
-                self._server = server
-                self._ready.set()
-                await server.serve_forever()
-        try:
-            self.loop.run_until_complete(main())
-        except (asyncio.CancelledError, RuntimeError):
-            pass
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(lambda: self._server.close())
-        self._thread.join(timeout=5)
 
     def open_connection(self) -> dict:
         ticket = secrets.token_hex(12)

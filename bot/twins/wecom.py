@@ -47,6 +47,7 @@ class WeComTwin(TwinBase):
         self.task_ids: set[str] = set()            # template cards are unique per task_id
         self.robots = dict(robots or {})           # group robot webhook key -> the group's chat id
         self._reply_convs: dict[str, str] = {}     # AI bot msgid -> the chat its response_url answers in
+        self.media: dict[str, bytes] = {}          # files people sent the bot, encrypted, by name
         self._ids = itertools.count(1)
         self.directory = TwinDirectory()
         super().__init__(app_url, clock)
@@ -129,6 +130,13 @@ class WeComTwin(TwinBase):
             return jsonify(errcode=0, errmsg="ok")
 
         mount_directory(app, self, token_ok, fault)
+        @app.get("/aibot/media/<name>")
+        def media(name):
+            """A file a person sent the bot: encrypted, as long as the twin keeps it (WeCom: 5 min)."""
+            data = self.media.get(name)
+            if data is None:
+                return jsonify(errcode=40007, errmsg="invalid media"), 404
+            return data, 200, {"Content-Type": "application/octet-stream"}
 
         @app.post("/aibot/response/<code>")
         def response_url(code):
@@ -171,6 +179,12 @@ class WeComTwin(TwinBase):
                "response_url": f"{self.base_url}/aibot/response/{msgid}", "msgtype": "voice",
                "voice": {"content": transcript}}
         return self.aibot_message(msg, **kwargs)
+
+    def aibot_file(self, data: bytes) -> dict:
+        """A picture a person sends: kept encrypted here; `{url, aeskey}` as the callback carries it."""
+        name = secrets.token_hex(8)
+        self.media[name], aeskey = wc.encrypt_file(data)
+        return {"url": f"{self.base_url}/aibot/media/{name}", "aeskey": aeskey}
 
     def _open_aibot_reply(self, resp: requests.Response) -> Any:
         if resp.status_code != 200 or not resp.content:

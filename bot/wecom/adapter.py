@@ -13,7 +13,8 @@ import xmltodict
 from typing import NoReturn
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
-from bot.neutral import CardClick, ChatMessage
+from bot.neutral import CardClick, ChatMessage, Photo
+from bot.wecom import media
 from bot.platforms.contract import ClickResult
 from bot.platforms.fallbacks import plain_text
 from bot.wecom.crypto import CryptoError, WeComCrypto
@@ -31,10 +32,10 @@ def mount(app: Flask, platform: WeComPlatform) -> None:
     """The WeCom callbacks on `app`, with the crypto of the AI bot and of the self-built app."""
     w = platform.settings
     app.extensions["linerelay.wecom"] = platform
-    app.extensions["linerelay.wecom_crypto"] = {
-        "app": WeComCrypto(w.token, w.encoding_aes_key, w.corp_id),
-        "aibot": WeComCrypto(w.aibot.token, w.aibot.encoding_aes_key, ""),
-    }
+    crypto = {"app": WeComCrypto(w.token, w.encoding_aes_key, w.corp_id)}
+    if not w.aibot.long_connection:   # a bot is in one mode: on the long connection nothing posts here
+        crypto["aibot"] = WeComCrypto(w.aibot.token, w.aibot.encoding_aes_key, "")
+    app.extensions["linerelay.wecom_crypto"] = crypto
     app.register_blueprint(bp)
 
 
@@ -58,7 +59,10 @@ def _checked_params() -> tuple[str, str, str]:
 
 
 def _crypto(kind: str) -> WeComCrypto:
-    return current_app.extensions["linerelay.wecom_crypto"][kind]
+    crypto = current_app.extensions["linerelay.wecom_crypto"].get(kind)
+    if crypto is None:
+        _fail(404, "the AI bot runs on the long connection (wecom.aibot.mode), not on callbacks")
+    return crypto
 
 
 def _decrypt(kind: str, encrypt: str) -> str:
@@ -103,7 +107,7 @@ def aibot_message():
     plaintext = _decrypt("aibot", encrypt)
     try:
         msg = json.loads(plaintext)
-        message = _aibot_to_neutral(msg)
+        message = aibot_to_neutral(msg, max_photo_bytes=_relay().settings.app.max_photo_bytes)
     except (ValueError, KeyError, TypeError, AttributeError):
         _fail(400, "decrypted message is not a WeCom AI bot message")
     if message is None:
@@ -112,17 +116,34 @@ def aibot_message():
     return jsonify(_encrypted_json(aibot_reply(reply.markdown, f"r{message.message_id}"[:64])))
 
 
-def _aibot_to_neutral(msg: dict) -> ChatMessage | None:
+def aibot_to_neutral(msg: dict, platform: str = "wecom", max_photo_bytes: int = 5 * 1024 * 1024) -> ChatMessage | None:
     """Text, or speech WeCom has already transcribed (`voice.content`, 1:1 chats): the latter is
-    marked spoken, so that nothing it says is applied before the person confirms it."""
+    marked spoken, so that nothing it says is applied before the person confirms it. The same
+    JSON arrives on the HTTP callback and on the long connection (`platform` names the channel)."""
     kind = msg.get("msgtype")
-    if kind not in ("text", "voice"):
+    if kind not in ("text", "voice", "image", "mixed"):
         return None
     chat_type = "group" if msg.get("chattype") == "group" else "single"
-    text = msg["text"]["content"] if kind == "text" else msg["voice"]["content"]
-    return ChatMessage(platform="wecom", message_id=str(msg["msgid"]), sender_id=str(msg["from"]["userid"]),
+    text, photos = _content(msg, kind, max_photo_bytes)
+    return ChatMessage(platform=platform, message_id=str(msg["msgid"]), sender_id=str(msg["from"]["userid"]),
                        chat_type=chat_type, chat_id=str(msg["chatid"]) if chat_type == "group" else None,
-                       text=str(text), reply_url=msg.get("response_url"), spoken=kind == "voice")
+                       text=str(text), reply_url=msg.get("response_url"), spoken=kind == "voice", photos=photos)
+
+
+def _content(msg: dict, kind: str, max_bytes: int) -> tuple[str, tuple[Photo, ...]]:
+    """The text (typed, or transcribed speech) and the pictures (image; mixed text and images)."""
+    if kind in ("text", "voice"):
+        return str(msg[kind]["content"]), ()
+    items = msg["mixed"]["msg_item"] if kind == "mixed" else [{"msgtype": "image", "image": msg["image"]}]
+    text = " ".join(str(i["text"]["content"]) for i in items if i.get("msgtype") == "text")
+    photos = tuple(_photo(i["image"], f"{msg['msgid']}:{n}", max_bytes)
+                   for n, i in enumerate(items) if i.get("msgtype") == "image")
+    return text, photos
+
+
+def _photo(image: dict, ref: str, max_bytes: int) -> Photo:
+    url, aeskey = str(image["url"]), str(image["aeskey"])
+    return Photo(fetch=lambda: media.download(url, aeskey, max_bytes), ref=ref)
 
 
 def _encrypted_json(payload: dict) -> dict:

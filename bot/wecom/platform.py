@@ -36,6 +36,10 @@ class WeComPlatform(Platform):
 
     def __init__(self, settings: WeComSettings, api: WeComApi | None = None):
         self.settings = settings
+        if settings.aibot.long_connection:
+            # The AI bot's long connection (bot/wecom_ws) puts cards with buttons into the groups;
+            # the app's 1:1 cards are then only its fallback, never sent beside them.
+            self.capabilities = Capabilities(group_cards=False, person_cards=False, markdown=True)
         self.api = api or WeComApi(settings.api_base_url, settings.corp_id, settings.secret, settings.agent_id)
 
     def bind(self, services: Services) -> None:
