@@ -54,25 +54,25 @@ def test_bad_routes_are_refused_with_the_reason_and_change_nothing(live):
 
 
 def test_create_then_update_a_person(live):
-    body = {"name": "王五", "mobile": "13800001111", "ids": {"wecom": "wangwu"}, "roles": ["lead"],
+    body = {"name": "郑十", "mobile": "13800001111", "ids": {"wecom": "zhengshi"}, "roles": ["lead"],
             "workshops": ["冲压"]}
     created = post(live, "/api/people", body)
     assert created.status_code == 201, created.text
-    assert created.json() | {"id": 0} == {"id": 0, "name": "王五", "roles": ["lead"], "active": True,
-                                          "workshops": ["stamping"], "ids": {"wecom": "wangwu"}}
-    updated = post(live, "/api/people", {"name": "王五", "mobile": "13800001111", "ids": {"dingtalk": "dt-wangwu"},
+    assert created.json() | {"id": 0} == {"id": 0, "name": "郑十", "roles": ["lead"], "active": True,
+                                          "workshops": ["stamping"], "ids": {"wecom": "zhengshi"}}
+    updated = post(live, "/api/people", {"name": "郑十", "mobile": "13800001111", "ids": {"dingtalk": "dt-zhengshi"},
                                          "roles": ["lead", "head"], "workshops": ["冲压", "焊接"]})
     assert updated.status_code == 200 and updated.json()["id"] == created.json()["id"]   # found by the mobile
-    assert updated.json()["ids"] == {"wecom": "wangwu", "dingtalk": "dt-wangwu"}
+    assert updated.json()["ids"] == {"wecom": "zhengshi", "dingtalk": "dt-zhengshi"}
     assert updated.json()["roles"] == ["lead", "head"] and updated.json()["workshops"] == ["stamping", "welding"]
     # the new person is heard at once
     live.add_order("SO-1001")
-    assert "SO-1001" in live.say("wangwu", "进度 SO-1001")
-    left = post(live, "/api/people", {"name": "王五", "ids": {"wecom": "wangwu"}, "active": False})
+    assert "SO-1001" in live.say("zhengshi", "进度 SO-1001")
+    left = post(live, "/api/people", {"name": "郑十", "ids": {"wecom": "zhengshi"}, "active": False})
     assert left.status_code == 200 and left.json()["active"] is False
-    assert "还没有登记" in live.say("wangwu", "进度 SO-1001")
+    assert "还没有登记" in live.say("zhengshi", "进度 SO-1001")
     listed = requests.get(f"{live.url}/api/people", headers=KEY, timeout=30).json()["people"]
-    assert {"王五", "张伟"} <= {p["name"] for p in listed}
+    assert {"郑十", "张伟"} <= {p["name"] for p in listed}
     with live.session() as s:
         kinds = [e.kind for e in s.scalars(select(Event).where(Event.source == "api").order_by(Event.id))]
     assert kinds == ["person_joined", "person_changed", "person_changed"]

@@ -14,7 +14,8 @@ DEMO = [("张伟", "zhangwei", 11, "13800000001"), ("李娜", "lina", 12, "13800
         ("王强", "wangqiang", 12, "13800000003"), ("赵敏", "zhaomin", 13, "13800000004"),
         ("刘洋", "liuyang", 14, "13800000005"), ("钱主任", "qianzhuren", 11, "13800000006"),
         ("陈静", "chenjing", 20, "13800000007"), ("周总", "zhouzong", 20, "13800000008"),
-        ("吴经理", "wujingli", 20, "13800000009"), ("孙工", "sungong", 20, "13800000010")]
+        ("吴经理", "wujingli", 20, "13800000009"), ("孙工", "sungong", 20, "13800000010"),
+        ("王五", "wangwu", 11, "13800000011"), ("赵六", "zhaoliu", 12, "13800000012"), ("孙七", "sunqi", 13, "13800000013")]
 
 
 def seed_directories(live) -> None:
@@ -47,9 +48,9 @@ def ids(p: Person) -> dict[str, str]:
     return {i.platform: i.user_id for i in p.identities}
 
 
-def join_both(live, name="赵六", wecom_dept=111, tag="班组长", mobile="13900000066"):
-    live.twin.directory.join("zhaoliu", name, [wecom_dept], mobile, tags=[tag])
-    live.dingtalk.directory.join("dt-zhaoliu", name, [200 + 11], f"+86 {mobile[:3]}-{mobile[3:]}", tags=[tag])
+def join_both(live, name="钱八", wecom_dept=111, tag="班组长", mobile="13900000066"):
+    live.twin.directory.join("qianba", name, [wecom_dept], mobile, tags=[tag])
+    live.dingtalk.directory.join("dt-qianba", name, [200 + 11], f"+86 {mobile[:3]}-{mobile[3:]}", tags=[tag])
 
 
 def test_the_demo_people_are_matched_and_kept_as_configured(plant):
@@ -62,9 +63,9 @@ def test_the_demo_people_are_matched_and_kept_as_configured(plant):
 def test_a_join_is_one_person_on_both_platforms_and_a_second_run_changes_nothing(plant):
     join_both(plant)
     changes = run_sync(plant.relay)
-    assert changes.joined == ["赵六"] and not changes.left and not changes.warnings
-    zhao = person(plant, "赵六")
-    assert ids(zhao) == {"wecom": "zhaoliu", "dingtalk": "dt-zhaoliu"}   # +86 and dashes folded
+    assert changes.joined == ["钱八"] and not changes.left and not changes.warnings
+    zhao = person(plant, "钱八")
+    assert ids(zhao) == {"wecom": "qianba", "dingtalk": "dt-qianba"}   # +86 and dashes folded
     assert zhao.active and zhao.roles == "lead" and [w.code for w in zhao.workshops] == ["stamping"]
     before = snapshot(plant.relay)
     again = run_sync(plant.relay)
@@ -76,12 +77,12 @@ def test_a_department_move_and_a_role_change(plant):
     join_both(plant)
     run_sync(plant.relay)
     for twin, prefix, dept in ((plant.twin, "", 12), (plant.dingtalk, "dt-", 212)):
-        twin.directory.move(f"{prefix}zhaoliu", [dept])
-        twin.directory.tag(f"{prefix}zhaoliu", "班组长", remove=True)
-        twin.directory.tag(f"{prefix}zhaoliu", "车间主任")
+        twin.directory.move(f"{prefix}qianba", [dept])
+        twin.directory.tag(f"{prefix}qianba", "班组长", remove=True)
+        twin.directory.tag(f"{prefix}qianba", "车间主任")
     changes = run_sync(plant.relay)
-    assert changes.changed == ["赵六: roles, workshops"]
-    zhao = person(plant, "赵六")
+    assert changes.changed == ["钱八: roles, workshops"]
+    zhao = person(plant, "钱八")
     assert zhao.roles == "head" and [w.code for w in zhao.workshops] == ["welding"]
     with plant.relay.Session() as s:
         event = s.scalars(select(Event).where(Event.kind == "person_changed")).one()
@@ -92,27 +93,27 @@ def test_a_leaver_is_deactivated_history_kept_and_no_longer_heard(plant):
     join_both(plant)
     run_sync(plant.relay)
     plant.add_order("SO-1001", quantity=200)
-    assert "SO-1001" in plant.say("zhaoliu", "进度 SO-1001")
-    plant.twin.directory.leave("zhaoliu")
+    assert "SO-1001" in plant.say("qianba", "进度 SO-1001")
+    plant.twin.directory.leave("qianba")
     changes = run_sync(plant.relay)
-    assert changes.changed == ["赵六: left wecom"] and not changes.left   # still on DingTalk
-    assert ids(person(plant, "赵六")) == {"dingtalk": "dt-zhaoliu"}
-    plant.dingtalk.directory.leave("dt-zhaoliu")
+    assert changes.changed == ["钱八: left wecom"] and not changes.left   # still on DingTalk
+    assert ids(person(plant, "钱八")) == {"dingtalk": "dt-qianba"}
+    plant.dingtalk.directory.leave("dt-qianba")
     changes = run_sync(plant.relay)
-    assert changes.left == ["赵六"]
-    zhao = person(plant, "赵六")
-    assert not zhao.active and ids(zhao) == {"dingtalk": "dt-zhaoliu"}   # the row and its id stay
-    assert "还没有登记" in plant.say("dt-zhaoliu".removeprefix("dt-"), "进度 SO-1001", platform="dingtalk")
+    assert changes.left == ["钱八"]
+    zhao = person(plant, "钱八")
+    assert not zhao.active and ids(zhao) == {"dingtalk": "dt-qianba"}   # the row and its id stay
+    assert "还没有登记" in plant.say("dt-qianba".removeprefix("dt-"), "进度 SO-1001", platform="dingtalk")
     with plant.relay.Session() as s:
         assert s.scalars(select(Event.kind).where(Event.kind == "person_left")).all() == ["person_left"]
 
 
 def test_an_id_on_only_one_platform(plant):
-    plant.dingtalk.directory.join("dt-sunqi", "孙七", [213], "13900000077", tags=["班组长"])
+    plant.dingtalk.directory.join("dt-zhoujiu", "周九", [213], "13900000077", tags=["班组长"])
     changes = run_sync(plant.relay)
-    assert changes.joined == ["孙七"]
-    sun = person(plant, "孙七")
-    assert ids(sun) == {"dingtalk": "dt-sunqi"} and [w.code for w in sun.workshops] == ["painting"]
+    assert changes.joined == ["周九"]
+    sun = person(plant, "周九")
+    assert ids(sun) == {"dingtalk": "dt-zhoujiu"} and [w.code for w in sun.workshops] == ["painting"]
     assert not run_sync(plant.relay)
 
 
@@ -141,7 +142,7 @@ def test_configured_people_keep_their_roles_and_workshops(plant):
 def test_dry_run_changes_nothing(plant):
     join_both(plant)
     before = snapshot(plant.relay)
-    assert run_sync(plant.relay, dry_run=True).joined == ["赵六"]
+    assert run_sync(plant.relay, dry_run=True).joined == ["钱八"]
     assert snapshot(plant.relay) == before
 
 

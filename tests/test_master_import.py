@@ -88,9 +88,9 @@ def test_an_order_for_an_imported_product_takes_its_route(db, tmp_path):  # noqa
 
 
 PEOPLE = ("姓名,手机,企业微信,钉钉,角色,车间,在职\n"
-          "王五,138 0000 1111,wangwu,dt-wangwu,班组长,冲压,是\n"
-          "赵六,13800002222,,,,焊接,\n"
-          "孙七,12345,sunqi,,,,\n"                 # line 4: not a mobile number
+          "郑十,138 0000 1111,zhengshi,dt-zhengshi,班组长,冲压,是\n"
+          "冯十一,13800002222,,,,焊接,\n"
+          "陈十二,12345,chen12,,,,\n"                 # line 4: not a mobile number
           "李四,13800003333,lisi,,班长,,\n"        # line 5: unknown role
           "周八,13800004444,zhouba,,车间主任,,\n"  # line 6: a head without workshops
           "张伟,13800000001,zhangwei,,班组长 计划员,冲压,\n")   # the demo's lead, now a planner too
@@ -114,21 +114,21 @@ def test_people_import_with_row_errors_by_line(db, tmp_path):  # noqa: F811
         'line 5: role "班长" is not one of 班组长 (lead), 车间主任 (head), 计划员 (planner), 经理/厂长 (manager), 管理员 (admin)',
         "line 6: a lead or head needs the workshops they lead (column workshops)"]
     found = people(Session)
-    assert found["王五"] == ({"wecom": "wangwu", "dingtalk": "dt-wangwu"}, "lead", ["stamping"], True)
-    assert found["赵六"] == ({}, "", ["welding"], True)     # a worker without a chat account
+    assert found["郑十"] == ({"wecom": "zhengshi", "dingtalk": "dt-zhengshi"}, "lead", ["stamping"], True)
+    assert found["冯十一"] == ({}, "", ["welding"], True)     # a worker without a chat account
     assert found["张伟"] == ({"wecom": "zhangwei", "dingtalk": "dt-zhangwei"}, "lead planner", ["stamping"], True)
-    assert "孙七" not in found and "李四" not in found and "周八" not in found
+    assert "陈十二" not in found and "李四" not in found and "周八" not in found
     assert "unchanged 3" in run(settings, path, "people")[1]      # the same file again changes nothing
 
 
 def test_a_leaver_in_the_people_file_is_deactivated(db, tmp_path):  # noqa: F811
     settings, Session = db
     path = tmp_path / "people.csv"
-    path.write_text("name,mobile,wecom_userid,active\n王五,13800001111,wangwu,在职\n", encoding="utf-8")
+    path.write_text("name,mobile,wecom_userid,active\n郑十,13800001111,zhengshi,在职\n", encoding="utf-8")
     run(settings, path, "people")
-    path.write_text("name,mobile,wecom_userid,active\n王五,13800001111,wangwu,离职\n", encoding="utf-8")
+    path.write_text("name,mobile,wecom_userid,active\n郑十,13800001111,zhengshi,离职\n", encoding="utf-8")
     assert "updated 1" in run(settings, path, "people")[1]
-    assert people(Session)["王五"][3] is False
+    assert people(Session)["郑十"][3] is False
 
 
 def test_an_id_that_is_someone_elses_is_a_row_error(db, tmp_path):  # noqa: F811
