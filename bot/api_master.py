@@ -7,13 +7,18 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
 from bot.config import ROLES
+from bot.urls import install_converters
 from bot.master_import import EMAIL, BadRow, import_routes, person_parser
 from storage.masterdata import MasterDataConflict, upsert_person
 from storage.models import Person, Route
 
 bp = Blueprint("api_master", __name__, url_prefix="/api")
+bp.record_once(install_converters)  # before the routes that use <order_no:…>
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"   # no control characters (PostgreSQL refuses NUL in text)
-WORDY = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"   # and not blank
+# and not blank: at least one character that is neither a control nor what Python's str.strip()
+# removes (spelled out, since \s means different characters to Python's and ECMA's regexes)
+NOT_SPACE = r"[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+WORDY = rf"^[^\x00-\x1f\x7f]*{NOT_SPACE}[^\x00-\x1f\x7f]*$"
 
 
 def _workshops(settings) -> dict:
@@ -104,7 +109,7 @@ def post_route():
         return jsonify(route_json(route)), 201 if tally.created else 200
 
 
-@bp.get("/routes/<path:product>")
+@bp.get("/routes/<order_no:product>")   # any text reaches the view (a newline too): 401 before 404
 def get_route(product: str):
     if any(ord(c) < 32 or ord(c) == 127 for c in product):
         return jsonify(error="unknown_product", product=product), 404

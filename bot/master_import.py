@@ -35,7 +35,7 @@ ROLE_WORDS = {"lead": "lead", "班组长": "lead", "head": "head", "车间主任
               "管理员": "admin"}
 YES = {"", "1", "true", "yes", "y", "是", "在职"}
 NO = {"0", "false", "no", "n", "否", "离职"}
-EMAIL = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"
+EMAIL = r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+$"   # no \s: Python and ECMA regexes disagree on which characters it is
 _SPLIT = re.compile(r"[\s,，、;；/]+")
 MAX_RATE = 100_000
 
@@ -66,13 +66,18 @@ def _text(values: dict, name: str, limit: int) -> str:
 
 
 def _number(values: dict, name: str, low: float, high: float, *, whole: bool, default=None) -> Any:
-    text = _text(values, name, 20)
-    if not text and default is not None:
-        return default
-    try:
-        value = float(text) if not whole else int(float(text)) if re.fullmatch(r"\d+(\.0+)?", text) else None
-    except ValueError:
-        value = None
+    raw = values.get(name)
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):   # a number already (JSON, Excel)
+        text = str(raw)
+        value: Any = raw if not whole else int(raw) if float(raw).is_integer() else None
+    else:
+        text = _text(values, name, 20)   # text is bounded before any conversion
+        if not text and default is not None:
+            return default
+        try:
+            value = float(text) if not whole else int(float(text)) if re.fullmatch(r"\d+(\.0+)?", text) else None
+        except ValueError:
+            value = None
     if value is None or value != value or not low <= value <= high:
         kind = "a whole number" if whole else "a number"
         raise BadRow(f'{name} "{text}" must be {kind} from {low:g} to {high:g}')
