@@ -248,6 +248,49 @@ def test_connection_dropped_mid_burst_loses_and_doubles_nothing(plant):
                         .where(InboundMessage.platform == "wecom-ws")) == 10
 
 
+def test_delay_warning_card_in_the_group_acknowledged_by_its_lead(plant):
+    """The delay scan's warning is a card in the late workshop's group; its lead's click stops the
+    escalation and the card shows who acknowledged it; a welding lead may not acknowledge for stamping."""
+    from datetime import date, datetime
+
+    from bot.jobs import run_job
+    from storage.models import DelayWarning
+    gw, relay = plant.gateway, plant.relay
+    wednesday = date(2026, 11, 25)
+    relay.clock.set_local(datetime(2026, 11, 25, 9))
+    with relay.Session.begin() as s:
+        upsert_order(s, relay.clock.now(), OrderData("SO-3001", "车门总成", 200, wednesday, "测试客户", 3),
+                     actor=None, source="test")
+    relay.clock.set_local(datetime(2026, 11, 25, 17))
+    assert run_job(relay, "delay-scan")["warnings"] >= 1
+    push = gw.wait_for(lambda s: s.api == "push" and s.target == "wr-stamping"
+                       and s.payload.get("msgtype") == "template_card" and "SO-3001" in s.text)
+    card = push.payload["template_card"]
+    assert card["card_type"] == "button_interaction"
+    assert [b["text"] for b in card["button_list"]] == ["已知悉"]
+    assert not [s for s in gw.pushes("wr-welding") if s.payload.get("msgtype") == "template_card"
+                and "SO-3001" in s.text]      # downstream workshops get a line, not a card to press
+    gw.click("lina", "wr-stamping", card["task_id"], "ack")
+    gw.wait_for(lambda s: s.api == "push" and s.target == "wr-stamping" and "lina" in s.text
+                and s.payload["msgtype"] == "markdown")
+    with relay.Session() as s:
+        assert s.scalars(select(DelayWarning.acknowledged_at).join(Order, DelayWarning.order_id == Order.id)
+                         .where(Order.order_no == "SO-3001")).all() == [None]
+    gw.click("zhangwei", "wr-stamping", card["task_id"], "ack", msgid="ack-1")
+    update = gw.wait_for(lambda s: s.api == "update" and s.target == card["task_id"])
+    gw.click("zhangwei", "wr-stamping", card["task_id"], "ack", msgid="ack-1")   # delivered twice
+    assert "张伟" in update.payload["template_card"]["sub_title_text"]
+    with relay.Session() as s:
+        [acked] = s.scalars(select(DelayWarning.acknowledged_at).join(Order, DelayWarning.order_id == Order.id)
+                            .where(Order.order_no == "SO-3001"))
+        assert acked is not None
+    relay.clock.set_local(datetime(2026, 11, 25, 19))
+    assert run_job(relay, "delay-scan")["escalations"] == 0     # acknowledged: nobody escalates it
+    # the repeated delivery is answered with the same decided card, not a second decision
+    updates = [s.payload for s in gw.sent if s.api == "update" and s.target == card["task_id"]]
+    assert updates and all(u == updates[0] for u in updates)
+
+
 def test_voice_is_read_like_text_and_confirmed_first(plant):
     gw = plant.gateway
     asked = gw.answer(gw.message("zhangwei", "voice", {"content": "报工SO-1001，三十件。"}))["stream"]["content"]
