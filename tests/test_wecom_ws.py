@@ -33,7 +33,8 @@ def ws_settings(database_url: str, wecom_url: str, ws_url: str, photo_dir: str =
     data["app"]["database_url"] = database_url
     data["app"]["photo_dir"] = photo_dir
     data["wecom"]["api_base_url"] = wecom_url
-    data["wecom"]["aibot"] = {"mode": "long_connection", "bot_id": BOT_ID, "secret": SECRET, "ws_url": ws_url}
+    data["wecom"]["aibot"] = {"mode": "long_connection", "bot_id": BOT_ID, "secret": SECRET, "ws_url": ws_url,
+                              "standby_lease_seconds": 3}
     data.pop("dingtalk")
     data["groups"] = [g for g in data["groups"] if g["platform"] == "wecom"]
     for group in data["groups"]:
@@ -44,8 +45,8 @@ def ws_settings(database_url: str, wecom_url: str, ws_url: str, photo_dir: str =
 class Holder:
     """`linerelay wecom-ws` in a thread: its exit status once it ends."""
 
-    def __init__(self, relay: Relay):
-        self.process = ConnectionProcess(relay, backoff=(0.05, 0.5))
+    def __init__(self, relay: Relay, holder: str | None = None):
+        self.process = ConnectionProcess(relay, backoff=(0.05, 0.5), holder=holder)
         self.code: int | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -153,6 +154,47 @@ def test_a_second_connection_kicks_the_first_which_exits(plant):
     wait_until(lambda: plant.holder.code is not None)
     assert plant.holder.code == EXIT_KICKED
     assert plant.gateway.subscriptions == 1     # it did not subscribe again (no mutual kicking)
+
+
+def test_a_standby_connects_only_when_the_holder_stops(plant):
+    """Two `linerelay wecom-ws` for one bot: the second stands by (no subscription, no kicking)
+    and takes over when the first stops; the plant is answered all along."""
+    gw = plant.gateway
+    standby = Holder(build_relay(plant.relay.settings), holder="host-b").start()
+    try:
+        wait_until(lambda: standby.process.standing_by)
+        assert "已报工" in gw.say("zhangwei", "报工 SO-1001 10", chatid="wr-stamping")
+        assert gw.subscriptions == 1 and plant.holder.code is None
+        plant.holder.stop()                       # a clean stop gives the lease up at once
+        assert plant.holder.code == 0
+        wait_until(lambda: gw.subscriptions == 2, timeout=20)
+        assert standby.process.lease.holder_now() == "host-b" and not standby.process.standing_by
+        assert "已报工" in gw.say("zhangwei", "报工 SO-1001 11", chatid="wr-stamping")
+        assert plant.step().good_qty == 21
+    finally:
+        standby.stop()
+        standby.process.relay.dispatcher.stop()
+        standby.process.relay.engine.dispose()
+
+
+def test_a_standby_takes_over_a_dead_holders_lease_after_it_expires(plant):
+    """A holder that died (its lease still runs) keeps the standby waiting until the lease expires."""
+    from storage.leases import Lease
+    from bot.wecom_ws.runner import lease_name
+    plant.holder.stop()
+    relay = plant.relay
+    dead = Lease(relay.Session, relay.clock.now, lease_name(BOT_ID), "crashed-host:1", timedelta(seconds=3))
+    assert dead.take()
+    subscribed = plant.gateway.subscriptions
+    standby = Holder(relay, holder="host-c").start()
+    try:
+        wait_until(lambda: standby.process.standing_by)
+        assert plant.gateway.subscriptions == subscribed
+        wait_until(lambda: plant.gateway.subscriptions == subscribed + 1, timeout=20)
+        assert dead.holder_now() == "host-c"
+        assert "已报工" in plant.gateway.say("zhangwei", "报工 SO-1001 12", chatid="wr-stamping")
+    finally:
+        standby.stop()
 
 
 def test_a_refused_push_falls_back_to_the_webhook_and_app_cards(plant):

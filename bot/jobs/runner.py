@@ -13,11 +13,9 @@ import threading
 from datetime import datetime, timedelta, UTC
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from bot.jobs import run_job
-from storage.models import JobLease
+from storage.leases import Lease
 
 log = logging.getLogger(__name__)
 LEASE = "scheduler"
@@ -26,21 +24,8 @@ RENEW_SECONDS = 20
 
 
 def try_lease(relay, holder: str, ttl: timedelta = TTL) -> bool:
-    """Take or renew the lease; True while this holder has it."""
-    now = relay.clock.now()
-    try:
-        with relay.Session.begin() as session:
-            taken = session.execute(update(JobLease).where(
-                JobLease.name == LEASE, (JobLease.holder == holder) | (JobLease.expires_at < now))
-                .values(holder=holder, expires_at=now + ttl)).rowcount
-            if taken:
-                return True
-            if session.scalar(select(JobLease.name).where(JobLease.name == LEASE)) is None:
-                session.add(JobLease(name=LEASE, holder=holder, expires_at=now + ttl))
-                return True
-            return False
-    except IntegrityError:  # another process inserted it first
-        return False
+    """Take or renew the scheduler lease; True while this holder has it."""
+    return Lease(relay.Session, relay.clock.now, LEASE, holder, ttl).take()
 
 
 class JobsProcess:

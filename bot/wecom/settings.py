@@ -21,6 +21,7 @@ class AiBotSettings:
     secret: str = ""
     ws_url: str = DEFAULT_WS_URL
     ping_seconds: float = 30.0
+    standby_lease_seconds: float = 60.0   # a standby `linerelay wecom-ws` takes over this long after the holder dies
 
     @property
     def long_connection(self) -> bool:
@@ -56,12 +57,15 @@ def parse_aibot(table: Any) -> AiBotSettings:
     ping = ai.get("ping_seconds", float, 30.0)
     if not 1 <= ping <= 120:
         raise ConfigError("wecom.aibot.ping_seconds must be between 1 and 120")
+    lease = ai.get("standby_lease_seconds", float, 60.0)
+    if not 3 <= lease <= 600:
+        raise ConfigError("wecom.aibot.standby_lease_seconds must be between 3 and 600")
     url = ai.text("ws_url", DEFAULT_WS_URL)
     if not url.startswith(("wss://", "ws://")):
         raise ConfigError("wecom.aibot.ws_url must start with wss:// (or ws:// for a local twin)")
     return AiBotSettings(token=ai.get("token", str, ""), encoding_aes_key=ai.get("encoding_aes_key", str, ""),
                          mode=mode, bot_id=ai.text("bot_id"), secret=ai.text("secret"), ws_url=url,
-                         ping_seconds=ping)
+                         ping_seconds=ping, standby_lease_seconds=lease)
 
 
 def parse_settings(table: Any) -> WeComSettings:

@@ -132,6 +132,7 @@ class AiBotConnection:
             with contextlib.suppress(Exception):
                 await self._ws.close()
         self._fail_pending(ConnectionLost("closed"))
+        self._inbound.put_nowait(ConnectionLost("closed here"))   # whoever reads frames() sees the end
 
     # -- inside -----------------------------------------------------------------------------
     async def _read(self) -> None:

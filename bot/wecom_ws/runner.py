@@ -9,13 +9,22 @@ process queued (`aibot_send_msg`), within WeCom's 30 a minute and 1000 an hour p
 A dropped connection is opened again with backoff; rows that could not go stay queued and go
 after it. A `disconnected_event` (another process subscribed with this bot) ends the process
 with exit status 3: two holders reconnecting would kick each other forever.
+
+Several processes may run for one bot (a standby on a second host): only the holder of the
+database lease `wecom-ws:<bot_id>` connects; the others stand by and take over within
+`standby_lease_seconds` of the holder dying, at once when it stops cleanly. A holder that finds
+its lease taken (it stalled longer than the lease) closes its connection and stands by.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import os
+import socket
 from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import timedelta
 
 from bot.neutral import CardClick
 from bot.outbox import SendError, SharedRateLimiter
@@ -27,6 +36,7 @@ from bot.wecom_ws.client import (RESPOND, RESPOND_UPDATE, SEND, AiBotConnection,
                                  Kicked, event_type)
 from bot.wecom_ws.fallback import REFUSALS, fall_back
 from bot.wecom_ws.platform import NAME, WeComWsPlatform, updated_card
+from storage.leases import Lease
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -38,9 +48,14 @@ SEND_TIMEOUT = 10.0
 class ConnectionProcess:
     """One bot's connection, its inbound frames and the outbox rows it delivers."""
 
-    def __init__(self, relay, settings: AiBotSettings | None = None, *, backoff: tuple[float, float] = (1.0, 30.0)):
+    def __init__(self, relay, settings: AiBotSettings | None = None, *, backoff: tuple[float, float] = (1.0, 30.0),
+                 holder: str | None = None):
         self.relay = relay
         self.settings = settings or relay.settings.platforms[NAME]
+        self.lease = Lease(relay.Session, relay.clock.now, lease_name(self.settings.bot_id),
+                           holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}",
+                           timedelta(seconds=self.settings.standby_lease_seconds))
+        self.standing_by = False
         self.platform: WeComWsPlatform = relay.platforms[NAME]
         self.backoff = backoff
         self.conn: AiBotConnection | None = None
@@ -63,6 +78,9 @@ class ConnectionProcess:
             return await self._hold()
         except asyncio.CancelledError:
             return 0
+        finally:
+            with contextlib.suppress(Exception):   # a standby takes over at once, not after the lease
+                self.lease.release()
 
     def stop(self) -> None:
         """End `run` from another thread (a signal handler, the tests)."""
@@ -73,6 +91,7 @@ class ConnectionProcess:
     async def _hold(self) -> int:
         delay = self.backoff[0]
         while True:
+            await self._wait_for_lease()
             conn = AiBotConnection(self.settings.ws_url, self.settings.bot_id, self.settings.secret,
                                    ping_seconds=self.settings.ping_seconds)
             try:
@@ -90,6 +109,7 @@ class ConnectionProcess:
             self.connected.set()
             log.info("wecom-ws: subscribed as bot %s", self.settings.bot_id)
             self.relay.dispatcher.kick()   # what was queued while we were away
+            keeper = asyncio.create_task(self._keep_lease(conn), name="aibot-lease")
             try:
                 await self._serve(conn)
             except Kicked:
@@ -98,9 +118,37 @@ class ConnectionProcess:
             except ConnectionLost as exc:
                 log.warning("wecom-ws: connection lost (%s); reconnecting", exc)
             finally:
+                keeper.cancel()
                 self.connected.clear()
                 self.conn = None
                 await conn.close()
+
+    async def _wait_for_lease(self) -> None:
+        """Return once this process holds the bot's lease; until then stand by."""
+        while not await asyncio.to_thread(self._take_lease):
+            if not self.standing_by:
+                self.standing_by = True
+                log.info("wecom-ws: standing by; %s holds bot %s", self.lease.holder_now(), self.settings.bot_id)
+            await asyncio.sleep(self.lease.renew_seconds)
+        if self.standing_by:
+            log.info("wecom-ws: took over bot %s", self.settings.bot_id)
+        self.standing_by = False
+
+    async def _keep_lease(self, conn: AiBotConnection) -> None:
+        """Renew while connected; a lease found taken (this process stalled past it) ends the connection."""
+        while True:
+            await asyncio.sleep(self.lease.renew_seconds)
+            if not await asyncio.to_thread(self._take_lease, True):
+                log.warning("wecom-ws: %s took the lease over; closing and standing by", self.lease.holder_now())
+                await conn.close()
+                return
+
+    def _take_lease(self, holding: bool = False) -> bool:
+        try:
+            return self.lease.take()
+        except Exception:   # the database is away: a holder keeps its connection, a standby waits
+            log.exception("wecom-ws: cannot reach the lease")
+            return holding
 
     async def _serve(self, conn: AiBotConnection) -> None:
         tasks: set[asyncio.Task] = set()
@@ -191,3 +239,9 @@ class ConnectionProcess:
             if limiter.acquire(conversation):
                 log.warning("wecom-ws: replies in %s are over WeCom's limit", conversation)
                 return
+
+
+def lease_name(bot_id: str) -> str:
+    """`wecom-ws:<bot_id>`, hashed when it would not fit the lease's 40 characters."""
+    name = f"{NAME}:{bot_id}"
+    return name if len(name) <= 40 else f"{NAME}:{hashlib.sha256(bot_id.encode()).hexdigest()[:31]}"
