@@ -40,10 +40,10 @@ def settings(database_url) -> Settings:
 
 
 @pytest.fixture
-def live(database_url):
+def live(database_url, tmp_path):
     probe = make_settings(database_url)
     twin, dingtalk = make_twin(probe).start(), make_dingtalk_twin(probe).start()
-    settings = make_settings(database_url, twin.base_url, dingtalk.base_url)
+    settings = make_settings(database_url, twin.base_url, dingtalk.base_url, **{"app.photo_dir": str(tmp_path / "photos")})
     init_db(settings.app.database_url, settings)
     relay = build_relay(settings)
     server = ThreadedServer(create_app(relay=relay)).start()

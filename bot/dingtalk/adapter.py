@@ -5,15 +5,19 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from typing import NoReturn
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
 from bot.dingtalk.platform import DingTalkPlatform, card_params
 from bot.dingtalk.sign import verify_robot_sign
-from bot.neutral import CardClick, ChatMessage
+from bot.neutral import CardClick, ChatMessage, Photo
 from bot.platforms.contract import ClickResult
 from bot.text import normalize
+from storage.photos import PhotoRefused
+
+FileFetch = Callable[[str], bytes]   # a download code -> the file's bytes
 
 log = logging.getLogger(__name__)
 bp = Blueprint("dingtalk", __name__)
@@ -64,7 +68,7 @@ def robot_message():
     if body.get("robotCode") != settings.robot_code:
         _fail(403, "unknown robotCode")
     try:
-        message = to_neutral(body, settings.oapi_base_url)
+        message = to_neutral(body, settings.oapi_base_url, current_app.extensions["linerelay.dingtalk"].message_file)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         _fail(400, f"not a robot message: {exc}")
     if message is None:
@@ -73,13 +77,16 @@ def robot_message():
     return jsonify({})  # the reply goes through the sessionWebhook, via the outbox
 
 
-def to_neutral(body: dict, oapi_base_url: str) -> ChatMessage | None:
-    if not isinstance(body.get("msgtype"), str):
+def to_neutral(body: dict, oapi_base_url: str, fetch_file: FileFetch | None = None) -> ChatMessage | None:
+    """A robot message (HTTP or Stream mode) as a neutral message: text; 1:1 voice with DingTalk's
+    own transcript (marked spoken: confirmed before it changes anything); a picture, or text with
+    pictures (richText), whose download codes `fetch_file` exchanges for the bytes."""
+    kind = body.get("msgtype")
+    if not isinstance(kind, str):
         raise ValueError("no msgtype")
-    if body["msgtype"] not in ("text", "audio"):
-        return None  # pictures, files, video: acknowledged, not acted on
-    spoken = body["msgtype"] == "audio"   # 1:1 voice: DingTalk's own transcript, content.recognition
-    text = body["content"]["recognition"] if spoken else body["text"]["content"]
+    if kind not in ("text", "audio", "picture", "richText"):
+        return None  # files, video: acknowledged, not acted on
+    text, codes = _content(body, kind)
     webhook = str(body.get("sessionWebhook") or "")
     if webhook and not webhook.startswith(oapi_base_url + "/"):
         raise ValueError("sessionWebhook is not DingTalk's")  # never post replies to a foreign host
@@ -87,11 +94,44 @@ def to_neutral(body: dict, oapi_base_url: str) -> ChatMessage | None:
     msg_id, sender = str(body["msgId"]), str(body["senderStaffId"])
     if not msg_id or not sender:
         raise ValueError("empty msgId or senderStaffId")
+    photos = tuple(_photo(fetch_file, code, f"{msg_id}:{n}") for n, code in enumerate(codes))
     return ChatMessage(platform="dingtalk", message_id=msg_id, sender_id=sender,
                        chat_type="group" if group else "single",
                        chat_id=str(body["conversationId"]) if group else None,
                        text=normalize(str(text)), chat_name=str(body.get("conversationTitle", "")),
-                       reply_url=webhook or None, spoken=spoken)
+                       reply_url=webhook or None, spoken=kind == "audio", photos=photos)
+
+
+def _content(body: dict, kind: str) -> tuple[str, list[str]]:
+    """The text and the pictures' download codes of a robot message."""
+    if kind == "text":
+        return str(body["text"]["content"]), []
+    content = body["content"]
+    if kind == "audio":   # 1:1 voice: DingTalk's own transcript
+        return str(content["recognition"]), []
+    if kind == "picture":
+        return "", [_code(content)]
+    items = content["richText"]
+    if not isinstance(items, list):
+        raise ValueError("richText is not a list")
+    text = " ".join(str(i["text"]) for i in items if isinstance(i, dict) and "text" in i)
+    codes = [_code(i) for i in items if isinstance(i, dict) and i.get("type") == "picture"]
+    return text, codes
+
+
+def _code(item: dict) -> str:
+    code = item.get("downloadCode") or item.get("pictureDownloadCode")
+    if not isinstance(code, str) or not code:
+        raise ValueError("a picture without downloadCode")
+    return code
+
+
+def _photo(fetch_file: FileFetch | None, code: str, ref: str) -> Photo:
+    def fetch() -> bytes:
+        if fetch_file is None:
+            raise PhotoRefused("download")
+        return fetch_file(code)
+    return Photo(fetch=fetch, ref=ref)
 
 
 @bp.post("/dingtalk/card")

@@ -14,6 +14,7 @@ import urllib.parse
 import requests
 
 from bot.dingtalk.sign import robot_sign
+from bot.downloads import read_capped
 from bot.outbox import Limiter, RateLimiter, SendError
 
 TIMEOUT = 5
@@ -110,6 +111,16 @@ class DingTalkApi:
         """Tell DingTalk where card clicks go (HTTP mode); run once per deployment URL."""
         return self._with_token("POST", "/v1.0/card/callbacks/register",
                                 {"callbackRouteKey": route_key, "callbackUrl": callback_url, "forceUpdate": True})
+
+    def message_file(self, robot_code: str, download_code: str, max_bytes: int) -> bytes:
+        """A picture or file a person sent the robot: its download code exchanged for a short-lived
+        URL (`/v1.0/robot/messageFiles/download`), then fetched, never more than `max_bytes`."""
+        data = self._with_token("POST", "/v1.0/robot/messageFiles/download",
+                                {"downloadCode": download_code, "robotCode": robot_code})
+        url = data.get("downloadUrl")
+        if not isinstance(url, str):
+            raise SendError("/v1.0/robot/messageFiles/download: no downloadUrl", retryable=False)
+        return read_capped(url, max_bytes)
 
     def custom_webhook_send(self, access_token: str, secret: str, payload: dict) -> dict:
         self._limited(f"custom:{access_token}")

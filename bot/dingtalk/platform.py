@@ -45,14 +45,20 @@ class DingTalkPlatform(Platform):
         self.Session: sessionmaker[Session] | None = None  # set by bind(): custom webhooks read the group's secret
         self.api = api or DingTalkApi(settings.api_base_url, settings.oapi_base_url, settings.app_key,
                                       settings.app_secret)
+        self.max_photo_bytes = 5 * 1024 * 1024   # set by bind() from app.max_photo_bytes
 
     def bind(self, services: Services) -> None:
         from bot.dingtalk.api import PER_ROBOT_PER_MINUTE
         from bot.outbox import SharedRateLimiter
         self.Session = services.Session
+        self.max_photo_bytes = services.settings.app.max_photo_bytes
         self.api.wall_clock = services.clock.epoch  # webhook signatures carry the (one) clock's time
         # 20 a minute per robot across every process that sends (counted in the database)
         self.api.limiter = SharedRateLimiter(services.Session, PER_ROBOT_PER_MINUTE, prefix="dingtalk:")
+
+    def message_file(self, download_code: str) -> bytes:
+        """A picture a person sent the robot, by its download code (at most the photo size cap)."""
+        return self.api.message_file(self.settings.robot_code, download_code, self.max_photo_bytes)
 
     def on_public_url(self, url: str) -> None:
         """Card clicks (HTTP mode) go to `url`/dingtalk/card: tell DingTalk."""

@@ -30,7 +30,7 @@ class RobotMessages(dingtalk_stream.CallbackHandler):
         if body.get("robotCode") != settings.robot_code:
             return AckMessage.STATUS_BAD_REQUEST, "unknown robotCode"
         try:
-            message = to_neutral(body, settings.oapi_base_url)
+            message = to_neutral(body, settings.oapi_base_url, self.relay.platforms["dingtalk"].message_file)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             return AckMessage.STATUS_BAD_REQUEST, f"not a robot message: {exc}"
         if message is None:

@@ -51,6 +51,8 @@ class DingTalkTwin(TwinBase):
         self.callback_routes: dict[str, str] = {}          # routeKey -> callback URL
         self._custom_sent: dict[str, deque] = {}
         self.gateway = StreamGateway()
+        self.files: dict[str, bytes] = {}                  # download code -> a file a person sent the robot
+        self.file_urls: dict[str, bytes] = {}              # short-lived download URL name -> the file
         super().__init__(app_url, clock or time.time)
 
     def start(self) -> DingTalkTwin:
@@ -187,6 +189,7 @@ class DingTalkTwin(TwinBase):
             return jsonify(errcode=0, errmsg="ok")
 
         mount_directory(app, self)
+        _mount_files(app, self, authorized, unauthorized)
 
         @app.post("/robot/sendBySession")
         def session_webhook():
@@ -245,6 +248,22 @@ class DingTalkTwin(TwinBase):
         body["msgtype"] = "audio"
         body["content"] = {"duration": 2000, "downloadCode": f"dc-{secrets.token_hex(6)}", "recognition": transcript}
         return self.robot_message(body, **kwargs), session
+
+    def picture_body(self, staff_id: str, data: bytes, *, text: str | None = None, conversation_id: str | None = None,
+                     msg_id: str | None = None) -> tuple[dict, str]:
+        """A picture a person sends the robot (msgtype picture), or text with it (richText), as
+        DingTalk delivers it: the file stays here, the message carries its download code; and the
+        session id its reply will be posted to."""
+        body, session = self.robot_body(staff_id, "", conversation_id=conversation_id, msg_id=msg_id)
+        del body["text"]
+        code = f"dc{secrets.token_hex(12)}"
+        self.files[code] = data
+        picture = {"downloadCode": code, "pictureDownloadCode": f"p{code}"}
+        if text is None:
+            body["msgtype"], body["content"] = "picture", picture
+        else:
+            body["msgtype"], body["content"] = "richText", {"richText": [{"text": text}, {"type": "picture", **picture}]}
+        return body, session
 
     def stream_text(self, staff_id: str, text: str, **kwargs) -> tuple[dict, str]:
         """Deliver a robot message over Stream mode; returns (the client's ack, reply session id)."""
@@ -324,6 +343,29 @@ class DingTalkTwin(TwinBase):
                 "via": {"session": "机器人回复", "custom_webhook": "自定义机器人推送", "group_message": "机器人群消息",
                         "card": "互动卡片", "oto": "机器人单聊消息"},
                 "toast": "钉钉提示"}
+
+
+def _mount_files(app: Flask, twin: DingTalkTwin, authorized, unauthorized) -> None:
+    """`/v1.0/robot/messageFiles/download`: a download code (with the robot's code) for a
+    short-lived URL to the file a person sent the robot."""
+    @app.post("/v1.0/robot/messageFiles/download")
+    def message_file():
+        if not authorized():
+            return unauthorized()
+        body = request.get_json(force=True)
+        data = twin.files.get(str(body.get("downloadCode")))
+        if body.get("robotCode") != twin.robot_code or data is None:
+            return jsonify(code="invalidParameter.downloadCode", message="downloadCode 无效"), 400
+        name = secrets.token_hex(10)
+        twin.file_urls[name] = data
+        return jsonify(downloadUrl=f"{twin.base_url}/files/{name}")
+
+    @app.get("/files/<name>")
+    def file_content(name):
+        data = twin.file_urls.get(name)
+        if data is None:
+            return "expired", 404
+        return data, 200, {"Content-Type": "application/octet-stream"}
 
 
 def card_view(track_id: str, params: dict) -> dict:

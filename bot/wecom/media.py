@@ -6,12 +6,9 @@ from __future__ import annotations
 import base64
 import binascii
 
-import requests
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from storage.photos import PhotoRefused
-
-TIMEOUT = 10
+from bot.downloads import read_capped
 
 
 def media_key(aeskey: str) -> bytes:
@@ -39,14 +36,4 @@ def decrypt(data: bytes, aeskey: str) -> bytes:
 
 def download(url: str, aeskey: str, max_bytes: int) -> bytes:
     """Fetch and decrypt; never more than `max_bytes` (+ padding) is read."""
-    if not url.startswith(("https://", "http://")):
-        raise ValueError("not a download URL")
-    with requests.get(url, timeout=TIMEOUT, stream=True) as resp:
-        resp.raise_for_status()
-        chunks, size = [], 0
-        for chunk in resp.iter_content(64 * 1024):
-            size += len(chunk)
-            if size > max_bytes + 32:
-                raise PhotoRefused("too_large")
-            chunks.append(chunk)
-    return decrypt(b"".join(chunks), aeskey)
+    return decrypt(read_capped(url, max_bytes + 32), aeskey)
