@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, time as dtime, timedelta
 from pathlib import Path
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.app import build_relay, create_app
@@ -105,7 +106,7 @@ def demo_settings(overrides: dict[str, Any], wecom_mode: str = "callback") -> Se
 
 
 def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sandbox.db",
-                  wecom_mode: str = "callback") -> Sandbox:
+                  wecom_mode: str = "callback", switch_mode: Callable[[str], None] | None = None) -> Sandbox:
     """Start the twins and the app on a fresh demo database. Used by the CLI and by tests."""
     Path(database).unlink(missing_ok=True)
     for suffix in ("-wal", "-shm"):
@@ -119,7 +120,7 @@ def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sa
     clock.set_local(sandbox_start_time(relay))
     with relay.Session.begin() as session:
         seed_demo(session, relay.clock, limits_for(settings))
-    console = SandboxConsole(relay, twins)
+    console = SandboxConsole(relay, twins, switch_mode)
     app = create_app(relay=relay)
     app.register_blueprint(blueprint(console))
     app.register_blueprint(calendar_blueprint(relay))
@@ -148,9 +149,41 @@ def _open_requests(sandbox: Sandbox) -> None:
     run_job(sandbox.relay, "outbox")
 
 
+class SandboxHost:
+    """The sandbox as `linerelay sandbox` runs it, on one address: the page header's switch
+    starts the demo again (fresh data, the same clock start) with WeCom on the other mode, since
+    a plant's mode decides which channels and processes exist."""
+
+    def __init__(self, host: str, port: int, database: str, wecom_mode: str = "callback", jobs: bool = True):
+        self.host, self.database, self.jobs = host, database, jobs
+        self._lock = threading.Lock()
+        self.current = self._start(port, wecom_mode)
+        self.port = self.current.server.port   # the same port after a switch (port 0 picks one once)
+
+    def _start(self, port: int, wecom_mode: str) -> Sandbox:
+        sandbox = start_sandbox(self.host, port, self.database, wecom_mode, switch_mode=self.switch)
+        if self.jobs:
+            sandbox.start_jobs()
+        return sandbox
+
+    def switch(self, wecom_mode: str) -> None:
+        """Called from a page request: the restart runs after its answer has gone."""
+        threading.Thread(target=self._restart, args=(wecom_mode,), name="sandbox-switch", daemon=True).start()
+
+    def _restart(self, wecom_mode: str) -> None:
+        time.sleep(0.3)
+        with self._lock:
+            self.current.stop()
+            self.current = self._start(self.port, wecom_mode)
+
+    def stop(self) -> None:
+        with self._lock:
+            self.current.stop()
+
+
 def run_sandbox(host: str, port: int, database: str, interactive: bool = True, wecom_mode: str = "callback") -> None:
-    sandbox = start_sandbox(host, port, database, wecom_mode)
-    sandbox.start_jobs()
+    box = SandboxHost(host, port, database, wecom_mode)
+    sandbox = box.current
     relay, url = sandbox.relay, sandbox.url
     tokens = relay.settings.api.board_tokens
     print(f"LineRelay sandbox on {url} · database {database}")
@@ -161,14 +194,14 @@ def run_sandbox(host: str, port: int, database: str, interactive: bool = True, w
           if relay.settings.api.keys else "")
     print("  twins:     " + " · ".join(f"{t.describe()['title']} {t.base_url}" for t in sandbox.twins.values()))
     if interactive and sys.stdin.isatty():
-        _prompt(sandbox.console)
+        _prompt(lambda: box.current.console)
     else:
         print("serving; Ctrl-C to stop")
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
             pass
-    sandbox.stop()
+    box.stop()
 
 
 def prompt_help(console: SandboxConsole) -> str:
@@ -183,12 +216,15 @@ def prompt_help(console: SandboxConsole) -> str:
     return "\n".join(lines)
 
 
-def _prompt(console: SandboxConsole) -> None:
-    """The chat page at a terminal: the same conversations, through the same twins."""
+def _prompt(current: Callable[[], SandboxConsole]) -> None:
+    """The chat page at a terminal: the same conversations, through the same twins (those of the
+    sandbox running now: the page may have switched the WeCom mode)."""
+    console = current()
     print(prompt_help(console))
     first = next(iter(console.conversations.values()))
     user, chat = console.user_id(console.people[0], first.platform) or "", first.chat_id
     while True:
+        console = current()
         try:
             line = input(f"{user}@{chat or '私聊'}> ").strip()
         except (EOFError, KeyboardInterrupt):

@@ -15,6 +15,7 @@ import re
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, jsonify, request
@@ -57,8 +58,10 @@ class Entry:
 class SandboxConsole:
     """The chat page's state: conversations, and every message shown in them."""
 
-    def __init__(self, relay: Relay, twins: dict[str, SandboxTwin]):
+    def __init__(self, relay: Relay, twins: dict[str, SandboxTwin],
+                 switch_mode: Callable[[str], None] | None = None):
         self.relay, self.twins = relay, twins
+        self.switch_mode = switch_mode   # starts the demo again in the other WeCom mode (SandboxHost)
         s = relay.settings
         self.people = list(s.people)
         self.identity = {name: relay.platforms[name].identity for name in twins}   # whose user ids each shows
@@ -223,6 +226,27 @@ def blueprint(console: SandboxConsole) -> Blueprint:
     def bad_request(exc):
         return jsonify(error=str(exc)), 400
 
+    def wecom_mode() -> str:
+        return "long_connection" if "wecom-ws" in console.relay.platforms else "callback"
+
+    @bp.get("/sandbox/api/mode")
+    def mode():
+        return jsonify(mode=wecom_mode(), switchable=console.switch_mode is not None)
+
+    @bp.post("/sandbox/api/mode")
+    def switch_mode():
+        """The header's switch: the demo starts again with WeCom on the other mode (202), the
+        page polls GET /sandbox/api/mode until it has."""
+        wanted = str(body().get("mode", ""))
+        if wanted not in ("callback", "long_connection"):
+            raise BadRequest("bad_mode")
+        if wanted == wecom_mode():
+            return jsonify(mode=wanted, restarting=False)
+        if console.switch_mode is None:
+            raise BadRequest("mode_switch_unavailable")
+        console.switch_mode(wanted)
+        return jsonify(mode=wanted, restarting=True), 202
+
     @bp.get("/sandbox")
     def page():
         tokens = console.relay.settings.api.board_tokens
@@ -232,7 +256,7 @@ def blueprint(console: SandboxConsole) -> Blueprint:
                      "ids": {name: console.user_id(p, name) for name in console.twins}} for p in console.people],
             conversations=[asdict(c) for c in console.conversations.values()],
             platforms=console.platforms(),
-            wecom_mode="long_connection" if "wecom-ws" in console.relay.platforms else "callback",
+            wecom_mode=wecom_mode(), switchable=console.switch_mode is not None,
             board_url=f"/board?token={tokens[0]}" if tokens else "")
 
     @bp.get("/sandbox/api/state")

@@ -187,3 +187,50 @@ def test_the_sandbox_on_the_long_connection_shows_cards_in_wecom_groups(sandbox_
     with box.relay.Session() as s:
         assert s.scalars(select(Handoff.status).join(Step, Handoff.to_step_id == Step.id).join(Order)
                          .where(Order.order_no == "SO-1002")).first() == "confirmed"
+
+
+def test_the_page_header_switches_the_wecom_mode_live(tmp_path):
+    """The header's switch starts the demo again on the same address with WeCom on the other
+    mode: from app cards 1:1 to button cards in the WeCom groups, and back."""
+    from bot.sandbox import SandboxHost
+    host = SandboxHost("127.0.0.1", 0, str(tmp_path / "sandbox.db"), jobs=False)
+    url = host.current.url
+    try:
+        page = requests.get(f"{url}/sandbox", timeout=10).text
+        assert "<b>回调</b>" in page and 'data-to="long_connection"' in page
+        assert requests.get(f"{url}/sandbox/api/mode", timeout=10).json() == {"mode": "callback", "switchable": True}
+        bad = requests.post(f"{url}/sandbox/api/mode", json={"mode": "stream"}, timeout=10)
+        assert bad.status_code == 400 and bad.json()["error"] == "bad_mode"
+        same = requests.post(f"{url}/sandbox/api/mode", json={"mode": "callback"}, timeout=10)
+        assert same.status_code == 200 and same.json()["restarting"] is False
+        resp = requests.post(f"{url}/sandbox/api/mode", json={"mode": "long_connection"}, timeout=10)
+        assert resp.status_code == 202
+
+        def mode():
+            try:
+                return requests.get(f"{url}/sandbox/api/mode", timeout=5).json()["mode"]
+            except (requests.RequestException, ValueError):
+                return None
+        wait_until(lambda: mode() == "long_connection", timeout=60)
+        wait_until(lambda: host.current.relay.settings is not None and "wecom-ws" in host.current.relay.platforms)
+        box = host.current
+        assert box.url == url and "<b>长连接</b>" in requests.get(f"{url}/sandbox", timeout=10).text
+        cards = wait_until(lambda: [e["card"] for e in entries(box, "wecom-ws:wr-managers") if e["card"]])
+        assert cards[0]["buttons"]       # the approval cards now sit in the WeCom managers' group
+        assert post(box, "say", {"conv": "wecom-ws:wr-stamping", "user": "zhangwei",
+                                 "text": "报工 SO-1002 150"}).json() == {"status": 200}
+        assert "已报工" in entries(box, "wecom-ws:wr-stamping", via="aibot_reply")[-1]["markdown"]
+        assert requests.post(f"{url}/sandbox/api/mode", json={"mode": "callback"}, timeout=10).status_code == 202
+        wait_until(lambda: mode() == "callback", timeout=60)
+        # the demo files its requests once it is up: the approval card reaches the manager 1:1 again
+        assert wait_until(lambda: [e["card"]["title"] for e in entries(host.current, "wecom:@zhouzong")
+                                   if e["card"]][:1], timeout=30) == ["插单审批"]
+    finally:
+        host.stop()
+
+
+def test_a_sandbox_without_a_host_cannot_switch(sandbox):
+    assert requests.get(f"{sandbox.url}/sandbox/api/mode", timeout=10).json()["switchable"] is False
+    resp = post(sandbox, "mode", {"mode": "long_connection"})
+    assert resp.status_code == 400 and resp.json()["error"] == "mode_switch_unavailable"
+    assert 'id="wecom-switch"' not in requests.get(f"{sandbox.url}/sandbox", timeout=10).text
