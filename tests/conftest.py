@@ -3,6 +3,7 @@ LINERELAY_TEST_DATABASE_URL is set), the platform twins, and the app served over
 The helpers the tests share are in tests/helpers.py."""
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import pytest
@@ -39,11 +40,13 @@ def settings(database_url) -> Settings:
     return make_settings(database_url)
 
 
-@pytest.fixture
-def live(database_url, tmp_path):
+@contextlib.contextmanager
+def running_plant(database_url: str, tmp_path, **overrides):
+    """The app on a real port with both twins, the configuration changed by `overrides`."""
     probe = make_settings(database_url)
     twin, dingtalk = make_twin(probe).start(), make_dingtalk_twin(probe).start()
-    settings = make_settings(database_url, twin.base_url, dingtalk.base_url, **{"app.photo_dir": str(tmp_path / "photos")})
+    settings = make_settings(database_url, twin.base_url, dingtalk.base_url,
+                             **{"app.photo_dir": str(tmp_path / "photos"), **overrides})
     init_db(settings.app.database_url, settings)
     relay = build_relay(settings)
     server = ThreadedServer(create_app(relay=relay)).start()
@@ -51,12 +54,20 @@ def live(database_url, tmp_path):
     twin.clock = relay.clock.epoch   # callbacks are signed at the app's (injectable) time
     dingtalk.clock = lambda: relay.clock.epoch()
     relay.on_public_url(server.url)
-    yield Live(relay=relay, twin=twin, dingtalk=dingtalk, url=server.url)
-    server.stop()
-    relay.dispatcher.stop()
-    twin.stop()
-    dingtalk.stop()
-    relay.engine.dispose()
+    try:
+        yield Live(relay=relay, twin=twin, dingtalk=dingtalk, url=server.url)
+    finally:
+        server.stop()
+        relay.dispatcher.stop()
+        twin.stop()
+        dingtalk.stop()
+        relay.engine.dispose()
+
+
+@pytest.fixture
+def live(database_url, tmp_path):
+    with running_plant(database_url, tmp_path) as plant:
+        yield plant
 
 
 @pytest.fixture

@@ -191,3 +191,22 @@ def test_all_policy_needs_every_approver(plant):
         with pytest.raises(RequestDecided):
             decide_request(s, now, request_id=1, person=zhou, approve=False, reason="x", policy=policy,
                            source="test")
+
+
+def test_under_the_all_policy_an_approver_who_left_is_not_waited_for(database_url, tmp_path):
+    """`[approvals] policy = "all"` with two named approvers: one leaves the plant (the directory
+    marks him inactive); the other's approval then decides, and the one who left can decide nothing."""
+    from storage.models import Person
+    from tests.conftest import running_plant
+    with running_plant(database_url, tmp_path, **{"approvals.policy": "all",
+                                                  "approvals.approvers": ["周总", "吴经理"]}) as live:
+        seed(live)
+        assert "已提交申请 **REQ-1**" in live.say("chenjing", "变更 SO-1001 暂停", chat=None)
+        with live.relay.Session.begin() as s:
+            s.scalars(select(Person).where(Person.name == "吴经理")).one().active = False
+        assert "还没有登记" in live.say("wujingli", "同意 REQ-1", chat=None)
+        with live.relay.Session() as s:
+            assert s.scalars(select(ChangeRequest.status)).one() == "pending"   # a leaver decides nothing
+        assert "已同意" in live.say("zhouzong", "同意 REQ-1", chat=None)
+        with live.relay.Session() as s:
+            assert s.scalars(select(ChangeRequest.status)).one() == "approved"

@@ -72,7 +72,9 @@ def _date_text(words: list[Word]) -> tuple[str, list[Word]]:
 
 def policy_of(ctx: ActionContext) -> Policy:
     names = ctx.settings.approvals.approvers
-    ids = tuple(ctx.session.scalars(select(Person.id).where(Person.name.in_(names)))) if names else ()
+    # a listed approver who has left the plant (directory sync) is nobody: never waited for
+    ids = tuple(ctx.session.scalars(select(Person.id).where(Person.name.in_(names), Person.active.is_(True))
+                                    .order_by(Person.id))) if names else ()
     return Policy(mode=ctx.settings.approvals.policy, approver_ids=ids, allow_self=ctx.settings.approvals.allow_self)
 
 
