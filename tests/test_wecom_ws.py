@@ -191,7 +191,7 @@ def test_a_standby_takes_over_a_dead_holders_lease_after_it_expires(plant):
         wait_until(lambda: standby.process.standing_by)
         assert plant.gateway.subscriptions == subscribed
         wait_until(lambda: plant.gateway.subscriptions == subscribed + 1, timeout=20)
-        assert dead.holder_now() == "host-c"
+        wait_until(lambda: dead.holder_now() == "host-c")
         assert "已报工" in plant.gateway.say("zhangwei", "报工 SO-1001 12", chatid="wr-stamping")
     finally:
         standby.stop()

@@ -56,6 +56,7 @@ class ConnectionProcess:
                            holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}",
                            timedelta(seconds=self.settings.standby_lease_seconds))
         self.standing_by = False
+        self.subscribed_last = False
         self.platform: WeComWsPlatform = relay.platforms[NAME]
         self.backoff = backoff
         self.conn: AiBotConnection | None = None
@@ -94,34 +95,48 @@ class ConnectionProcess:
             await self._wait_for_lease()
             conn = AiBotConnection(self.settings.ws_url, self.settings.bot_id, self.settings.secret,
                                    ping_seconds=self.settings.ping_seconds)
-            try:
-                await conn.open()
-            except AuthFailed as exc:
-                log.error("wecom-ws: the subscription was refused (%s): check wecom.aibot bot_id and secret", exc)
-                return EXIT_AUTH
-            except (ConnectionLost, OSError, TimeoutError) as exc:
-                log.warning("wecom-ws: cannot connect (%s); again in %.0f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.backoff[1])
-                continue
-            delay = self.backoff[0]
-            self.conn, self.subscriptions = conn, self.subscriptions + 1
-            self.connected.set()
-            log.info("wecom-ws: subscribed as bot %s", self.settings.bot_id)
-            self.relay.dispatcher.kick()   # what was queued while we were away
+            # renewed from the moment it is held, also while connecting (which may take a while)
             keeper = asyncio.create_task(self._keep_lease(conn), name="aibot-lease")
             try:
-                await self._serve(conn)
-            except Kicked:
-                log.error("wecom-ws: another instance subscribed with this bot and took over; exiting")
-                return EXIT_KICKED
-            except ConnectionLost as exc:
-                log.warning("wecom-ws: connection lost (%s); reconnecting", exc)
+                code = await self._connection(conn)
+                if code is None and self.subscribed_last:
+                    delay = self.backoff[0]
+                elif code is None:   # could not connect: back off (still holding the lease)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.backoff[1])
             finally:
                 keeper.cancel()
-                self.connected.clear()
-                self.conn = None
-                await conn.close()
+            if code is not None:
+                return code
+
+    async def _connection(self, conn: AiBotConnection) -> int | None:
+        """Open, serve until the connection ends; an exit status, or None to connect again."""
+        self.subscribed_last = False
+        try:
+            await conn.open()
+        except AuthFailed as exc:
+            log.error("wecom-ws: the subscription was refused (%s): check wecom.aibot bot_id and secret", exc)
+            return EXIT_AUTH
+        except (ConnectionLost, OSError, TimeoutError) as exc:
+            log.warning("wecom-ws: cannot connect (%s); trying again", exc)
+            return None
+        self.subscribed_last = True
+        self.conn, self.subscriptions = conn, self.subscriptions + 1
+        self.connected.set()
+        log.info("wecom-ws: subscribed as bot %s", self.settings.bot_id)
+        self.relay.dispatcher.kick()   # what was queued while we were away
+        try:
+            await self._serve(conn)
+        except Kicked:
+            log.error("wecom-ws: another instance subscribed with this bot and took over; exiting")
+            return EXIT_KICKED
+        except ConnectionLost as exc:
+            log.warning("wecom-ws: connection lost (%s); reconnecting", exc)
+        finally:
+            self.connected.clear()
+            self.conn = None
+            await conn.close()
+        return None
 
     async def _wait_for_lease(self) -> None:
         """Return once this process holds the bot's lease; until then stand by."""
