@@ -1,11 +1,23 @@
-"""Latency of an encrypted `报工` AI bot callback against gunicorn with SQLite.
+"""An encrypted `报工` AI-bot callback through LineRelay against the floor, side by side in one run.
 
-    .venv/bin/python bench/callback_latency.py [--requests 2000 --clients 20 --workers 2 --threads 4]
+    .venv/bin/python bench/callback_latency.py [--requests 1500 --rounds 3 --loads 50,100,closed
+                                                --clients 20 --workers 1 --threads 8 --database-url URL]
 
-Starts the WeCom twin (so the app's pushes have somewhere to go), a fresh SQLite database with
-200 orders, and gunicorn serving wsgi:app; pre-encrypts every callback exactly as WeCom does,
-then times only the HTTP round trip from `--clients` concurrent threads. Afterwards it checks
-that every report was counted exactly once. Prints throughput and p50/p90/p99/max.
+Starts the WeCom twin (so the app's pushes have somewhere to go), a fresh database (SQLite file,
+or a new database on the PostgreSQL server given) with 200 orders, and two gunicorn servers with
+the same settings: LineRelay (`wsgi:app`) and the floor (`bench.floor:app`: signature, AES with
+wechatpy, parse, an encrypted reply of the same size; no database). Every callback is
+encrypted and signed as WeCom does before its batch starts; only the HTTP round trip is timed.
+
+For each load (paced at N requests/s over all clients, or `closed`: each client sends its next
+request when the last is answered) the two servers are driven alternately, `--rounds` times each,
+`--requests` in all per server. A paced request's latency runs from when it was due, not from
+when a free client got to send it, so waiting for a server that falls behind is counted.
+CPU per request is what the kernel accounted to the server's processes (gunicorn master and
+workers) during its batches. Afterwards every report must be in the database exactly once.
+
+Every process it starts is stopped at the end, on Ctrl-C, SIGTERM or SIGHUP, and dies with it
+even on SIGKILL (bench/servers.py).
 """
 from __future__ import annotations
 
@@ -14,13 +26,11 @@ import json
 import os
 import secrets
 import shutil
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,21 +39,16 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from storage.migrate import init_db  # noqa: E402
+from bench.servers import Servers, fresh_database, free_port, group_cpu_seconds, pct  # noqa: E402,F401
 from bot.clock import Clock  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.twins import wecom_crypto as wc  # noqa: E402
 from bot.twins.wecom import WeComTwin  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
+from storage.migrate import init_db  # noqa: E402
 from storage.orders import OrderData, upsert_order  # noqa: E402
 
 ORDERS = 200
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def seed(settings) -> None:
@@ -57,128 +62,212 @@ def seed(settings) -> None:
     engine.dispose()
 
 
-def build_requests(settings, count: int) -> list[tuple[dict, bytes]]:
-    """(query, body) pairs for `count` distinct 报工 messages, encrypted and signed."""
-    ai = settings.wecom.aibot
-    out = []
-    for i in range(count):
-        msg = {"msgid": f"bench-{i}-{secrets.token_hex(4)}", "aibotid": "b", "chattype": "group",
-               "chatid": "wr-stamping", "from": {"userid": "zhangwei"}, "msgtype": "text",
-               "text": {"content": f"@产线接力 报工 BENCH-{i % ORDERS:04d} 1"}}
-        encrypt = wc.encrypt(ai.encoding_aes_key, json.dumps(msg, ensure_ascii=False), "")
-        ts, nonce = str(int(time.time())), secrets.token_hex(5)
-        out.append(({"msg_signature": wc.sign(ai.token, ts, nonce, encrypt), "timestamp": ts, "nonce": nonce},
-                    json.dumps({"encrypt": encrypt}).encode()))
-    return out
+class Callbacks:
+    """Distinct 报工 messages: the n-th goes to order n mod 200 with quantity 1 + n div 200, so
+    no two of one person on one step are the same (which the reader would ask about)."""
+
+    def __init__(self, settings):
+        self.ai = settings.wecom.aibot
+        self.sent = 0
+        self.parts = 0
+
+    def build(self, count: int, stored: bool = True) -> list[tuple[dict, bytes]]:
+        """`count` callbacks, encrypted and signed now; `stored`: counted for the final check
+        (the floor's are the same messages, stored nowhere)."""
+        out = []
+        for _ in range(count):
+            n = self.sent
+            qty = 1 + n // ORDERS
+            if stored:
+                self.sent, self.parts = self.sent + 1, self.parts + qty
+            msg = {"msgid": f"bench-{n}-{secrets.token_hex(4)}", "aibotid": "b", "chattype": "group",
+                   "chatid": "wr-stamping", "from": {"userid": "zhangwei"}, "msgtype": "text",
+                   "text": {"content": f"@产线接力 报工 BENCH-{n % ORDERS:04d} {qty}"}}
+            encrypt = wc.encrypt(self.ai.encoding_aes_key, json.dumps(msg, ensure_ascii=False), "")
+            ts, nonce = str(int(time.time())), secrets.token_hex(5)
+            out.append(({"msg_signature": wc.sign(self.ai.token, ts, nonce, encrypt), "timestamp": ts,
+                         "nonce": nonce}, json.dumps({"encrypt": encrypt}).encode()))
+        return out
+
+    def reply_text(self, body: dict) -> str:
+        """The markdown of a passive reply (to check it and to give the floor the same size)."""
+        return json.loads(wc.decrypt(self.ai.encoding_aes_key, body["encrypt"], ""))["stream"]["content"]
 
 
-def run_clients(url: str, work: list, clients: int, rate: float = 0) -> tuple[list[float], int, float]:
-    """Closed loop (each client sends its next request when the last is answered), or paced at
-    `rate` requests/s in all when given (each client keeps its own schedule)."""
-    latencies: list[float] = []
-    errors = 0
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    def line(self) -> str:
+        n = len(self.latencies)
+        return (f"p50 {pct(self.latencies, 50):6.1f}  p99 {pct(self.latencies, 99):6.1f} ms  "
+                f"cpu {self.cpu / n * 1000:5.2f} ms/req  {n / self.wall:6.0f} req/s  errors {self.errors}")
+
+
+def drive(url: str, work: list, clients: int, rate: float, tally: Tally) -> None:
+    """Send `work` from `clients` threads: closed loop, or paced at `rate` requests/s in all
+    (request k due at start + k/rate; its latency counted from then)."""
     lock = threading.Lock()
-    queue = iter(work)
+    next_index = iter(range(len(work)))
+    began = time.perf_counter() + 0.05
 
     def client():
-        nonlocal errors
         http = requests.Session()
-        interval = clients / rate if rate else 0
-        next_at = time.perf_counter() + (secrets.randbelow(1000) / 1000 * interval)
         while True:
-            if interval:
-                time.sleep(max(0.0, next_at - time.perf_counter()))
-                next_at += interval
             with lock:
-                item = next(queue, None)
-            if item is None:
+                k = next(next_index, None)
+            if k is None:
                 return
-            start = time.perf_counter()
-            resp = http.post(url, params=item[0], data=item[1], headers={"Content-Type": "application/json"})
+            due = began + k / rate if rate else 0.0
+            if rate:
+                time.sleep(max(0.0, due - time.perf_counter()))
+            start = due if rate else time.perf_counter()
+            try:
+                resp = http.post(url, params=work[k][0], data=work[k][1], timeout=30,
+                                 headers={"Content-Type": "application/json"})
+                ok = resp.status_code == 200 and "encrypt" in resp.json()
+            except (requests.RequestException, ValueError):
+                ok = False
             elapsed = time.perf_counter() - start
             with lock:
-                latencies.append(elapsed)
-                if resp.status_code != 200 or "encrypt" not in resp.json():
-                    errors += 1
+                tally.latencies.append(elapsed)
+                tally.errors += not ok
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    began = time.perf_counter()
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return latencies, errors, time.perf_counter() - began
+    tally.wall += time.perf_counter() - began
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+def compare(servers: dict, callbacks: Callbacks, args, rate: float) -> dict[str, Tally]:
+    """Both servers under one load, alternately (which goes first alternates too)."""
+    tallies = {name: Tally() for name in servers}
+    per_round = max(1, args.requests // args.rounds)
+    for r in range(args.rounds):
+        for name in (list(servers) if r % 2 == 0 else list(servers)[::-1]):
+            proc, url = servers[name]
+            work = callbacks.build(per_round, stored=name == "LineRelay")
+            cpu = group_cpu_seconds(proc.pid)
+            drive(url, work, args.clients, rate, tallies[name])
+            tallies[name].cpu += group_cpu_seconds(proc.pid) - cpu
+    return tallies
 
 
-def main() -> int:
+def counted(settings) -> tuple[int, int]:
+    from sqlalchemy import text
+    engine = make_engine(settings.app.database_url)
+    with engine.connect() as conn:
+        parts = conn.execute(text("SELECT COALESCE(SUM(good_qty), 0) FROM steps")).scalar()
+        reports = conn.execute(text("SELECT COUNT(*) FROM reports")).scalar()
+    engine.dispose()
+    return int(reports or 0), int(parts or 0)
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=1500, help="per server and load, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations per load")
+    parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1,
                         help="SQLite serialises writers: one process with threads queues best")
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--rate", type=float, default=0,
-                        help="offered load in requests/s over all clients (default: closed loop, as fast as answered)")
-    args = parser.parse_args()
+    parser.add_argument("--loads", default="50,100,closed", help="comma-separated: requests/s offered, or closed")
+    parser.add_argument("--database-url", default=os.environ.get("LINERELAY_BENCH_DATABASE_URL"),
+                        help="a PostgreSQL server to create a fresh database on (default: a SQLite file)")
+    parser.add_argument("--only-relay", action="store_true", help="do not start the floor")
+    return parser.parse_args(argv)
 
-    tmp = Path(tempfile.mkdtemp(prefix="linerelay-bench-"))
-    base = load_settings(ROOT / "config.example.toml", env={})
-    w = base.wecom
-    twin = WeComTwin(corp_id=w.corp_id, secret=w.secret, agent_id=w.agent_id, app_token=w.token,
-                     app_aes_key=w.encoding_aes_key, aibot_token=w.aibot.token,
-                     aibot_aes_key=w.aibot.encoding_aes_key).start()
-    env = {**os.environ, "LINERELAY_CONFIG": str(ROOT / "config.example.toml"),
-           "LINERELAY__APP__DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
-           "LINERELAY__WECOM__API_BASE_URL": twin.base_url, "LINERELAY__DINGTALK__API_BASE_URL": twin.base_url,
-           "LINERELAY__DINGTALK__OAPI_BASE_URL": twin.base_url}
-    settings = load_settings(ROOT / "config.example.toml", env=env)
-    init_db(settings.app.database_url, settings)
-    seed(settings)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads),
-                               "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+def run(args, tmp: Path, servers: Servers) -> int:
+    base = load_settings(ROOT / "config.example.toml", env={}).wecom
+    twin = WeComTwin(corp_id=base.corp_id, secret=base.secret, agent_id=base.agent_id, app_token=base.token,
+                     app_aes_key=base.encoding_aes_key, aibot_token=base.aibot.token,
+                     aibot_aes_key=base.aibot.encoding_aes_key).start()
+    url, drop = fresh_database(args.database_url, tmp)
     try:
-        base_url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if requests.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        url = f"{base_url}/wecom/aibot"
-        run_clients(url, build_requests(settings, args.warmup), args.clients)
-        latencies, errors, wall = run_clients(url, build_requests(settings, args.requests), args.clients, args.rate)
+        env = {**os.environ, "LINERELAY_CONFIG": str(ROOT / "config.example.toml"),
+               "LINERELAY__APP__DATABASE_URL": url, "LINERELAY__WECOM__API_BASE_URL": twin.base_url,
+               "LINERELAY__DINGTALK__API_BASE_URL": twin.base_url, "LINERELAY__DINGTALK__OAPI_BASE_URL": twin.base_url}
+        settings = load_settings(ROOT / "config.example.toml", env=env)
+        init_db(settings.app.database_url, settings)
+        seed(settings)
+        return measure(args, settings, env, servers)
     finally:
-        server.terminate()
-        server.wait(10)
+        drop()
         twin.stop()
 
-    engine = make_engine(settings.app.database_url)
-    with engine.connect() as conn:
-        from sqlalchemy import text
-        good = conn.execute(text("SELECT COALESCE(SUM(good_qty), 0) FROM steps")).scalar()
-        reports = conn.execute(text("SELECT COUNT(*) FROM reports")).scalar()
-    engine.dispose()
-    shutil.rmtree(tmp, ignore_errors=True)
-    expected = args.requests + args.warmup
-    p99 = pct(latencies, 99)
-    mode = f"paced at {args.rate:.0f} req/s" if args.rate else "closed loop"
-    print(f"requests {args.requests} (+{args.warmup} warm-up), clients {args.clients} ({mode}), "
-          f"gunicorn {args.workers} workers x {args.threads} threads, SQLite")
-    print(f"throughput {len(latencies) / wall:.0f} req/s, errors {errors}")
-    print(f"latency ms: p50 {pct(latencies, 50):.1f}  p90 {pct(latencies, 90):.1f}  p99 {p99:.1f}  "
-          f"max {max(latencies) * 1000:.1f}  mean {statistics.mean(latencies) * 1000:.1f}")
-    once = good == expected and reports == expected
-    print(f"counted exactly once: {'yes' if once else 'no'} ({reports} reports, {good} parts, {expected} sent)")
-    print(f"target p99 < 50 ms: {'met' if p99 < 50 else 'missed'}")
+
+def measure(args, settings, env: dict, servers: Servers) -> int:
+    callbacks = Callbacks(settings)
+    relay, relay_url = servers.gunicorn("linerelay", "wsgi:app", env, args.workers, args.threads)
+    targets = {"LineRelay": (relay, f"{relay_url}/wecom/aibot")}
+    warm = Tally()
+    drive(targets["LineRelay"][1], callbacks.build(args.warmup), args.clients, 0, warm)
+    sample = requests.post(targets["LineRelay"][1], params=(one := callbacks.build(1)[0])[0], data=one[1],
+                           headers={"Content-Type": "application/json"}).json()
+    reply = callbacks.reply_text(sample)
+    print(f"LineRelay's reply ({len(reply.encode())} bytes): {reply.splitlines()[0]}")
+    if not args.only_relay:
+        floor_env = {**env, "LINERELAY_FLOOR_TOKEN": settings.wecom.aibot.token,
+                     "LINERELAY_FLOOR_AES_KEY": settings.wecom.aibot.encoding_aes_key, "LINERELAY_FLOOR_REPLY": reply}
+        floor, floor_url = servers.gunicorn("floor", "bench.floor:app", floor_env, args.workers, args.threads)
+        targets["floor"] = (floor, f"{floor_url}/wecom/aibot")
+        drive(targets["floor"][1], callbacks.build(args.warmup, stored=False), args.clients, 0, Tally())
+    db = "SQLite" if settings.app.database_url.startswith("sqlite") else "PostgreSQL"
+    print(f"gunicorn {args.workers} worker(s) x {args.threads} threads, {db}, {args.clients} clients, "
+          f"{args.requests} requests per server and load in {args.rounds} alternating rounds; "
+          f"load average before: {os.getloadavg()[0]:.1f}")
+    rows = []
+    for load in args.loads.split(","):
+        rate = 0.0 if load.strip() == "closed" else float(load)
+        tallies = compare(targets, callbacks, args, rate)
+        name = "closed loop" if not rate else f"paced {rate:.0f}/s"
+        for who, tally in tallies.items():
+            print(f"{name:>12}  {who:<9} {tally.line()}")
+        rows.append((name, tallies))
+    print_table(rows)
+    return check(settings, callbacks, rows)
+
+
+def print_table(rows) -> None:
+    print("\n| load | LineRelay p50 / p99 | floor p50 / p99 | server CPU per request | ratio | throughput |")
+    print("|---|---|---|---|---|---|")
+    for name, t in rows:
+        r, f = t["LineRelay"], t.get("floor")
+        rc = r.cpu / len(r.latencies) * 1000
+        if f is None:
+            print(f"| {name} | {pct(r.latencies, 50):.1f} / {pct(r.latencies, 99):.1f} ms | - | {rc:.2f} ms | - | "
+                  f"{len(r.latencies) / r.wall:.0f} req/s |")
+            continue
+        fc = f.cpu / len(f.latencies) * 1000
+        print(f"| {name} | {pct(r.latencies, 50):.1f} / {pct(r.latencies, 99):.1f} ms "
+              f"| {pct(f.latencies, 50):.1f} / {pct(f.latencies, 99):.1f} ms | {rc:.2f} vs {fc:.2f} ms "
+              f"| {rc / max(fc, 1e-9):.1f}x | {len(r.latencies) / r.wall:.0f} vs {len(f.latencies) / f.wall:.0f} req/s |")
+
+
+def check(settings, callbacks: Callbacks, rows) -> int:
+    reports, parts = counted(settings)
+    errors = sum(t.errors for _, tallies in rows for t in tallies.values())
+    once = reports == callbacks.sent and parts == callbacks.parts
+    print(f"\nerrors {errors}; every report counted exactly once: {'yes' if once else 'NO'} "
+          f"({reports} reports of {callbacks.sent} sent, {parts} parts of {callbacks.parts})")
     return 0 if errors == 0 and once else 1
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="linerelay-bench-"))
+    try:
+        with Servers(tmp) as servers:
+            return run(args, tmp, servers)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.callback_latency import free_port, pct  # noqa: E402
+from bench.servers import fresh_database, free_port, pct  # noqa: E402
 from storage.migrate import init_db  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.twins import wecom_crypto as wc  # noqa: E402
@@ -116,24 +116,6 @@ def start_deployment(settings_env: dict, workers: int, threads: int, port: int):
             pass
         time.sleep(0.1)
     raise RuntimeError("the deployment did not become ready")
-
-
-def fresh_database(server_url: str | None, tmp: Path):
-    """An empty database for this run: a new one on the PostgreSQL server given, or a SQLite file."""
-    if not server_url:
-        return f"sqlite:///{tmp / 'load.db'}", lambda: None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
-    name = f"lr_load_{secrets.token_hex(6)}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return f"{server_url.rpartition('/')[0]}/{name}", drop
 
 
 def main(argv=None) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bench.callback_latency import free_port
+from bench.servers import free_port
 from bench.load import burst, seed as seed_leads, start_deployment
 from storage.migrate import init_db
 from storage import outbox as store

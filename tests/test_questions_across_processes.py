@@ -14,7 +14,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from bench.callback_latency import free_port
+from bench.servers import free_port
 from storage.db import make_engine, make_session_factory
 from storage.migrate import init_db
 from storage.models import Handoff, Order, Question, Report, Step
