@@ -20,11 +20,19 @@ from bot.reader import Reader
 from bot.routing import NoticeRouter, queue
 from bot.services import Services
 from storage.db import retrying
-from storage.directory import group_by_chat, person_by_platform_id
+from storage.directory_cache import sender_and_group
 from storage.errors import UserError
 from storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
+
+
+class _Refused(Exception):
+    """A command refused the message: its transaction is rolled back whole."""
+
+    def __init__(self, error: UserError):
+        super().__init__(error.code)
+        self.error = error
 
 
 class MessageService:
@@ -41,7 +49,11 @@ class MessageService:
         """Apply a command at most once and return its reply (the stored one on a retry)."""
         fetched = photos.fetch(message, self.services.settings.app.max_photo_bytes) if message.photos else []
         try:
-            rendered, has_notices = retrying(lambda: self._apply(message, fetched))
+            try:
+                rendered, has_notices = retrying(lambda: self._apply(message, fetched))
+            except _Refused as refused:   # its transaction is rolled back: the refusal is a new one
+                error = refused.error
+                rendered, has_notices = retrying(lambda: self._apply(message, fetched, error))
         except IntegrityError:
             stored = self._stored_reply(message)
             if stored is None:
@@ -52,7 +64,13 @@ class MessageService:
             self.services.outbox.kick()
         return rendered
 
-    def _apply(self, message: ChatMessage, fetched: photos.Fetched) -> tuple[RenderedReply, bool]:
+    def _apply(self, message: ChatMessage, fetched: photos.Fetched,
+               refused: UserError | None = None) -> tuple[RenderedReply, bool]:
+        """One transaction: claim the message, run the command, store and queue the reply.
+
+        No savepoint on the way (it costs a round trip and a flush on every message): a command
+        that refuses raises `_Refused`, which rolls the whole transaction back, and the refusal
+        is applied in a fresh one (`refused`: the command is not run again)."""
         services = self.services
         with services.Session.begin() as session:
             now = services.clock.now()
@@ -60,15 +78,16 @@ class MessageService:
             session.add(inbound)
             session.flush()  # claims the message id first: a concurrent duplicate waits or fails here
             platform = self.platforms[message.platform]
+            person, group = sender_and_group(session, platform.identity, message.sender_id, message.platform,
+                                             message.chat_id)
             ctx = Context(session=session, clock=services.clock, settings=services.settings, message=message,
                           commands=self.commands, source=message.source, public_url=services.public_url,
-                          person=person_by_platform_id(session, platform.identity, message.sender_id),
-                          group=group_by_chat(session, message.platform, message.chat_id) if message.chat_id else None)
+                          person=person, group=group)
             carded = False
             if fetched and not message.text.strip():   # a photo alone: for the sender's exception
                 reply = self.photos.attach(session, ctx, fetched, None)
             else:
-                reply, carded = self._dispatch(session, ctx, platform)
+                reply, carded = self._dispatch(session, ctx, platform, refused)
                 if fetched and reply.template == "incident_ok":   # sent with `异常 …`: for the one it opened
                     reply = self.photos.attach(session, ctx, fetched, reply)
             rendered = RenderedReply(services.messages.render(reply.template, reply.context))
@@ -82,20 +101,22 @@ class MessageService:
             self._effects(session, ctx)
             return rendered, bool(ctx.notices or ctx.closed_cards) or pending
 
-    def _dispatch(self, session: Session, ctx: Context, platform: Platform) -> tuple[Reply, bool]:
-        """The command the text says, or the question it answers (a refusal changes nothing);
-        and whether a question went out with buttons too."""
+    def _dispatch(self, session: Session, ctx: Context, platform: Platform,
+                  refused: UserError | None) -> tuple[Reply, bool]:
+        """The command the text says, or the question it answers (a refusal changes nothing: it
+        raises `_Refused` and comes back as `refused`); and whether a question went out with
+        buttons too."""
         message = ctx.message
         asked = self.reader.take_question(session, ctx)   # this message answers it or drops it
-        error: UserError | None = None
-        try:
-            with session.begin_nested():
+        error: UserError | None = refused
+        if refused is None:
+            try:
                 reply = self.reader.dispatch(ctx, asked)
-        except UserError as exc:
-            log.info("refused %s from %s: %s %s", message.text, message.sender_id, exc.code, exc.data)
-            error, reply = exc, error_reply(exc)
-            ctx.notices.clear()
-            ctx.closed_cards.clear()
+            except UserError as exc:
+                raise _Refused(exc) from exc
+        else:
+            log.info("refused %s from %s: %s %s", message.text, message.sender_id, refused.code, refused.data)
+            reply = error_reply(refused)
         self.reader.remember(session, ctx, error)   # a question asked is kept for the next message
         carded = offer_buttons(session, self.cards, platform, ctx, error)   # with buttons where they show
         return reply, carded

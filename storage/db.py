@@ -63,6 +63,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    from storage import directory_cache  # noqa: F401  (its listeners raise the directory's version)
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

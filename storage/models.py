@@ -97,6 +97,14 @@ class GroupBinding(Base):
     workshop: Mapped[Workshop | None] = relationship(lazy="joined")
 
 
+class DirectoryVersion(Base):
+    """One row: raised by every change to people, identities, lead assignments, groups and
+    workshops (storage/directory_cache.py), so that each process knows when its cache is stale."""
+    __tablename__ = "directory_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 class Route(Base):
     __tablename__ = "routes"
     id: Mapped[int] = mapped_column(ID, primary_key=True)

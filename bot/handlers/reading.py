@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.errors import Ask, BadSyntax
 from bot.handlers.base import Context
 from bot.text import UNITS, Word, is_quantity, join_words, looks_like_number, parse_quantity
+from storage.directory_cache import cached
 from storage.errors import UnknownOrder
 from storage.models import Order, Step, Workshop
 from storage.orders import find_order, normalize_order_no
@@ -36,12 +37,15 @@ def lexicon(ctx: Context) -> list[str]:
     return [*ctx.commands.words(), *KEYWORDS, *workshop_words(ctx)]
 
 
-def workshop_words(ctx: Context) -> set[str]:
-    words: set[str] = set()
-    for name, aliases in ctx.session.execute(select(Workshop.name, Workshop.aliases)):
-        words.add(name)
-        words.update(aliases.split())
-    return words
+def workshop_words(ctx: Context) -> frozenset[str]:
+    """Every workshop's name and aliases (kept per process until the directory changes)."""
+    def load() -> frozenset[str]:
+        words: set[str] = set()
+        for name, aliases in ctx.session.execute(select(Workshop.name, Workshop.aliases)):
+            words.add(name)
+            words.update(aliases.split())
+        return frozenset(words)
+    return cached(ctx.session, ("workshop_words",), load)
 
 
 def key_of(word: str) -> str:
