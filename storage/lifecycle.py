@@ -15,7 +15,8 @@ again after the locks are taken.
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.util import identity_key
 
 from storage.errors import OrderNotActive, StepNotReady
 from storage.models import Handoff, Order, Report, Step
@@ -121,16 +122,24 @@ def set_hold(order: Order, hold: str | None) -> None:
 def lock_order_tree(session: Session, order_id: int) -> Order:
     """Lock the order row, then its steps in sequence order, and return the order fresh from
     the database (whatever this session read before is overwritten)."""
-    order = session.scalars(select(Order).where(Order.id == order_id).with_for_update(of=Order)
-                            .execution_options(populate_existing=True)).one()
-    session.scalars(select(Step).where(Step.order_id == order_id).order_by(Step.seq)
-                    .with_for_update(of=Step).execution_options(populate_existing=True)).all()
+    # One statement: the order joined to its steps in sequence order. PostgreSQL locks the rows
+    # as the sorted join yields them, so the order row first, then its steps by seq — the lock
+    # order — and never the workshops joined for their names (FOR UPDATE OF orders, steps).
+    order = session.scalars(select(Order).join(Order.steps).where(Order.id == order_id).order_by(Step.seq)
+                            .options(contains_eager(Order.steps))
+                            .with_for_update(of=(Order, Step))
+                            .execution_options(populate_existing=True)).unique().one_or_none()
+    if order is None:   # an order without steps: nothing to join
+        order = session.scalars(select(Order).where(Order.id == order_id).with_for_update(of=Order)
+                                .execution_options(populate_existing=True)).one()
     return order
 
 
 def lock_step_tree(session: Session, step_id: int) -> Step:
     """The step, with its order and the order's steps locked first (the lock order)."""
-    order_id = session.scalars(select(Step.order_id).where(Step.id == step_id)).one()
+    known = session.identity_map.get(identity_key(Step, step_id))   # no query when the command read it
+    order_id = known.order_id if known is not None else \
+        session.scalars(select(Step.order_id).where(Step.id == step_id)).one()
     order = lock_order_tree(session, order_id)
     return next(s for s in order.steps if s.id == step_id)
 

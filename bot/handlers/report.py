@@ -15,7 +15,7 @@ from bot.handlers.reading import count, guess_order, step_word, take_order
 from bot.handlers.workers import Worker, ask_unknown, take_workers, workers_text
 from bot.neutral import Reply
 from bot.text import Word, join_words
-from storage.models import Order, Person, Report, Step
+from storage.models import Order, Report, Step
 from storage.production import report_output
 from storage.workers import Share, split, team_of
 
@@ -131,18 +131,20 @@ def _shares_text(shares: list[Share]) -> str:
 
 def _doubt_repeat_or_unusual(ctx: Context, step: Step, good: int, scrap: int) -> None:
     """The person's own report of the same quantities on this step within ten minutes (sent twice?),
-    or a batch far beyond this step's usual one (an extra digit?), is asked about before it counts."""
+    or a batch far beyond this step's usual one (an extra digit?), is asked about before it counts.
+    One query: the step's standing reports (what both checks read)."""
     assert ctx.person is not None
-    recent = ctx.session.execute(select(Report, Person.name).join(Person, Person.id == Report.person_id).where(
-        Report.step_id == step.id, Report.person_id == ctx.person.id, Report.undone_at.is_(None), Report.good == good,
-        Report.scrap == scrap, Report.created_at >= ctx.now - REPEAT_WINDOW).order_by(Report.id.desc())).first()
+    standing = ctx.session.execute(select(Report.id, Report.person_id, Report.good, Report.scrap, Report.created_at)
+                                   .where(Report.step_id == step.id, Report.undone_at.is_(None))
+                                   .order_by(Report.id.desc())).all()
+    since = ctx.now - REPEAT_WINDOW
+    recent = next((r for r in standing if r.person_id == ctx.person.id and r.good == good and r.scrap == scrap
+                   and r.created_at >= since), None)
     if recent is not None:
-        report, name = recent
-        ctx.doubt("repeat", report_id=report.id, person=name, at=report.created_at,
-                  minutes=int((ctx.now - report.created_at).total_seconds() // 60))
+        ctx.doubt("repeat", report_id=recent.id, person=ctx.person.name, at=recent.created_at,
+                  minutes=int((ctx.now - recent.created_at).total_seconds() // 60))
         return
-    batches = list(ctx.session.scalars(select(Report.good).where(Report.step_id == step.id, Report.undone_at.is_(None),
-                                                                 Report.good > 0)))
+    batches = [r.good for r in standing if r.good > 0]
     if len(batches) < 2:
         return
     usual = median(batches)
