@@ -51,8 +51,9 @@ def run(relay) -> dict:
     with relay.Session() as session:                 # what every group's digest reads, read once
         delays = current_delays(session, now, relay.settings.schedule.at_risk_tolerance_minutes)
         plant = plant_day(session, local.date() - timedelta(days=1), delays)
+    texts: dict[int | None, str] = {}   # each workshop's digest (None: the managers') made once per run
     for group_id in due:
-        sent += _send_one(relay, group_id, local.date(), now, plant)
+        sent += _send_one(relay, group_id, local.date(), now, plant, texts)
     return {"digests": sent}
 
 
@@ -80,8 +81,9 @@ def digest_links(relay, now: datetime) -> Links | None:
     return Links(base, token) if token and base else None
 
 
-def _send_one(relay, group_id: int, day: date, now: datetime, plant: PlantDay) -> int:
-    """One group's digest for `day`; 0 if it exists already (the unique row decides)."""
+def _send_one(relay, group_id: int, day: date, now: datetime, plant: PlantDay, texts: dict[int | None, str]) -> int:
+    """One group's digest for `day`; 0 if it exists already (the unique row decides). Groups of
+    one workshop (and the managers' groups) read the same text, made by the first of them."""
     try:
         with relay.Session.begin() as session:
             if digest_sent(session, group_id, day):
@@ -93,16 +95,17 @@ def _send_one(relay, group_id: int, day: date, now: datetime, plant: PlantDay) -
             start, end = day_window(relay.clock.tz, day - timedelta(days=1))
             link = digest_links(relay, now)
             key = f"digest:{group_id}:{day.isoformat()}"
-            if group.workshop_id:
-                context = workshop_digest(session, group.workshop_id, (start, end, day - timedelta(days=1)),
-                                          plant.delays, now=now, link=link, plant=plant)
-                relay.enqueue_group_text(session, group, relay.messages.render("notices/digest_workshop", context),
-                                         key=key)
-            else:
-                context = managers_digest(session, (start, end, day - timedelta(days=1)), now, plant.delays,
-                                          link=link, plant=plant)
-                relay.enqueue_group_text(session, group, relay.messages.render("notices/digest_managers", context),
-                                         key=key)
+            window = (start, end, day - timedelta(days=1))
+            if group.workshop_id not in texts:
+                if group.workshop_id:
+                    context = workshop_digest(session, group.workshop_id, window, plant.delays, now=now, link=link,
+                                              plant=plant)
+                    texts[group.workshop_id] = relay.messages.render("notices/digest_workshop", context)
+                else:
+                    context = managers_digest(session, window, now, plant.delays, link=link, plant=plant)
+                    texts[None] = relay.messages.render("notices/digest_managers", context)
+            relay.enqueue_group_text(session, group, texts[group.workshop_id], key=key)
+            if not group.workshop_id:
                 _send_chart(relay, session, group, day, key)
             return 1
     except IntegrityError:  # a second jobs run got there first
