@@ -5,34 +5,67 @@ from datetime import datetime, timedelta
 from collections.abc import Collection
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
 
 LEASE = timedelta(seconds=60)
+PENDING = "outbox_rows"     # rows enqueued in this transaction, not yet written
+KEYS = "outbox_keys"        # their keys (and keys found to exist), so that each is queued once
 
 
 def enqueue(session: Session, now: datetime, *, key: str, platform: str, channel: str, target: str,
             payload: dict, status: str = "pending", error: str = "", fresh: bool = False,
-            not_before: datetime | None = None) -> OutboxMessage:
-    """Add a message unless one with the same idempotency key exists (then return that one).
-    `fresh`: the caller knows the key is new (it contains a message id just claimed)."""
-    queued = session.info.setdefault("outbox_keys", {})
+            not_before: datetime | None = None) -> None:
+    """Add a message unless one with the same idempotency key exists.
+    `fresh`: the caller knows the key is new (it contains a message id just claimed).
+
+    The rows are written together, with one multi-row INSERT, at the transaction's next flush or
+    at its commit (a scan that raises a thousand warnings writes thousands of rows: one by one
+    through the unit of work they cost more than everything else it does)."""
+    queued = session.info.setdefault(KEYS, set())
     if key in queued:
-        return queued[key]
+        return
     if not fresh:
         with session.no_autoflush:  # a flush per message made a scan with many warnings slow
-            existing = session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+            existing = session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
         if existing is not None:
-            return existing
-    row = OutboxMessage(idempotency_key=key, platform=platform, channel=channel, target=target,
-                        payload=payload, status=status, attempts=0, next_attempt_at=max(now, not_before or now),
-                        last_error=error,
-                        created_at=now, sent_at=now if status == "sent" else None)
-    session.add(row)
-    queued[key] = row
-    return row
+            queued.add(key)
+            return
+    row = {"idempotency_key": key, "platform": platform, "channel": channel, "target": target, "payload": payload,
+           "status": status, "attempts": 0, "next_attempt_at": max(now, not_before or now), "last_error": error,
+           "created_at": now, "sent_at": now if status == "sent" else None}
+    if session.in_nested_transaction():   # a savepoint may be rolled back: let the ORM track the row
+        session.add(OutboxMessage(**row))
+    else:
+        session.info.setdefault(PENDING, []).append(row)
+    queued.add(key)
+
+
+@event.listens_for(Session, "before_flush")
+def _write_pending(session: Session, *_args) -> None:
+    rows = session.info.pop(PENDING, None)
+    if rows:
+        session.connection().execute(insert(OutboxMessage), rows)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending_at_commit(session: Session) -> None:
+    _write_pending(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_pending_before_query(state) -> None:
+    if state.session.autoflush and state.session.info.get(PENDING):   # as an autoflush would
+        _write_pending(state.session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:
+    if transaction.parent is None:   # committed (written) or rolled back (dropped) with it
+        session.info.pop(PENDING, None)
+        session.info.pop(KEYS, None)
 
 
 def due_ids(session: Session, now: datetime, limit: int, platforms: Collection[str] | None = None) -> list[int]:
