@@ -14,7 +14,7 @@ again after the locks are taken.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.util import identity_key
 
@@ -119,19 +119,51 @@ def set_hold(order: Order, hold: str | None) -> None:
 
 # -- locks ------------------------------------------------------------------------------------
 
+LOCKED = "locked_orders"   # session.info: the orders this transaction holds locked (read afresh then)
+
+
 def lock_order_tree(session: Session, order_id: int) -> Order:
     """Lock the order row, then its steps in sequence order, and return the order fresh from
-    the database (whatever this session read before is overwritten)."""
+    the database (whatever this session read before is overwritten). An order this transaction
+    has locked already is returned as it stands: nobody else can have changed it since."""
+    if order_id in session.info.get(LOCKED, ()):
+        held = session.identity_map.get(identity_key(Order, order_id))
+        if held is not None:
+            return held
+    return _lock_tree(session, Order.id == order_id)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, _previous) -> None:
+    session.info.pop(LOCKED, None)   # a savepoint rolled back may have taken (and released) them
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(LOCKED, None)
+
+
+def lock_order_tree_by_number(session: Session, order_no: str) -> Order | None:
+    """The order with this number locked with its steps (as `lock_order_tree`), None if none."""
+    return _lock_tree(session, Order.order_no == order_no, missing_ok=True)
+
+
+def _lock_tree(session: Session, where, missing_ok: bool = False):
     # One statement: the order joined to its steps in sequence order. PostgreSQL locks the rows
     # as the sorted join yields them, so the order row first, then its steps by seq — the lock
     # order — and never the workshops joined for their names (FOR UPDATE OF orders, steps).
-    order = session.scalars(select(Order).join(Order.steps).where(Order.id == order_id).order_by(Step.seq)
+    order = session.scalars(select(Order).join(Order.steps).where(where).order_by(Step.seq)
                             .options(contains_eager(Order.steps))
                             .with_for_update(of=(Order, Step))
                             .execution_options(populate_existing=True)).unique().one_or_none()
     if order is None:   # an order without steps: nothing to join
-        order = session.scalars(select(Order).where(Order.id == order_id).with_for_update(of=Order)
-                                .execution_options(populate_existing=True)).one()
+        order = session.scalars(select(Order).where(where).with_for_update(of=Order)
+                                .execution_options(populate_existing=True)).one_or_none()
+    if order is None and not missing_ok:
+        raise LookupError("no such order")
+    if order is not None:
+        session.info.setdefault(LOCKED, set()).add(order.id)
     return order
 
 

@@ -26,14 +26,16 @@ def normalize_order_no(text: str) -> str:
 
 
 def find_order(session: Session, text: str, *, lock: bool = False) -> Order:
-    """The order with this number, or `UnknownOrder` carrying the closest numbers."""
+    """The order with this number, or `UnknownOrder` carrying the closest numbers. `lock`: the
+    order and its steps locked (for a command that is about to change it)."""
     order_no = normalize_order_no(text)
     if len(order_no) > rules.ORDER_NO_MAX:  # no order can have it: no query, and a short echo
         raise UnknownOrder(order_no=order_no[:40] + "…", suggestions=[])
-    stmt = select(Order).where(Order.order_no == order_no)
-    if lock:
-        stmt = stmt.with_for_update(of=Order)
-    order = session.scalars(stmt).first()
+    if lock:   # the order and its steps locked in one statement (storage.lifecycle's lock order)
+        from storage.lifecycle import lock_order_tree_by_number
+        order = lock_order_tree_by_number(session, order_no)
+    else:
+        order = session.scalars(select(Order).where(Order.order_no == order_no)).first()
     if order is None:
         raise UnknownOrder(order_no=order_no, suggestions=closest_order_numbers(session, order_no))
     return order

@@ -251,7 +251,9 @@ def retime_orders(session: Session, now: datetime, config: PlanConfig, order_ids
 
 def _pending_and_recovery(session: Session, steps: list[Step]) -> tuple[dict, dict]:
     """Parts handed to these steps and not yet confirmed; when blocked ones expect to run again."""
-    waiting = [s.id for s in steps if s.seq > 1 and s.status != "done"]
+    handed = {(s.order_id, s.seq): s.handed_qty for s in steps}
+    # only a step whose feeder has handed parts over can have any pending (no query otherwise)
+    waiting = [s.id for s in steps if s.seq > 1 and s.status != "done" and handed.get((s.order_id, s.seq - 1), 1)]
     pending = dict(session.execute(select(Handoff.to_step_id, func.sum(Handoff.quantity)).where(
         Handoff.status == "pending", Handoff.to_step_id.in_(waiting)).group_by(Handoff.to_step_id)).all()) \
         if waiting else {}

@@ -113,6 +113,7 @@ class Context(ActionContext):
     message: ChatMessage
     commands: CommandTable
     confirmed: bool = False
+    lock_orders: bool = False   # the command changes the order it names: read it locked, once
     doubts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     reading: Reading | None = None
 

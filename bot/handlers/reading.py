@@ -116,22 +116,22 @@ def resolve_order(ctx: Context, text: str) -> Order:
     is read as that order and doubted; anything else is `UnknownOrder` with the closest numbers."""
     order_no = normalize_order_no(text)
     try:
-        return find_order(ctx.session, order_no)
+        return find_order(ctx.session, order_no, lock=ctx.lock_orders)
     except UnknownOrder as missing:
         numbers = _open_numbers(ctx)
         same = [n for n in numbers if compact(n) == compact(order_no)]
         if len(same) == 1:
-            return find_order(ctx.session, same[0])
+            return find_order(ctx.session, same[0], lock=ctx.lock_orders)
         if compact(order_no).isdigit():
             ending = [n for n in numbers if _digits(n) == compact(order_no)]
             if len(ending) == 1:
                 ctx.doubt("order_prefix", typed=order_no, order_no=ending[0])
-                return find_order(ctx.session, ending[0])
+                return find_order(ctx.session, ending[0], lock=ctx.lock_orders)
         near = nearest(order_no, numbers)
         if near is None:
             raise missing
         ctx.doubt("near_order", typed=order_no, order_no=near)
-        return find_order(ctx.session, near)
+        return find_order(ctx.session, near, lock=ctx.lock_orders)
 
 
 def nearest(order_no: str, numbers: list[str]) -> str | None:

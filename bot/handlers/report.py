@@ -64,6 +64,7 @@ def parse_report(ctx: Context, args: list[Word]) -> ReportWords:
 
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
+    ctx.lock_orders = True   # the order named is read with its lock (report_output finds it held)
     words = parse_report(ctx, [a if isinstance(a, Word) else Word(a) for a in args])
     step_name, good, scrap, note = words.step_name, words.good, words.scrap, words.note
     order = words.order
