@@ -45,6 +45,8 @@ def enqueue(session: Session, now: datetime, *, key: str, platform: str, channel
 
 @event.listens_for(Session, "before_flush")
 def _write_pending(session: Session, *_args) -> None:
+    if session.in_nested_transaction():   # written at the outer level, never inside a savepoint
+        return
     rows = session.info.pop(PENDING, None)
     if rows:
         session.connection().execute(insert(OutboxMessage), rows)
