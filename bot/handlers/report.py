@@ -15,7 +15,7 @@ from bot.handlers.reading import count, guess_order, step_word, take_order
 from bot.handlers.workers import Worker, ask_unknown, take_workers, workers_text
 from bot.neutral import Reply
 from bot.text import Word, join_words
-from storage.models import Order, Report, Step
+from storage.models import Order, Person, Report, Step
 from storage.production import report_output
 from storage.workers import Share, split, team_of
 
