@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine with the pragmas and transaction behaviour LineRelay relies on."""
+    from storage import directory_cache  # noqa: F401  (its listeners raise the directory's version)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)

@@ -2,35 +2,49 @@
 
 Each process keeps the people and groups it has looked up (with their workshops and platform
 ids), keyed by the directory's version: one row (`directory_version`) that every change to
-people, identities, lead assignments, groups or workshops raises in the same transaction, through
-the ORM (`before_flush`) or a bulk UPDATE/DELETE/INSERT (`do_orm_execute`). A message reads that
-one number (a primary-key read) and, when it differs from the cache's, drops the cache. So a
-change made by any gunicorn worker, the jobs process or the CLI is seen by the next message every
-other process handles after the commit — never a stale permission or binding, and no TTL to tune.
+people, identities, lead assignments, groups or workshops raises in the same transaction. A
+message reads that one number (a primary-key read) and, when it differs from the cache's, drops
+the cache. So a change made by any gunicorn worker, the jobs process or the CLI is seen by the
+next message every other process handles after the commit — never a stale permission or binding,
+and no TTL to tune.
+
+The version is raised where the writes meet the database: every INSERT, UPDATE or DELETE sent to
+one of those tables on any connection (`before_execute` on every Engine) — ORM flushes, the ORM's
+bulk statements (`session.execute(update(PersonIdentity)…)`, as the directory sync's rename does),
+Core statements on `session.connection()`, the legacy `bulk_*` methods, even textual SQL that
+names the table — raises it once per transaction (again after a rolled-back savepoint). A flush
+that changes nothing sends nothing and raises nothing (a directory sync or master import that
+finds everything as it was leaves every cache warm). Alembic migrations are exempt (env.py): the
+version row may not exist yet, and no process serves messages during them.
 
 Cached objects are detached copies; each session gets its own attached instance through
 `Session.merge(load=False)` (no SQL). A transaction that changed the directory itself reads it
-from the database for the rest of its life. Raw SQL that writes these tables outside the ORM is
-not seen: write them through the ORM (every writer in this code base does).
+from the database for the rest of its life.
 """
 from __future__ import annotations
 
+import re
 import threading
 import weakref
-from itertools import chain
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, inspect, select, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import TextClause
 
 from storage.models import DirectoryVersion, GroupBinding, LeadAssignment, Person, PersonIdentity, Workshop
 
 DIRECTORY = (Person, PersonIdentity, LeadAssignment, GroupBinding, Workshop)
 TABLES = frozenset(cls.__tablename__ for cls in DIRECTORY)
-CHANGED = "directory_changed"
+RAISED = "directory_version_raised"   # Connection.info: the root transaction that raised it …
+CHANGED = "directory_changed"          # … and the one that wrote the directory (kept past a savepoint)
 READ = "directory_version_read"
+MIGRATING = "linerelay_migrating"      # execution option set by the Alembic environment
+_RAISE = update(DirectoryVersion).where(DirectoryVersion.id == 1).values(version=DirectoryVersion.version + 1)
+_TEXT_WRITE = re.compile(r"\b(?:insert\s+(?:or\s+\w+\s+)?into|update|delete\s+from)\s+[\"`\[]?(\w+)", re.IGNORECASE)
 _MISSING = object()
 
 
@@ -69,7 +83,7 @@ def _cache(session: Session) -> _Cache:
 def current_version(session: Session) -> int | None:
     """The directory's version, None when it cannot be trusted (no row; changed in this
     transaction). Read once per transaction."""
-    if session.info.get(CHANGED):
+    if changed_here(session.connection()):
         return None
     if READ not in session.info:
         session.info[READ] = session.scalar(select(DirectoryVersion.version).where(DirectoryVersion.id == 1))
@@ -139,28 +153,54 @@ def _detached_group(group: GroupBinding) -> GroupBinding:
     return copy
 
 
-def _raise_version(session: Session) -> None:
-    session.info[CHANGED] = True
-    session.connection().execute(update(DirectoryVersion).where(DirectoryVersion.id == 1)
-                                 .values(version=DirectoryVersion.version + 1))
+def changed_here(conn: Connection) -> bool:
+    """Whether the transaction in progress on `conn` has written the directory (and raised it)."""
+    changed = conn.info.get(CHANGED)
+    return changed is not None and changed is conn.get_transaction()
 
 
-@event.listens_for(Session, "before_flush")
-def _on_flush(session: Session, _ctx, _instances) -> None:
-    if any(isinstance(obj, DIRECTORY) for obj in chain(session.new, session.dirty, session.deleted)):
-        _raise_version(session)
+def writes_directory(statement: Any) -> bool:
+    """An INSERT, UPDATE or DELETE of people, identities, lead assignments, groups or workshops
+    (a Core or ORM statement, or SQL text that names the table)."""
+    if isinstance(statement, UpdateBase):
+        return getattr(getattr(statement, "table", None), "name", None) in TABLES
+    if isinstance(statement, (str, TextClause)):
+        text = statement if isinstance(statement, str) else statement.text
+        return any(m.group(1).lower() in TABLES for m in _TEXT_WRITE.finditer(text))
+    return False
+
+
+@event.listens_for(Engine, "before_execute")
+def _on_execute(conn: Connection, statement, _multiparams, _params, execution_options) -> None:
+    if not writes_directory(statement) or execution_options.get(MIGRATING):
+        return
+    raised = conn.info.get(RAISED)
+    if raised is not None and raised is conn.get_transaction() or not _has_version_table(conn):
+        return
+    conn.execute(_RAISE)   # in the same transaction as the write (it autobegins one if need be)
+    conn.info[RAISED] = conn.info[CHANGED] = conn.get_transaction()
+
+
+_versioned: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _has_version_table(conn: Connection) -> bool:
+    """Whether the schema has the version row's table (not before migration 0013, where nobody can
+    cache either); looked up once per engine once it is there."""
+    if conn.engine in _versioned:
+        return True
+    if not inspect(conn).has_table(DirectoryVersion.__tablename__):
+        return False
+    _versioned.add(conn.engine)
+    return True
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _on_savepoint_rollback(conn: Connection, _name, _context) -> None:
+    conn.info.pop(RAISED, None)   # the raise may have been inside it: the next write raises again
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_version(session: Session, transaction) -> None:
     if transaction.parent is None:   # the version read belongs to the outermost transaction
         session.info.pop(READ, None)
-        session.info.pop(CHANGED, None)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _on_bulk(state: ORMExecuteState) -> None:
-    if state.is_update or state.is_delete or state.is_insert:
-        table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) in TABLES:
-            _raise_version(state.session)

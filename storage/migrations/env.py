@@ -34,6 +34,9 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    # The directory's version row (storage/directory_cache.py) is not raised by migrations: it may
+    # not exist yet, and no process serves messages while the schema changes.
+    connection.execution_options(linerelay_migrating=True)
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
