@@ -8,9 +8,7 @@ from sqlalchemy import select
 from storage.models import IncidentPhoto
 from tests.helpers import dingtalk_chat, dingtalk_user, settle
 from tests.test_commands import seed
-
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-JPEG = b"\xff\xd8\xff\xe0" + bytes(range(200))
+from tests.test_wecom_ws import JPEG, PNG
 
 
 def photos(live) -> list[IncidentPhoto]:

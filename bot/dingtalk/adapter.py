@@ -2,6 +2,7 @@
 (interactive card clicks, HTTP mode)."""
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import logging
@@ -15,7 +16,6 @@ from bot.dingtalk.sign import verify_robot_sign
 from bot.neutral import CardClick, ChatMessage, Photo
 from bot.platforms.contract import ClickResult
 from bot.text import normalize
-from storage.photos import PhotoRefused
 
 FileFetch = Callable[[str], bytes]   # a download code -> the file's bytes
 
@@ -77,7 +77,7 @@ def robot_message():
     return jsonify({})  # the reply goes through the sessionWebhook, via the outbox
 
 
-def to_neutral(body: dict, oapi_base_url: str, fetch_file: FileFetch | None = None) -> ChatMessage | None:
+def to_neutral(body: dict, oapi_base_url: str, fetch_file: FileFetch) -> ChatMessage | None:
     """A robot message (HTTP or Stream mode) as a neutral message: text; 1:1 voice with DingTalk's
     own transcript (marked spoken: confirmed before it changes anything); a picture, or text with
     pictures (richText), whose download codes `fetch_file` exchanges for the bytes."""
@@ -94,7 +94,7 @@ def to_neutral(body: dict, oapi_base_url: str, fetch_file: FileFetch | None = No
     msg_id, sender = str(body["msgId"]), str(body["senderStaffId"])
     if not msg_id or not sender:
         raise ValueError("empty msgId or senderStaffId")
-    photos = tuple(_photo(fetch_file, code, f"{msg_id}:{n}") for n, code in enumerate(codes))
+    photos = tuple(Photo(fetch=functools.partial(fetch_file, code), ref=f"{msg_id}:{n}") for n, code in enumerate(codes))
     return ChatMessage(platform="dingtalk", message_id=msg_id, sender_id=sender,
                        chat_type="group" if group else "single",
                        chat_id=str(body["conversationId"]) if group else None,
@@ -124,14 +124,6 @@ def _code(item: dict) -> str:
     if not isinstance(code, str) or not code:
         raise ValueError("a picture without downloadCode")
     return code
-
-
-def _photo(fetch_file: FileFetch | None, code: str, ref: str) -> Photo:
-    def fetch() -> bytes:
-        if fetch_file is None:
-            raise PhotoRefused("download")
-        return fetch_file(code)
-    return Photo(fetch=fetch, ref=ref)
 
 
 @bp.post("/dingtalk/card")

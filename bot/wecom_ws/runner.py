@@ -56,7 +56,6 @@ class ConnectionProcess:
                            holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}",
                            timedelta(seconds=self.settings.standby_lease_seconds))
         self.standing_by = False
-        self.subscribed_last = False
         self.platform: WeComWsPlatform = relay.platforms[NAME]
         self.backoff = backoff
         self.conn: AiBotConnection | None = None
@@ -97,9 +96,10 @@ class ConnectionProcess:
                                    ping_seconds=self.settings.ping_seconds)
             # renewed from the moment it is held, also while connecting (which may take a while)
             keeper = asyncio.create_task(self._keep_lease(conn), name="aibot-lease")
+            subscribed = self.subscriptions
             try:
                 code = await self._connection(conn)
-                if code is None and self.subscribed_last:
+                if code is None and self.subscriptions > subscribed:   # it was up: again at once
                     delay = self.backoff[0]
                 elif code is None:   # could not connect: back off (still holding the lease)
                     await asyncio.sleep(delay)
@@ -111,7 +111,6 @@ class ConnectionProcess:
 
     async def _connection(self, conn: AiBotConnection) -> int | None:
         """Open, serve until the connection ends; an exit status, or None to connect again."""
-        self.subscribed_last = False
         try:
             await conn.open()
         except AuthFailed as exc:
@@ -120,7 +119,6 @@ class ConnectionProcess:
         except (ConnectionLost, OSError, TimeoutError) as exc:
             log.warning("wecom-ws: cannot connect (%s); trying again", exc)
             return None
-        self.subscribed_last = True
         self.conn, self.subscriptions = conn, self.subscriptions + 1
         self.connected.set()
         log.info("wecom-ws: subscribed as bot %s", self.settings.bot_id)
