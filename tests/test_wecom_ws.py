@@ -197,8 +197,9 @@ def test_a_standby_takes_over_a_dead_holders_lease_after_it_expires(plant):
         standby.stop()
 
 
-def test_a_refused_push_falls_back_to_the_webhook_and_app_cards(plant):
-    plant.gateway.refuse["wr-welding"] = 93006
+@pytest.mark.parametrize("errcode", [93006, 846609])
+def test_a_refused_push_falls_back_to_the_webhook_and_app_cards(plant, errcode):
+    plant.gateway.refuse["wr-welding"] = errcode
     plant.gateway.say("zhangwei", "报工 SO-1001 200", chatid="wr-stamping")
     notice = plant.twin.wait_for(lambda m: m.api == "webhook" and m.target == "key-welding")
     assert "SO-1001" in notice.text and "李娜" in notice.text
@@ -208,7 +209,26 @@ def test_a_refused_push_falls_back_to_the_webhook_and_app_cards(plant):
     with plant.relay.Session() as s:
         refused = s.scalars(select(OutboxMessage).where(OutboxMessage.platform == "wecom-ws",
                                                         OutboxMessage.target == "wr-welding")).one()
-        assert refused.status == "dead" and "93006" in refused.last_error and "webhook" in refused.last_error
+        assert refused.status == "dead" and str(errcode) in refused.last_error and "webhook" in refused.last_error
+
+
+def test_pushes_to_a_conversation_wait_for_wecoms_30_a_minute(plant):
+    """A group that has had its 30 messages this minute gets the next push later, not never."""
+    minute = plant.holder.process.limiters[0]
+    for _ in range(30):
+        assert minute.acquire("wr-welding") == 0
+    plant.gateway.say("zhangwei", "报工 SO-1001 200", chatid="wr-stamping")
+
+    def held():
+        with plant.relay.Session() as s:
+            return s.scalars(select(OutboxMessage).where(OutboxMessage.platform == "wecom-ws",
+                                                         OutboxMessage.target == "wr-welding",
+                                                         OutboxMessage.status == "pending",
+                                                         OutboxMessage.last_error != "")).first()
+    row = wait_until(held)
+    # tried again when the minute allows, without using up one of its tries
+    assert "30/min" in row.last_error and row.next_attempt_at > plant.relay.clock.now() and row.attempts == 0
+    assert not plant.gateway.pushes("wr-welding")
 
 
 def test_no_app_cards_beside_the_group_card(plant):
