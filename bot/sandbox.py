@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import shlex
+import socket
 import sys
 import threading
 import time
@@ -106,7 +107,8 @@ def demo_settings(overrides: dict[str, Any], wecom_mode: str = "callback") -> Se
 
 
 def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sandbox.db",
-                  wecom_mode: str = "callback", switch_mode: Callable[[str], None] | None = None) -> Sandbox:
+                  wecom_mode: str = "callback", switch_mode: Callable[[str], None] | None = None,
+                  listener: int | None = None) -> Sandbox:
     """Start the twins and the app on a fresh demo database. Used by the CLI and by tests."""
     Path(database).unlink(missing_ok=True)
     for suffix in ("-wal", "-shm"):
@@ -124,7 +126,7 @@ def start_sandbox(host: str = "127.0.0.1", port: int = 8000, database: str = "sa
     app = create_app(relay=relay)
     app.register_blueprint(blueprint(console))
     app.register_blueprint(calendar_blueprint(relay))
-    server = ThreadedServer(app, host, port).start()
+    server = ThreadedServer(app, host, port, fd=listener).start()
     for twin in twins.values():
         twin.app_url = server.url
         if hasattr(twin, "on_app"):   # a twin of a long connection: the sandbox runs its process too
@@ -157,11 +159,15 @@ class SandboxHost:
     def __init__(self, host: str, port: int, database: str, wecom_mode: str = "callback", jobs: bool = True):
         self.host, self.database, self.jobs = host, database, jobs
         self._lock = threading.Lock()
-        self.current = self._start(port, wecom_mode)
-        self.port = self.current.server.port   # the same port after a switch (port 0 picks one once)
+        # The address is held for the host's whole life: while one sandbox stops and the next
+        # starts, its twins (port 0) or anyone else cannot take it, and requests wait in its queue.
+        self.listener = socket.create_server((host, port))
+        self.port = self.listener.getsockname()[1]
+        self.current = self._start(wecom_mode)
 
-    def _start(self, port: int, wecom_mode: str) -> Sandbox:
-        sandbox = start_sandbox(self.host, port, self.database, wecom_mode, switch_mode=self.switch)
+    def _start(self, wecom_mode: str) -> Sandbox:
+        sandbox = start_sandbox(self.host, self.port, self.database, wecom_mode, switch_mode=self.switch,
+                                listener=self.listener.fileno())
         if self.jobs:
             sandbox.start_jobs()
         return sandbox
@@ -174,11 +180,12 @@ class SandboxHost:
         time.sleep(0.3)
         with self._lock:
             self.current.stop()
-            self.current = self._start(self.port, wecom_mode)
+            self.current = self._start(wecom_mode)
 
     def stop(self) -> None:
         with self._lock:
             self.current.stop()
+            self.listener.close()
 
 
 def run_sandbox(host: str, port: int, database: str, interactive: bool = True, wecom_mode: str = "callback") -> None:

@@ -8,9 +8,10 @@ from werkzeug.serving import make_server
 
 
 class ThreadedServer:
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0):
-        self._server = make_server(host, port, app, threaded=True)
-        self.host, self.port = host, self._server.server_port
+    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0, fd: int | None = None):
+        """`fd`: a socket already bound and listening (kept by the caller) instead of binding anew."""
+        self._server = make_server(host, port, app, threaded=True, fd=fd)
+        self.host, self.port = host, self._server.port
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"http-{self.port}", daemon=True)
 
