@@ -58,12 +58,22 @@ def seed(url: str, orders: int) -> None:
         s.flush()
         s.add_all(LeadAssignment(person_id=lead.id, workshop_id=w.id) for w in shops)
         ids = [w.id for w in shops]
+    order_rows, step_rows = plant_rows(orders, ids, now, clock.today(), rnd)
+    with engine.begin() as conn:
+        conn.execute(insert(Order), order_rows)
+        conn.execute(insert(Step), step_rows)
+    engine.dispose()
+
+
+def plant_rows(orders: int, ids: list[int], now: datetime, today, rnd: random.Random) -> tuple[list, list]:
+    """A plausible plant's open orders (due in 5-120 days, 0-3 of 6 steps done, 40 % of the
+    current steps running) as rows for bulk inserts: orders numbered SO-P00000 on, ids from 1."""
     order_rows, step_rows = [], []
     for i in range(orders):
         qty = rnd.randint(20, 200)
         progress = rnd.choice([0, 0, 1, 1, 2, 3])          # how many steps are done
         order_rows.append({"id": i + 1, "order_no": f"SO-P{i:05d}", "product": "六工序件", "quantity": qty, "customer": "",
-                           "due_date": clock.today() + timedelta(days=rnd.randint(5, 120)), "priority": rnd.randint(1, 5),
+                           "due_date": today + timedelta(days=rnd.randint(5, 120)), "priority": rnd.randint(1, 5),
                            "status": "in_progress", "hold": None, "created_at": now, "updated_at": now})
         for seq in range(1, 7):
             done, current = seq <= progress, seq == progress + 1
@@ -76,10 +86,7 @@ def seed(url: str, orders: int) -> None:
                 "first_report_at": now - timedelta(hours=2) if (done or running) else None, "last_report_at": None,
                 "completed_at": now - timedelta(hours=1) if done else None,
                 "status": "done" if done else ("running" if running else ("ready" if current else "waiting"))})
-    with engine.begin() as conn:
-        conn.execute(insert(Order), order_rows)
-        conn.execute(insert(Step), step_rows)
-    engine.dispose()
+    return order_rows, step_rows
 
 
 def measure(url: str) -> None:

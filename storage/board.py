@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from planning.calendar import WorkCalendar
 from storage.digest import day_window, output_between, planned_between
 from storage.models import Handoff, Incident, Order, Step, Workshop
-from storage.views import OPEN_STEP
+from storage.views import OPEN_STEP, in_queue
 
 # An order's state on the board, worst first (the phone lists them in this order).
 ORDER_STATES = ("stopped", "late", "at_risk", "running")
@@ -62,9 +62,9 @@ def board(session: Session, now: datetime, workshop_code: str | None = None, lim
     workshops = list(session.scalars(select(Workshop).order_by(Workshop.id)))
     stmt = select(Order).where(Order.status.notin_(("done", "cancelled"))).order_by(Order.priority, Order.due_date,
                                                                                      Order.order_no)
-    if workshop_code:
-        stmt = stmt.join(Step).join(Workshop).where(Workshop.code == workshop_code, Step.status != "done")
-    orders = list(session.scalars(stmt.limit(limit * 3 if workshop_code else limit)).unique())
+    if workshop_code:  # that workshop's work: under way there, or material waiting for it
+        stmt = stmt.join(Step).join(Workshop).where(Workshop.code == workshop_code, in_queue())
+    orders = list(session.scalars(stmt.limit(limit)).unique())
     step_ids = [s.id for o in orders for s in o.steps]
     incidents = _open_incidents(session, step_ids)
     waiting: dict[int, int] = {}
@@ -76,10 +76,6 @@ def board(session: Session, now: datetime, workshop_code: str | None = None, lim
         cells = {step.workshop_id: _cell(step, now, tolerance_minutes, incidents.get(step.id), waiting.get(step.id, 0))
                  for step in order.steps}
         rows.append({"order": order, "cells": cells, "state": _order_state(order, cells)})
-    if workshop_code:  # that workshop's work: under way there, or material waiting for it
-        shop = next((w for w in workshops if w.code == workshop_code), None)
-        rows = [r for r in rows if shop and (c := r["cells"].get(shop.id)) and
-                (c.status in ("ready", "running", "blocked") or c.handoff_waiting)][:limit]
     summary = summaries(session, now, workshops, tolerance_minutes, cal) if cal is not None else []
     groups = [(state, [r for r in rows if r["state"][0] == state]) for state in ORDER_STATES]
     return {"workshops": workshops, "rows": rows, "filter": workshop_code, "summary": summary, "groups": groups}
@@ -131,18 +127,16 @@ def summaries(session: Session, now: datetime, workshops: list[Workshop], tolera
     """Per workshop: today's reports against today's plan, and its open steps by state."""
     start, end = day_window(cal.tz, cal.local(now).date())
     done, plan = output_between(session, start, end), planned_between(session, cal, start, end)
-    rows = session.execute(select(Step.workshop_id, Step.status, Step.planned_end, Step.late_minutes)
+    late = Step.planned_end < now
+    count = lambda condition: func.sum(case((condition, 1), else_=0))  # noqa: E731
+    rows = session.execute(select(Step.workshop_id, count(Step.status.in_(("ready", "running", "blocked"))),
+                                  count(Step.status == "blocked"), count(late),
+                                  count(and_(~late, Step.late_minutes > tolerance)))
                            .join(Order, Step.order_id == Order.id)
                            .where(Order.status.notin_(("done", "cancelled")), Order.hold.is_(None),
-                                  Step.status.in_(OPEN_STEP))).all()
+                                  Step.status.in_(OPEN_STEP)).group_by(Step.workshop_id)).all()
     counts: dict[int, list[int]] = {w.id: [0, 0, 0, 0] for w in workshops}   # wip, stopped, late, at risk
-    for ws, status, planned_end, late_minutes in rows:
-        c = counts.setdefault(ws, [0, 0, 0, 0])
-        c[0] += status in ("ready", "running", "blocked")
-        c[1] += status == "blocked"
-        late = now > planned_end
-        c[2] += late
-        c[3] += not late and late_minutes > tolerance
+    counts.update({ws: [int(n or 0) for n in row] for ws, *row in rows})
     return [ShopSummary(w.id, w.code, w.name, done.get(w.id, (0, 0))[0], plan.get(w.id, 0), *counts[w.id])
             for w in workshops]
 

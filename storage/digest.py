@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, UTC
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from planning.calendar import WorkCalendar
@@ -256,23 +256,19 @@ def bottleneck(session: Session) -> Bottleneck | None:
     """The workshop whose queue adds the most lateness in the forecast: for each open order, the
     lateness a step adds over the step before it (a step inherits what its upstream brings), summed
     per workshop. None when the plan shows no workshop adding any."""
-    rows = session.execute(select(Step.order_id, Step.seq, Step.workshop_id, Step.late_minutes)
-                           .join(Order, Step.order_id == Order.id)
-                           .where(Order.hold.is_(None), Order.status.notin_(("done", "cancelled")),
-                                  Step.status.in_(OPEN_STEP)).order_by(Step.order_id, Step.seq)).all()
-    added: dict[int, int] = {}
-    delayed: dict[int, int] = {}
-    most: dict[int, int] = {}
-    queue: dict[int, int] = {}
-    previous: tuple[int, int] | None = None   # (order id, late minutes of its previous open step)
-    for order_id, _seq, ws, late in rows:
-        before = previous[1] if previous and previous[0] == order_id else 0
-        queue[ws] = queue.get(ws, 0) + 1
-        if late > before:
-            added[ws] = added.get(ws, 0) + late - before
-            delayed[ws] = delayed.get(ws, 0) + 1
-            most[ws] = max(most.get(ws, 0), late - before)
-        previous = (order_id, late)
+    before = func.lag(Step.late_minutes, 1, 0).over(partition_by=Step.order_id, order_by=Step.seq)
+    each = (select(Step.workshop_id.label("ws"), (Step.late_minutes - before).label("added"))
+            .join(Order, Step.order_id == Order.id)
+            .where(Order.hold.is_(None), Order.status.notin_(("done", "cancelled")), Step.status.in_(OPEN_STEP))
+            .subquery())
+    more = each.c.added > 0
+    rows = session.execute(select(each.c.ws, func.count(), func.sum(case((more, each.c.added), else_=0)),
+                                  func.sum(case((more, 1), else_=0)), func.max(case((more, each.c.added), else_=0)))
+                           .group_by(each.c.ws)).all()
+    queue = {ws: n for ws, n, *_ in rows}
+    added = {ws: int(total) for ws, _n, total, _d, _m in rows if total}
+    delayed = {ws: int(d) for ws, _n, _t, d, _m in rows}
+    most = {ws: int(m) for ws, _n, _t, _d, m in rows}
     if not added:
         return None
     ws = max(added, key=lambda w: (added[w], delayed[w], -w))

@@ -127,6 +127,7 @@ class RouteStep(Base):
 
 class Order(Base):
     __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_urgency", "priority", "due_date", "order_no"),)   # the board's order
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     order_no: Mapped[str] = mapped_column(String(64), unique=True)
     product: Mapped[str] = mapped_column(String(120))
@@ -165,7 +166,7 @@ class Step(Base):
     planned_end: Mapped[datetime] = mapped_column(DateTime)
     first_report_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_report_at: Mapped[datetime | None] = mapped_column(DateTime)
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)   # the digests' day
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     # The plan (storage/planner.py): planned_* above are the latest dates that keep the due date;
     # forecast_* are when the step will really start and end; late_minutes is the forecast end

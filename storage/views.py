@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import (ChangeRequest, Handoff, Incident, Order, Report, SentDigest, SentReminder, Step,
@@ -80,24 +80,27 @@ class QueueItem:
     pending_handoff_qty: int
 
 
+def in_queue(include_waiting: bool = False):
+    """A workshop's queue in SQL: its steps under way (ready, running, blocked) and those still
+    waiting that have material handed over to them (`include_waiting`: every open step)."""
+    if include_waiting:
+        return Step.status.in_(OPEN_STEP)
+    handed = select(Handoff.id).where(Handoff.to_step_id == Step.id, Handoff.status == "pending").exists()
+    return or_(Step.status.in_(("ready", "running", "blocked")), and_(Step.status == "waiting", handed))
+
+
 def workshop_queue(session: Session, workshop_id: int, now: datetime, limit: int = 30,
                    include_waiting: bool = False) -> list[QueueItem]:
     """Open steps of a workshop, most urgent first: priority, then due date, then number.
     Steps still waiting for upstream work appear only with `include_waiting` (the plan view)."""
     rows = session.scalars(
-        select(Step).join(Order).where(Step.workshop_id == workshop_id, Step.status.in_(OPEN_STEP),
+        select(Step).join(Order).where(Step.workshop_id == workshop_id, in_queue(include_waiting),
                                        Order.hold.is_(None))
-        .order_by(Order.priority, Order.due_date, Order.order_no).limit(limit * 3)).all()
+        .order_by(Order.priority, Order.due_date, Order.order_no).limit(limit)).all()
     pending = pending_handoffs_into(session, [s.id for s in rows])
-    items = []
-    for step in rows:
-        waiting_qty = pending.get(step.id, 0)
-        if step.status == "waiting" and not waiting_qty and not include_waiting:
-            continue  # nothing has arrived or is on its way yet
-        items.append(QueueItem(order_no=step.order.order_no, product=step.order.product,
-                               priority=step.order.priority, due_date=step.order.due_date.isoformat(),
-                               step=step_view(step, now), pending_handoff_qty=waiting_qty))
-    return items[:limit]
+    return [QueueItem(order_no=step.order.order_no, product=step.order.product, priority=step.order.priority,
+                      due_date=step.order.due_date.isoformat(), step=step_view(step, now),
+                      pending_handoff_qty=pending.get(step.id, 0)) for step in rows]
 
 
 def pending_handoffs_into(session: Session, step_ids: list[int]) -> dict[int, int]:

@@ -86,3 +86,23 @@ def test_the_phone_list_groups_orders_by_state_worst_first(live):
     assert listed.index('data-order="SO-1002"') < heads[1] < listed.index('data-order="SO-1003"') < heads[2] \
         < listed.index('data-order="SO-1001"')
     assert listed.count("<a class=\"item") == 3 and 'href="/board/orders/SO-1002?token=' in listed
+
+
+def test_a_workshop_sees_its_work_behind_many_more_urgent_orders_that_have_not_reached_it(live):
+    """The workshop's board and queue pick its work in the query (an indexed, limited read), so
+    material handed to it is shown however many more urgent orders are still upstream."""
+    from storage.orders import OrderData, upsert_order
+    seed(live)
+    live.say("zhangwei", "报工 SO-1001 200")    # handed over to welding: waiting there with material
+    clock = live.relay.clock
+    with live.relay.Session.begin() as s:
+        for i in range(200):                   # more urgent, nothing in welding yet
+            upsert_order(s, clock.now(), OrderData(f"SO-9{i:03d}", "车门总成", 10, clock.today() + timedelta(days=2),
+                                                   "测试客户", 1), actor=None, source="test")
+    welding = get(live, "/board", token=TOKEN, workshop="welding").text
+    assert "SO-1001" in welding and "SO-9000" not in welding
+    queue = requests.get(f"{live.url}/api/workshops/welding/queue",
+                         headers={"Authorization": "Bearer demo-api-key-change-me-0123456789"}).json()["queue"]
+    assert [item["order_no"] for item in queue] == ["SO-1001"] and queue[0]["handoff_waiting"] == 200
+    everything = get(live, "/board", token=TOKEN).text
+    assert "SO-9000" in everything and "SO-1001" not in everything   # the 60 most urgent of the plant

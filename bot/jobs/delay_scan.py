@@ -1,4 +1,5 @@
-"""The delay scan: the plan is made again as of now, and every order it shows late or at risk is
+"""The delay scan: on the stored plan (made again first when commands re-timed orders since the
+last whole plan or it is older than `planning.refresh_minutes`), every order late or at risk is
 warned once per level, to the workshop that causes the delay (with a 已知悉 button); the
 workshops downstream get one line saying when the parts will reach them. A warning nobody
 acknowledges goes to the managers after the escalation delay, once per order. Quiet hours hold
@@ -11,9 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cards import Button, Card
-from bot.jobs import quiet_hours
+from bot.jobs import quiet_hours, replan
 from bot.neutral import Notice
-from storage import planner
 from storage.delays import OrderDelay, current_delays, due_escalations, warned
 from storage.directory import leads_of, people_with_role
 from storage.models import DelayWarning, Order, Person, Step
@@ -21,7 +21,7 @@ from storage.models import DelayWarning, Order, Person, Step
 
 def run(relay) -> dict:
     now, sched = relay.clock.now(), relay.settings.schedule
-    planned = planner.replan_all(relay.Session, relay.plan)
+    planned = replan.run(relay, force=False)
     held_until = quiet_hours(relay).quiet_until(now)
     with relay.Session.begin() as session:
         existing = warned(session)
@@ -42,7 +42,7 @@ def run(relay) -> dict:
                 _warn(relay, session, found, warning, managers, held_until, downstream)
             _tell_downstream(relay, session, downstream, now, held_until)
         escalated = _escalate(relay, session, now, held_until)
-    return {"warnings": len(new), "escalations": escalated, "planned_orders": planned["orders"]}
+    return {"warnings": len(new), "escalations": escalated, "planned_orders": planned["orders"]}  # 0: the stored plan was fresh
 
 
 def _context(relay, session: Session, step: Step, warning: DelayWarning, managers: list[Person]) -> dict:

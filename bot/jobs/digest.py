@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import links
+from bot.jobs import replan
 from bot.platforms.contract import Image
 from planning.calendar import WorkCalendar
 from storage import planner
@@ -47,7 +48,7 @@ def run(relay) -> dict:
                and (g.workshop_id or g.role == "managers") and not digest_sent(session, g.id, local.date())]
     if not due:
         return {"digests": 0}
-    planner.replan_all(relay.Session, relay.plan)   # a forecast made from an older "now" has slid since
+    replan.run(relay, force=False)   # the stored plan, made again if commands moved it or it has grown old
     with relay.Session() as session:                 # what every group's digest reads, read once
         delays = current_delays(session, now, relay.settings.schedule.at_risk_tolerance_minutes)
         plant = plant_day(session, local.date() - timedelta(days=1), delays)

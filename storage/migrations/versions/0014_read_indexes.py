@@ -1,0 +1,25 @@
+"""read indexes: orders by urgency (the board, the queues) and steps by completion (the digests)
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-11-26 02:40:00
+
+The board lists open orders most urgent first (priority, due date, number) and stops at 60; the
+digests ask which steps completed on a factory day. Both read the whole table without these.
+"""
+from alembic import op
+
+revision = '0014'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index('ix_orders_urgency', 'orders', ['priority', 'due_date', 'order_no'])
+    op.create_index(op.f('ix_steps_completed_at'), 'steps', ['completed_at'])
+
+
+def downgrade() -> None:
+    op.drop_index(op.f('ix_steps_completed_at'), table_name='steps')
+    op.drop_index('ix_orders_urgency', table_name='orders')
