@@ -51,37 +51,44 @@ class NoticeRouter:
                 if card_route(each.capabilities) is CardRoute.PEOPLE:
                     self.cards.send_to_people(session, each, notice.card, f"{notice.key}:{name}:card",
                                               not_before=notice.not_before, fresh=notice.fresh)
+        seen: dict = {}   # what each platform shows of it, and to whom: worked out once per notice
         for group in groups:
-            self._to_group(session, notice, group, text)
+            self._to_group(session, notice, group, text, seen)
 
-    def _to_group(self, session: Session, notice: Notice, group: GroupBinding, text: str) -> None:
+    def _to_group(self, session: Session, notice: Notice, group: GroupBinding, text: str, seen: dict) -> None:
         """The card, where the group's platform shows buttons in groups; else the notice's text,
         followed by the typed commands when the buttons reach nobody on that platform."""
         platform, card = self.platforms.get(group.platform), notice.card
         key = f"{notice.key}:{group.platform}:{group.chat_id}"
         route = card_route(platform.capabilities) if platform is not None and card is not None else None
         if route is CardRoute.GROUP and platform is not None and card is not None:
-            mentions = self.mentions(session, platform, notice.mentions or marked(text))
+            mentions = self._once(seen, (platform.name, "mentions"),
+                                  lambda: self.mentions(session, platform, notice.mentions or marked(text)))
             self.cards.send_to_group(session, platform, group, card, key, not_before=notice.not_before,
                                      fresh=notice.fresh, mentions=mentions)
             return
         body = without_buttons(text, card) if route is CardRoute.TEXT and card is not None else text
-        self.group_text(session, group, body, key, not_before=notice.not_before, fresh=notice.fresh)
+        self.group_text(session, group, body, key, not_before=notice.not_before, fresh=notice.fresh, seen=seen)
 
     def group_text(self, session: Session, group: GroupBinding, text: str, key: str,
-                   not_before: datetime | None = None, fresh: bool = False) -> None:
+                   not_before: datetime | None = None, fresh: bool = False, seen: dict | None = None) -> None:
         """One message into one group, on its platform; the people its text marks are @-mentioned
         where the platform can. A message that cannot go (no such platform configured, no webhook
-        key) is kept as a dead letter with the reason."""
+        key) is kept as a dead letter with the reason. `seen`: what earlier groups of the same
+        message worked out (the text as each platform shows it, the people it mentions there)."""
         platform = self.platforms.get(group.platform)
         if platform is None:
             delivery = Delivery("none", group.chat_id, {"markdown": as_names(text)},
                                 problem=f"platform {group.platform} is not configured")
-        elif marked(text):
-            delivery = platform.group_notice(group, shown(platform.capabilities, text),
-                                             self.mentions(session, platform, marked(text)))
         else:
-            delivery = platform.group_text(group, shown(platform.capabilities, text))
+            seen = {} if seen is None else seen
+            body, marks = self._once(seen, (platform.name, text),
+                                     lambda: (shown(platform.capabilities, text), marked(text)))
+            if marks:
+                delivery = platform.group_notice(group, body, self._once(
+                    seen, (platform.name, text, "mentions"), lambda: self.mentions(session, platform, marks)))
+            else:
+                delivery = platform.group_text(group, body)
         queue(session, self.services.clock.now(), group.platform, delivery, key, not_before=not_before, fresh=fresh)
 
     def group_image(self, session: Session, group: GroupBinding, image: Image, key: str) -> None:
@@ -90,6 +97,12 @@ class NoticeRouter:
         delivery = platform.group_image(group, image) if platform is not None else None
         if delivery is not None:
             queue(session, self.services.clock.now(), group.platform, delivery, key)
+
+    @staticmethod
+    def _once(seen: dict, key: tuple, make):
+        if key not in seen:
+            seen[key] = make()
+        return seen[key]
 
     @staticmethod
     def mentions(session: Session, platform: Platform, person_ids: tuple[int, ...] | list[int]) -> tuple[Mention, ...]:

@@ -49,7 +49,7 @@ def _context(relay, session: Session, step: Step, warning: DelayWarning, manager
     """What a warning and its escalation say: what is late against what, the forecast, who must
     act (`lead_people`, @-mentioned where the platform can), when it escalates and to whom."""
     order = step.order
-    leads = leads_of(session, step.workshop_id)
+    leads = _leads(session, step.workshop_id)
     escalate_at = warning.created_at + timedelta(minutes=relay.settings.schedule.escalation_minutes)
     quiet_end = quiet_hours(relay).quiet_until(escalate_at)
     return {"order_no": order.order_no, "product": order.product, "workshop": step.workshop.name,
@@ -61,6 +61,14 @@ def _context(relay, session: Session, step: Step, warning: DelayWarning, manager
             "leads": [p.name for p in leads], "lead_people": [{"id": p.id, "name": p.name} for p in leads],
             "escalate_at": quiet_end or escalate_at, "managers": [p.name for p in managers],
             "manager_people": [{"id": p.id, "name": p.name} for p in managers]}
+
+
+def _leads(session: Session, workshop_id: int) -> list[Person]:
+    """A workshop's leads, read once per scan (a scan may warn one workshop about many orders)."""
+    known = session.info.setdefault("scan_leads", {})
+    if workshop_id not in known:
+        known[workshop_id] = leads_of(session, workshop_id)
+    return known[workshop_id]
 
 
 def _warn(relay, session: Session, found: OrderDelay, warning: DelayWarning, managers: list[Person], held_until,
