@@ -1,6 +1,7 @@
 """User-facing text: Jinja2 templates under bot/templates/, markdown that both platforms show."""
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 
@@ -56,6 +57,12 @@ class Messages:
         self.env.filters["worktime"] = lambda m: working_duration(m, self.day_minutes)
         self.env.filters["elapsed"] = lambda m: working_duration(m, 24 * 60)   # wall-clock: a day is 24 h
         self.env.filters["at"] = _at
+
+    @functools.cached_property
+    def html(self) -> Environment:
+        """The same templates and filters, everything escaped (web pages). Made once: an overlay
+        has a template cache of its own, so one per request compiled the page every time."""
+        return self.env.overlay(autoescape=True)
 
     def _fmt(self, pattern: str):
         def fmt(value: datetime | None) -> str:
