@@ -1,7 +1,7 @@
 """An encrypted `报工` AI-bot callback through LineRelay against the floor, side by side in one run.
 
     .venv/bin/python bench/callback_latency.py [--requests 1500 --rounds 3 --loads 50,100,closed
-                                                --clients 20 --workers 1 --threads 8 --database-url URL]
+                                                --clients 20 --workers 1 --threads 1 --database-url URL]
 
 Starts the WeCom twin (so the app's pushes have somewhere to go), a fresh database (SQLite file,
 or a new database on the PostgreSQL server given) with 200 orders, and two gunicorn servers with
@@ -175,8 +175,8 @@ def parse_args(argv=None):
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1,
-                        help="SQLite serialises writers: one process with threads queues best")
-    parser.add_argument("--threads", type=int, default=8)
+                        help="SQLite: 1 (writers queue on one process's lock); PostgreSQL: one per core")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--loads", default="50,100,closed", help="comma-separated: requests/s offered, or closed")
     parser.add_argument("--database-url", default=os.environ.get("LINERELAY_BENCH_DATABASE_URL"),
                         help="a PostgreSQL server to create a fresh database on (default: a SQLite file)")

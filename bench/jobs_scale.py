@@ -43,8 +43,9 @@ def settings_for(url: str):
 
 
 def seed(url: str, orders: int, groups: int) -> None:
-    """The config's plant grown to six workshops with three times bench/planning.py's lines (6-9:
-    enough that about one order in ten is late or at risk, as in a plant that keeps up), `orders`
+    """The config's plant grown to six workshops with three times bench/planning.py's lines per
+    10,000 orders (6-9 at 10,000: about one order in ten is late or at risk, as in a plant that
+    keeps up; a plant with more open orders has more lines), `orders`
     open orders on them (bench/planning.py's mix), `groups` workshop groups (every tenth a managers' group), and yesterday's
     reports on the running steps."""
     settings = settings_for(url)
@@ -58,7 +59,7 @@ def seed(url: str, orders: int, groups: int) -> None:
         s.flush()
         shops = list(s.scalars(select(Workshop).order_by(Workshop.id)))
         for shop, (_code, _name, lines, _rate) in zip(shops, SHOPS, strict=True):
-            shop.capacity = lines * 3
+            shop.capacity = lines * 3 * max(1, orders // 10_000)   # the plant grows with its orders
         s.query(GroupBinding).delete()
         s.add_all(GroupBinding(platform="wecom", chat_id=f"g{i}", name=f"群{i}", webhook_key=f"k{i}",
                                workshop_id=shops[i % len(shops)].id if i % 10 else None,
@@ -79,6 +80,17 @@ def seed(url: str, orders: int, groups: int) -> None:
 def measure(url: str) -> None:
     from bot.app import build_relay
     from bot.jobs import run_job
+    from bot import charts
+    drawn: list[float] = []
+    draw = charts.render
+
+    def timed_draw(days):
+        began = time.perf_counter()
+        try:
+            return draw(days)
+        finally:
+            drawn.append(time.perf_counter() - began)
+    charts.render = timed_draw   # the managers' chart: drawn once a day (its first draw imports matplotlib)
     relay = build_relay(settings_for(url))
     relay.clock.set_local(datetime.combine(relay.clock.today(), datetime.min.time()) + timedelta(hours=9))
     began = time.perf_counter()
@@ -88,7 +100,9 @@ def measure(url: str) -> None:
         for attempt in ("first", "again"):
             began = time.perf_counter()
             result = run_job(relay, name)
-            print(f"{name} ({attempt}): {time.perf_counter() - began:.2f} s  {result}")
+            print(f"{name} ({attempt}): {time.perf_counter() - began:.2f} s  {result}"
+                  + (f"; of which the managers' chart {sum(drawn):.2f} s" if drawn else ""))
+            drawn.clear()
     relay.dispatcher.stop()
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

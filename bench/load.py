@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--retries", type=float, default=0.2, help="share of messages WeCom delivers twice")
     parser.add_argument("--workers", type=int)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="linerelay-load-"))
     url, drop = fresh_database(args.database_url, tmp)
