@@ -67,6 +67,10 @@ def seed(url: str, orders: int, groups: int) -> None:
                   for i in range(groups))
         lead = s.scalars(select(Person).join(PersonIdentity).where(PersonIdentity.user_id == "zhangwei")).one()
     order_rows, step_rows = plant_rows(orders, [w.id for w in shops], now, clock.today(), random.Random(7))
+    spread = random.Random(8)
+    for row in step_rows:   # the done steps finished over the last 60 days, not all an hour ago
+        if row["completed_at"] is not None:
+            row["completed_at"] = now - timedelta(hours=spread.uniform(1, 24 * 60))
     with engine.begin() as conn:
         conn.execute(insert(Order), order_rows)
         conn.execute(insert(Step), step_rows)

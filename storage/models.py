@@ -150,7 +150,10 @@ class Order(Base):
 
 class Step(Base):
     __tablename__ = "steps"
-    __table_args__ = (UniqueConstraint("order_id", "seq"), Index("ix_steps_workshop_status", "workshop_id", "status"),
+    # ix_steps_workshop_queue: a workshop's steps by status, carrying what the board's summary
+    # counts (planned end, lateness, order) so that it is read from the index alone
+    __table_args__ = (UniqueConstraint("order_id", "seq"),
+                      Index("ix_steps_workshop_queue", "workshop_id", "status", "planned_end", "late_minutes", "order_id"),
                       Index("ix_steps_planned_start", "planned_start"))
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))

@@ -26,7 +26,7 @@ API_KEY = "demo-api-key-change-me-0123456789"   # config.example.toml [api] keys
 
 def start_web(env: dict, port: int) -> subprocess.Popen:
     """gunicorn with two workers, as README's PostgreSQL deployment runs it."""
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "2", "-b", f"127.0.0.1:{port}",
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "1", "-b", f"127.0.0.1:{port}",
                             "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_until(lambda: _ready(port), timeout=30)
