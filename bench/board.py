@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.handlers.base import limits_for  # noqa: E402
 from bot.sandbox import start_sandbox  # noqa: E402
+from storage.db import refresh_statistics  # noqa: E402
 from storage.models import Person  # noqa: E402
 from storage.orders import OrderData, upsert_order  # noqa: E402
 from storage.production import confirm_handoffs, report_output  # noqa: E402
@@ -99,6 +100,7 @@ def main() -> None:
             # groups' rate limits, would go on in this process for hours and time itself into the
             # pages; a plant's outbox is not thousands behind, so it stops before the timing
             box.relay.dispatcher.stop()
+            refresh_statistics(box.relay.engine)   # as the jobs process does at start and every 6 hours
             gc.collect()
             gc.freeze()   # as wsgi.py does after start-up
             run(box, args.requests, f"demo plant + {args.orders} open orders (the board shows the 60 most urgent)")

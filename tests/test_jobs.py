@@ -3,7 +3,7 @@ it did not (no duplicate warnings, nothing in quiet hours, no digest twice)."""
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.jobs import run_job
 from bot.jobs.runner import try_lease
@@ -202,3 +202,52 @@ def test_a_standby_jobs_process_takes_over_when_the_first_dies(live):
     assert second.leader
     first._renew()
     assert not first.leader  # back from the dead, it stands by
+
+
+def test_the_database_statistics_job_gives_sqlite_its_planner_statistics(plant):
+    """SQLite picks indexes by its statistics (`db-stats`: at the jobs process's start, then every
+    6 hours); without them a digest read all of a workshop's steps to find yesterday's few."""
+    from sqlalchemy import text
+    first = run_job(plant.relay, "db-stats")
+    with plant.relay.engine.connect() as conn:
+        if plant.relay.engine.dialect.name != "sqlite":
+            assert first == {"analyzed": False}   # PostgreSQL's autovacuum keeps its own
+            return
+        tables = set(conn.execute(text("SELECT tbl FROM sqlite_stat1")).scalars())
+    assert first == {"analyzed": True} and {"steps", "orders", "workshops"} <= tables
+
+
+def test_a_workshop_with_many_new_warnings_gets_the_most_urgent_one_by_one_and_the_rest_in_one_notice(plant,
+                                                                                                 monkeypatch):
+    """Past FOLD_AFTER new warnings for one workshop in a scan (a plant's first scan, a bad day),
+    the rest arrive as one notice listing them; each is still a warning of its own: acknowledged
+    by 知悉, escalated if nobody does, in the same way (one by one, then the rest together)."""
+    from bot.jobs import delay_scan
+    from storage.models import DelayWarning
+    monkeypatch.setattr(delay_scan, "FOLD_AFTER", 2)
+    for n in range(1, 6):
+        plant.add_order(f"SO-200{n}", quantity=200, days=0)   # due today, like SO-1001
+    at(plant, WEDNESDAY, 17)
+    assert job(plant, "delay-scan")["warnings"] == 6
+    stamping = stamping_warnings(plant)
+    single = [t for t in stamping if "另有" not in t]
+    folded = [t for t in stamping if "另有" in t]
+    assert len(single) == 2 and "SO-1001" in single[0] + single[1] and "SO-2001" in single[0] + single[1]
+    assert len(folded) == 1 and "另有 4 单" in folded[0] and "最急的 2 单已逐单预警" in folded[0]
+    assert all(f"SO-200{n}" in folded[0] for n in range(2, 6)) and "SO-1001" not in folded[0]
+    with plant.relay.Session() as s:
+        assert s.scalar(select(func.count()).select_from(DelayWarning)) == 6   # each its own warning
+    at(plant, WEDNESDAY, 17, 10)
+    job(plant, "delay-scan")
+    assert len(stamping_warnings(plant)) == 3                                    # nothing again
+    assert "已确认知悉" in plant.say("zhangwei", "知悉 SO-2003")                 # a folded one, acknowledged
+    at(plant, WEDNESDAY, 18, 5)
+    assert job(plant, "delay-scan")["escalations"] == 5
+    managers = [t for t in texts(plant.twin.sends_to("webhook", "key-managers")) if "预警升级" in t]
+    assert len(managers) == 3
+    rest = [t for t in managers if "另有" in t]
+    assert len(rest) == 1 and "另有 3 单" in rest[0] and "SO-2003" not in rest[0]
+    assert all(no in rest[0] for no in ("SO-2002", "SO-2004", "SO-2005"))
+    at(plant, WEDNESDAY, 19)
+    assert job(plant, "delay-scan")["escalations"] == 0
+    assert len([t for t in texts(plant.twin.sends_to("webhook", "key-managers")) if "预警升级" in t]) == 3

@@ -19,6 +19,12 @@ from storage.directory import leads_of, people_with_role
 from storage.models import DelayWarning, Order, Person, Step
 
 
+# A workshop's new warnings sent one by one in a scan; the rest go in one notice (a plant's first
+# scan, or a bad day, would otherwise put hundreds of cards into each of its groups).
+FOLD_AFTER = 20
+FOLDED_LINES = 10   # orders listed in a folded notice (the rest counted)
+
+
 def run(relay) -> dict:
     now, sched = relay.clock.now(), relay.settings.schedule
     planned = replan.run(relay, force=False)
@@ -37,9 +43,15 @@ def run(relay) -> dict:
         # the warned orders with their steps, in two queries, before any notice is queued
         session.scalars(select(Order).where(Order.id.in_([f.order_id for f, _ in new]))).all()
         downstream: dict[int, list[dict]] = {}
+        by_shop: dict[int, list[tuple[OrderDelay, DelayWarning]]] = {}
+        for found, warning in new:   # most urgent first, as current_delays has them
+            by_shop.setdefault(found.cause_workshop_id, []).append((found, warning))
         with session.no_autoflush:   # the notices' rows are flushed once, at the commit
-            for found, warning in new:
-                _warn(relay, session, found, warning, managers, held_until, downstream)
+            for workshop_id, items in by_shop.items():
+                for found, warning in items[:FOLD_AFTER]:
+                    _warn(relay, session, found, warning, managers, held_until, downstream)
+                if items[FOLD_AFTER:]:
+                    _fold(relay, session, workshop_id, items[FOLD_AFTER:], managers, held_until, downstream, now)
             _tell_downstream(relay, session, downstream, now, held_until)
         escalated = _escalate(relay, session, now, held_until)
     return {"warnings": len(new), "escalations": escalated, "planned_orders": planned["orders"]}  # 0: the stored plan was fresh
@@ -86,16 +98,46 @@ def _warn(relay, session: Session, found: OrderDelay, warning: DelayWarning, man
                                          context=context, key=f"warning:{warning.id}", card=card,
                                          not_before=held_until, fresh=True,
                                          mentions=tuple(p["id"] for p in context["lead_people"])))
+    _note_downstream(found, step, downstream)
+
+
+def _note_downstream(found: OrderDelay, step: Step, downstream: dict[int, list[dict]]) -> None:
+    """Each workshop after the late one: a line in this scan's one notice to it (`downstream`)."""
     told = {step.workshop_id}
     previous = step
     for later in (s for s in step.order.steps if s.id in found.downstream_step_ids):
         if later.workshop_id not in told:
             told.add(later.workshop_id)
             downstream.setdefault(later.workshop_id, []).append(
-                {"order_no": context["order_no"], "product": context["product"], "workshop": context["workshop"],
+                {"order_no": step.order.order_no, "product": step.order.product, "workshop": step.workshop.name,
                  "to_workshop": later.workshop.name, "arrives": previous.forecast_end,
-                 "provisional": context["provisional"]})
+                 "provisional": step.provisional})
         previous = later
+
+
+def _fold(relay, session: Session, workshop_id: int, items: list[tuple[OrderDelay, DelayWarning]],
+          managers: list[Person], held_until, downstream: dict[int, list[dict]], now: datetime) -> None:
+    """A workshop's new warnings beyond the first FOLD_AFTER of a scan, in one notice to it (most
+    urgent first). Each is still a warning of its own: acknowledged by 知悉 <order>, escalated if
+    nobody does (in the same way: one by one up to FOLD_AFTER, the rest together)."""
+    steps = {s.id: s for s in session.scalars(select(Step).where(Step.id.in_([f.cause_step_id for f, _ in items])))}
+    lines = []
+    for found, warning in items:
+        step = steps[found.cause_step_id]
+        warning.projected_end = step.forecast_end
+        _note_downstream(found, step, downstream)
+        lines.append({"order_no": step.order.order_no, "product": step.order.product, "level": warning.level,
+                      "projected_end": step.forecast_end, "late_minutes": step.late_minutes})
+    leads = _leads(session, workshop_id)
+    escalate_at = now + timedelta(minutes=relay.settings.schedule.escalation_minutes)
+    context = {"workshop": steps[items[0][0].cause_step_id].workshop.name, "count": len(items), "shown": FOLD_AFTER,
+               "items": lines[:FOLDED_LINES], "more": len(lines) - FOLDED_LINES,
+               "lead_people": [{"id": p.id, "name": p.name} for p in leads],
+               "escalate_at": quiet_hours(relay).quiet_until(escalate_at) or escalate_at,
+               "managers": [p.name for p in managers]}
+    relay.enqueue_notice(session, Notice(workshop_id=workshop_id, template="notices/delay_folded", context=context,
+                                         key=f"delay-folded:{now.isoformat()}:{workshop_id}", not_before=held_until,
+                                         fresh=True, mentions=tuple(p.id for p in leads)))
 
 
 def _tell_downstream(relay, session: Session, downstream: dict[int, list[dict]], now: datetime, held_until) -> None:
@@ -109,10 +151,11 @@ def _tell_downstream(relay, session: Session, downstream: dict[int, list[dict]],
 
 
 def _escalate(relay, session: Session, now: datetime, held_until) -> int:
-    """Unacknowledged warnings to the managers, once per order, naming who did not acknowledge."""
+    """Unacknowledged warnings to the managers, once per order, naming who did not acknowledge:
+    one by one up to FOLD_AFTER a scan, the rest in one notice."""
     delay = timedelta(minutes=relay.settings.schedule.escalation_minutes)
     managers = people_with_role(session, "manager")
-    count = 0
+    due = []
     for warning in due_escalations(session, now, delay):
         step = session.get(Step, warning.step_id)
         order = session.get(Order, step.order_id) if step is not None else None
@@ -121,11 +164,23 @@ def _escalate(relay, session: Session, now: datetime, held_until) -> int:
         escalation = DelayWarning(step_id=step.id, order_id=order.id, level="escalated",
                                   projected_end=step.forecast_end, created_at=now)
         session.add(escalation)
-        session.flush()
+        due.append((warning, step, escalation))
+    session.flush()   # the escalations' ids, for their messages' keys
+    for warning, step, escalation in due[:FOLD_AFTER]:
         context = {**_context(relay, session, step, warning, managers), "since": warning.created_at,
                    "waited_minutes": int((now - warning.created_at).total_seconds() // 60)}
         relay.enqueue_notice(session, Notice(workshop_id=None, role="managers", template="notices/delay_escalated",
                                              context=context, key=f"warning:{escalation.id}", not_before=held_until,
                                              fresh=True, mentions=tuple(p.id for p in managers)))
-        count += 1
-    return count
+    rest = due[FOLD_AFTER:]
+    if rest:
+        lines = [{"order_no": step.order.order_no, "workshop": step.workshop.name, "level": warning.level,
+                  "projected_end": step.forecast_end} for warning, step, _ in rest]
+        context = {"count": len(rest), "shown": FOLD_AFTER, "since": min(w.created_at for w, _, _ in rest),
+                   "items": lines[:FOLDED_LINES], "more": len(lines) - FOLDED_LINES,
+                   "manager_people": [{"id": p.id, "name": p.name} for p in managers]}
+        relay.enqueue_notice(session, Notice(workshop_id=None, role="managers",
+                                             template="notices/delay_escalated_folded", context=context,
+                                             key=f"escalated-folded:{now.isoformat()}", not_before=held_until,
+                                             fresh=True, mentions=tuple(p.id for p in managers)))
+    return len(due)

@@ -78,6 +78,8 @@ class JobsProcess:
                                id="replan")
         self.scheduler.add_job(self._job("calendar-check"), "interval", hours=1, id="calendar-check",
                                next_run_time=datetime.now(UTC))
+        self.scheduler.add_job(self._job("db-stats"), "interval", hours=6, id="db-stats",
+                               next_run_time=datetime.now(UTC))
         directory = self.relay.settings.directory
         if directory is not None and directory.enabled and directory.daily_at:
             hour, minute = directory.daily_at.split(":")
