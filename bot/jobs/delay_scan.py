@@ -62,8 +62,6 @@ def _context(relay, session: Session, step: Step, warning: DelayWarning, manager
     act (`lead_people`, @-mentioned where the platform can), when it escalates and to whom."""
     order = step.order
     leads = _leads(session, step.workshop_id)
-    escalate_at = warning.created_at + timedelta(minutes=relay.settings.schedule.escalation_minutes)
-    quiet_end = quiet_hours(relay).quiet_until(escalate_at)
     return {"order_no": order.order_no, "product": order.product, "workshop": step.workshop.name,
             "level": warning.level, "planned_end": step.planned_end, "projected_end": step.forecast_end,
             "late_minutes": step.late_minutes, "good": step.good_qty, "planned": step.planned_qty,
@@ -71,8 +69,14 @@ def _context(relay, session: Session, step: Step, warning: DelayWarning, manager
             "provisional": step.provisional,
             "downstream": [s.workshop.name for s in order.steps if s.seq > step.seq and s.status != "done"],
             "leads": [p.name for p in leads], "lead_people": [{"id": p.id, "name": p.name} for p in leads],
-            "escalate_at": quiet_end or escalate_at, "managers": [p.name for p in managers],
+            "escalate_at": _escalates_at(relay, warning.created_at), "managers": [p.name for p in managers],
             "manager_people": [{"id": p.id, "name": p.name} for p in managers]}
+
+
+def _escalates_at(relay, warned_at: datetime) -> datetime:
+    """When a warning made at `warned_at` goes to the managers unless acknowledged (quiet hours hold it)."""
+    at = warned_at + timedelta(minutes=relay.settings.schedule.escalation_minutes)
+    return quiet_hours(relay).quiet_until(at) or at
 
 
 def _leads(session: Session, workshop_id: int) -> list[Person]:
@@ -129,11 +133,10 @@ def _fold(relay, session: Session, workshop_id: int, items: list[tuple[OrderDela
         lines.append({"order_no": step.order.order_no, "product": step.order.product, "level": warning.level,
                       "projected_end": step.forecast_end, "late_minutes": step.late_minutes})
     leads = _leads(session, workshop_id)
-    escalate_at = now + timedelta(minutes=relay.settings.schedule.escalation_minutes)
     context = {"workshop": steps[items[0][0].cause_step_id].workshop.name, "count": len(items), "shown": FOLD_AFTER,
                "items": lines[:FOLDED_LINES], "more": len(lines) - FOLDED_LINES,
                "lead_people": [{"id": p.id, "name": p.name} for p in leads],
-               "escalate_at": quiet_hours(relay).quiet_until(escalate_at) or escalate_at,
+               "escalate_at": _escalates_at(relay, now),
                "managers": [p.name for p in managers]}
     relay.enqueue_notice(session, Notice(workshop_id=workshop_id, template="notices/delay_folded", context=context,
                                          key=f"delay-folded:{now.isoformat()}:{workshop_id}", not_before=held_until,
