@@ -9,6 +9,7 @@ step from losing an update. PostgreSQL gets the same guarantee from row locks
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -101,3 +102,9 @@ def refresh_statistics(engine: Engine) -> bool:
         conn.exec_driver_sql("PRAGMA analysis_limit=1000")
         conn.exec_driver_sql("ANALYZE")
     return True
+
+
+def chunked(ids: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
+    """`ids` in slices small enough for one IN (...) on every database (their bound-parameter limits)."""
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]

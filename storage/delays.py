@@ -23,6 +23,7 @@ class OrderDelay:
     cause_step_id: int
     cause_workshop_id: int
     downstream_step_ids: tuple[int, ...]
+    projected_end: datetime | None = None   # the cause step's forecast end (what a warning records)
 
 
 _COLUMNS = (Step.id, Step.order_id, Step.seq, Step.workshop_id, Step.status, Step.planned_start, Step.planned_end,
@@ -42,9 +43,9 @@ def current_delays(session: Session, now: datetime, tolerance_minutes: int) -> l
     for order_rows in _by_order(rows):
         delay = delay_of(_plan_of(order_rows), to_ts(now), tolerance_minutes)
         if delay is not None:
-            cause_ws = next(r.workshop_id for r in order_rows if r.id == delay.cause.step_id)
+            cause = next(r for r in order_rows if r.id == delay.cause.step_id)
             found.append(OrderDelay(order_rows[0].order_id, order_rows[0].order_no, delay.level, delay.cause.step_id,
-                                    cause_ws, tuple(s.step_id for s in delay.downstream)))
+                                    cause.workshop_id, tuple(s.step_id for s in delay.downstream), cause.forecast_end))
     return found
 
 

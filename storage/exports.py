@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.db import chunked
 from storage.digest import day_window, output_between, planned_between
 from storage.models import Order, Person, Report, ReportShare, Step, Workshop
 from storage.workers import rate_on, rate_table
@@ -73,9 +74,9 @@ def work_lines(session: Session, tz: ZoneInfo, first: date, end: date) -> list[W
                            .order_by(Report.id)).all()
     shares: dict[int, list[tuple[int, str, int, int, str]]] = {}
     ids = [r.id for r, *_ in rows]
-    for chunk in range(0, len(ids), 500):
+    for chunk in chunked(ids):
         for share, name in session.execute(select(ReportShare, Person.name).join(Person, Person.id == ReportShare.person_id)
-                                           .where(ReportShare.report_id.in_(ids[chunk:chunk + 500]))
+                                           .where(ReportShare.report_id.in_(chunk))
                                            .order_by(ReportShare.id)).all():
             shares.setdefault(share.report_id, []).append((share.person_id, name, share.good, share.scrap, share.basis))
     rates = rate_table(session)

@@ -6,7 +6,9 @@ acknowledges goes to the managers after the escalation delay, once per order. Qu
 the sends."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,9 +16,10 @@ from sqlalchemy.orm import Session
 from bot.cards import Button, Card
 from bot.jobs import quiet_hours, replan
 from bot.neutral import Notice
+from storage.db import chunked
 from storage.delays import OrderDelay, current_delays, due_escalations, warned
 from storage.directory import leads_of, people_with_role
-from storage.models import DelayWarning, Order, Person, Step
+from storage.models import DelayWarning, Order, Person, Step, Workshop
 
 
 # A workshop's new warnings sent one by one in a scan; the rest go in one notice (a plant's first
@@ -36,25 +39,52 @@ def run(relay) -> dict:
             cause, level = found.cause_step_id, found.level
             if (cause, level) in existing or (level == "at_risk" and (cause, "late") in existing):
                 continue
-            new.append((found, DelayWarning(step_id=cause, order_id=found.order_id, level=level, created_at=now)))
+            new.append((found, DelayWarning(step_id=cause, order_id=found.order_id, level=level,
+                                            projected_end=found.projected_end, created_at=now)))
         session.add_all(w for _, w in new)
         session.flush()  # one flush gives every new warning its id
         managers = people_with_role(session, "manager")
-        # the warned orders with their steps, in two queries, before any notice is queued
-        session.scalars(select(Order).where(Order.id.in_([f.order_id for f, _ in new]))).all()
-        downstream: dict[int, list[dict]] = {}
         by_shop: dict[int, list[tuple[OrderDelay, DelayWarning]]] = {}
         for found, warning in new:   # most urgent first, as current_delays has them
             by_shop.setdefault(found.cause_workshop_id, []).append((found, warning))
+        # the orders warned one by one as objects, with their steps (two queries); every warned
+        # order's route as plain rows (the folded ones and the downstream lines need no more)
+        session.scalars(select(Order).where(Order.id.in_(
+            [f.order_id for items in by_shop.values() for f, _ in items[:FOLD_AFTER]]))).all()
+        routes = _routes(session, [f.order_id for f, _ in new])
+        downstream: dict[int, list[dict]] = {}
         with session.no_autoflush:   # the notices' rows are flushed once, at the commit
             for workshop_id, items in by_shop.items():
                 for found, warning in items[:FOLD_AFTER]:
-                    _warn(relay, session, found, warning, managers, held_until, downstream)
+                    _warn(relay, session, found, warning, managers, held_until)
                 if items[FOLD_AFTER:]:
-                    _fold(relay, session, workshop_id, items[FOLD_AFTER:], managers, held_until, downstream, now)
+                    _fold(relay, session, workshop_id, items[FOLD_AFTER:], routes, managers, held_until, now)
+                for found, _ in items:
+                    _note_downstream(found, routes, downstream)
             _tell_downstream(relay, session, downstream, now, held_until)
-        escalated = _escalate(relay, session, now, held_until)
+        escalated = _escalate(relay, session, now, held_until, managers)
     return {"warnings": len(new), "escalations": escalated, "planned_orders": planned["orders"]}  # 0: the stored plan was fresh
+
+
+@dataclass(frozen=True)
+class _Route:
+    """A warned order's steps as plain rows, and the names the notices print."""
+    order_no: str
+    product: str
+    steps: list[Any]   # (id, seq, workshop_id, workshop, forecast_end, late_minutes, provisional), by seq
+
+
+def _routes(session: Session, order_ids: list[int]) -> dict[int, _Route]:
+    routes: dict[int, _Route] = {}
+    for chunk in chunked(order_ids):
+        rows = session.execute(
+            select(Step.order_id, Order.order_no, Order.product, Step.id, Step.seq, Step.workshop_id,
+                   Workshop.name.label("workshop"), Step.forecast_end, Step.late_minutes, Step.provisional)
+            .join(Order, Step.order_id == Order.id).join(Workshop, Step.workshop_id == Workshop.id)
+            .where(Step.order_id.in_(chunk)).order_by(Step.order_id, Step.seq))
+        for row in rows:
+            routes.setdefault(row.order_id, _Route(row.order_no, row.product, [])).steps.append(row)
+    return routes
 
 
 def _context(relay, session: Session, step: Step, warning: DelayWarning, managers: list[Person]) -> dict:
@@ -87,13 +117,11 @@ def _leads(session: Session, workshop_id: int) -> list[Person]:
     return known[workshop_id]
 
 
-def _warn(relay, session: Session, found: OrderDelay, warning: DelayWarning, managers: list[Person], held_until,
-          downstream: dict[int, list[dict]]) -> None:
-    """The cause's workshop: the warning, to acknowledge; each workshop downstream: a line in
-    this scan's one notice to it (`downstream`, by workshop)."""
+def _warn(relay, session: Session, found: OrderDelay, warning: DelayWarning, managers: list[Person],
+          held_until) -> None:
+    """The cause's workshop: the warning, to acknowledge."""
     step = session.get(Step, found.cause_step_id)
     assert step is not None, "the plan's delay names a step of this database"
-    warning.projected_end = step.forecast_end
     context = _context(relay, session, step, warning, managers)
     card = Card(kind="warning", subject_id=warning.id, title="延期预警", context=context,
                 buttons=(Button("ack", "已知悉", command=f"知悉 {step.order.order_no} {step.workshop.name}"),),
@@ -102,39 +130,38 @@ def _warn(relay, session: Session, found: OrderDelay, warning: DelayWarning, man
                                          context=context, key=f"warning:{warning.id}", card=card,
                                          not_before=held_until, fresh=True,
                                          mentions=tuple(p["id"] for p in context["lead_people"])))
-    _note_downstream(found, step, downstream)
 
 
-def _note_downstream(found: OrderDelay, step: Step, downstream: dict[int, list[dict]]) -> None:
+def _note_downstream(found: OrderDelay, routes: dict[int, _Route], downstream: dict[int, list[dict]]) -> None:
     """Each workshop after the late one: a line in this scan's one notice to it (`downstream`)."""
-    told = {step.workshop_id}
-    previous = step
-    for later in (s for s in step.order.steps if s.id in found.downstream_step_ids):
+    route = routes[found.order_id]
+    cause = next(s for s in route.steps if s.id == found.cause_step_id)
+    told = {cause.workshop_id}
+    previous = cause
+    for later in (s for s in route.steps if s.id in found.downstream_step_ids):
         if later.workshop_id not in told:
             told.add(later.workshop_id)
             downstream.setdefault(later.workshop_id, []).append(
-                {"order_no": step.order.order_no, "product": step.order.product, "workshop": step.workshop.name,
-                 "to_workshop": later.workshop.name, "arrives": previous.forecast_end,
-                 "provisional": step.provisional})
+                {"order_no": route.order_no, "product": route.product, "workshop": cause.workshop,
+                 "to_workshop": later.workshop, "arrives": previous.forecast_end, "provisional": cause.provisional})
         previous = later
 
 
 def _fold(relay, session: Session, workshop_id: int, items: list[tuple[OrderDelay, DelayWarning]],
-          managers: list[Person], held_until, downstream: dict[int, list[dict]], now: datetime) -> None:
+          routes: dict[int, _Route], managers: list[Person], held_until, now: datetime) -> None:
     """A workshop's new warnings beyond the first FOLD_AFTER of a scan, in one notice to it (most
     urgent first). Each is still a warning of its own: acknowledged by 知悉 <order>, escalated if
     nobody does (in the same way: one by one up to FOLD_AFTER, the rest together)."""
-    steps = {s.id: s for s in session.scalars(select(Step).where(Step.id.in_([f.cause_step_id for f, _ in items])))}
     lines = []
-    for found, warning in items:
-        step = steps[found.cause_step_id]
-        warning.projected_end = step.forecast_end
-        _note_downstream(found, step, downstream)
-        lines.append({"order_no": step.order.order_no, "product": step.order.product, "level": warning.level,
-                      "projected_end": step.forecast_end, "late_minutes": step.late_minutes})
+    for found, warning in items[:FOLDED_LINES]:
+        route = routes[found.order_id]
+        cause = next(s for s in route.steps if s.id == found.cause_step_id)
+        lines.append({"order_no": route.order_no, "product": route.product, "level": warning.level,
+                      "projected_end": cause.forecast_end, "late_minutes": cause.late_minutes})
+    first = routes[items[0][0].order_id]
     leads = _leads(session, workshop_id)
-    context = {"workshop": steps[items[0][0].cause_step_id].workshop.name, "count": len(items), "shown": FOLD_AFTER,
-               "items": lines[:FOLDED_LINES], "more": len(lines) - FOLDED_LINES,
+    context = {"workshop": next(s.workshop for s in first.steps if s.id == items[0][0].cause_step_id),
+               "count": len(items), "shown": FOLD_AFTER, "items": lines, "more": len(items) - FOLDED_LINES,
                "lead_people": [{"id": p.id, "name": p.name} for p in leads],
                "escalate_at": _escalates_at(relay, now),
                "managers": [p.name for p in managers]}
@@ -153,11 +180,10 @@ def _tell_downstream(relay, session: Session, downstream: dict[int, list[dict]],
             key=f"delay-downstream:{now.isoformat()}:{workshop_id}", not_before=held_until, fresh=True))
 
 
-def _escalate(relay, session: Session, now: datetime, held_until) -> int:
+def _escalate(relay, session: Session, now: datetime, held_until, managers: list[Person]) -> int:
     """Unacknowledged warnings to the managers, once per order, naming who did not acknowledge:
     one by one up to FOLD_AFTER a scan, the rest in one notice."""
     delay = timedelta(minutes=relay.settings.schedule.escalation_minutes)
-    managers = people_with_role(session, "manager")
     due = []
     for warning in due_escalations(session, now, delay):
         step = session.get(Step, warning.step_id)
