@@ -1,11 +1,10 @@
 """The managers' chart: output against plan per workshop over the last 7 working days, drawn on
-the server with matplotlib (Agg, no display) in a CJK font, once per digest day per process."""
+the server with matplotlib (Agg, no display) in a CJK font, once per digest day and figures per process."""
 from __future__ import annotations
 
 import io
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from datetime import date
 
 from storage.digest import ShopDay
@@ -14,20 +13,22 @@ CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQ
              "PingFang SC", "DejaVu Sans"]
 KEEP_DAYS = 8
 
-_cache: OrderedDict[tuple[str, date], bytes] = OrderedDict()
+Days = list[tuple[date, list[ShopDay]]]
+
+_cache: OrderedDict[tuple[str, date, int], bytes] = OrderedDict()
 _lock = threading.Lock()
 
 
-def cached(plant: str, day: date, data: Callable[[], list[tuple[date, list[ShopDay]]]]) -> bytes:
-    """The chart of `day`'s digest for `plant` (its database): drawn the first time it is asked
-    for, then kept (a few days)."""
-    key = (plant, day)
+def cached(plant: str, day: date, days: Days) -> bytes:
+    """The chart of `day`'s digest for `plant` (its database) showing `days`: drawn the first time
+    it is asked for, then kept (a few), and drawn again only if the figures have changed."""
+    key = (plant, day, hash(tuple((d, tuple(shops)) for d, shops in days)))
     with _lock:
         png = _cache.get(key)
         if png is not None:
             _cache.move_to_end(key)
             return png
-    png = render(data())
+    png = render(days)
     with _lock:
         _cache[key] = png
         while len(_cache) > KEEP_DAYS:
@@ -35,7 +36,13 @@ def cached(plant: str, day: date, data: Callable[[], list[tuple[date, list[ShopD
     return png
 
 
-def render(days: list[tuple[date, list[ShopDay]]]) -> bytes:
+def drawn(plant: str, day: date) -> bool:
+    """Whether a chart of `day`'s digest for `plant` is kept (on any figures)."""
+    with _lock:
+        return any(key[:2] == (plant, day) for key in _cache)
+
+
+def render(days: Days) -> bytes:
     """A PNG: one panel per workshop, each working day's output as a bar against its plan as a
     line, and the week's totals in the panel's title."""
     import matplotlib
@@ -73,7 +80,7 @@ def render(days: list[tuple[date, list[ShopDay]]]) -> bytes:
     return buffer.getvalue()
 
 
-def _title(days: list[tuple[date, list[ShopDay]]]) -> str:
+def _title(days: Days) -> str:
     if not days:
         return "近 7 个工作日 产出/计划"
     return f"近 {len(days)} 个工作日 产出/计划（{days[0][0]:%m-%d} 至 {days[-1][0]:%m-%d}）"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from planning.calendar import WorkCalendar
 from planning.model import to_ts
+from storage.db import chunked
 from storage.delays import OrderDelay
 from storage.directory import leads_of
 from storage.models import ChangeRequest, Handoff, Incident, Order, Report, Step, Workshop
@@ -203,20 +204,27 @@ def _stopped_and_disputed(session: Session) -> list[Attention]:
 
 
 def _delayed(session: Session, delays: list[OrderDelay]) -> list[Attention]:
-    """Late and at-risk orders, at the step that causes the delay (storage.delays)."""
-    mine = delays
-    steps = {s.id: s for s in session.scalars(select(Step).where(Step.id.in_([d.cause_step_id for d in mine])))} \
-        if mine else {}
+    """Late and at-risk orders, at the step that causes the delay (storage.delays); read as plain
+    rows (a plant's bad day has hundreds)."""
+    ids = [d.cause_step_id for d in delays]
+    steps = {}
+    for chunk in chunked(ids):
+        steps.update({row.id: row for row in session.execute(
+            select(Step.id, Step.workshop_id, Workshop.name.label("workshop"), Step.forecast_end, Step.planned_end,
+                   Step.late_minutes, Step.provisional, Order.order_no, Order.product, Order.priority,
+                   Order.due_date, Order.due_at, Order.late_minutes.label("order_late"))
+            .join(Order, Step.order_id == Order.id).join(Workshop, Step.workshop_id == Workshop.id)
+            .where(Step.id.in_(chunk)))})
     items = []
-    for d in mine:
+    for d in delays:
         step = steps.get(d.cause_step_id)
         if step is None:
             continue
-        order = step.order
-        items.append(Attention(d.level, order.order_no, order.product, step.workshop_id, step.workshop.name,
-                               _owners(session, step.workshop_id), _rank(order), expected=step.forecast_end,
-                               planned_end=step.planned_end, late_minutes=step.late_minutes, due_at=order.due_at,
-                               order_late_minutes=order.late_minutes, provisional=step.provisional))
+        items.append(Attention(d.level, step.order_no, step.product, step.workshop_id, step.workshop,
+                               _owners(session, step.workshop_id), (step.priority, step.due_date, step.order_no),
+                               expected=step.forecast_end, planned_end=step.planned_end,
+                               late_minutes=step.late_minutes, due_at=step.due_at, order_late_minutes=step.order_late,
+                               provisional=step.provisional))
     return items
 
 

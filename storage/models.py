@@ -206,6 +206,7 @@ class Report(Base):
 
 class Handoff(Base):
     __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_pending", "status", "to_step_id"),)   # the pending ones
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     from_step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"))
     to_step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"), index=True)
@@ -222,6 +223,7 @@ class Handoff(Base):
 
 class Incident(Base):
     __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_open", "closed_at", "step_id"),)   # the open ones (closed_at IS NULL)
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"), index=True)
     category: Mapped[str] = mapped_column(String(16))

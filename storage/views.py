@@ -130,25 +130,32 @@ class WorkshopDay:
     incidents: list[Any]    # (order_no, category, description) still open: breakdowns and disputes alike
 
 
-def workshop_day(session: Session, workshop_id: int, start: datetime, end: datetime) -> WorkshopDay:
-    """What a workshop did between `start` and `end` (naive UTC), and what waits for it now."""
+def workshop_days(session: Session, start: datetime, end: datetime) -> dict[int, WorkshopDay]:
+    """What each workshop did between `start` and `end` (naive UTC), and what waits for it now:
+    four queries for the plant, each from its selective side (the window's reports and
+    completions, the pending handoffs, the open exceptions)."""
+    days = {ws_id: WorkshopDay(workshop=name, output=[], completed=[], waiting=[], incidents=[])
+            for ws_id, name in session.execute(select(Workshop.id, Workshop.name))}
     output = session.execute(
-        select(Order.order_no, func.sum(Report.good), func.sum(Report.scrap)).select_from(Report)
+        select(Step.workshop_id, Order.order_no, func.sum(Report.good), func.sum(Report.scrap)).select_from(Report)
         .join(Step, Report.step_id == Step.id).join(Order, Step.order_id == Order.id)
-        .where(Step.workshop_id == workshop_id, Report.created_at >= start, Report.created_at < end,
-               Report.undone_at.is_(None)).group_by(Order.order_no).order_by(Order.order_no)).all()
-    completed = session.scalars(select(Order.order_no).join(Step).where(
-        Step.workshop_id == workshop_id, Step.completed_at >= start, Step.completed_at < end)).all()
-    waiting = session.execute(select(Order.order_no, Handoff.quantity).select_from(Handoff)
-                              .join(Step, Handoff.to_step_id == Step.id).join(Order, Step.order_id == Order.id)
-                              .where(Step.workshop_id == workshop_id, Handoff.status == "pending")).all()
+        .where(Report.created_at >= start, Report.created_at < end, Report.undone_at.is_(None))
+        .group_by(Step.workshop_id, Order.order_no).order_by(Step.workshop_id, Order.order_no))
+    for ws_id, *row in output:
+        days[ws_id].output.append(tuple(row))
+    for ws_id, order_no in session.execute(select(Step.workshop_id, Order.order_no).join(Order, Step.order_id == Order.id)
+                                           .where(Step.completed_at >= start, Step.completed_at < end)):
+        days[ws_id].completed.append(order_no)
+    for ws_id, *row in session.execute(select(Step.workshop_id, Order.order_no, Handoff.quantity).select_from(Handoff)
+                                       .join(Step, Handoff.to_step_id == Step.id)
+                                       .join(Order, Step.order_id == Order.id).where(Handoff.status == "pending")):
+        days[ws_id].waiting.append(tuple(row))
     # open = not closed: breakdowns and unsettled quantity disputes alike (as the board and 进度 say)
-    incidents = session.execute(select(Order.order_no, Incident.category, Incident.description).select_from(Incident)
-                                .join(Step, Incident.step_id == Step.id).join(Order, Step.order_id == Order.id)
-                                .where(Step.workshop_id == workshop_id, Incident.closed_at.is_(None))).all()
-    workshop = session.get(Workshop, workshop_id)
-    return WorkshopDay(workshop=workshop.name if workshop else "", output=list(output), completed=list(completed),
-                       waiting=list(waiting), incidents=list(incidents))
+    for ws_id, *row in session.execute(select(Step.workshop_id, Order.order_no, Incident.category, Incident.description)
+                                       .select_from(Incident).join(Step, Incident.step_id == Step.id)
+                                       .join(Order, Step.order_id == Order.id).where(Incident.closed_at.is_(None))):
+        days[ws_id].incidents.append(tuple(row))
+    return days
 
 
 def orders_done_since(session: Session, since: datetime) -> list[Order]:

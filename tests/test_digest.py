@@ -132,3 +132,41 @@ def test_the_managers_chart_goes_where_images_show(plant):
     assert served.status_code == 200 and served.headers["Content-Type"] == "image/png"
     assert served.content == png                      # one chart per day
     assert requests.get(url.replace(".png", "x.png"), timeout=10).status_code == 404
+
+
+def test_the_managers_chart_is_drawn_ahead_and_again_when_its_figures_change(live, monkeypatch):
+    """The chart takes about a second (matplotlib): a minute of the digest job with no digest due
+    draws it before the digests' time; a report of the chart's days undone after that draws it
+    again at the digest, which sends the chart of the figures as they are then."""
+    from bot import charts
+    drawn: list[tuple[list, bytes]] = []
+    real = charts.render
+
+    def render(days):
+        png = real(days)
+        drawn.append((days, png))
+        return png
+    monkeypatch.setattr(charts, "render", render)
+
+    def stamping_on_tuesday(days) -> int:
+        [shops] = [shops for day, shops in days if day == TUESDAY]
+        return next(s.good for s in shops if s.name == "冲压")
+
+    at(live, MONDAY, 8)
+    live.add_order("SO-2101", quantity=200, days=5)
+    at(live, TUESDAY, 23, 50)
+    assert "R-" in live.say("zhangwei", "报工 SO-2101 40")
+    at(live, WEDNESDAY, 0, 5)
+    assert run_job(live.relay, "daily-digest") == {"digests": 0, "chart_drawn": True}
+    at(live, WEDNESDAY, 0, 6)
+    assert run_job(live.relay, "daily-digest") == {"digests": 0, "chart_drawn": False}   # kept
+    assert [stamping_on_tuesday(days) for days, _ in drawn] == [40]
+    at(live, WEDNESDAY, 0, 10)
+    assert "撤销" in live.say("zhangwei", "撤销")                 # within its window: Tuesday's 40 are gone
+    at(live, WEDNESDAY, 8, 1)
+    assert run_job(live.relay, "daily-digest")["digests"] >= 10
+    assert [stamping_on_tuesday(days) for days, _ in drawn] == [40, 0]
+    live.relay.dispatcher.run_once()
+    settle(live)
+    [image] = [s for s in live.twin.sends_to("webhook", "key-managers") if s.payload.get("msgtype") == "image"]
+    assert base64.b64decode(image.payload["image"]["base64"]) == drawn[-1][1] != drawn[0][1]

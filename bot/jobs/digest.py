@@ -21,7 +21,7 @@ from storage.digest import (Attention, Bottleneck, ShopDay, attention, bottlenec
                             pick, shop_days, working_days_before)
 from storage.directory import people_with_role
 from storage.models import GroupBinding, Order, SentDigest, Workshop
-from storage.views import digest_sent, orders_done_since, workshop_day
+from storage.views import WorkshopDay, digest_sent, orders_done_since, workshop_days
 
 
 @dataclass(frozen=True)
@@ -46,15 +46,18 @@ def run(relay) -> dict:
         groups = session.scalars(select(GroupBinding).order_by(GroupBinding.id)).all()
         due = [g.id for g in groups if local.time() >= time.fromisoformat(g.digest_time or default)
                and (g.workshop_id or g.role == "managers") and not digest_sent(session, g.id, local.date())]
-    if not due:
-        return {"digests": 0}
+        if not due:
+            managers = [g.id for g in groups if not g.workshop_id and g.role == "managers"]
+            return {"digests": 0, "chart_drawn": _draw_ahead(relay, session, local.date(), managers)}
     replan.run(relay, force=False)   # the stored plan, made again if commands moved it or it has grown old
     with relay.Session() as session:                 # what every group's digest reads, read once
         delays = current_delays(session, now, relay.settings.schedule.at_risk_tolerance_minutes)
-        plant = plant_day(session, local.date() - timedelta(days=1), delays)
+        yesterday = local.date() - timedelta(days=1)
+        plant = plant_day(session, yesterday, delays, day_window(relay.clock.tz, yesterday))
     texts: dict[int | None, str] = {}   # each workshop's digest (None: the managers') made once per run
+    pictures: dict[date, bytes] = {}    # and the managers' chart
     for group_id in due:
-        sent += _send_one(relay, group_id, local.date(), now, plant, texts)
+        sent += _send_one(relay, group_id, local.date(), now, plant, texts, pictures)
     return {"digests": sent}
 
 
@@ -67,12 +70,16 @@ class PlantDay:
     found: list[Attention]
     bottleneck: Bottleneck | None
     managers: tuple[str, ...]
+    worked: dict[int, WorkshopDay]   # each workshop's factory day (empty without a day)
 
 
-def plant_day(session: Session, day: date | None, delays: list[OrderDelay]) -> PlantDay:
+def plant_day(session: Session, day: date | None, delays: list[OrderDelay],
+              window: tuple[datetime, datetime] | None = None) -> PlantDay:
+    """`window`: the factory day's bounds (naive UTC), to read each workshop's day once for all."""
     managers = tuple(p.name for p in people_with_role(session, "manager"))
     return PlantDay(delays, shop_days(session, _calendar(session), day) if day else [],
-                    candidates(session, delays, managers), bottleneck(session), managers)
+                    candidates(session, delays, managers), bottleneck(session), managers,
+                    workshop_days(session, *window) if window else {})
 
 
 def digest_links(relay, now: datetime) -> Links | None:
@@ -82,7 +89,8 @@ def digest_links(relay, now: datetime) -> Links | None:
     return Links(base, token) if token and base else None
 
 
-def _send_one(relay, group_id: int, day: date, now: datetime, plant: PlantDay, texts: dict[int | None, str]) -> int:
+def _send_one(relay, group_id: int, day: date, now: datetime, plant: PlantDay, texts: dict[int | None, str],
+              pictures: dict[date, bytes]) -> int:
     """One group's digest for `day`; 0 if it exists already (the unique row decides). Groups of
     one workshop (and the managers' groups) read the same text, made by the first of them."""
     try:
@@ -107,21 +115,34 @@ def _send_one(relay, group_id: int, day: date, now: datetime, plant: PlantDay, t
                     texts[None] = relay.messages.render("notices/digest_managers", context)
             relay.enqueue_group_text(session, group, texts[group.workshop_id], key=key)
             if not group.workshop_id:
-                _send_chart(relay, session, group, day, key)
+                _send_chart(relay, session, group, day, key, pictures)
             return 1
     except IntegrityError:  # a second jobs run got there first
         return 0
 
 
-def _send_chart(relay, session: Session, group: GroupBinding, day: date, key: str) -> None:
-    """The managers' chart, where the group's platform shows pictures (drawn once per day)."""
+def _send_chart(relay, session: Session, group: GroupBinding, day: date, key: str, pictures: dict[date, bytes]) -> None:
+    """The managers' chart, where the group's platform shows pictures (drawn once per day and figures)."""
     from bot import charts
     name = links.chart_name(relay.settings.api.board_tokens, day)
     base = getattr(relay.services, "public_url", "")
-    image = Image(title=f"全厂日报 {day:%m-%d} · 产出/计划图",
-                  png=charts.cached(str(relay.engine.url), day, lambda: chart_data(session, day)),
+    if day not in pictures:
+        pictures[day] = charts.cached(str(relay.engine.url), day, chart_data(session, day))
+    image = Image(title=f"全厂日报 {day:%m-%d} · 产出/计划图", png=pictures[day],
                   url=f"{base.rstrip('/')}/charts/{name}.png" if name and base else "")
     relay.enqueue_group_image(session, group, image, key=f"{key}:chart")
+
+
+def _draw_ahead(relay, session: Session, day: date, managers: list[int]) -> bool:
+    """The managers' chart of `day`'s digest, drawn in a minute when no digest is due (it takes
+    about a second, most of it loading matplotlib), so the digests at their time only send it.
+    Drawn again at the digest if the figures have changed since."""
+    from bot import charts
+    plant = str(relay.engine.url)
+    if charts.drawn(plant, day) or not any(not digest_sent(session, g, day) for g in managers):
+        return False
+    charts.cached(plant, day, chart_data(session, day))
+    return True
 
 
 def _calendar(session: Session) -> WorkCalendar:
@@ -151,7 +172,7 @@ def workshop_digest(session: Session, workshop_id: int, window, delays: list[Ord
     assert workshop is not None
     shop = next((s for s in plant.shops if s.workshop_id == workshop_id), None)
     items = attention(session, now, delays, workshop_id, found=plant.found)
-    worked = workshop_day(session, workshop_id, start, end)
+    worked = plant.worked.get(workshop_id) or workshop_days(session, start, end)[workshop_id]
     return {"workshop": workshop.name, "day": day, "today": day + timedelta(days=1) if day else now, "shop": shop,
             "output": sorted(((no, good) for no, good, _scrap in worked.output), key=lambda kv: -kv[1]),
             "completed": worked.completed, "incidents": worked.incidents,

@@ -1,0 +1,27 @@
+"""open-work indexes: handoffs by status (the pending ones), exceptions by closure (the open ones)
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-11-26 05:40:00
+
+The digests, the board and the reminders ask for the handoffs still pending and the exceptions
+still open: a small part of tables that only grow. Without an index the query planner had to
+start from a workshop's every step (SQLite, with no statistics for an empty table, did so at
+~15 ms a digest) or read the whole table.
+"""
+from alembic import op
+
+revision = '0015'
+down_revision = '0014'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index('ix_handoffs_pending', 'handoffs', ['status', 'to_step_id'])
+    op.create_index('ix_incidents_open', 'incidents', ['closed_at', 'step_id'])
+
+
+def downgrade() -> None:
+    op.drop_index('ix_incidents_open', table_name='incidents')
+    op.drop_index('ix_handoffs_pending', table_name='handoffs')
