@@ -117,7 +117,9 @@ def measure(url: str) -> None:
                   + (f"; of which the managers' chart {sum(drawn):.2f} s" if drawn else ""))
             drawn.clear()
     relay.dispatcher.stop()
-    print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+          f" (the chart's child process, gone after it drew: {child:.0f} MB)")
 
 
 def main() -> int:

@@ -1,19 +1,29 @@
 """The managers' chart: output against plan per workshop over the last 7 working days, drawn on
-the server with matplotlib (Agg, no display) in a CJK font, once per digest day and figures per process."""
+the server with matplotlib (Agg, no display) in a CJK font, once per digest day and figures per process.
+
+Drawn in a child process (`python -m bot.charts`, the figures in as JSON, the PNG out): matplotlib
+takes ~40 MB that a long-running jobs process or web worker would otherwise keep for a picture a day."""
 from __future__ import annotations
 
 import io
+import json
+import os
+import subprocess
+import sys
 import threading
 from collections import OrderedDict
 from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from storage.digest import ShopDay
+if TYPE_CHECKING:
+    from storage.digest import ShopDay
 
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei",
              "PingFang SC", "DejaVu Sans"]
 KEEP_DAYS = 8
 
-Days = list[tuple[date, list[ShopDay]]]
+Days = list[tuple[date, list["ShopDay"]]]
 
 _cache: OrderedDict[tuple[str, date, int], bytes] = OrderedDict()
 _lock = threading.Lock()
@@ -42,7 +52,27 @@ def drawn(plant: str, day: date) -> bool:
         return any(key[:2] == (plant, day) for key in _cache)
 
 
+class _Shop(NamedTuple):
+    """A workshop's day as the child process reads it (ShopDay's fields the chart shows)."""
+    workshop_id: int
+    name: str
+    good: int
+    planned: int
+
+
 def render(days: Days) -> bytes:
+    """The chart's PNG, drawn by a child process."""
+    figures = [[d.isoformat(), [[s.workshop_id, s.name, s.good, s.planned] for s in shops]] for d, shops in days]
+    root = str(Path(__file__).resolve().parents[1])   # where this `bot` package is, installed or not
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+    done = subprocess.run([sys.executable, "-m", "bot.charts"], input=json.dumps(figures).encode(),
+                          capture_output=True, timeout=120, env=env)
+    if done.returncode != 0 or not done.stdout.startswith(b"\x89PNG"):
+        raise RuntimeError(f"the chart was not drawn: {done.stderr.decode(errors='replace')[-500:]}")
+    return done.stdout
+
+
+def _draw(days: list[tuple[date, list[_Shop]]]) -> bytes:
     """A PNG: one panel per workshop, each working day's output as a bar against its plan as a
     line, and the week's totals in the panel's title."""
     import matplotlib
@@ -80,7 +110,12 @@ def render(days: Days) -> bytes:
     return buffer.getvalue()
 
 
-def _title(days: Days) -> str:
+def _title(days: list[tuple[date, list[_Shop]]]) -> str:
     if not days:
         return "近 7 个工作日 产出/计划"
     return f"近 {len(days)} 个工作日 产出/计划（{days[0][0]:%m-%d} 至 {days[-1][0]:%m-%d}）"
+
+
+if __name__ == "__main__":   # the child: figures (JSON) on stdin, the PNG on stdout
+    read = [(date.fromisoformat(d), [_Shop(*shop) for shop in shops]) for d, shops in json.load(sys.stdin)]
+    sys.stdout.buffer.write(_draw(read))

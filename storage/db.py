@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -104,7 +107,8 @@ def refresh_statistics(engine: Engine) -> bool:
     return True
 
 
-def chunked(ids: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
-    """`ids` in slices small enough for one IN (...) on every database (their bound-parameter limits)."""
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
+def chunked(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    """`items` in slices: ids small enough for one IN (...) on every database (their bound-parameter
+    limits), or rows of an executemany that need not all be built at once."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

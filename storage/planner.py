@@ -20,9 +20,10 @@ from sqlalchemy import bindparam, event, func, select, update
 from sqlalchemy.orm import Session
 
 from planning.calendar import WorkCalendar
-from planning.model import OrderPlan, OrderState, Plan, StepState, Workload, to_ts
+from planning.model import OrderPlan, OrderState, Plan, StepPlan, StepState, Workload, to_ts
 from planning.plan import assemble, build_plan, retime
 from storage.calendar import CalendarConfig, load_calendar
+from storage.db import chunked
 from storage.models import (CalendarDay, CalendarYear, Handoff, Incident, Order, PlanRun, Step, Workshop)
 
 STRUCTURAL_ORDER_FIELDS = ("priority", "due_date", "quantity", "hold")
@@ -161,6 +162,7 @@ def load_workload(session: Session, order_ids: Iterable[int] | None = None) -> t
 
 # -- writing ----------------------------------------------------------------------------------------
 _STEP_UPDATE = None
+WRITE_BATCH = 2000   # steps per UPDATE executemany: a whole plan's parameters at once took ~70 MB at 10,000 orders
 
 
 def _step_update():
@@ -182,7 +184,7 @@ def write_plan(session: Session, plan: Plan, stored: dict) -> tuple[int, int]:
     order and its steps and the full plan wait for each other but never deadlock.
     Returns (steps, orders) written."""
     order_rows: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
+    changed: list[tuple[int, Any, StepPlan, Any]] = []   # (step id, stamp read, its plan, fingerprint)
     for order in plan.orders.values():
         new = (order.due_at, order.forecast_end, order.late_minutes)
         was = stored["orders"].get(order.order_id)
@@ -195,20 +197,22 @@ def write_plan(session: Session, plan: Plan, stored: dict) -> tuple[int, int]:
             old_hash, stamp = stored["steps"][sp.step_id]
             fingerprint = sp.fingerprint()
             if fingerprint != old_hash:
-                rows.append({"b_id": sp.step_id, "b_stamp": stamp, "b_ps": sp.planned_start, "b_pe": sp.planned_end,
-                             "b_fs": sp.forecast_start, "b_fe": sp.forecast_end, "b_line": sp.line,
-                             "b_late": sp.late_minutes, "b_prov": sp.provisional, "b_hash": fingerprint})
+                changed.append((sp.step_id, stamp, sp, fingerprint))
     if order_rows:
         orders = Order.__table__
         session.connection().execute(update(orders).where(  # type: ignore[arg-type]
             orders.c.id == bindparam("b_id"), orders.c.updated_at == bindparam("b_seen")).values(
             due_at=bindparam("b_due"), forecast_end=bindparam("b_fe"), late_minutes=bindparam("b_late")),
             sorted(order_rows, key=lambda r: r["b_id"]))
-    if rows:
-        session.connection().execute(_step_update(), sorted(rows, key=lambda r: r["b_id"]))
-    if rows or order_rows:
-        _expire_loaded(session, {r["b_id"] for r in rows}, {r["b_id"] for r in order_rows})
-    return len(rows), len(order_rows)
+    changed.sort(key=lambda c: c[0])
+    for batch in chunked(changed, WRITE_BATCH):   # the parameters of a batch at a time, not of the whole plan
+        session.connection().execute(_step_update(), [
+            {"b_id": step_id, "b_stamp": stamp, "b_ps": sp.planned_start, "b_pe": sp.planned_end,
+             "b_fs": sp.forecast_start, "b_fe": sp.forecast_end, "b_line": sp.line, "b_late": sp.late_minutes,
+             "b_prov": sp.provisional, "b_hash": fingerprint} for step_id, stamp, sp, fingerprint in batch])
+    if changed or order_rows:
+        _expire_loaded(session, {c[0] for c in changed}, {r["b_id"] for r in order_rows})
+    return len(changed), len(order_rows)
 
 
 def _expire_loaded(session: Session, step_ids: set[int], order_ids: set[int]) -> None:
