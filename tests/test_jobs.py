@@ -129,6 +129,35 @@ def test_daily_digest_once_per_group_and_day(plant):
     assert len([t for t in texts(plant.twin.sends_to("webhook", "key-stamping")) if "日报" in t]) == 1
 
 
+def test_two_digest_runs_at_once_send_each_group_its_digest_once(plant):
+    """Two runs (a jobs process and `linerelay run-job daily-digest`) start at the same instant: the
+    one row per group and day decides; the loser's transaction fails and it sends nothing twice."""
+    import threading
+    from storage.models import GroupBinding, SentDigest
+    at(plant, WEDNESDAY + timedelta(days=1), 8, 1)
+    barrier = threading.Barrier(2)
+    results: list[dict] = []
+
+    def one_run():
+        barrier.wait()
+        results.append(run_job(plant.relay, "daily-digest"))
+    threads = [threading.Thread(target=one_run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    with plant.session() as s:
+        groups = s.scalar(select(func.count()).select_from(GroupBinding).where(
+            GroupBinding.workshop_id.is_not(None) | (GroupBinding.role == "managers")))
+        rows = s.execute(select(SentDigest.group_id, func.count()).group_by(SentDigest.group_id)).all()
+    assert len(results) == 2 and sum(r["digests"] for r in results) == groups == len(rows) >= 5
+    assert all(n == 1 for _, n in rows)
+    job(plant, "outbox")
+    settle(plant)
+    for key in ("key-stamping", "key-welding", "key-painting", "key-assembly", "key-managers"):
+        assert len([t for t in texts(plant.twin.sends_to("webhook", key)) if "日报" in t]) == 1, key
+
+
 def test_digest_survives_failing_sends_and_arrives_once(plant):
     plant.twin.fail_next(("http", 500), ("errcode", 45009), ("http", 502))
     at(plant, WEDNESDAY + timedelta(days=1), 8, 1)

@@ -4,6 +4,7 @@ orders that need a person, each with its owner and what is expected; the manager
 plant view, the bottleneck and, where the platform shows images, a chart of the last 7 working days."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -22,6 +23,8 @@ from storage.digest import (Attention, Bottleneck, ShopDay, attention, bottlenec
 from storage.directory import people_with_role
 from storage.models import GroupBinding, Order, SentDigest, Workshop
 from storage.views import WorkshopDay, digest_sent, orders_done_since, workshop_days
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,25 @@ def run(relay) -> dict:
         delays = current_delays(session, now, relay.settings.schedule.at_risk_tolerance_minutes)
         yesterday = local.date() - timedelta(days=1)
         plant = plant_day(session, yesterday, delays, day_window(relay.clock.tz, yesterday))
-    texts: dict[int | None, str] = {}   # each workshop's digest (None: the managers') made once per run
-    pictures: dict[date, bytes] = {}    # and the managers' chart
-    for group_id in due:
-        sent += _send_one(relay, group_id, local.date(), now, plant, texts, pictures)
+    run = _Run(local.date(), now, plant, {}, {})
+    try:
+        sent = _send(relay, due, run)   # all in one transaction
+    except Exception:   # a second run sent some meanwhile, or one failed: each group on its own
+        log.info("digests: sending one group at a time", exc_info=True)
+        for group_id in due:
+            sent += _send(relay, [group_id], run, tolerate_sent=True)
     return {"digests": sent}
+
+
+@dataclass
+class _Run:
+    """One run of the digests: its day, and what every group's digest shares (each workshop's
+    text, the managers' text and chart), made once."""
+    day: date
+    now: datetime
+    plant: PlantDay
+    texts: dict[int | None, str]
+    pictures: dict[date, bytes]
 
 
 @dataclass(frozen=True)
@@ -89,36 +106,42 @@ def digest_links(relay, now: datetime) -> Links | None:
     return Links(base, token) if token and base else None
 
 
-def _send_one(relay, group_id: int, day: date, now: datetime, plant: PlantDay, texts: dict[int | None, str],
-              pictures: dict[date, bytes]) -> int:
-    """One group's digest for `day`; 0 if it exists already (the unique row decides). Groups of
-    one workshop (and the managers' groups) read the same text, made by the first of them."""
+def _send(relay, group_ids: list[int], run: _Run, tolerate_sent: bool = False) -> int:
+    """These groups' digests for the run's day, in one transaction: each group's one row decides
+    (a second run that got there first makes it fail; `tolerate_sent`: then 0). Groups of one
+    workshop (and the managers' groups) read the same text, made by the first of them."""
     try:
         with relay.Session.begin() as session:
-            if digest_sent(session, group_id, day):
-                return 0
-            session.add(SentDigest(group_id=group_id, day=day, created_at=now))
+            session.add_all(SentDigest(group_id=g, day=run.day, created_at=run.now) for g in group_ids)
             session.flush()
-            group = session.get(GroupBinding, group_id)
-            assert group is not None
-            start, end = day_window(relay.clock.tz, day - timedelta(days=1))
-            link = digest_links(relay, now)
-            key = f"digest:{group_id}:{day.isoformat()}"
-            window = (start, end, day - timedelta(days=1))
-            if group.workshop_id not in texts:
-                if group.workshop_id:
-                    context = workshop_digest(session, group.workshop_id, window, plant.delays, now=now, link=link,
-                                              plant=plant)
-                    texts[group.workshop_id] = relay.messages.render("notices/digest_workshop", context)
-                else:
-                    context = managers_digest(session, window, now, plant.delays, link=link, plant=plant)
-                    texts[None] = relay.messages.render("notices/digest_managers", context)
-            relay.enqueue_group_text(session, group, texts[group.workshop_id], key=key)
-            if not group.workshop_id:
-                _send_chart(relay, session, group, day, key, pictures)
-            return 1
-    except IntegrityError:  # a second jobs run got there first
-        return 0
+            for group_id in group_ids:
+                _queue_digest(relay, session, group_id, run)
+            return len(group_ids)
+    except IntegrityError:
+        if tolerate_sent:
+            return 0
+        raise
+
+
+def _queue_digest(relay, session: Session, group_id: int, run: _Run) -> None:
+    group = session.get(GroupBinding, group_id)
+    assert group is not None
+    day, now, plant, texts = run.day, run.now, run.plant, run.texts
+    start, end = day_window(relay.clock.tz, day - timedelta(days=1))
+    link = digest_links(relay, now)
+    key = f"digest:{group_id}:{day.isoformat()}"
+    window = (start, end, day - timedelta(days=1))
+    if group.workshop_id not in texts:
+        if group.workshop_id:
+            context = workshop_digest(session, group.workshop_id, window, plant.delays, now=now, link=link,
+                                      plant=plant)
+            texts[group.workshop_id] = relay.messages.render("notices/digest_workshop", context)
+        else:
+            context = managers_digest(session, window, now, plant.delays, link=link, plant=plant)
+            texts[None] = relay.messages.render("notices/digest_managers", context)
+    relay.enqueue_group_text(session, group, texts[group.workshop_id], key=key)
+    if not group.workshop_id:
+        _send_chart(relay, session, group, day, key, run.pictures)
 
 
 def _send_chart(relay, session: Session, group: GroupBinding, day: date, key: str, pictures: dict[date, bytes]) -> None:
