@@ -97,28 +97,52 @@ def output_between(session: Session, start: datetime, end: datetime) -> dict[int
 def planned_between(session: Session, cal: WorkCalendar, start: datetime, end: datetime) -> dict[int, int]:
     """The quantity the plan puts in [start, end) per workshop: each step's planned quantity spread
     over its planned window (planned start to planned end) in its workshop's working time."""
+    return planned_in(session, cal, [(start, end)])[0]
+
+
+def planned_in(session: Session, cal: WorkCalendar, windows: list[tuple[datetime, datetime]]) -> list[dict[int, int]]:
+    """`planned_between` for each of `windows`, from one read of the steps planned across them
+    (by the index on the planned window, which starts from the plan's end: the steps still to
+    come, not the whole history; cancelled orders, a short list, left out)."""
+    if not windows:
+        return []
+    cancelled = select(Order.id).where(Order.status == "cancelled").scalar_subquery()
     rows = session.execute(select(Step.workshop_id, Step.planned_qty, Step.planned_start, Step.planned_end)
-                           .join(Order, Step.order_id == Order.id)
-                           .where(Order.status != "cancelled", Step.planned_start < end, Step.planned_end > start)).all()
-    a, b = to_ts(start), to_ts(end)
-    totals: dict[int, float] = {}
+                           .where(Step.planned_end > min(a for a, _ in windows),
+                                  Step.planned_start < max(b for _, b in windows),
+                                  Step.order_id.notin_(cancelled))).all()
+    bounds = [(to_ts(a), to_ts(b)) for a, b in windows]
+    totals: list[dict[int, float]] = [{} for _ in windows]
     for ws, qty, ps, pe in rows:
         s, e = to_ts(ps), to_ts(pe)
-        whole = cal.working_between(ws, s, e)
-        if whole > 0:
-            share = cal.working_between(ws, max(s, a), min(e, b)) / whole
-        else:   # no working time in the window: all of it on the day it ends
-            share = 1.0 if a <= e < b else 0.0
-        totals[ws] = totals.get(ws, 0.0) + qty * share
-    return {ws: round(v) for ws, v in totals.items()}
+        whole: float | None = None
+        for (a, b), total in zip(bounds, totals, strict=True):
+            if e <= a or s >= b:   # not in this window (the query's bounds, per window)
+                continue
+            if whole is None:
+                whole = cal.working_between(ws, s, e)
+            if whole > 0:
+                share = cal.working_between(ws, max(s, a), min(e, b)) / whole
+            else:   # no working time in the window: all of it on the day it ends
+                share = 1.0 if a <= e < b else 0.0
+            total[ws] = total.get(ws, 0.0) + qty * share
+    return [{ws: round(v) for ws, v in total.items()} for total in totals]
 
 
 def shop_days(session: Session, cal: WorkCalendar, day: date) -> list[ShopDay]:
     """Every workshop's output and plan on factory day `day`, in route order."""
-    start, end = day_window(cal.tz, day)
-    done, plan = output_between(session, start, end), planned_between(session, cal, start, end)
-    return [ShopDay(w.id, w.name, *done.get(w.id, (0, 0)), plan.get(w.id, 0))
-            for w in session.scalars(select(Workshop).order_by(Workshop.id))]
+    return shop_days_of(session, cal, [day])[0]
+
+
+def shop_days_of(session: Session, cal: WorkCalendar, days: list[date]) -> list[list[ShopDay]]:
+    """`shop_days` of each of `days`, the plan read once for all of them."""
+    windows = [day_window(cal.tz, day) for day in days]
+    workshops = session.execute(select(Workshop.id, Workshop.name).order_by(Workshop.id)).all()
+    out = []
+    for (start, end), plan in zip(windows, planned_in(session, cal, windows), strict=True):
+        done = output_between(session, start, end)
+        out.append([ShopDay(ws, name, *done.get(ws, (0, 0)), plan.get(ws, 0)) for ws, name in workshops])
+    return out
 
 
 def working_days_before(cal: WorkCalendar, day: date, count: int = 7) -> list[date]:

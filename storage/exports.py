@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import chunked
-from storage.digest import day_window, output_between, planned_between
+from storage.digest import day_window, shop_days_of
 from storage.models import Order, Person, Report, ReportShare, Step, Workshop
 from storage.workers import rate_on, rate_table
 
@@ -122,11 +122,6 @@ def worker_totals(lines: list[WorkLine]) -> list[WorkerMonth]:
 def workshop_days(session: Session, cal, first: date, end: date) -> list[WorkshopDay]:
     """Each workshop's output against the stored plan on every day of [first, end) (digest.py's
     definitions: standing reports stamped that day; the plan's quantity spread over working time)."""
-    workshops = list(session.scalars(select(Workshop).order_by(Workshop.id)))
-    out: list[WorkshopDay] = []
-    for ordinal in range(first.toordinal(), end.toordinal()):
-        day = date.fromordinal(ordinal)
-        start, stop = day_window(cal.tz, day)
-        done, plan = output_between(session, start, stop), planned_between(session, cal, start, stop)
-        out.extend(WorkshopDay(day, w.name, *done.get(w.id, (0, 0)), plan.get(w.id, 0)) for w in workshops)
-    return out
+    days = [date.fromordinal(ordinal) for ordinal in range(first.toordinal(), end.toordinal())]
+    return [WorkshopDay(day, shop.name, shop.good, shop.scrap, shop.planned)
+            for day, shops in zip(days, shop_days_of(session, cal, days), strict=True) for shop in shops]

@@ -127,7 +127,8 @@ class RouteStep(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_urgency", "priority", "due_date", "order_no"),)   # the board's order
+    __table_args__ = (Index("ix_orders_urgency", "priority", "due_date", "order_no"),   # the board's order
+                      Index("ix_orders_status", "status"))
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     order_no: Mapped[str] = mapped_column(String(64), unique=True)
     product: Mapped[str] = mapped_column(String(120))
@@ -154,7 +155,9 @@ class Step(Base):
     # counts (planned end, lateness, order) so that it is read from the index alone
     __table_args__ = (UniqueConstraint("order_id", "seq"),
                       Index("ix_steps_workshop_queue", "workshop_id", "status", "planned_end", "late_minutes", "order_id"),
-                      Index("ix_steps_planned_start", "planned_start"))
+                      # the plan's quantity on a day: the steps whose planned window overlaps it
+                      Index("ix_steps_plan_window", "planned_end", "planned_start", "workshop_id", "planned_qty",
+                            "order_id"))
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)

@@ -130,7 +130,7 @@ class WorkshopDay:
     incidents: list[Any]    # (order_no, category, description) still open: breakdowns and disputes alike
 
 
-def workshop_days(session: Session, start: datetime, end: datetime) -> dict[int, WorkshopDay]:
+def workshops_worked(session: Session, start: datetime, end: datetime) -> dict[int, WorkshopDay]:
     """What each workshop did between `start` and `end` (naive UTC), and what waits for it now:
     four queries for the plant, each from its selective side (the window's reports and
     completions, the pending handoffs, the open exceptions)."""

@@ -19,10 +19,10 @@ from planning.calendar import WorkCalendar
 from storage import planner
 from storage.delays import OrderDelay, current_delays
 from storage.digest import (Attention, Bottleneck, ShopDay, attention, bottleneck, candidates, counts, day_window,
-                            pick, shop_days, working_days_before)
+                            pick, shop_days, shop_days_of, working_days_before)
 from storage.directory import people_with_role
 from storage.models import GroupBinding, Order, SentDigest, Workshop
-from storage.views import WorkshopDay, digest_sent, orders_done_since, workshop_days
+from storage.views import WorkshopDay, digest_sent, orders_done_since, workshops_worked
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def plant_day(session: Session, day: date | None, delays: list[OrderDelay],
     managers = tuple(p.name for p in people_with_role(session, "manager"))
     return PlantDay(delays, shop_days(session, _calendar(session), day) if day else [],
                     candidates(session, delays, managers), bottleneck(session), managers,
-                    workshop_days(session, *window) if window else {})
+                    workshops_worked(session, *window) if window else {})
 
 
 def digest_links(relay, now: datetime) -> Links | None:
@@ -195,7 +195,7 @@ def workshop_digest(session: Session, workshop_id: int, window, delays: list[Ord
     assert workshop is not None
     shop = next((s for s in plant.shops if s.workshop_id == workshop_id), None)
     items = attention(session, now, delays, workshop_id, found=plant.found)
-    worked = plant.worked.get(workshop_id) or workshop_days(session, start, end)[workshop_id]
+    worked = plant.worked.get(workshop_id) or workshops_worked(session, start, end)[workshop_id]
     return {"workshop": workshop.name, "day": day, "today": day + timedelta(days=1) if day else now, "shop": shop,
             "output": sorted(((no, good) for no, good, _scrap in worked.output), key=lambda kv: -kv[1]),
             "completed": worked.completed, "incidents": worked.incidents,
@@ -236,4 +236,5 @@ def _due_moment(order: Order, cal: WorkCalendar) -> datetime:
 def chart_data(session: Session, day: date, count: int = 7) -> list[tuple[date, list[ShopDay]]]:
     """Output and plan per workshop on each of the `count` working days before `day`."""
     cal = _calendar(session)
-    return [(d, shop_days(session, cal, d)) for d in working_days_before(cal, day, count)]
+    days = working_days_before(cal, day, count)
+    return list(zip(days, shop_days_of(session, cal, days), strict=True))
