@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, UTC
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from planning.calendar import WorkCalendar
@@ -15,8 +15,8 @@ from planning.model import to_ts
 from storage.db import chunked
 from storage.delays import OrderDelay
 from storage.directory import leads_of
-from storage.models import ChangeRequest, Handoff, Incident, Order, Report, Step, Workshop
-from storage.views import OPEN_STEP
+from storage.models import ChangeRequest, Handoff, Incident, Order, PlanRun, Report, Step, Workshop
+from storage.planner import FULL
 
 # Worst first: an order that is in several of these states is listed once, in the first.
 STATES = ("stopped", "late", "at_risk", "dispute", "handoff", "request")
@@ -285,24 +285,12 @@ def _requests(session: Session, managers: tuple[str, ...]) -> list[Attention]:
 
 
 def bottleneck(session: Session) -> Bottleneck | None:
-    """The workshop whose queue adds the most lateness in the forecast: for each open order, the
-    lateness a step adds over the step before it (a step inherits what its upstream brings), summed
-    per workshop. None when the plan shows no workshop adding any."""
-    before = func.lag(Step.late_minutes, 1, 0).over(partition_by=Step.order_id, order_by=Step.seq)
-    each = (select(Step.workshop_id.label("ws"), (Step.late_minutes - before).label("added"))
-            .join(Order, Step.order_id == Order.id)
-            .where(Order.hold.is_(None), Order.status.notin_(("done", "cancelled")), Step.status.in_(OPEN_STEP))
-            .subquery())
-    more = each.c.added > 0
-    rows = session.execute(select(each.c.ws, func.count(), func.sum(case((more, each.c.added), else_=0)),
-                                  func.sum(case((more, 1), else_=0)), func.max(case((more, each.c.added), else_=0)))
-                           .group_by(each.c.ws)).all()
-    queue = {ws: n for ws, n, *_ in rows}
-    added = {ws: int(total) for ws, _n, total, _d, _m in rows if total}
-    delayed = {ws: int(d) for ws, _n, _t, d, _m in rows}
-    most = {ws: int(m) for ws, _n, _t, _d, m in rows}
-    if not added:
+    """The workshop whose queue adds the most lateness in the forecast, as the last whole plan
+    found it (storage.planner.bottleneck_of; the digest makes the plan again first if commands
+    re-timed orders since). None before any whole plan, or when no workshop adds any."""
+    run = session.get(PlanRun, FULL)
+    found = run.bottleneck if run is not None else None
+    if not found:
         return None
-    ws = max(added, key=lambda w: (added[w], delayed[w], -w))
-    name = session.scalar(select(Workshop.name).where(Workshop.id == ws)) or ""
-    return Bottleneck(name, added[ws], delayed[ws], queue.get(ws, 0), most[ws])
+    name = session.scalar(select(Workshop.name).where(Workshop.id == found["workshop_id"])) or ""
+    return Bottleneck(name, found["added_minutes"], found["orders"], found["queue"], found["most_minutes"])

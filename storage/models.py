@@ -425,6 +425,8 @@ class PlanRun(Base):
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     steps_written: Mapped[int] = mapped_column(Integer, default=0)
     orders: Mapped[int] = mapped_column(Integer, default=0)
+    # the workshop whose queue adds the most lateness in this plan (storage.planner.bottleneck_of)
+    bottleneck: Mapped[dict | None] = mapped_column(JSON)
 
 class Question(Base):
     """The one question the bot last asked a person in a chat (is this reading right? how many?),

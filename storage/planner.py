@@ -11,6 +11,7 @@ command re-timed after it read its snapshot (`plan_stamp`).
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from collections.abc import Callable, Iterable
@@ -25,6 +26,7 @@ from planning.plan import assemble, build_plan, retime
 from storage.calendar import CalendarConfig, load_calendar
 from storage.db import chunked
 from storage.models import (CalendarDay, CalendarYear, Handoff, Incident, Order, PlanRun, Step, Workshop)
+from storage.views import OPEN_STEP
 
 STRUCTURAL_ORDER_FIELDS = ("priority", "due_date", "quantity", "hold")
 FULL = "forecast"
@@ -231,8 +233,40 @@ def plan_all(session: Session, now: datetime, config: PlanConfig) -> dict:
     elapsed = int((time.perf_counter() - started) * 1000)
     run = session.get(PlanRun, FULL) or PlanRun(name=FULL)
     run.planned_at, run.duration_ms, run.steps_written, run.orders = now, elapsed, steps, len(load.orders)
+    run.bottleneck = bottleneck_of(load, plan)
     session.add(run)
     return {"orders": len(load.orders), "steps_written": steps, "orders_written": orders, "ms": elapsed}
+
+
+def bottleneck_of(load: Workload, plan: Plan) -> dict[str, int] | None:
+    """The workshop whose queue adds the most lateness in `plan`: in each open order not on hold,
+    the lateness each open step adds over the open step before it (a step inherits what its
+    upstream brings), summed per workshop; ties go to the one delaying more orders, then the
+    first. None when no workshop adds any."""
+    queue: Counter[int] = Counter()
+    added: Counter[int] = Counter()
+    delayed: Counter[int] = Counter()
+    most: Counter[int] = Counter()
+    for order in load.orders:
+        planned = plan.orders.get(order.id)
+        if order.on_hold or planned is None:
+            continue
+        late = {sp.step_id: sp.late_minutes for sp in planned.steps}
+        before = 0
+        for step in order.steps:   # in route order
+            if step.status not in OPEN_STEP:
+                continue
+            more, before = late.get(step.id, 0) - before, late.get(step.id, 0)
+            queue[step.workshop_id] += 1
+            if more > 0:
+                added[step.workshop_id] += more
+                delayed[step.workshop_id] += 1
+                most[step.workshop_id] = max(most[step.workshop_id], more)
+    if not added:
+        return None
+    ws = max(added, key=lambda w: (added[w], delayed[w], -w))
+    return {"workshop_id": ws, "added_minutes": added[ws], "orders": delayed[ws], "queue": queue[ws],
+            "most_minutes": most[ws]}
 
 
 def retime_orders(session: Session, now: datetime, config: PlanConfig, order_ids: Iterable[int]) -> None:
@@ -308,6 +342,7 @@ def replan_all(session_factory, config: PlanConfig) -> dict:
         steps, orders = write_plan(session, plan, stored)
         run = session.get(PlanRun, FULL) or PlanRun(name=FULL)
         run.planned_at, run.steps_written, run.orders = now, steps, len(load.orders)
+        run.bottleneck = bottleneck_of(load, plan)
         run.duration_ms = int((time.perf_counter() - started) * 1000)
         session.add(run)
     return {"orders": len(load.orders), "steps_written": steps, "orders_written": orders,
