@@ -89,10 +89,10 @@ def measure(url: str) -> None:
     drawn: list[float] = []
     draw = charts.render
 
-    def timed_draw(days):
+    def timed_draw(days, words):
         began = time.perf_counter()
         try:
-            return draw(days)
+            return draw(days, words)
         finally:
             drawn.append(time.perf_counter() - began)
     charts.render = timed_draw   # the managers' chart: drawn once a day (its first draw imports matplotlib)

@@ -126,5 +126,5 @@ def chart(name: str):
         return Response("not found", status=404, mimetype="text/plain")
     from bot.jobs.digest import chart_data
     with relay.Session() as session:
-        png = charts.cached(str(relay.engine.url), day, chart_data(session, day))
+        png = charts.cached(str(relay.engine.url), day, chart_data(session, day), relay.messages.render)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=86400"})

@@ -12,9 +12,10 @@ import subprocess
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from storage.digest import ShopDay
@@ -29,7 +30,10 @@ _cache: OrderedDict[tuple[str, date, int], bytes] = OrderedDict()
 _lock = threading.Lock()
 
 
-def cached(plant: str, day: date, days: Days) -> bytes:
+Words = Callable[[str, dict], str]   # renders templates/<name>.md.j2 (Messages.render)
+
+
+def cached(plant: str, day: date, days: Days, words: Words) -> bytes:
     """The chart of `day`'s digest for `plant` (its database) showing `days`: drawn the first time
     it is asked for, then kept (a few), and drawn again only if the figures have changed."""
     key = (plant, day, hash(tuple((d, tuple(shops)) for d, shops in days)))
@@ -38,7 +42,7 @@ def cached(plant: str, day: date, days: Days) -> bytes:
         if png is not None:
             _cache.move_to_end(key)
             return png
-    png = render(days)
+    png = render(days, words)
     with _lock:
         _cache[key] = png
         while len(_cache) > KEEP_DAYS:
@@ -52,54 +56,52 @@ def drawn(plant: str, day: date) -> bool:
         return any(key[:2] == (plant, day) for key in _cache)
 
 
-class _Shop(NamedTuple):
-    """A workshop's day as the child process reads it (ShopDay's fields the chart shows)."""
-    workshop_id: int
-    name: str
-    good: int
-    planned: int
-
-
-def render(days: Days) -> bytes:
-    """The chart's PNG, drawn by a child process."""
-    figures = [[d.isoformat(), [[s.workshop_id, s.name, s.good, s.planned] for s in shops]] for d, shops in days]
+def render(days: Days, words: Words) -> bytes:
+    """The chart's PNG: one panel per workshop, each working day's output as a bar against its
+    plan as a line, and the week's totals in the panel's title; its words from the templates
+    (`templates/charts/`), drawn by a child process."""
+    panels = []
+    for shop in days[0][1] if days else []:
+        good = [next((s.good for s in shops if s.workshop_id == shop.workshop_id), 0) for _, shops in days]
+        plan = [next((s.planned for s in shops if s.workshop_id == shop.workshop_id), 0) for _, shops in days]
+        total, planned = sum(good), sum(plan)
+        panels.append({"title": words("charts/panel", {"name": shop.name, "good": total, "planned": planned,
+                                                       "percent": round(100 * total / planned) if planned else None}),
+                       "good": good, "plan": plan})
+    chart = {"title": words("charts/title", {"count": len(days), "first": days[0][0] if days else None,
+                                              "last": days[-1][0] if days else None}),
+             "good": words("charts/good", {}), "plan": words("charts/plan", {}),
+             "days": [f"{d:%m-%d}" for d, _ in days], "panels": panels}
     root = str(Path(__file__).resolve().parents[1])   # where this `bot` package is, installed or not
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
-    done = subprocess.run([sys.executable, "-m", "bot.charts"], input=json.dumps(figures).encode(),
+    done = subprocess.run([sys.executable, "-m", "bot.charts"], input=json.dumps(chart).encode(),
                           capture_output=True, timeout=120, env=env)
     if done.returncode != 0 or not done.stdout.startswith(b"\x89PNG"):
         raise RuntimeError(f"the chart was not drawn: {done.stderr.decode(errors='replace')[-500:]}")
     return done.stdout
 
 
-def _draw(days: list[tuple[date, list[_Shop]]]) -> bytes:
-    """A PNG: one panel per workshop, each working day's output as a bar against its plan as a
-    line, and the week's totals in the panel's title."""
+def _draw(chart: dict) -> bytes:
+    """The PNG of `chart` (render's JSON): matplotlib, Agg, a CJK font."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
     from matplotlib.figure import Figure
 
-    shops = days[0][1] if days else []
     cols = 2
-    rows = max(1, (len(shops) + cols - 1) // cols)
+    rows = max(1, (len(chart["panels"]) + cols - 1) // cols)
     with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": CJK_FONTS, "font.size": 13,
                          "axes.unicode_minus": False}):
         fig = Figure(figsize=(9, 2.6 * rows + 0.8), dpi=100)
-        fig.suptitle(_title(days), fontsize=16, fontweight="bold")
-        labels = [f"{d:%m-%d}" for d, _ in days]
-        for i, shop in enumerate(shops):
+        fig.suptitle(chart["title"], fontsize=16, fontweight="bold")
+        x = list(range(len(chart["days"])))
+        for i, panel in enumerate(chart["panels"]):
             ax = fig.add_subplot(rows, cols, i + 1)
-            good = [next((s.good for s in day_shops if s.workshop_id == shop.workshop_id), 0) for _, day_shops in days]
-            plan = [next((s.planned for s in day_shops if s.workshop_id == shop.workshop_id), 0) for _, day_shops in days]
-            colors = ["#16a34a" if g >= p else "#dc2626" for g, p in zip(good, plan, strict=True)]
-            x = list(range(len(labels)))
-            ax.bar(x, good, color=colors, label="产出")
-            ax.plot(x, plan, color="#1e293b", marker="o", linewidth=2, label="计划")
-            ax.set_xticks(x, labels)
-            week_good, week_plan = sum(good), sum(plan)
-            ratio = f"（{round(100 * week_good / week_plan)}%）" if week_plan else ""
-            ax.set_title(f"{shop.name}  {week_good}/{week_plan}{ratio}", fontsize=14)
+            colors = ["#16a34a" if g >= p else "#dc2626" for g, p in zip(panel["good"], panel["plan"], strict=True)]
+            ax.bar(x, panel["good"], color=colors, label=chart["good"])
+            ax.plot(x, panel["plan"], color="#1e293b", marker="o", linewidth=2, label=chart["plan"])
+            ax.set_xticks(x, chart["days"])
+            ax.set_title(panel["title"], fontsize=14)
             ax.tick_params(axis="x", labelsize=10)
             ax.spines[["top", "right"]].set_visible(False)
             if i == 0:
@@ -110,12 +112,5 @@ def _draw(days: list[tuple[date, list[_Shop]]]) -> bytes:
     return buffer.getvalue()
 
 
-def _title(days: list[tuple[date, list[_Shop]]]) -> str:
-    if not days:
-        return "近 7 个工作日 产出/计划"
-    return f"近 {len(days)} 个工作日 产出/计划（{days[0][0]:%m-%d} 至 {days[-1][0]:%m-%d}）"
-
-
-if __name__ == "__main__":   # the child: figures (JSON) on stdin, the PNG on stdout
-    read = [(date.fromisoformat(d), [_Shop(*shop) for shop in shops]) for d, shops in json.load(sys.stdin)]
-    sys.stdout.buffer.write(_draw(read))
+if __name__ == "__main__":   # the child: the chart (JSON) on stdin, the PNG on stdout
+    sys.stdout.buffer.write(_draw(json.load(sys.stdin)))

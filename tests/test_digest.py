@@ -142,8 +142,8 @@ def test_the_managers_chart_is_drawn_ahead_and_again_when_its_figures_change(liv
     drawn: list[tuple[list, bytes]] = []
     real = charts.render
 
-    def render(days):
-        png = real(days)
+    def render(days, words):
+        png = real(days, words)
         drawn.append((days, png))
         return png
     monkeypatch.setattr(charts, "render", render)

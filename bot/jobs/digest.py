@@ -150,8 +150,8 @@ def _send_chart(relay, session: Session, group: GroupBinding, day: date, key: st
     name = links.chart_name(relay.settings.api.board_tokens, day)
     base = getattr(relay.services, "public_url", "")
     if day not in pictures:
-        pictures[day] = charts.cached(str(relay.engine.url), day, chart_data(session, day))
-    image = Image(title=f"全厂日报 {day:%m-%d} · 产出/计划图", png=pictures[day],
+        pictures[day] = charts.cached(str(relay.engine.url), day, chart_data(session, day), relay.messages.render)
+    image = Image(title=relay.messages.render("charts/image_title", {"day": day}), png=pictures[day],
                   url=f"{base.rstrip('/')}/charts/{name}.png" if name and base else "")
     relay.enqueue_group_image(session, group, image, key=f"{key}:chart")
 
@@ -164,7 +164,7 @@ def _draw_ahead(relay, session: Session, day: date, managers: list[int]) -> bool
     plant = str(relay.engine.url)
     if charts.drawn(plant, day) or not any(not digest_sent(session, g, day) for g in managers):
         return False
-    charts.cached(plant, day, chart_data(session, day))
+    charts.cached(plant, day, chart_data(session, day), relay.messages.render)
     return True
 
 
