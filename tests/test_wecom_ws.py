@@ -197,6 +197,37 @@ def test_a_standby_takes_over_a_dead_holders_lease_after_it_expires(plant):
         standby.stop()
 
 
+def test_a_holder_stopped_while_taking_the_lease_leaves_it_free(plant):
+    """A stop that comes while a take of the lease is in flight (a worker thread, which a cancel
+    does not stop: here a slow database) must not leave the lease held by the stopped process;
+    before the fix, the late take won over the release and the standby waited a whole lease."""
+    import time
+    from storage.leases import Lease
+    from bot.wecom_ws.runner import lease_name
+    plant.holder.stop()
+    for attempt in range(2):   # stopped while first taking it, then while renewing it
+        holder = Holder(plant.relay, holder=f"host-{attempt}")
+        lease = holder.process.lease
+        real, in_flight = lease.take, threading.Event()
+
+        def slow_take(real=real, in_flight=in_flight):
+            in_flight.set()
+            time.sleep(0.3)
+            return real()
+        if attempt:   # let it hold the connection first: the next take is the keeper's renewal
+            holder.start()
+            wait_until(lambda lease=lease: lease.holder_now() == "host-1")
+            lease.take = slow_take  # type: ignore[method-assign]
+        else:
+            lease.take = slow_take  # type: ignore[method-assign]
+            holder.start()
+        assert in_flight.wait(10)
+        holder.stop()
+        other = Lease(plant.relay.Session, plant.relay.clock.now, lease_name(BOT_ID), "host-z", timedelta(seconds=3))
+        assert other.take(), lease.holder_now()
+        other.release()
+
+
 @pytest.mark.parametrize("errcode", [93006, 846609])
 def test_a_refused_push_falls_back_to_the_webhook_and_app_cards(plant, errcode):
     plant.gateway.refuse["wr-welding"] = errcode

@@ -23,6 +23,7 @@ import hashlib
 import logging
 import os
 import socket
+import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import timedelta
 
@@ -56,6 +57,10 @@ class ConnectionProcess:
                            holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}",
                            timedelta(seconds=self.settings.standby_lease_seconds))
         self.standing_by = False
+        # a renewal runs in a worker thread and outlives a cancel: the lock and the flag keep one
+        # that is in flight when the holder stops from taking the lease back after its release
+        self._lease_lock = threading.Lock()
+        self._released = False
         self.platform: WeComWsPlatform = relay.platforms[NAME]
         self.backoff = backoff
         self.conn: AiBotConnection | None = None
@@ -74,12 +79,14 @@ class ConnectionProcess:
         """Hold the connection until kicked (3), refused (2) or stopped (0); reconnect after drops."""
         self.loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
+        self._released = False
         try:
             return await self._hold()
         except asyncio.CancelledError:
             return 0
         finally:
-            with contextlib.suppress(Exception):   # a standby takes over at once, not after the lease
+            with self._lease_lock, contextlib.suppress(Exception):   # a standby takes over at once
+                self._released = True
                 self.lease.release()
 
     def stop(self) -> None:
@@ -157,11 +164,14 @@ class ConnectionProcess:
                 return
 
     def _take_lease(self, holding: bool = False) -> bool:
-        try:
-            return self.lease.take()
-        except Exception:   # the database is away: a holder keeps its connection, a standby waits
-            log.exception("wecom-ws: cannot reach the lease")
-            return holding
+        with self._lease_lock:
+            if self._released:   # stopped: a renewal that was in flight takes nothing back
+                return False
+            try:
+                return self.lease.take()
+            except Exception:   # the database is away: a holder keeps its connection, a standby waits
+                log.exception("wecom-ws: cannot reach the lease")
+                return holding
 
     async def _serve(self, conn: AiBotConnection) -> None:
         tasks: set[asyncio.Task] = set()
