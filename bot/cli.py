@@ -56,10 +56,15 @@ def cmd_run_job(args) -> None:
 
 def cmd_jobs(args) -> None:
     """The scheduler process; run one or two (the second stands by)."""
+    import gc
     import signal
     from bot.app import build_relay
     from bot.jobs.runner import JobsProcess
-    process = JobsProcess(build_relay(settings_of(args))).start()
+    relay = build_relay(settings_of(args))
+    relay.messages.warm()   # the notices' templates compiled before the first run, not in it
+    gc.collect()
+    gc.freeze()   # what start-up made lives as long as the process: out of the collector's way (as wsgi.py)
+    process = JobsProcess(relay).start()
     signal.signal(signal.SIGTERM, lambda *_: process.stop())
     try:
         process.stopped.wait()

@@ -64,6 +64,15 @@ class Messages:
         has a template cache of its own, so one per request compiled the page every time."""
         return self.env.overlay(autoescape=True)
 
+    def warm(self) -> int:
+        """Compile every template now (a long-running process's start): the first reply, notice or
+        page of each kind would otherwise pay its compilation (a digest run ~50 ms, a page ~10 ms).
+        Web pages go to the escaped environment, which has a cache of its own. Returns how many."""
+        names = self.env.list_templates(extensions=["j2"])
+        for name in names:
+            (self.html if name.startswith("web/") else self.env).get_template(name)
+        return len(names)
+
     def _fmt(self, pattern: str):
         def fmt(value: datetime | None) -> str:
             return "—" if value is None else self.clock.local(value).strftime(pattern)

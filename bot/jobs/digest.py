@@ -57,7 +57,7 @@ def run(relay) -> dict:
         delays = current_delays(session, now, relay.settings.schedule.at_risk_tolerance_minutes)
         yesterday = local.date() - timedelta(days=1)
         plant = plant_day(session, yesterday, delays, day_window(relay.clock.tz, yesterday))
-    run = _Run(local.date(), now, plant, {}, {})
+    run = _Run(local.date(), now, plant, digest_links(relay, now), {}, {})
     try:
         sent = _send(relay, due, run)   # all in one transaction
     except Exception:   # a second run sent some meanwhile, or one failed: each group on its own
@@ -74,6 +74,7 @@ class _Run:
     day: date
     now: datetime
     plant: PlantDay
+    link: Links | None
     texts: dict[int | None, str]
     pictures: dict[date, bytes]
 
@@ -114,6 +115,7 @@ def _send(relay, group_ids: list[int], run: _Run, tolerate_sent: bool = False) -
         with relay.Session.begin() as session:
             session.add_all(SentDigest(group_id=g, day=run.day, created_at=run.now) for g in group_ids)
             session.flush()
+            session.scalars(select(GroupBinding).where(GroupBinding.id.in_(group_ids))).all()   # one read
             for group_id in group_ids:
                 _queue_digest(relay, session, group_id, run)
             return len(group_ids)
@@ -128,7 +130,7 @@ def _queue_digest(relay, session: Session, group_id: int, run: _Run) -> None:
     assert group is not None
     day, now, plant, texts = run.day, run.now, run.plant, run.texts
     start, end = day_window(relay.clock.tz, day - timedelta(days=1))
-    link = digest_links(relay, now)
+    link = run.link
     key = f"digest:{group_id}:{day.isoformat()}"
     window = (start, end, day - timedelta(days=1))
     if group.workshop_id not in texts:
