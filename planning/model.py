@@ -21,7 +21,7 @@ def from_ts(ts: float) -> datetime:
     return EPOCH + timedelta(seconds=round(ts))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StepState:
     """One step as it stands: its quantities, its state, and its standard rate."""
     id: int
@@ -43,7 +43,7 @@ class StepState:
         return self.good + self.scrap
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderState:
     id: int
     order_no: str
