@@ -170,3 +170,32 @@ def test_the_managers_chart_is_drawn_ahead_and_again_when_its_figures_change(liv
     settle(live)
     [image] = [s for s in live.twin.sends_to("webhook", "key-managers") if s.payload.get("msgtype") == "image"]
     assert base64.b64decode(image.payload["image"]["base64"]) == drawn[-1][1] != drawn[0][1]
+
+
+def test_a_chart_that_cannot_be_drawn_does_not_hold_the_digests(live, monkeypatch):
+    """The drawing process fails (a broken font, matplotlib gone): drawing ahead gives up for the
+    day without failing the job, and at the digests' time every group gets its digest, the
+    managers theirs without the picture."""
+    from bot import charts
+    tried: list[int] = []
+
+    def broken(days, words):
+        tried.append(len(days))
+        raise RuntimeError("the chart was not drawn: no font")
+    monkeypatch.setattr(charts, "render", broken)
+    at(live, MONDAY, 8)
+    live.add_order("SO-2201", quantity=200, days=5)
+    at(live, WEDNESDAY, 0, 5)
+    assert run_job(live.relay, "daily-digest") == {"digests": 0, "chart_drawn": False}
+    at(live, WEDNESDAY, 0, 6)
+    assert run_job(live.relay, "daily-digest") == {"digests": 0, "chart_drawn": False}
+    assert len(tried) == 1                              # not again every minute
+    at(live, WEDNESDAY, 8, 1)
+    assert run_job(live.relay, "daily-digest")["digests"] >= 10
+    assert len(tried) == 2                              # once more at the digest, once for all its groups
+    live.relay.dispatcher.run_once()
+    settle(live)
+    managers = live.twin.sends_to("webhook", "key-managers")
+    assert any("全厂日报" in s.text for s in managers)
+    assert not [s for s in managers if s.payload.get("msgtype") == "image"]
+    assert len(digest_texts(live, "key-stamping")) == 1

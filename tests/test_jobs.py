@@ -158,6 +158,39 @@ def test_two_digest_runs_at_once_send_each_group_its_digest_once(plant):
         assert len([t for t in texts(plant.twin.sends_to("webhook", key)) if "日报" in t]) == 1, key
 
 
+def test_one_group_whose_digest_fails_holds_back_no_other_group(plant, monkeypatch):
+    """One group's digest cannot be made (here: queueing it fails); the run's one transaction
+    fails, each group is then sent on its own: the others get theirs, the job says it failed, and
+    the next minute's run sends the one that failed, once."""
+    from storage.models import GroupBinding
+    with plant.session() as s:
+        stamping = s.scalar(select(GroupBinding.id).where(GroupBinding.chat_id == "wr-stamping"))
+    relay = plant.relay
+    real = relay.enqueue_group_text
+    broken = {"on": True}
+
+    def enqueue(session, group, text, key):
+        if broken["on"] and group.id == stamping:
+            raise RuntimeError("the stamping group's digest cannot be queued")
+        return real(session, group, text, key=key)
+    monkeypatch.setattr(relay, "enqueue_group_text", enqueue)
+    at(plant, WEDNESDAY + timedelta(days=1), 8, 1)
+    with pytest.raises(RuntimeError):
+        run_job(relay, "daily-digest")
+    job(plant, "outbox")
+    settle(plant)
+    assert not [t for t in texts(plant.twin.sends_to("webhook", "key-stamping")) if "日报" in t]
+    for key in ("key-welding", "key-painting", "key-assembly", "key-managers"):
+        assert len([t for t in texts(plant.twin.sends_to("webhook", key)) if "日报" in t]) == 1, key
+    broken["on"] = False
+    at(plant, WEDNESDAY + timedelta(days=1), 8, 2)
+    assert job(plant, "daily-digest")["digests"] == 1
+    job(plant, "outbox")
+    settle(plant)
+    for key in ("key-stamping", "key-welding", "key-managers"):
+        assert len([t for t in texts(plant.twin.sends_to("webhook", key)) if "日报" in t]) == 1, key
+
+
 def test_digest_survives_failing_sends_and_arrives_once(plant):
     plant.twin.fail_next(("http", 500), ("errcode", 45009), ("http", 502))
     at(plant, WEDNESDAY + timedelta(days=1), 8, 1)

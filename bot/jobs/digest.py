@@ -62,8 +62,15 @@ def run(relay) -> dict:
         sent = _send(relay, due, run)   # all in one transaction
     except Exception:   # a second run sent some meanwhile, or one failed: each group on its own
         log.info("digests: sending one group at a time", exc_info=True)
+        failed: Exception | None = None
         for group_id in due:
-            sent += _send(relay, [group_id], run, tolerate_sent=True)
+            try:
+                sent += _send(relay, [group_id], run, tolerate_sent=True)
+            except Exception as exc:   # the others still go; this one is tried again next minute
+                log.exception("digest of group %s failed", group_id)
+                failed = failed or exc
+        if failed is not None:
+            raise failed from None
     return {"digests": sent}
 
 
@@ -76,7 +83,7 @@ class _Run:
     plant: PlantDay
     link: Links | None
     texts: dict[int | None, str]
-    pictures: dict[date, bytes]
+    pictures: dict[date, bytes | None]
 
 
 @dataclass(frozen=True)
@@ -146,14 +153,23 @@ def _queue_digest(relay, session: Session, group_id: int, run: _Run) -> None:
         _send_chart(relay, session, group, day, key, run.pictures)
 
 
-def _send_chart(relay, session: Session, group: GroupBinding, day: date, key: str, pictures: dict[date, bytes]) -> None:
-    """The managers' chart, where the group's platform shows pictures (drawn once per day and figures)."""
+def _send_chart(relay, session: Session, group: GroupBinding, day: date, key: str,
+                pictures: dict[date, bytes | None]) -> None:
+    """The managers' chart, where the group's platform shows pictures (drawn once per day and
+    figures; None: it could not be drawn, and the digest goes without it)."""
     from bot import charts
     name = links.chart_name(relay.settings.api.board_tokens, day)
     base = getattr(relay.services, "public_url", "")
     if day not in pictures:
-        pictures[day] = charts.cached(str(relay.engine.url), day, chart_data(session, day), relay.messages.render)
-    image = Image(title=relay.messages.render("charts/image_title", {"day": day}), png=pictures[day],
+        try:
+            pictures[day] = charts.cached(str(relay.engine.url), day, chart_data(session, day), relay.messages.render)
+        except Exception:   # the digest goes without its picture rather than not at all
+            log.exception("the managers' chart of %s was not drawn", day)
+            pictures[day] = None
+    png = pictures[day]
+    if png is None:
+        return
+    image = Image(title=relay.messages.render("charts/image_title", {"day": day}), png=png,
                   url=f"{base.rstrip('/')}/charts/{name}.png" if name and base else "")
     relay.enqueue_group_image(session, group, image, key=f"{key}:chart")
 
@@ -164,10 +180,19 @@ def _draw_ahead(relay, session: Session, day: date, managers: list[int]) -> bool
     Drawn again at the digest if the figures have changed since."""
     from bot import charts
     plant = str(relay.engine.url)
-    if charts.drawn(plant, day) or not any(not digest_sent(session, g, day) for g in managers):
+    if (plant, day) in _not_drawn or charts.drawn(plant, day) \
+            or not any(not digest_sent(session, g, day) for g in managers):
         return False
-    charts.cached(plant, day, chart_data(session, day), relay.messages.render)
+    try:
+        charts.cached(plant, day, chart_data(session, day), relay.messages.render)
+    except Exception:   # only ahead: the digest tries again at its time; not every minute until then
+        log.exception("the managers' chart of %s was not drawn ahead", day)
+        _not_drawn.add((plant, day))
+        return False
     return True
+
+
+_not_drawn: set[tuple[str, date]] = set()   # (plant, day) whose chart failed to draw ahead
 
 
 def _calendar(session: Session) -> WorkCalendar:
