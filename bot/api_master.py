@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.config import ROLES
 from bot.urls import install_converters
-from bot.master_import import EMAIL, BadRow, import_routes, person_parser
+from bot.master_import import EMAIL, SPACES, BadRow, import_routes, person_parser
 from storage.masterdata import MasterDataConflict, upsert_person
 from storage.models import Person, Route
 
@@ -16,8 +16,8 @@ bp = Blueprint("api_master", __name__, url_prefix="/api")
 bp.record_once(install_converters)  # before the routes that use <order_no:…>
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"   # no control characters (PostgreSQL refuses NUL in text)
 # and not blank: at least one character that is neither a control nor what Python's str.strip()
-# removes (spelled out, since \s means different characters to Python's and ECMA's regexes)
-NOT_SPACE = r"[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+# removes (master_import.SPACES)
+NOT_SPACE = rf"[^{SPACES}]"
 WORDY = rf"^[^\x00-\x1f\x7f]*{NOT_SPACE}[^\x00-\x1f\x7f]*$"
 
 

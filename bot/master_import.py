@@ -35,7 +35,10 @@ ROLE_WORDS = {"lead": "lead", "班组长": "lead", "head": "head", "车间主任
               "管理员": "admin"}
 YES = {"", "1", "true", "yes", "y", "是", "在职"}
 NO = {"0", "false", "no", "n", "否", "离职"}
-EMAIL = r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+$"   # no \s: Python and ECMA regexes disagree on which characters it is
+# Controls and every character Python's str.strip() removes, spelled out: \s means different
+# characters to Python's and ECMA's regexes, and the API publishes these patterns in its schema
+SPACES = r"\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+EMAIL = rf"^[^@{SPACES}]+@[^@{SPACES}]+$"   # a cell is stripped first: "a@b\u00a0" must not pass the schema and fail here
 _SPLIT = re.compile(r"[\s,，、;；/]+")
 MAX_RATE = 100_000
 
