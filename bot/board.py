@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, request
 from markupsafe import escape
 from sqlalchemy import select
 
-from bot import charts, links
+from bot import links
 from bot.platforms import registry
 from bot.urls import install_converters
 from storage.board import board as board_data
@@ -124,7 +124,7 @@ def chart(name: str):
     day = links.chart_day(relay.settings.api.board_tokens, name)
     if day is None:
         return Response("not found", status=404, mimetype="text/plain")
-    from bot.jobs.digest import chart_data
+    from bot.jobs.digest import chart_png
     with relay.Session() as session:
-        png = charts.cached(str(relay.engine.url), day, chart_data(session, day), relay.messages.render)
+        png = chart_png(relay, session, day)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=86400"})

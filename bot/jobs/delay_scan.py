@@ -73,6 +73,9 @@ class _Route:
     product: str
     steps: list[Any]   # (id, seq, workshop_id, workshop, forecast_end, late_minutes, provisional), by seq
 
+    def step(self, step_id: int) -> Any:
+        return next(s for s in self.steps if s.id == step_id)
+
 
 def _routes(session: Session, order_ids: list[int]) -> dict[int, _Route]:
     routes: dict[int, _Route] = {}
@@ -135,7 +138,7 @@ def _warn(relay, session: Session, found: OrderDelay, warning: DelayWarning, man
 def _note_downstream(found: OrderDelay, routes: dict[int, _Route], downstream: dict[int, list[dict]]) -> None:
     """Each workshop after the late one: a line in this scan's one notice to it (`downstream`)."""
     route = routes[found.order_id]
-    cause = next(s for s in route.steps if s.id == found.cause_step_id)
+    cause = route.step(found.cause_step_id)
     told = {cause.workshop_id}
     previous = cause
     for later in (s for s in route.steps if s.id in found.downstream_step_ids):
@@ -155,12 +158,11 @@ def _fold(relay, session: Session, workshop_id: int, items: list[tuple[OrderDela
     lines = []
     for found, warning in items[:FOLDED_LINES]:
         route = routes[found.order_id]
-        cause = next(s for s in route.steps if s.id == found.cause_step_id)
+        cause = route.step(found.cause_step_id)
         lines.append({"order_no": route.order_no, "product": route.product, "level": warning.level,
                       "projected_end": cause.forecast_end, "late_minutes": cause.late_minutes})
-    first = routes[items[0][0].order_id]
     leads = _leads(session, workshop_id)
-    context = {"workshop": next(s.workshop for s in first.steps if s.id == items[0][0].cause_step_id),
+    context = {"workshop": routes[items[0][0].order_id].step(items[0][0].cause_step_id).workshop,
                "count": len(items), "shown": FOLD_AFTER, "items": lines, "more": len(items) - FOLDED_LINES,
                "lead_people": [{"id": p.id, "name": p.name} for p in leads],
                "escalate_at": _escalates_at(relay, now),

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import links
+from bot import charts, links
 from bot.jobs import replan
 from bot.platforms.contract import Image
 from planning.calendar import WorkCalendar
@@ -157,12 +157,11 @@ def _send_chart(relay, session: Session, group: GroupBinding, day: date, key: st
                 pictures: dict[date, bytes | None]) -> None:
     """The managers' chart, where the group's platform shows pictures (drawn once per day and
     figures; None: it could not be drawn, and the digest goes without it)."""
-    from bot import charts
     name = links.chart_name(relay.settings.api.board_tokens, day)
     base = getattr(relay.services, "public_url", "")
     if day not in pictures:
         try:
-            pictures[day] = charts.cached(str(relay.engine.url), day, chart_data(session, day), relay.messages.render)
+            pictures[day] = chart_png(relay, session, day)
         except Exception:   # the digest goes without its picture rather than not at all
             log.exception("the managers' chart of %s was not drawn", day)
             pictures[day] = None
@@ -178,13 +177,12 @@ def _draw_ahead(relay, session: Session, day: date, managers: list[int]) -> bool
     """The managers' chart of `day`'s digest, drawn in a minute when no digest is due (it takes
     about a second, most of it loading matplotlib), so the digests at their time only send it.
     Drawn again at the digest if the figures have changed since."""
-    from bot import charts
     plant = str(relay.engine.url)
     if (plant, day) in _not_drawn or charts.drawn(plant, day) \
             or not any(not digest_sent(session, g, day) for g in managers):
         return False
     try:
-        charts.cached(plant, day, chart_data(session, day), relay.messages.render)
+        chart_png(relay, session, day)
     except Exception:   # only ahead: the digest tries again at its time; not every minute until then
         log.exception("the managers' chart of %s was not drawn ahead", day)
         _not_drawn.add((plant, day))
@@ -258,6 +256,11 @@ def _due_moment(order: Order, cal: WorkCalendar) -> datetime:
     state = OrderState(order.id, order.order_no, order.priority, order.due_date,
                        (StepState(last.id, last.seq, last.workshop_id, last.status, last.planned_qty, last.units_per_hour),))
     return from_ts(due_at(state, cal))
+
+
+def chart_png(relay, session: Session, day: date) -> bytes:
+    """The managers' chart of `day`'s digest as it stands (drawn again only if its figures changed)."""
+    return charts.cached(str(relay.engine.url), day, chart_data(session, day), relay.messages.render)
 
 
 def chart_data(session: Session, day: date, count: int = 7) -> list[tuple[date, list[ShopDay]]]:
