@@ -6,7 +6,7 @@ from sqlalchemy import select
 import requests
 
 from bot.twins import wecom_crypto as wc
-from tests.helpers import snapshot
+from tests.helpers import settle, snapshot
 
 
 @pytest.fixture
@@ -124,6 +124,40 @@ def test_a_photo_on_the_http_callback_is_fetched_and_answered(live):
     assert result.status == 200 and "照片没有附上" in result.reply["stream"]["content"]
     with live.session() as s:
         assert s.scalars(select(IncidentPhoto)).all() == []
+
+
+def test_a_group_photo_on_the_http_callback_as_wecom_sends_it(live):
+    """A group's mixed message as path/100719 prints it: the text @-mentions the bot and the
+    image carries only its `url`, the file encrypted with the callback's EncodingAESKey. The
+    exception is registered, the photo decrypted and attached, and the audience told; a file
+    encrypted with any other key is not taken for a photo."""
+    from storage.models import Incident, IncidentPhoto
+    png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    live.add_order("SO-1001", quantity=200, days=5, priority=2)
+    items = [{"msgtype": "text", "text": {"content": "@产线接力 异常 SO-1001 设备 模具裂了"}},
+             {"msgtype": "image", "image": live.twin.aibot_file(png)}]
+    assert "aeskey" not in items[1]["image"]
+    result = live.twin.aibot_message({"msgid": "mixed-1", "aibotid": "b", "chatid": "wr-stamping", "chattype": "group",
+                                      "from": {"userid": "zhangwei"}, "response_url": "https://example.invalid/r",
+                                      "msgtype": "mixed", "mixed": {"msg_item": items}})
+    assert result.status == 200
+    reply = result.reply["stream"]["content"]
+    assert "已登记异常" in reply and "已附 1 张现场照片" in reply
+    with live.session() as s:
+        [incident] = s.scalars(select(Incident)).all()
+        [photo] = s.scalars(select(IncidentPhoto)).all()
+        assert (photo.incident_id, photo.content_type, photo.size) == (incident.id, "image/png", len(png))
+    settle(live)
+    assert any("模具裂了" in m.text and "现场照片" in m.text for m in live.twin.sent)
+    # a file under another key (as if meant for another bot) decrypts to nothing: no photo kept
+    name = "other-key"
+    live.twin.media[name], _ = wc.encrypt_file(png)
+    other = live.twin.aibot_message({"msgid": "img-2", "aibotid": "b", "chattype": "single",
+                                     "from": {"userid": "zhangwei"}, "msgtype": "image",
+                                     "image": {"url": f"{live.twin.base_url}/aibot/media/{name}"}})
+    assert other.status == 200 and "照片" in other.reply["stream"]["content"]
+    with live.session() as s:
+        assert len(s.scalars(select(IncidentPhoto)).all()) == 1
 
 
 def test_healthz(live):

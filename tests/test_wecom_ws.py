@@ -465,7 +465,7 @@ def test_a_photo_after_an_exception_is_attached_linked_and_shown(plant):
     gw = plant.gateway
     assert "已登记异常" in gw.say("zhangwei", "异常 SO-1001 设备 冲床液压故障", chatid="wr-stamping")
     # a photo 1:1 right after: WeCom's image (url valid 5 min + aeskey), decrypted and kept
-    reply = gw.answer(gw.message("zhangwei", "image", plant.twin.aibot_file(PNG)))["stream"]["content"]
+    reply = gw.answer(gw.message("zhangwei", "image", plant.twin.ws_file(PNG)))["stream"]["content"]
     assert "已附到" in reply and "SO-1001" in reply and "1 张照片" in reply
     [row] = photo_rows(plant)
     assert (row.content_type, row.size) == ("image/png", len(PNG))
@@ -486,17 +486,17 @@ def test_a_photo_after_an_exception_is_attached_linked_and_shown(plant):
 def test_a_photo_with_the_exception_and_photos_refused(plant):
     gw, twin = plant.gateway, plant.twin
     items = [{"msgtype": "text", "text": {"content": "异常 SO-1001 设备 模具裂了"}},
-             {"msgtype": "image", "image": twin.aibot_file(JPEG)}]
+             {"msgtype": "image", "image": twin.ws_file(JPEG)}]
     reply = gw.answer(gw.message("zhangwei", "mixed", {"msg_item": items}))["stream"]["content"]
     assert "已登记异常" in reply and "已附 1 张现场照片" in reply
     notice = gw.wait_for(lambda s: s.api == "push" and s.target == "wr-welding" and "模具裂了" in s.text)
     assert "现场照片：[照片1](http://linerelay.test/board/photos/" in notice.text
     assert [r.content_type for r in photo_rows(plant)] == ["image/jpeg"]
     # not a picture, whatever it is called: refused by its content, nothing kept
-    fake = gw.answer(gw.message("zhangwei", "image", twin.aibot_file(b"%PDF-1.4 not a photo")))["stream"]["content"]
+    fake = gw.answer(gw.message("zhangwei", "image", twin.ws_file(b"%PDF-1.4 not a photo")))["stream"]["content"]
     assert "不是 JPG/PNG/WebP 图片" in fake and len(photo_rows(plant)) == 1
     # a photo from someone with no exception of their own: said, nothing kept
-    alone = gw.answer(gw.message("lina", "image", twin.aibot_file(PNG)))["stream"]["content"]
+    alone = gw.answer(gw.message("lina", "image", twin.ws_file(PNG)))["stream"]["content"]
     assert "没有附上" in alone and len(photo_rows(plant)) == 1
 
 

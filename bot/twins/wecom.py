@@ -181,7 +181,15 @@ class WeComTwin(TwinBase):
         return self.aibot_message(msg, **kwargs)
 
     def aibot_file(self, data: bytes) -> dict:
-        """A picture a person sends: kept encrypted here; `{url, aeskey}` as the callback carries it."""
+        """A picture a person sends, as the HTTP callback carries it (path/100719): only its `url`;
+        the file is encrypted with the callback's own EncodingAESKey."""
+        name = secrets.token_hex(8)
+        self.media[name], _ = wc.encrypt_file(data, self.aibot_aes_key)
+        return {"url": f"{self.base_url}/aibot/media/{name}"}
+
+    def ws_file(self, data: bytes) -> dict:
+        """A picture a person sends, as the long connection carries it: `{url, aeskey}`, the file
+        encrypted with a key of its own."""
         name = secrets.token_hex(8)
         self.media[name], aeskey = wc.encrypt_file(data)
         return {"url": f"{self.base_url}/aibot/media/{name}", "aeskey": aeskey}

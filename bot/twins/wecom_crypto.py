@@ -46,10 +46,12 @@ def decrypt(encoding_aes_key: str, ciphertext: str, receive_id: str) -> str:
     return raw[20:20 + length].decode()
 
 
-def encrypt_file(data: bytes) -> tuple[bytes, str]:
-    """A file as the AI bot hands it over: (ciphertext, its aeskey). AES-256-CBC with a fresh
-    key, IV its first 16 bytes, PKCS#7 to 32 (the message scheme without the framing)."""
-    key = os.urandom(32)
+def encrypt_file(data: bytes, encoding_aes_key: str | None = None) -> tuple[bytes, str]:
+    """A file as the AI bot hands it over: (ciphertext, its key as an aeskey). AES-256-CBC, IV
+    the key's first 16 bytes, PKCS#7 to 32 (the message scheme without the framing); the key is
+    the callback's EncodingAESKey when given (the HTTP callback), else a fresh one (the long
+    connection gives each file its own)."""
+    key = _key(encoding_aes_key) if encoding_aes_key else os.urandom(32)
     pad = BLOCK - len(data) % BLOCK
     enc = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
     return enc.update(data + bytes([pad]) * pad) + enc.finalize(), base64.b64encode(key).decode().rstrip("=")

@@ -107,7 +107,8 @@ def aibot_message():
     plaintext = _decrypt("aibot", encrypt)
     try:
         msg = json.loads(plaintext)
-        message = aibot_to_neutral(msg, max_photo_bytes=_relay().settings.app.max_photo_bytes)
+        message = aibot_to_neutral(msg, max_photo_bytes=_relay().settings.app.max_photo_bytes,
+                                   file_key=current_app.extensions["linerelay.wecom"].settings.aibot.encoding_aes_key)
     except (ValueError, KeyError, TypeError, AttributeError):
         _fail(400, "decrypted message is not a WeCom AI bot message")
     if message is None:
@@ -116,33 +117,39 @@ def aibot_message():
     return jsonify(_encrypted_json(aibot_reply(reply.markdown, f"r{message.message_id}"[:64])))
 
 
-def aibot_to_neutral(msg: dict, platform: str = "wecom", max_photo_bytes: int = 5 * 1024 * 1024) -> ChatMessage | None:
+def aibot_to_neutral(msg: dict, platform: str = "wecom", max_photo_bytes: int = 5 * 1024 * 1024,
+                     file_key: str | None = None) -> ChatMessage | None:
     """Text, or speech WeCom has already transcribed (`voice.content`, 1:1 chats): the latter is
     marked spoken, so that nothing it says is applied before the person confirms it. The same
-    JSON arrives on the HTTP callback and on the long connection (`platform` names the channel)."""
+    JSON arrives on the HTTP callback and on the long connection (`platform` names the channel).
+    A picture's file is encrypted with its own `aeskey` on the long connection; on the HTTP
+    callback the image carries only its `url`, encrypted with the callback's EncodingAESKey
+    (`file_key`; path/100719)."""
     kind = msg.get("msgtype")
     if kind not in ("text", "voice", "image", "mixed"):
         return None
     chat_type = "group" if msg.get("chattype") == "group" else "single"
-    text, photos = _content(msg, kind, max_photo_bytes)
+    text, photos = _content(msg, kind, max_photo_bytes, file_key)
     return ChatMessage(platform=platform, message_id=str(msg["msgid"]), sender_id=str(msg["from"]["userid"]),
                        chat_type=chat_type, chat_id=str(msg["chatid"]) if chat_type == "group" else None,
                        text=str(text), reply_url=msg.get("response_url"), spoken=kind == "voice", photos=photos)
 
 
-def _content(msg: dict, kind: str, max_bytes: int) -> tuple[str, tuple[Photo, ...]]:
+def _content(msg: dict, kind: str, max_bytes: int, file_key: str | None) -> tuple[str, tuple[Photo, ...]]:
     """The text (typed, or transcribed speech) and the pictures (image; mixed text and images)."""
     if kind in ("text", "voice"):
         return str(msg[kind]["content"]), ()
     items = msg["mixed"]["msg_item"] if kind == "mixed" else [{"msgtype": "image", "image": msg["image"]}]
     text = " ".join(str(i["text"]["content"]) for i in items if i.get("msgtype") == "text")
-    photos = tuple(_photo(i["image"], f"{msg['msgid']}:{n}", max_bytes)
+    photos = tuple(_photo(i["image"], f"{msg['msgid']}:{n}", max_bytes, file_key)
                    for n, i in enumerate(items) if i.get("msgtype") == "image")
     return text, photos
 
 
-def _photo(image: dict, ref: str, max_bytes: int) -> Photo:
-    url, aeskey = str(image["url"]), str(image["aeskey"])
+def _photo(image: dict, ref: str, max_bytes: int, file_key: str | None) -> Photo:
+    url, aeskey = str(image["url"]), image.get("aeskey") or file_key
+    if not isinstance(aeskey, str) or not aeskey:
+        raise KeyError("aeskey")   # the long connection gives each file its key; nothing to decrypt with
     return Photo(fetch=lambda: media.download(url, aeskey, max_bytes), ref=ref)
 
 
