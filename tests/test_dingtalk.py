@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.outbox import RateLimiter
 from bot.neutral import Notice
-from storage.models import Card, Handoff, OutboxMessage
+from storage.models import Card, Handoff, OutboxMessage, Report
 from tests.helpers import settle, snapshot, wait_until
 from tests.test_commands import seed, step
 
@@ -63,6 +63,25 @@ def test_unknown_robot_code_is_refused(dt):
     resp, _ = live.dingtalk.robot_text("dt-zhangwei", "报工 SO-1001 5", conversation_id="cid-stamping",
                                        robot_code="someone-elses-robot")
     assert resp.status_code == 403 and unchanged(live, before)
+
+
+@pytest.mark.parametrize("robot_code", [None, "normal"])
+def test_a_signed_message_that_names_no_robot_of_ours_is_taken(dt, robot_code):
+    """DingTalk's published HTTP receive-message sample has no `robotCode` (the older outgoing
+    robot says "normal"); the app secret's signature already proves DingTalk sent it."""
+    live, _ = dt
+    body, _ = live.dingtalk.robot_body("dt-zhangwei", "报工 SO-1001 5", conversation_id="cid-stamping")
+    if robot_code is None:
+        del body["robotCode"]
+    else:
+        body["robotCode"] = robot_code
+    body.update({"chatbotCorpId": "dinge8a565xxxx", "senderCorpId": "dinge8a565xxxx", "createAt": 1613630252678,
+                 "isInAtList": True})
+    assert live.dingtalk.robot_message(body).status_code == 200
+    settle(live)
+    with live.session() as s:
+        assert s.scalar(select(func.sum(Report.good))) == 5
+    assert "5/200" in live.dingtalk.sends_to("session")[0].text
 
 
 @pytest.mark.parametrize("raw", [b"{broken", b"[1,2]", b"\xff\xfe", b'{"robotCode": "dingdemoappkey"}',

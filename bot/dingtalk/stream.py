@@ -14,7 +14,7 @@ import threading
 import dingtalk_stream
 from dingtalk_stream import AckMessage
 
-from bot.dingtalk.adapter import apply_click, to_click, to_neutral
+from bot.dingtalk.adapter import apply_click, for_our_robot, to_click, to_neutral
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class RobotMessages(dingtalk_stream.CallbackHandler):
     async def process(self, callback):
         settings = self.relay.settings.platform("dingtalk")
         body = callback.data if isinstance(callback.data, dict) else {}
-        if body.get("robotCode") != settings.robot_code:
+        if not for_our_robot(body, settings.robot_code):
             return AckMessage.STATUS_BAD_REQUEST, "unknown robotCode"
         try:
             message = to_neutral(body, settings.oapi_base_url, self.relay.platforms["dingtalk"].message_file)
