@@ -20,15 +20,18 @@ _TIME = re.compile(r"(?<![0-9A-Za-z])\d{1,2}:\d{2}(?!\d)")
 _DOT = re.compile(r"(?<![0-9A-Za-z])\.|\.(?![0-9A-Za-z])")
 _WORD_CHARS = re.compile(r"[^\s,;、，；。！!？?“”‘’「」『』【】()（）《》~～…]")
 _MENTION = re.compile(r"^(?:@\S+\s*)+")
+_MENTION_END = re.compile(r"(?:\s+@\S+)+$")    # the bot @-mentioned after the command (WeCom keeps it where typed)
 # One run of one script: ASCII letters/digits (order numbers, quantities, times) or anything else.
 # Invisible format characters (bidi isolates, zero-width spaces) go with the Latin run they touch:
 # order-number rules drop them there, and alone they are a word nobody can mean.
 _LATIN = r"0-9A-Za-z_#/:.+\-\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
-_RUNS = re.compile(f"([{_LATIN}]+)|[^{_LATIN}]+")
+# digits with Chinese units (`1百2`, `1千2`, `2百`) are one number, not three words
+_MIXED_NUMBER = r"\d+(?:[十百千万]\d*)+(?![0-9A-Za-z])"
+_RUNS = re.compile(f"({_MIXED_NUMBER}|[{_LATIN}]+)|[^{_LATIN}]+")
 _NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万幺"
 UNITS = ("件", "个", "個", "只", "套", "片", "根", "支", "pcs", "PCS", "Pcs")
 _QUANTITY = re.compile(r"^(-?)(\d+)(?:件|个|個|只|套|片|根|支|pcs|PCS|Pcs)?$")
-_CN_QUANTITY = re.compile(f"^([{_NUMERAL_CHARS}]+)(?:件|个|個|只|套|片|根|支)?$")
+_CN_QUANTITY = re.compile(f"^([{_NUMERAL_CHARS}]+|{_MIXED_NUMBER})(?:件|个|個|只|套|片|根|支)?$")
 _TRAD = str.maketrans({"報": "报", "銷": "销", "進": "进", "辦": "办", "幫": "帮", "綁": "绑",
                        "單": "单", "變": "变", "異": "异", "復": "复", "備": "备", "註": "注",
                        "號": "号", "數": "数", "頭": "头", "廠": "厂", "間": "间", "結": "结",
@@ -55,9 +58,10 @@ class Word(str):
 
 
 def normalize(text: str) -> str:
-    """Fold full-width forms (NFKC) and Traditional characters, drop a leading @-mention, trim."""
+    """Fold full-width forms (NFKC) and Traditional characters, drop @-mentions before and after
+    the command, trim."""
     folded = unicodedata.normalize("NFKC", text or "").replace("\u3000", " ").strip()
-    return _MENTION.sub("", folded).strip().translate(_TRAD)
+    return _MENTION_END.sub("", _MENTION.sub("", folded)).strip().translate(_TRAD)
 
 
 def _prepared(text: str) -> str:

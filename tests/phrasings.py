@@ -156,9 +156,25 @@ CASES = [
     Case(ZW, S, "今天 报工 SO-1013 5", rep("SO-1013", 5)),
     Case(ZW, None, "报工 SO-1013 5", rep("SO-1013", 5)),
     Case(ZW, S, "报工 SO-1012 20", rep("SO-1012", 20, ws="冲压"), extra={"reply": "SO-1012** 车门总成 冲压"}),
+    # a count word after 不良/良品 counts for it; 不良原因 names the note; digits with Chinese units
+    Case(ZW, S, "报工 SO-1013 不良数量 2", rep("SO-1013", 0, 2)),
+    Case(ZW, S, "报工 SO-1013 不良一共2个", rep("SO-1013", 0, 2)),
+    Case(ZW, S, "报工 SO-1013 报废数量 2", rep("SO-1013", 0, 2)),
+    Case(ZW, S, "报工 SO-1013 良品数量 4 不良数量 1", rep("SO-1013", 4, 1)),
+    Case(ZW, S, "报工 SO-1013 合格数 4 不合格数 1", rep("SO-1013", 4, 1)),
+    Case(ZW, S, "报工 SO-1013 5 不良 1 不良原因 毛刺", rep("SO-1013", 5, 1, "毛刺")),
+    Case(ZW, S, "报工 SO-1013 5 不良 原因 毛刺", Refused("「不良」后面要写数字")),
+    Case(ZW, S, "报工 SO-1013 1百2", rep("SO-1013", 120)),
+    Case(ZW, S, "报工 SO-1013 2百 不良 3个", rep("SO-1013", 200, 3)),
+    # the bot @-mentioned after the command (WeCom keeps the mention where it was typed)
+    Case(ZW, S, "报工 SO-1013 5 @产线接力", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 五十 @产线接力", rep("SO-1013", 50)),
+    Case(ZW, S, "交接 SO-1014 30 @产线接力", hand("SO-1014", 30)),
     # -- 报工 with who did the work (issue 18): names must be people's; the shares add up --------------
     Case(ZW, S, "报工 SO-1013 5 王五3 赵六2", rep("SO-1013", 5)),
     Case(ZW, S, "报工 SO-1013 王五3 赵六2", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 王五 3 赵六 2", rep("SO-1013", 5)),   # names and numbers in pairs: shares
+    Case(ZW, S, "报工 SO-1013 王五 30 赵六 20 孙七 10", rep("SO-1013", 60)),
     Case(ZW, S, "报工 SO-1013 5 王五、赵六", rep("SO-1013", 5)),
     Case(ZW, S, "报工SO-1013 5 王五赵六", rep("SO-1013", 5)),
     Case(ZW, S, "报工 SO-1013 5 不良 1 王五 3 赵六 2 备注 毛刺", rep("SO-1013", 5, 1, "毛刺")),

@@ -22,7 +22,7 @@ from storage.orders import find_order, normalize_order_no
 GOOD_WORDS = {"良品", "合格", "合格品", "好品", "完成", "完成了", "做了", "做", "生产", "生产了", "产出", "good"}
 SCRAP_WORDS = {"不良", "不良品", "次品", "废品", "报废", "不合格", "不合格品", "废", "scrap"}
 NOTE_WORDS = {"备注", "原因", "说明", "理由", "note", "reason"}
-COUNT_WORDS = {"共", "一共", "总共", "合计", "共计", "数量", "实收", "实际", "实到", "到了", "收了", "来了"}
+COUNT_WORDS = {"共", "一共", "总共", "合计", "共计", "数量", "数", "件数", "个数", "实收", "实际", "实到", "到了", "收了", "来了"}
 FILLERS = {"今天", "今日", "刚才", "刚刚", "已经", "已", "了", "我", "我们", "这边", "麻烦", "请", "帮我", "一下",
            "这批", "本批", "批", "总数", "改成", "改为", "改到", "为", "是"}
 CATEGORIES = ("设备", "物料", "质量", "人员", "其他")
@@ -210,10 +210,15 @@ def count(words: list[Word], command: str, max_quantity: int) -> Counted:
     for i, word in enumerate(words):
         key = key_of(word)
         if key in NOTE_WORDS:
+            if out.dangling is not None and pending is not None and getattr(out, pending) is not None \
+                    and i and key_of(words[i - 1]) in SCRAP_WORDS | GOOD_WORDS:
+                out.dangling = None   # `不良 1 不良原因 毛刺`: the word says whose reason it is
             out.note = join_words(words[i + 1:])[:200]
             break
         if key in FILLERS or word in UNITS or key == "实收数量":
             continue
+        if key in COUNT_WORDS and pending is not None and out.dangling is not None:
+            continue   # `不良数量 2`, `不良一共2个`: the count of the word before it
         if key in SCRAP_WORDS or key in GOOD_WORDS or key in COUNT_WORDS:
             pending = "scrap" if key in SCRAP_WORDS else "good"
             out.dangling = str(word)

@@ -36,7 +36,8 @@ class Named:
 
 def take_workers(ctx: Context, words: list[Word], command: str, *, quantity_known: bool = False) -> Named:
     """Workers among `words` (up to a note word): a person's name, optionally followed by their
-    share — glued (`王五60`) always, after a space only once the report's own quantity was said.
+    share — glued (`王五60`) always, after a space once the report's own quantity was said or
+    when names and numbers pair up (`王五 3 赵六 2`: 5 in all, never 3 with 王五's share made up).
     A name-like word that is nobody's is a worker to ask about when a share follows it or it
     stands among workers. `quantity_known`: the total is known already (a correction), so a
     number after a name is always its share."""
@@ -46,7 +47,7 @@ def take_workers(ctx: Context, words: list[Word], command: str, *, quantity_know
     names = known_words(ctx.session)
     workers: list[Worker] = []
     rest: list[Word] = []
-    quantity_seen, after_worker = quantity_known, False
+    quantity_seen, after_worker, in_pairs = quantity_known, False, False
     i = 0
     while i < len(words):
         word = words[i]
@@ -54,9 +55,12 @@ def take_workers(ctx: Context, words: list[Word], command: str, *, quantity_know
             rest.extend(words[i:])
             break
         nxt = words[i + 1] if i + 1 < len(words) else None
-        share_next = nxt is not None and looks_like_number(nxt) and (nxt.glued or quantity_seen)
         ours = key_of(word) in others or looks_like_number(word)
         parts = [] if ours else _names_in(str(word), names)
+        number_next = nxt is not None and looks_like_number(nxt)
+        # `王五 3 赵六 2`: names each followed by a number, one pair after another, are shares
+        in_pairs = in_pairs or (bool(parts) and number_next and _pair_at(words, i + 2, names, others))
+        share_next = number_next and nxt is not None and (nxt.glued or quantity_seen or (in_pairs and bool(parts)))
         if not parts and not ours and _NAME_LIKE.match(word) and (share_next or after_worker):
             parts = [str(word)]     # nobody's name, where a name would be: asked about below
         if not parts:
@@ -73,6 +77,14 @@ def take_workers(ctx: Context, words: list[Word], command: str, *, quantity_know
         after_worker = True
     _resolve(ctx, workers)
     return Named(workers, rest)
+
+
+def _pair_at(words: list[Word], at: int, names: set[str], others: set[str]) -> bool:
+    """Whether a person's name followed by a number stands at `at`."""
+    if at + 1 >= len(words) or not looks_like_number(words[at + 1]):
+        return False
+    word = words[at]
+    return key_of(word) not in others and not looks_like_number(word) and bool(_names_in(str(word), names))
 
 
 def _names_in(word: str, names: set[str]) -> list[str]:
