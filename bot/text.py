@@ -20,6 +20,9 @@ _TIME = re.compile(r"(?<![0-9A-Za-z])\d{1,2}:\d{2}(?!\d)")
 _DOT = re.compile(r"(?<![0-9A-Za-z])\.|\.(?![0-9A-Za-z])")
 _WORD_CHARS = re.compile(r"[^\s,;、，；。！!？?“”‘’「」『』【】()（）《》~～…]")
 _MENTION = re.compile(r"^(?:@\S+\s*)+")
+# `1,500`: a thousands separator (an ASCII comma between digit groups of three; the Chinese
+# comma `，` always separates words)
+_THOUSANDS = re.compile(r"(?<![0-9０-９,])[0-9０-９]{1,3}(?:,[0-9０-９]{3})+(?![0-9０-９,])")
 _MENTION_END = re.compile(r"(?:\s+@\S+)+$")    # the bot @-mentioned after the command (WeCom keeps it where typed)
 # One run of one script: ASCII letters/digits (order numbers, quantities, times) or anything else.
 # Invisible format characters (bidi isolates, zero-width spaces) go with the Latin run they touch:
@@ -58,9 +61,10 @@ class Word(str):
 
 
 def normalize(text: str) -> str:
-    """Fold full-width forms (NFKC) and Traditional characters, drop @-mentions before and after
-    the command, trim."""
-    folded = unicodedata.normalize("NFKC", text or "").replace("\u3000", " ").strip()
+    """Fold full-width forms (NFKC) and Traditional characters, join a number's thousands, drop
+    @-mentions before and after the command, trim."""
+    text = _THOUSANDS.sub(lambda m: m.group().replace(",", ""), text or "")
+    folded = unicodedata.normalize("NFKC", text).replace("\u3000", " ").strip()
     return _MENTION_END.sub("", _MENTION.sub("", folded)).strip().translate(_TRAD)
 
 

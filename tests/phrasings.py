@@ -164,6 +164,8 @@ CASES = [
     Case(ZW, S, "报工 SO-1013 合格数 4 不合格数 1", rep("SO-1013", 4, 1)),
     Case(ZW, S, "报工 SO-1013 5 不良 1 不良原因 毛刺", rep("SO-1013", 5, 1, "毛刺")),
     Case(ZW, S, "报工 SO-1013 5 不良 原因 毛刺", Refused("「不良」后面要写数字")),
+    Case(ZW, S, "报工 SO-1013 5 毛刺2", Confirm(READ13 + " 不良 2 备注 毛刺", rep("SO-1013", 5, 2, "毛刺"))),
+    Case(ZW, S, "报工 SO-1013 5 返修 1", Confirm(READ13 + " 不良 1 备注 返修", rep("SO-1013", 5, 1, "返修"))),
     Case(ZW, S, "报工 SO-1013 1百2", rep("SO-1013", 120)),
     Case(ZW, S, "报工 SO-1013 2百 不良 3个", rep("SO-1013", 200, 3)),
     # the bot @-mentioned after the command (WeCom keeps the mention where it was typed)
@@ -324,6 +326,11 @@ CASES = [
          req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-20")),
     Case(CJ, None, "插单，SO-2001，车门总成，500，交期，12-20。",
          req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-20")),
+    Case(CJ, None, "插单 SO-2001 车门总成 1,500 交期 12-20",   # a thousands separator
+         req("rush", order_no="SO-2001", product="车门总成", quantity=1500, due_date="2026-12-20")),
+    Case(CJ, None, "插单,SO-2001,车门总成,500,交期,12-20",   # ASCII commas between words still separate
+         req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-20")),
+    Case(CJ, None, "变更 SO-1012 数量 1,200", req("quantity", order_no="SO-1012", quantity=1200)),
     Case(CJ, None, "插单 SO-2001 车门总成 500", Refused("格式不对")),
     Case(CJ, None, "插单 SO-2001 后门内板 500 交期 12-20", Refused("没有产品「后门内板」")),
     Case(CJ, None, "插单 SO-2001 车门总成 500 交期 13-45", Refused("交期「13-45」不对")),

@@ -22,12 +22,16 @@ from storage.orders import find_order, normalize_order_no
 GOOD_WORDS = {"良品", "合格", "合格品", "好品", "完成", "完成了", "做了", "做", "生产", "生产了", "产出", "good"}
 SCRAP_WORDS = {"不良", "不良品", "次品", "废品", "报废", "不合格", "不合格品", "废", "scrap"}
 NOTE_WORDS = {"备注", "原因", "说明", "理由", "note", "reason"}
+# defects named with their count (`50 毛刺2`): read as that much scrap, the defect its note, confirmed first
+DEFECT_WORDS = {"毛刺", "划伤", "划痕", "刮伤", "压伤", "碰伤", "变形", "凹陷", "起皱", "开裂", "裂纹", "砂眼", "气孔",
+                "夹渣", "虚焊", "漏焊", "焊穿", "焊偏", "色差", "流挂", "漏底", "脱漆", "起泡", "橘皮", "缺料", "错装",
+                "漏装", "超差", "尺寸超差", "返修", "返工"}
 COUNT_WORDS = {"共", "一共", "总共", "合计", "共计", "数量", "数", "件数", "个数", "实收", "实际", "实到", "到了", "收了", "来了"}
 FILLERS = {"今天", "今日", "刚才", "刚刚", "已经", "已", "了", "我", "我们", "这边", "麻烦", "请", "帮我", "一下",
            "这批", "本批", "批", "总数", "改成", "改为", "改到", "为", "是"}
 CATEGORIES = ("设备", "物料", "质量", "人员", "其他")
 RECOVERY_WORDS = {"预计", "预计恢复", "预估", "估计", "大概", "大约", "eta"}
-KEYWORDS = (GOOD_WORDS | SCRAP_WORDS | NOTE_WORDS | COUNT_WORDS | FILLERS | RECOVERY_WORDS | set(CATEGORIES)
+KEYWORDS = (GOOD_WORDS | SCRAP_WORDS | DEFECT_WORDS | NOTE_WORDS | COUNT_WORDS | FILLERS | RECOVERY_WORDS | set(CATEGORIES)
             | set(UNITS) | {"交期", "暂停", "继续", "取消", "实收数量"})
 _ORDER_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./#-]*$")
 
@@ -200,6 +204,7 @@ class Counted:
     trailing: int = 0                                    # how many of them came after the last number
     note: str = ""
     dangling: str | None = None                          # a keyword whose number is missing
+    defect: str = ""                                     # the defect the scrap was counted by (`毛刺2`)
 
 
 def count(words: list[Word], command: str, max_quantity: int) -> Counted:
@@ -216,6 +221,10 @@ def count(words: list[Word], command: str, max_quantity: int) -> Counted:
             out.note = join_words(words[i + 1:])[:200]
             break
         if key in FILLERS or word in UNITS or key == "实收数量":
+            continue
+        if key in DEFECT_WORDS and out.scrap is None and pending is None and not out.defect \
+                and i + 1 < len(words) and looks_like_number(words[i + 1]):
+            out.defect, pending, out.dangling = str(word), "scrap", str(word)
             continue
         if key in COUNT_WORDS and pending is not None and out.dangling is not None:
             continue   # `不良数量 2`, `不良一共2个`: the count of the word before it

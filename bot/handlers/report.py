@@ -32,6 +32,7 @@ class ReportWords:
     note: str
     unknown: list[Word]
     workers: list[Worker]
+    defect: str = ""          # the scrap was counted by this defect (`毛刺2`): its note, asked about first
 
 
 def parse_report(ctx: Context, args: list[Word]) -> ReportWords:
@@ -59,7 +60,8 @@ def parse_report(ctx: Context, args: list[Word]) -> ReportWords:
         return ReportWords(order, step_name, None, None, numbers.note, [], workers)
     if len(unknown) > numbers.trailing:   # a word of no meaning among the quantities: that word broke it
         raise BadSyntax(command="报工", problem="unexpected", token=unknown[0])
-    return ReportWords(order, step_name, numbers.good or 0, numbers.scrap or 0, numbers.note, unknown, workers)
+    return ReportWords(order, step_name, numbers.good or 0, numbers.scrap or 0, numbers.note, unknown, workers,
+                       numbers.defect)
 
 
 def handle(ctx: Context, args: list[str]) -> Reply:
@@ -82,6 +84,9 @@ def handle(ctx: Context, args: list[str]) -> Reply:
                   command=f"报工 {order.order_no} {step.workshop.name} {{}} {workers_text(words.workers)}".strip(),
                   choices=[])
     step = ctx.step_for(order, step_name)
+    if words.defect:    # `报工 SO-1001 50 毛刺2`: 2 scrap for 毛刺, read so and asked about first
+        ctx.doubt("defect", defect=words.defect, scrap=scrap)
+        note = " ".join(filter(None, [words.defect, note]))[:200]
     if words.unknown:   # `报工 SO-1001 5 毛刺`: the words that broke it, offered as the note
         ctx.doubt("unknown_words", words=join_words(words.unknown))
         note = " ".join(filter(None, [join_words(words.unknown), note]))[:200]
