@@ -56,7 +56,12 @@ def due_plan(order: OrderState, cal: WorkCalendar) -> dict[int, tuple[float, flo
 def build_plan(load: Workload, cal: WorkCalendar, now: datetime, outage_seconds: float) -> Plan:
     """The whole plan: every order's planned dates and every open step's forecast."""
     slots = forecast(load, cal, now, outage_seconds).slots
-    return Plan(now=now, orders={o.id: assemble(o, cal, slots) for o in load.orders})
+    orders = {}
+    for order in load.orders:
+        orders[order.id] = assemble(order, cal, slots)
+        for step in order.steps:   # its slots are in its plan now: not held twice (~30 MB at 50,000 orders)
+            slots.pop(step.id, None)
+    return Plan(now=now, orders=orders)
 
 
 def retime(order: OrderState, stored_starts: Mapping[int, datetime | None], cal: WorkCalendar, now: datetime,

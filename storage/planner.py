@@ -10,6 +10,7 @@ command re-timed after it read its snapshot (`plan_stamp`).
 """
 from __future__ import annotations
 
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -145,10 +146,11 @@ def load_workload(session: Session, order_ids: Iterable[int] | None = None) -> t
                                                                    Incident.blocking.is_(True))).all())
     by_order: dict[int, list[StepState]] = {}
     stored_steps: dict[int, tuple[int, int]] = {}
-    # streamed in batches: the rows of a big plant are not all held at once beside what they become
+    # streamed in batches: the rows of a big plant are not all held at once beside what they become;
+    # a status is one interned str, not one per row
     for r in session.execute(steps_q.order_by(Step.order_id, Step.seq).execution_options(yield_per=5000)):
         by_order.setdefault(r.order_id, []).append(StepState(
-            id=r.id, seq=r.seq, workshop_id=r.workshop_id, status=r.status, planned_qty=r.planned_qty,
+            id=r.id, seq=r.seq, workshop_id=r.workshop_id, status=sys.intern(r.status), planned_qty=r.planned_qty,
             std_rate=r.units_per_hour, good=r.good_qty, scrap=r.scrap_qty, received=r.received_qty,
             pending_in=pending.get(r.id, 0) or 0, first_report_at=r.first_report_at, completed_at=r.completed_at,
             recovery=recovery.get(r.id)))
@@ -184,20 +186,24 @@ def write_plan(session: Session, plan: Plan, stored: dict) -> tuple[int, int]:
     """Store the plan's dates where they differ from what is stored; a step re-timed by a command
     since `stored` was read keeps its own (its stamp no longer matches). Rows are written in the
     lock order every writer follows (orders, then steps, each by id), so a command that holds an
-    order and its steps and the full plan wait for each other but never deadlock.
+    order and its steps and the full plan wait for each other but never deadlock. `stored` is
+    used up.
     Returns (steps, orders) written."""
     order_rows: list[dict[str, Any]] = []
     changed: list[tuple[int, Any, StepPlan, Any]] = []   # (step id, stamp read, its plan, fingerprint)
+    # what was read is taken out of `stored` as it is compared: at 50,000 orders the rows to write
+    # and everything read are not held side by side
+    stored_orders, stored_steps = stored["orders"], stored["steps"]
     for order in plan.orders.values():
         new = (order.due_at, order.forecast_end, order.late_minutes)
-        was = stored["orders"].get(order.order_id)
+        was = stored_orders.pop(order.order_id, None)
         if was is not None and was[:3] != new:   # an order a command changed since keeps its own
             order_rows.append({"b_id": order.order_id, "b_due": new[0], "b_fe": new[1], "b_late": new[2],
                                "b_seen": was[3]})
         for sp in order.steps:
-            if sp.step_id not in stored["steps"]:
+            if sp.step_id not in stored_steps:
                 continue
-            old_hash, stamp = stored["steps"][sp.step_id]
+            old_hash, stamp = stored_steps.pop(sp.step_id)
             fingerprint = sp.fingerprint()
             if fingerprint != old_hash:
                 changed.append((sp.step_id, stamp, sp, fingerprint))
