@@ -13,9 +13,14 @@ from bot.errors import BadSyntax
 from storage.errors import UnknownWorkshop
 from storage.models import Workshop
 
-_DATE = r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-_RANGE = re.compile(rf"^{_DATE}(?:\s*(?:至|到|~|～|—|--)\s*{_DATE})?")
+_DATE = r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?"
+# the range's end may leave out its year and month (`12月20日到22日`), not be a time (`到 8:00`)
+_END = r"(?:(\d{4})\s*[-/.年]\s*)?(?:(\d{1,2})\s*[-/.月]\s*)?(\d{1,2})(?!\s*[\d:：点])\s*[日号]?"
+_RANGE = re.compile(rf"^{_DATE}(?:\s*(?:至|到|~|～|—|--)\s*{_END})?")
 _SPAN = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}\s*[-~～至到—]\s*\d{1,2}\s*[:：]\s*\d{2}")
+# hours in words: `8点到17点`, `晚上6点到10点`, `下午1点半到5点`
+_WORD_TIME = r"(上午|早上|中午|下午|晚上)?\s*(\d{1,2})\s*点\s*(半)?"
+_WORD_SPAN = re.compile(rf"{_WORD_TIME}\s*[-~～至到—]\s*{_WORD_TIME}")
 LOOKBACK_DAYS = 7          # a date without a year this many days past means this year; earlier, next year
 HORIZON_DAYS = 2 * 366
 
@@ -54,7 +59,13 @@ def parse_range(text: str, today: date, word: str) -> tuple[DateRange, str]:
     if not match:
         raise BadSyntax(command=word, problem="calendar_date", token=text.split()[0] if text.split() else "")
     first = _day(match.groups()[:3], today, word, match.group(0))
-    last = _day(match.groups()[3:], today, word, match.group(0)) if match.group(5) else first
+    last = first
+    if match.group(6):
+        year, month, day = match.groups()[3:]
+        if month is None:   # `12月20日到22日`: the end in the start's month (`30日到2日`: the next one)
+            month = first.month if int(day) >= first.day else first.month % 12 + 1
+            year = year or str(first.year + (1 if int(month) < first.month else 0))
+        last = _day((year, month, day), today, word, match.group(0))
     if last < first:
         raise BadSyntax(command=word, problem="calendar_range", token=match.group(0))
     return DateRange(first, last, match.group(0).strip()), text.strip()[match.end():].strip()
@@ -63,6 +74,7 @@ def parse_range(text: str, today: date, word: str) -> tuple[DateRange, str]:
 def parse_calendar_words(session: Session, text: str, today: date, word: str) -> CalendarWords:
     """Dates first; then, in any order, a workshop, working hours, and a note."""
     dates, rest = parse_range(text, today, word)
+    rest = _WORD_SPAN.sub(_word_span, rest)
     spans = _SPAN.findall(rest)
     for span in spans:
         rest = rest.replace(span, " ")
@@ -78,6 +90,19 @@ def parse_calendar_words(session: Session, text: str, today: date, word: str) ->
         else:
             note_words.append(token)
     return CalendarWords(dates, workshop, hours, " ".join(note_words)[:100])
+
+
+def _word_span(match: re.Match) -> str:
+    """`晚上6点到10点` as ` 18:00-22:00 `: an end without its own period takes the start's."""
+    p1, h1, half1, p2, h2, half2 = match.groups()
+    return f" {_clock(p1, h1, half1)}-{_clock(p2 or p1, h2, half2)} "
+
+
+def _clock(period: str | None, hour: str, half: str | None) -> str:
+    value = int(hour)
+    if period in ("下午", "晚上") and value < 12:
+        value += 12
+    return f"{value:02d}:{'30' if half else '00'}"
 
 
 def _workshop(session: Session, token: str) -> Workshop | None:

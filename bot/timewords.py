@@ -73,6 +73,8 @@ def _moment(text: str, now: datetime) -> datetime | None:
         minute = 30 if clock.group(4) else int(_number(clock.group(5))) if clock.group(5) else 0
     if period in PM and hour < 12:
         hour += 12
+    elif period in ("晚上", "晚") and hour == 12:   # `晚上12点`: midnight, the start of the next day
+        hour, day = 0, day + timedelta(days=1)
     if hour > 23 or minute > 59:
         return None
     result = day.replace(hour=hour, minute=minute, second=0, microsecond=0)

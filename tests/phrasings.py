@@ -301,6 +301,8 @@ CASES = [
          Confirm("SO-1016 座椅骨架 冲压 设备 焊机坏了 预计 11-25 15:00", inc("SO-1016", "设备", "焊机坏了", "11-25 15:00"))),
     Case(ZW, S, "异常 SO-1061 设备 坏了", Confirm("SO-1016 座椅骨架 冲压 设备 坏了", inc("SO-1016", "设备", "坏了"))),
     Case(ZW, S, "异常 SO-1016 设备 坏了 预计 明年", Refused("预计恢复时间「明年」看不懂")),
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 预计晚上12点", inc("SO-1016", "设备", "冲床坏了", "11-26 00:00")),   # midnight
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 预计今晚12点", inc("SO-1016", "设备", "冲床坏了", "11-26 00:00")),
     Case(ZW, S, "异常 SO-1016", Refused("格式不对")),
     Case(ZW, S, "异常 SO-1017 设备 坏了", Refused("已有未恢复的异常")),
     Case(CJ, None, "异常 SO-1016 设备 坏了", Refused("请说明是哪道工序")),
@@ -339,6 +341,8 @@ CASES = [
     Case(CJ, None, "变更 SO-1012 数量 改成 1200", req("quantity", order_no="SO-1012", quantity=1200)),
     Case(CJ, None, "变更 SO-1012 数量 一千二", req("quantity", order_no="SO-1012", quantity=1200)),
     Case(CJ, None, "变更 SO-1012 交期 12-05", req("due_date", order_no="SO-1012", due_date="2026-12-05")),
+    Case(CJ, None, "变更 SO-1012 交期 11-24", Refused("交期「11-24」不对")),    # yesterday: not next year's
+    Case(CJ, None, "变更 SO-1012 交期 10-01", req("due_date", order_no="SO-1012", due_date="2027-10-01")),
     Case(CJ, None, "变更 SO-1012 交期 12月5日", req("due_date", order_no="SO-1012", due_date="2026-12-05")),
     Case(CJ, None, "变更 SO-1012 交期 改到 12-05", req("due_date", order_no="SO-1012", due_date="2026-12-05")),
     Case(CJ, None, "变更 SO-1012 暂停 原因 客户要求", req("pause", order_no="SO-1012")),

@@ -83,6 +83,29 @@ def test_an_overtime_saturday_for_one_workshop_moves_only_its_queue(live):
     assert not [t for t in texts(live, "key-painting") if "日历变更" in t and "SO-4000" in t]
 
 
+def days_on_record(live) -> list[tuple]:
+    with live.session() as s:
+        return sorted((d.day, d.kind, d.spans, d.note) for d in s.scalars(select(CalendarDay)))
+
+
+def test_ranges_and_hours_as_people_write_them(live):
+    """`12月20号至12月22号`, `12月20日到22日` (the end without its month), `晚上6点到10点`: each
+    day of the range closed, the hours read as hours, the note only the note."""
+    at(live, date(2026, 11, 25), 9)
+    live.add_order("SO-4100", quantity=120, days=10)
+    reply = live.say("sungong", "停产 12月20号至12月22号 检修", chat=None)
+    assert "已登记停产：12-20 至 12-22 全厂（检修）" in reply, reply
+    assert [(d[0], d[3]) for d in days_on_record(live)] == [(date(2026, 12, day), "检修") for day in (20, 21, 22)]
+    reply = live.say("sungong", "停产 12月28日到3日 盘点", chat=None)   # over the month's end
+    assert "已登记停产：12-28 至 01-03 全厂（盘点）" in reply, reply
+    assert [d[0] for d in days_on_record(live) if d[3] == "盘点"] == \
+        [date(2026, 12, 28) + timedelta(days=i) for i in range(7)]
+    reply = live.say("sungong", "加班 12月19日 冲压 晚上6点到10点", chat=None)
+    assert "已登记加班：12-19 冲压 18:00-22:00" in reply, reply
+    assert [(d[1], d[2], d[3]) for d in days_on_record(live) if d[0] == date(2026, 12, 19)] == \
+        [("extra", "18:00-22:00", "")]
+
+
 def test_a_year_without_holiday_data_is_reported_and_its_dates_are_provisional(live):
     at(live, date(2026, 11, 25), 9)
     live.add_order("SO-5001", quantity=2000, days=40)               # due in January 2027

@@ -27,6 +27,9 @@ KIND_WORDS = {"rush": "插单", "quantity": "改数量", "due_date": "改交期"
               "cancel": "取消订单"}
 
 
+PAST_DAYS = 31   # a month-day this recent is this year's, and so in the past; earlier, next year's
+
+
 def parse_due(token: str, today: date, command_word: str) -> date:
     """`11-28`, `2026-11-28`, `11/28`, `11月28日`: a date within a year from today."""
     match = re.fullmatch(r"(?:(\d{4})[-/年])?(\d{1,2})[-/月](\d{1,2})[日号]?", token)
@@ -37,8 +40,8 @@ def parse_due(token: str, today: date, command_word: str) -> date:
         due = date(year, int(match.group(2)), int(match.group(3)))
     except ValueError:
         raise BadSyntax(command=command_word, problem="due_date", token=token) from None
-    if not match.group(1) and due < today:
-        due = due.replace(year=year + 1)
+    if not match.group(1) and (today - due).days > PAST_DAYS:   # `01-05` in November: next year's
+        due = due.replace(year=year + 1)                           # (`11-24` the day after: past, refused)
     if due < today or (due - today).days > 366:
         raise BadSyntax(command=command_word, problem="due_date", token=token)
     return due
