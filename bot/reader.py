@@ -114,6 +114,9 @@ class Reader:
         if asked.kind == "worker" and len(words) == 1:   # a worker's name, or a user id among namesakes
             return asked.command.replace("{}", str(words[0]))
         if asked.kind == "text" and not is_order_text(words[0]):
+            # a rejection cannot be taken back: whatever was said next (`按错了`, a remark in
+            # another chat) is read as its reason only once the person confirms it
+            ctx.doubt("reason_answer")
             return asked.command.replace("{}", join_words(words))
         return None
 

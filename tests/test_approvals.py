@@ -84,6 +84,33 @@ def test_reject_asks_for_a_reason_then_the_requester_is_told(plant):
     assert json_buttons(update) == []
 
 
+def request_status(plant) -> str:
+    with plant.session() as s:
+        return s.scalars(select(ChangeRequest.status)).one()
+
+
+def test_after_a_reject_press_only_a_confirmed_reason_rejects(plant):
+    """A tap on 驳回 by mistake, then `按错了` or a remark in another chat on the other platform:
+    a rejection cannot be taken back, so what follows is its reason only once confirmed."""
+    track, _ = file_rush(plant)
+    plant.dingtalk.click(track, "dt-zhouzong", "reject")
+    reply = plant.say("zhouzong", "按错了", chat=None)
+    assert "是不是要驳回" in reply and "按错了" in reply and "不能撤回" in reply, reply
+    assert request_status(plant) == "pending"
+    assert "不" in plant.say("zhouzong", "不", chat=None) and request_status(plant) == "pending"
+    plant.dingtalk.click(track, "dt-zhouzong", "reject")             # on DingTalk; then a remark on WeCom
+    plant.relay.clock.advance(timedelta(minutes=5))
+    reply = plant.say("zhouzong", "这个先放一放，明天开会再说", chat="wr-managers", platform="wecom")
+    assert "是不是要驳回" in reply and request_status(plant) == "pending", reply
+    assert request_status(plant) == "pending"
+    plant.dingtalk.click(track, "dt-zhouzong", "reject")
+    assert "是不是要驳回" in plant.say("zhouzong", "本周产能已满", chat=None)
+    assert "已驳回" in plant.say("zhouzong", "是", chat=None)
+    assert request_status(plant) == "rejected"
+    told = plant.twin.wait_for(lambda m: m.api == "message" and m.target == "chenjing" and "驳回" in m.text)
+    assert "本周产能已满" in told.text
+
+
 def json_buttons(sent):
     import json
     return json.loads(sent.payload["cardData"]["cardParamMap"]["buttons"])
