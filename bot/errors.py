@@ -20,7 +20,7 @@ class UnknownPerson(UserError):
 
 class AskForQuantity(UserError):
     """Not a mistake: a button cannot say how many arrived, so the lead is asked to type it."""
-    code = "ask_for_quantity"  # order_no, quantity
+    code = "ask_for_quantity"  # order_no, quantity, handoff_id (a card's own batch, or None)
 
 
 class AskForReason(UserError):

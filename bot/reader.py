@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.handlers.receive import BATCH_MARK
 from bot.errors import (Ask, AskForQuantity, AskForReason, NeedsConfirmation, NothingToConfirm, UnknownCommand,
                         UnknownPerson)
 from bot.handlers.base import Command, CommandTable, Context, Reading
@@ -144,8 +145,9 @@ def question_of(error: UserError) -> tuple[str, str, str] | None:
         return "confirm", data["command"], data["reading"]
     if isinstance(error, Ask) and data.get("command"):
         return data["kind"], data["command"], data["reading"]
-    if isinstance(error, AskForQuantity):
-        return "quantity", f"接收 {data['order_no']} {{}}", f"{data['order_no']} 实收数量"
+    if isinstance(error, AskForQuantity):   # a card's batch is named, so that the answer disputes that one
+        batch = f" {BATCH_MARK}{data['handoff_id']}" if data.get("handoff_id") else ""
+        return "quantity", f"接收 {data['order_no']} {{}}{batch}", f"{data['order_no']} 实收数量"
     if isinstance(error, AskForReason):
         return "text", f"驳回 REQ-{data['request_id']} 原因 {{}}", f"驳回 REQ-{data['request_id']} 的原因"
     return None

@@ -70,12 +70,12 @@ def _resume_status(step: Step, prior: str | None) -> str:
 
 
 def dispute_handoff(session: Session, now: datetime, *, order: Order, workshop_id: int, person: Person,
-                    received: int, source: str) -> tuple[Handoff, Incident]:
+                    received: int, source: str, handoff_id: int | None = None) -> tuple[Handoff, Incident]:
     """The downstream lead received a different quantity: record it, take in what really came,
     and open a (non-blocking) exception that both workshops and the managers see until it is
     settled (了结)."""
     step, pending = lock_pending_handoffs(session, order=order, workshop_id=workshop_id, person=person,
-                                          action="dispute")
+                                          action="dispute", handoff_id=handoff_id)
     handoff = pending[0]
     if received < 0 or received > handoff.quantity * 2:
         raise QuantityOutOfRange(quantity=received, limit=handoff.quantity * 2, remaining=None, step=None)
@@ -98,15 +98,17 @@ def dispute_handoff(session: Session, now: datetime, *, order: Order, workshop_i
 
 
 def receive(session: Session, now: datetime, *, order: Order, workshop_id: int, person: Person,
-            received: int | None, source: str) -> tuple[list[Handoff], Incident | None]:
+            received: int | None, source: str, handoff_id: int | None = None) -> tuple[list[Handoff], Incident | None]:
     """接收: confirm the pending handoffs into the workshop's step, or, with a number other than
-    the oldest pending handoff's quantity, dispute that one. Decided under the locks."""
-    _, pending = lock_pending_handoffs(session, order=order, workshop_id=workshop_id, person=person)
+    the oldest pending handoff's quantity, dispute that one; `handoff_id`: only that batch (the
+    one a card asked about). Decided under the locks."""
+    _, pending = lock_pending_handoffs(session, order=order, workshop_id=workshop_id, person=person,
+                                       handoff_id=handoff_id)
     if received is None or received == pending[0].quantity:
         return confirm_handoffs(session, now, order=order, workshop_id=workshop_id, person=person,
-                                source=source), None
+                                source=source, handoff_id=handoff_id), None
     handoff, incident = dispute_handoff(session, now, order=order, workshop_id=workshop_id, person=person,
-                                        received=received, source=source)
+                                        received=received, source=source, handoff_id=handoff_id)
     return [handoff], incident
 
 

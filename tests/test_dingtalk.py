@@ -123,6 +123,26 @@ def handoff_card(live) -> str:
     return sent.payload["body"]["outTrackId"]
 
 
+def test_a_dispute_on_the_second_of_two_batches_disputes_that_batch(dt):
+    """Two batches wait (60, then 140); 数量不符 is pressed on the 140 card and 110 answered:
+    the 140 batch is disputed, the 60 one still waits (the answer used to dispute the oldest)."""
+    live, _ = dt
+    live.say("zhangwei", "报工 SO-1001 90")
+    live.say("zhangwei", "交接 SO-1001 60")
+    assert "已报工" in live.say("zhangwei", "报工 SO-1001 110")   # done: the other 140 handed over
+    settle(live)
+    tracks = [m.payload["body"]["outTrackId"] for m in live.dingtalk.sent if m.api == "card" and m.target == "cid-welding"]
+    assert len(tracks) == 2
+    resp = live.dingtalk.click(tracks[1], "dt-lina", "dispute")
+    assert "交接单上是 140 件" in resp.json()["message"]
+    reply = live.say("lina", "110", chat="wr-welding")
+    assert "110" in reply and "140" in reply, reply
+    with live.session() as s:
+        rows = [(h.quantity, h.status, h.received_qty) for h in s.scalars(select(Handoff).order_by(Handoff.id))]
+    assert [r[:2] for r in rows] == [(60, "pending"), (140, "disputed")] and rows[1][2] == 110
+    assert step(live, seq=2).received_qty == 110
+
+
 def test_handoff_card_confirmed_by_the_downstream_lead(dt):
     live, _ = dt
     track = handoff_card(live)

@@ -24,4 +24,4 @@ def dispute(ctx: ClickContext, row: CardRow, click: CardClick) -> Note:
     handoff = ctx.session.get(Handoff, row.subject_id)
     if not ctx.person.leads(handoff.to_step.workshop_id):
         raise NotAllowed(action="receive", workshop=handoff.to_step.workshop.name)
-    raise AskForQuantity(order_no=handoff.to_step.order.order_no, quantity=handoff.quantity)
+    raise AskForQuantity(order_no=handoff.to_step.order.order_no, quantity=handoff.quantity, handoff_id=handoff.id)

@@ -14,6 +14,7 @@ from storage.incidents import receive
 from storage.models import Handoff
 
 PLACEHOLDERS = {"实收数量", "实际数量", "实收数", "数量"}
+BATCH_MARK = "#H"   # `接收 SO-1001 110 #H12`: the batch a card's 数量不符 asked about (the answer replays it)
 
 
 def handle(ctx: Context, args: list[str]) -> Reply:
@@ -22,20 +23,24 @@ def handle(ctx: Context, args: list[str]) -> Reply:
     if order is None:
         raise BadSyntax(command="接收", problem="receive")
     _, rest = step_word(ctx, rest)   # the workshop is this chat's; its name may be said anyway
+    batch = next((int(w[len(BATCH_MARK):]) for w in rest if w.startswith(BATCH_MARK) and w[len(BATCH_MARK):].isdigit()),
+                 None)
+    rest = [w for w in rest if not w.startswith(BATCH_MARK)]
     workshop_id = ctx.workshop_id()
     if workshop_id is None:
         raise BadSyntax(command="接收", problem="no_workshop")
-    pending = _pending_quantity(ctx, order, workshop_id)
+    pending = _pending_quantity(ctx, order, workshop_id, batch)
     if rest and all(w in PLACEHOLDERS for w in rest):   # the card's hint typed as it is: ask for the number
         raise AskForQuantity(order_no=order.order_no, quantity=pending or 0)
     received = one_quantity(rest, "接收", ctx.settings.app.max_report_quantity)
     label = f"{order.order_no} {order.product}"
+    mark = f" {BATCH_MARK}{batch}" if batch is not None else ""
     if received is not None and pending is not None and received != pending:
-        ctx.read_as(f"{label} 实收 {received}（交接单 {pending}）", f"接收 {order.order_no} {received}")
+        ctx.read_as(f"{label} 实收 {received}（交接单 {pending}）", f"接收 {order.order_no} {received}{mark}")
     else:
-        ctx.read_as(f"{label} 来料" + (f" {pending} 件" if pending else ""), f"接收 {order.order_no}")
+        ctx.read_as(f"{label} 来料" + (f" {pending} 件" if pending else ""), f"接收 {order.order_no}{mark}")
     handoffs, incident = receive(ctx.session, ctx.now, order=order, workshop_id=workshop_id, person=person,
-                                 received=received, source=ctx.message.source)
+                                 received=received, source=ctx.message.source, handoff_id=batch)
     if incident is not None:
         handoff = handoffs[0]
         close_handoff_cards(ctx, [handoff], "dispute")
@@ -62,10 +67,13 @@ def received(ctx: Context, args: list[str]) -> Reply:
     return handle(ctx, list(args))
 
 
-def _pending_quantity(ctx: Context, order, workshop_id: int) -> int | None:
-    """The oldest pending handoff's quantity into this workshop's step (what a number disputes)."""
+def _pending_quantity(ctx: Context, order, workshop_id: int, batch: int | None = None) -> int | None:
+    """The oldest pending handoff's quantity into this workshop's step (what a number disputes),
+    or that of the batch named."""
     step = next((s for s in order.steps if s.workshop_id == workshop_id), None)
     if step is None:
         return None
-    return ctx.session.scalar(select(Handoff.quantity).where(Handoff.to_step_id == step.id,
-                                                             Handoff.status == "pending").order_by(Handoff.id))
+    stmt = select(Handoff.quantity).where(Handoff.to_step_id == step.id, Handoff.status == "pending")
+    if batch is not None:
+        stmt = stmt.where(Handoff.id == batch)
+    return ctx.session.scalar(stmt.order_by(Handoff.id))
