@@ -143,6 +143,27 @@ def test_a_dispute_on_the_second_of_two_batches_disputes_that_batch(dt):
     assert step(live, seq=2).received_qty == 110
 
 
+def test_undoing_the_report_closes_its_handoff_cards_and_tells_downstream(dt):
+    """The report that handed 200 over is undone: the handoff is withdrawn, its cards on both
+    platforms show it instead of live buttons, and the welding group is told not to receive."""
+    live, _ = dt
+    track = handoff_card(live)
+    assert "撤销" in live.say("zhangwei", "撤销")
+    settle(live)
+    with live.session() as s:
+        assert s.scalars(select(Handoff.status)).one() == "withdrawn"
+        cards = s.scalars(select(Card).where(Card.kind == "handoff")).all()
+        assert cards and {(c.status, c.decision) for c in cards} == {("decided", "withdrawn")}
+    update = live.dingtalk.wait_for(lambda m: m.api == "card_update" and m.target == track)
+    params = update.payload["cardData"]["cardParamMap"]
+    assert json.loads(params["buttons"]) == [] and "交接已撤回" in params["outcome"]
+    told = live.dingtalk.wait_for(lambda m: m.target == "cid-welding" and "交接撤回" in m.text)
+    assert "200 件" in told.text and "不用接收" in told.text
+    resp = live.dingtalk.click(track, "dt-lina", "confirm")          # a press on the old card changes nothing
+    assert resp.status_code in (200, 409)
+    assert step(live, seq=2).received_qty == 0
+
+
 def test_handoff_card_confirmed_by_the_downstream_lead(dt):
     live, _ = dt
     track = handoff_card(live)
