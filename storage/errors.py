@@ -88,6 +88,10 @@ class QuantityBelowProduced(UserError):
     code = "quantity_below_produced"  # order_no, quantity, produced, workshop, request_id
 
 
+class DueDatePassed(UserError):
+    code = "due_date_passed"  # request_id, due_date (MM-DD), order_no
+
+
 class SelfApproval(UserError):
     code = "self_approval"  # request_id
 

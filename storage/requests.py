@@ -9,13 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.errors import (DuplicateRequest, NotAllowed, OrderExists, QuantityBelowProduced, RequestDecided,
+from storage.errors import (DueDatePassed, DuplicateRequest, NotAllowed, OrderExists, QuantityBelowProduced, RequestDecided,
                             SelfApproval, UnknownRequest)
 from storage.events import record_event
 from storage.lifecycle import lock_order_tree, move, require, set_hold
 from storage.impact import RUSH_PRIORITY, request_impact
 from storage.models import ChangeRequest, Handoff, Order, Person
 from storage.orders import OrderData, refresh_status, upsert_order
+from storage.planner import calendar, config_of
 
 KINDS = ("rush", "quantity", "due_date", "pause", "resume", "cancel")
 # The lifecycle action each kind of change is (storage.lifecycle.ALLOWED says from which states).
@@ -161,6 +162,9 @@ def apply_request(session: Session, now: datetime, request: ChangeRequest, *, pe
     """Change the plan as the approved request says, if the order's state still allows it
     (anything else raises, and the whole decision is rolled back: the request stays pending)."""
     p = request.payload
+    if request.kind in ("rush", "due_date") and date.fromisoformat(p["due_date"]) < _factory_today(session, now):
+        # a card decided days later: the due date it asked for is gone (filed, it was not)
+        raise DueDatePassed(request_id=request.id, due_date=p["due_date"][5:], order_no=p.get("order_no", ""))
     if request.kind == "rush":
         return _create_rush_order(session, now, request, person=person, source=source)
     changed = session.get(Order, request.order_id)
@@ -179,6 +183,11 @@ def apply_request(session: Session, now: datetime, request: ChangeRequest, *, pe
                  request_id=request.id, request_kind=request.kind, payload={k: v for k, v in p.items() if k != "votes"})
     refresh_status(session, now, order, actor=person, source=source)
     return order
+
+
+def _factory_today(session: Session, now: datetime) -> date:
+    config = config_of(session)
+    return calendar(session, config).local(now).date() if config is not None else now.date()
 
 
 def _create_rush_order(session: Session, now: datetime, request: ChangeRequest, *, person: Person, source: str) -> Order:

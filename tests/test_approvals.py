@@ -111,6 +111,19 @@ def test_after_a_reject_press_only_a_confirmed_reason_rejects(plant):
     assert "本周产能已满" in told.text
 
 
+def test_a_card_decided_after_its_due_date_passed_is_refused(plant):
+    """A rush due in 4 days, approved from its card 5 days later: the order is not created with a
+    due date already gone; the approver is told to reject; the request stays pending."""
+    track, _ = file_rush(plant)
+    plant.relay.clock.advance(timedelta(days=5))
+    resp = plant.dingtalk.click(track, "dt-zhouzong", "approve")
+    assert "已经过了" in resp.json()["message"] and "REQ-1" in resp.json()["message"]
+    with plant.session() as s:
+        assert s.scalars(select(ChangeRequest.status)).one() == "pending"
+        assert s.scalar(select(func.count()).select_from(Order).where(Order.order_no == "SO-2001")) == 0
+    assert "已驳回" in plant.say("zhouzong", "驳回 REQ-1 原因 交期已过", chat=None)
+
+
 def json_buttons(sent):
     import json
     return json.loads(sent.payload["cardData"]["cardParamMap"]["buttons"])
