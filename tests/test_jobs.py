@@ -9,7 +9,7 @@ from bot.jobs import run_job
 from bot.jobs.runner import try_lease
 from bot.worktime import QuietHours
 from bot.clock import Clock
-from storage.models import OutboxMessage
+from storage.models import Order, OutboxMessage
 from tests.helpers import settle
 
 WEDNESDAY = date(2026, 11, 25)
@@ -216,6 +216,24 @@ def test_reminders_for_pending_approvals(plant):
     plant.relay.clock.advance(timedelta(minutes=121))
     assert job(plant, "reminders")["approvals"] == 1
     assert any("等待审批" in t for t in texts(plant.twin.sends_to("webhook", "key-managers")))
+
+
+def test_no_reminders_about_a_cancelled_order(plant):
+    """Its handoff cannot be received and its other request can only be rejected: nobody is
+    reminded to do what the bot would then refuse."""
+    plant.say("zhangwei", "报工 SO-1001 200")                               # a handoff to welding
+    plant.say("chenjing", "变更 SO-1001 数量 300 原因 客户加量", chat=None)    # REQ-1, left pending
+    plant.say("chenjing", "变更 SO-1001 取消 原因 客户撤单", chat=None)        # REQ-2
+    plant.say("zhouzong", "同意 REQ-2", chat=None)
+    with plant.session() as s:
+        assert s.scalars(select(Order.status).where(Order.order_no == "SO-1001")).one() == "cancelled"
+    plant.relay.clock.advance(timedelta(minutes=121))
+    result = job(plant, "reminders")
+    assert (result["handoffs"], result["approvals"]) == (0, 0), result
+    assert not any("还没确认接收" in t for t in texts(plant.twin.sends_to("webhook", "key-welding")))
+    plant.say("zhangwei", "报工 SO-1002 100")                               # another order's still are
+    plant.relay.clock.advance(timedelta(minutes=121))
+    assert job(plant, "reminders")["handoffs"] == 1
 
 
 def test_one_jobs_process_holds_the_lease_and_a_standby_takes_over(live):
