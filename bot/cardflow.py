@@ -7,6 +7,7 @@ subject on every platform: each platform updates its copies now if it can
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import replace
 from datetime import datetime
@@ -99,6 +100,22 @@ class CardService:
         context = {"decision": decision, "person": person.name, "at": at}
         render = self.services.messages.render
         return {"outcome": render("cards/outcome", context), "outcome_short": render("cards/outcome_short", context)}
+
+    def refresh(self, session: Session, kind: str, subject_id: int, context: dict) -> None:
+        """The open cards about this subject say what `context` says now (a corrected quantity),
+        buttons and all, on the platforms that can update a card."""
+        body = self.services.messages.render(f"cards/{kind}", context)
+        rows = session.scalars(select(CardRow).where(CardRow.kind == kind, CardRow.subject_id == subject_id,
+                                                     CardRow.status == "open")).all()
+        for row in rows:
+            if row.data.get("body") == body:
+                continue
+            row.data = {**row.data, "body": body}
+            platform = self.platforms.get(row.platform)
+            update = platform.card_update(CardView.of(row)) if platform else None
+            if update is not None:
+                queue(session, self.services.clock.now(), row.platform, update,
+                      f"card:{row.track_id}:body:{hashlib.sha256(body.encode()).hexdigest()[:16]}")
 
     def close(self, session: Session, closed: list[tuple[str, int, str]], person: Person,
               skip_id: int | None = None) -> None:

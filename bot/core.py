@@ -123,6 +123,8 @@ class MessageService:
 
     def _effects(self, session: Session, ctx: Context) -> None:
         """What the command decided besides its reply: cards closed, notices sent."""
+        for kind, subject_id, context in ctx.refreshed_cards:
+            self.cards.refresh(session, kind, subject_id, context)
         if ctx.closed_cards and ctx.person is not None:
             self.cards.close(session, ctx.closed_cards, ctx.person)
         for notice in ctx.notices:

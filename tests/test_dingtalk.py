@@ -164,6 +164,28 @@ def test_undoing_the_report_closes_its_handoff_cards_and_tells_downstream(dt):
     assert step(live, seq=2).received_qty == 0
 
 
+def test_a_corrected_batch_shows_its_new_quantity_on_its_cards(dt):
+    """The report that handed 200 over is corrected to 190 while welding has not confirmed: the
+    open cards say 190 (buttons kept); the press then books 190 and the card shows it decided."""
+    from storage.models import Report
+    live, _ = dt
+    track = handoff_card(live)
+    assert "200" in live.dingtalk.cards[track]["cardData"]["cardParamMap"]["markdown"]
+    with live.session() as s:
+        report_id = s.scalars(select(Report.id)).one()
+    assert "已更正" in live.say("qianzhuren", f"更正 R-{report_id} 190 不良 10", chat=None)
+    settle(live)
+    update = live.dingtalk.wait_for(lambda m: m.api == "card_update" and m.target == track)
+    params = update.payload["cardData"]["cardParamMap"]
+    assert "**190** 件" in params["markdown"] and "200" not in params["markdown"]
+    assert [b["action"] for b in json.loads(params["buttons"])] == ["confirm", "dispute"]
+    with live.session() as s:
+        assert {c.status for c in s.scalars(select(Card).where(Card.kind == "handoff"))} == {"open"}
+    resp = live.dingtalk.click(track, "dt-lina", "confirm")
+    assert resp.status_code == 200 and "李娜 已确认接收" in resp.json()["cardData"]["cardParamMap"]["outcome"]
+    assert step(live, seq=2).received_qty == 190
+
+
 def test_handoff_card_confirmed_by_the_downstream_lead(dt):
     live, _ = dt
     track = handoff_card(live)

@@ -36,6 +36,7 @@ class ActionContext:
     public_url: str = ""                 # where people reach this server (links in replies); "" = unknown
     notices: list[Notice] = field(default_factory=list)
     closed_cards: list[tuple[str, int, str]] = field(default_factory=list)  # (kind, subject id, decision)
+    refreshed_cards: list[tuple[str, int, dict]] = field(default_factory=list)  # (kind, subject id, context)
 
     @property
     def now(self):
@@ -65,6 +66,10 @@ class ActionContext:
     def close_cards(self, kind: str, subject_id: int, decision: str) -> None:
         """Cards about this subject are decided now, wherever they were sent."""
         self.closed_cards.append((kind, subject_id, decision))
+
+    def refresh_cards(self, kind: str, subject_id: int, context: dict) -> None:
+        """Open cards about this subject show `context` now (their buttons stay)."""
+        self.refreshed_cards.append((kind, subject_id, context))
 
     def workshop_id(self) -> int | None:
         """The workshop this message speaks for: the group's, else the sender's only one."""

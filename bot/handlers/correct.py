@@ -7,7 +7,7 @@ import re
 
 from bot.errors import BadSyntax
 from bot.handlers.base import Context
-from bot.handlers.common import require_person
+from bot.handlers.common import handoff_context, require_person
 from bot.handlers.reading import GOOD_WORDS, SCRAP_WORDS
 from bot.handlers.workers import ask_unknown, take_workers
 from bot.neutral import Reply
@@ -65,4 +65,6 @@ def handle(ctx: Context, args: list[str]) -> Reply:
     ctx.notify_workshop(step.workshop_id, "notices/report_corrected", key=f"{key}:from", **context)
     if done.handoff is not None:
         ctx.notify_workshop(done.handoff.to_step.workshop_id, "notices/report_corrected", key=f"{key}:to", **context)
+        if done.handoff.status == "pending":   # its cards show the batch as it is now
+            ctx.refresh_cards("handoff", done.handoff.id, handoff_context(done.handoff))
     return Reply("correct_ok", context)
