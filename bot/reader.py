@@ -25,6 +25,8 @@ NO = {"不", "不是", "否", "不对", "错了", "取消", "算了", "作废", 
 ACK = {"收到", "收到了", "好的", "知道了", "好的知道了", "好的收到", "知悉", "已知悉", "明白", "明白了"}
 VERBS = {"报工": "报", "异常": "报异常", "插单": "提插单", "变更": "提变更", "知悉": "知悉"}
 DROPPED = "\0dropped"
+# what people say before the command itself: `麻烦登记一下异常 …`, `查一下 SO-1013 进度`, `帮我设一下班组 …`
+LEAD_WORDS = {"登记", "查", "查询", "查查", "看", "看看", "设", "设置", "问", "问下"}
 
 
 def chat_of(message: ChatMessage) -> str:
@@ -82,12 +84,12 @@ class Reader:
         if said in ACK and (command := find("知悉")) is not None:
             return command, [], False
         lead = [w for w in words]
-        while lead and key_of(lead[0]) in FILLERS and find(lead[0]) is None:
+        while lead and key_of(lead[0]) in FILLERS | LEAD_WORDS and find(lead[0]) is None:
             lead = lead[1:]
         if lead and (command := find(lead[0])) is not None:
-            return command, lead[1:], False
+            return command, _after_fillers(lead[1:]), False
         if len(lead) >= 2 and is_order_text(lead[0]) and (command := find(lead[1])) is not None:
-            return command, [lead[0], *lead[2:]], False
+            return command, [lead[0], *_after_fillers(lead[2:])], False
         if said in YES | NO:
             raise NothingToConfirm()
         report = find("报工")
@@ -106,10 +108,10 @@ class Reader:
             return DROPPED if said in NO else None
         if said in NO:
             return DROPPED
+        if asked.kind == "quantity" and words and _only_quantities(words):   # `实收 九十六 件` too
+            return asked.command.replace("{}", join_words(words))
         if not words or self.commands.find(words[0]) is not None:
             return None
-        if asked.kind == "quantity" and _only_quantities(words):
-            return asked.command.replace("{}", join_words(words))
         if asked.kind == "order" and len(words) == 1 and is_order_text(words[0]):
             return asked.command.replace("{}", str(words[0]))
         if asked.kind == "worker" and len(words) == 1:   # a worker's name, or a user id among namesakes
@@ -151,6 +153,13 @@ def question_of(error: UserError) -> tuple[str, str, str] | None:
     if isinstance(error, AskForReason):
         return "text", f"驳回 REQ-{data['request_id']} 原因 {{}}", f"驳回 REQ-{data['request_id']} 的原因"
     return None
+
+
+def _after_fillers(args: list[Word]) -> list[Word]:
+    """A command's words without the fillers said right after it (`恢复一下 SO-1017`)."""
+    while args and key_of(args[0]) in FILLERS and not is_order_text(args[0]):
+        args = args[1:]
+    return args
 
 
 def _only_quantities(words: list[Word]) -> bool:

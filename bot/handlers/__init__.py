@@ -19,7 +19,7 @@ def add_handlers(relay: Relay) -> None:
     relay.add_command(progress.handle, "进度", "progress", "status", reads_only=True)
     relay.add_command(queue.handle, "待办", "queue", "todo", reads_only=True)
     relay.add_command(handoff.handle, "交接", "handoff", "handover")
-    relay.add_command(receive.handle, "接收", "确认接收", "receive")
+    relay.add_command(receive.handle, "接收", "确认接收", "实收", "收货", "receive")
     relay.add_command(receive.received, "收到")   # a handoff received, or a warning acknowledged
     relay.add_command(incident.open_, "异常", "停线", "故障", "issue", "problem")
     relay.add_command(incident.resume, "恢复", "resume")

@@ -16,7 +16,7 @@ _REPORT_ID = re.compile(r"[Rr]-?(\d{1,12})|(\d{1,12})")
 
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
-    words = [w for w in args if key_of(w) not in FILLERS and w not in ("上一条", "刚才的", "报工")]
+    words = [w for w in args if key_of(w) not in FILLERS and w not in ("上一条", "刚才的", "刚才", "的", "报工", "那条")]
     report_id = None
     if words:
         text = "".join(words) if len(words) == 2 and words[0] in ("R", "r") else words[0]
