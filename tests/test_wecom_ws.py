@@ -58,8 +58,12 @@ class Holder:
         return self
 
     def stop(self) -> None:
+        """Stop it and wait until it has ended (its lease released). Under load a lease write can
+        wait on SQLite's lock for up to its busy timeout (30 s): a shorter wait let tests go on
+        while the stopped holder still held the lease."""
         self.process.stop()
-        self.thread.join(10)
+        self.thread.join(45)
+        assert not self.thread.is_alive(), "the holder did not stop"
 
 
 @dataclass
