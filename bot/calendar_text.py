@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from planning.calendar import CalendarError, format_spans, parse_spans
 from bot.errors import BadSyntax
+from bot.timewords import PM
 from storage.errors import UnknownWorkshop
 from storage.models import Workshop
 
@@ -100,7 +101,7 @@ def _word_span(match: re.Match) -> str:
 
 def _clock(period: str | None, hour: str, half: str | None) -> str:
     value = int(hour)
-    if period in ("下午", "晚上") and value < 12:
+    if period in PM and value < 12:
         value += 12
     return f"{value:02d}:{'30' if half else '00'}"
 

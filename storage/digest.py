@@ -17,6 +17,7 @@ from storage.delays import OrderDelay
 from storage.directory import leads_of
 from storage.models import ChangeRequest, Handoff, Incident, Order, PlanRun, Report, Step, Workshop
 from storage.planner import FULL
+from storage.views import cancelled_orders
 
 # Worst first: an order that is in several of these states is listed once, in the first.
 STATES = ("stopped", "late", "at_risk", "dispute", "handoff", "request")
@@ -106,11 +107,10 @@ def planned_in(session: Session, cal: WorkCalendar, windows: list[tuple[datetime
     come, not the whole history; cancelled orders, a short list, left out)."""
     if not windows:
         return []
-    cancelled = select(Order.id).where(Order.status == "cancelled").scalar_subquery()
     rows = session.execute(select(Step.workshop_id, Step.planned_qty, Step.planned_start, Step.planned_end)
                            .where(Step.planned_end > min(a for a, _ in windows),
                                   Step.planned_start < max(b for _, b in windows),
-                                  Step.order_id.notin_(cancelled))).all()
+                                  Step.order_id.notin_(cancelled_orders()))).all()
     bounds = [(to_ts(a), to_ts(b)) for a, b in windows]
     totals: list[dict[int, float]] = [{} for _ in windows]
     for ws, qty, ps, pe in rows:

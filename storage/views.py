@@ -177,7 +177,8 @@ def digest_sent(session: Session, group_id: int, day: date) -> bool:
     return session.scalar(select(SentDigest.id).where(SentDigest.group_id == group_id, SentDigest.day == day)) is not None
 
 
-def _cancelled_orders():
+def cancelled_orders():
+    """The cancelled orders' ids, as a subquery: a short list, read once."""
     return select(Order.id).where(Order.status == "cancelled").scalar_subquery()
 
 
@@ -185,7 +186,7 @@ def handoffs_waiting_since(session: Session, before: datetime) -> list[Handoff]:
     """Handoffs still unconfirmed that were made at or before `before`; not those of a cancelled
     order, which nobody can receive."""
     return list(session.scalars(select(Handoff).join(Step, Handoff.to_step_id == Step.id).where(
-        Handoff.status == "pending", Handoff.created_at <= before, Step.order_id.notin_(_cancelled_orders()))))
+        Handoff.status == "pending", Handoff.created_at <= before, Step.order_id.notin_(cancelled_orders()))))
 
 
 def requests_waiting_since(session: Session, before: datetime) -> list[ChangeRequest]:
@@ -193,7 +194,7 @@ def requests_waiting_since(session: Session, before: datetime) -> list[ChangeReq
     cancelled order, which can only be rejected."""
     return list(session.scalars(select(ChangeRequest).where(
         ChangeRequest.status == "pending", ChangeRequest.created_at <= before,
-        ChangeRequest.order_id.is_(None) | ChangeRequest.order_id.notin_(_cancelled_orders()))))
+        ChangeRequest.order_id.is_(None) | ChangeRequest.order_id.notin_(cancelled_orders()))))
 
 
 def reminded(session: Session) -> set[tuple[str, int]]:
