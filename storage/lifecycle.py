@@ -24,7 +24,7 @@ from storage.models import Handoff, Order, Report, Step
 ORDER_STATES = ("planned", "in_progress", "blocked", "done", "paused", "cancelled")
 STEP_STATES = ("waiting", "ready", "running", "blocked", "done")
 HANDOFF_STATES = ("pending", "confirmed", "disputed", "settled", "withdrawn")
-REQUEST_STATES = ("pending", "approved", "rejected")
+REQUEST_STATES = ("pending", "approved", "rejected", "withdrawn")
 
 # Which moves exist, and what makes them.
 MOVES: dict[str, dict[tuple[str, str], str]] = {
@@ -48,6 +48,7 @@ MOVES: dict[str, dict[tuple[str, str], str]] = {
     "request": {
         ("pending", "approved"): "同意 (under the policy)",
         ("pending", "rejected"): "驳回",
+        ("pending", "withdrawn"): "the order was cancelled (nothing else can be decided of it)",
     },
     "hold": {  # the order's paused/cancelled flag, set only by approved requests
         ("active", "paused"): "变更 暂停", ("active", "cancelled"): "变更 取消",

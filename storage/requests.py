@@ -104,10 +104,12 @@ def may_decide(person: Person, policy: Policy) -> bool:
 
 def decide_request(session: Session, now: datetime, *, request_id: int, person: Person, approve: bool,
                    reason: str, policy: Policy, source: str,
-                   handoffs: list[Handoff] | None = None) -> ChangeRequest:
+                   handoffs: list[Handoff] | None = None,
+                   withdrawn: list[ChangeRequest] | None = None) -> ChangeRequest:
     """Record an approver's decision. A rejection decides at once; an approval decides when the
     policy is met, and then the plan changes in this same transaction (`handoffs` collects the
-    handoffs the change created, for the caller to announce). A request already decided
+    handoffs the change created, for the caller to announce; `withdrawn` the order's other
+    pending requests an approved cancellation withdrew). A request already decided
     raises `RequestDecided` naming who decided; a requester may not decide their own request
     unless the policy allows it.
 
@@ -141,9 +143,28 @@ def decide_request(session: Session, now: datetime, *, request_id: int, person: 
     else:
         apply_request(session, now, request, person=person, source=source,
                       handoffs=handoffs)
+        if request.kind == "cancel":
+            closed = _withdraw_pending(session, now, request, person=person, source=source)
+            if withdrawn is not None:
+                withdrawn.extend(closed)
     record_event(session, now, f"request_{request.status}", order_id=request.order_id, actor=person, source=source,
                  request_id=request.id, request_kind=request.kind, reason=reason)
     return request
+
+
+def _withdraw_pending(session: Session, now: datetime, cancel: ChangeRequest, *, person: Person,
+                      source: str) -> list[ChangeRequest]:
+    """A cancelled order's other pending requests can never be approved: they are withdrawn
+    with the cancellation (locked after it, in id order: the lock order's requests)."""
+    others = list(session.scalars(select(ChangeRequest).where(
+        ChangeRequest.order_id == cancel.order_id, ChangeRequest.status == "pending", ChangeRequest.id != cancel.id)
+        .order_by(ChangeRequest.id).with_for_update(of=ChangeRequest).execution_options(populate_existing=True)))
+    for other in others:
+        move("request", other, "withdrawn")
+        other.decided_by, other.decided_at, other.pending_key = person.id, now, None
+        record_event(session, now, "request_withdrawn", order_id=other.order_id, actor=person, source=source,
+                     request_id=other.id, request_kind=other.kind, cancelled_by=cancel.id)
+    return others
 
 
 def _needed(request: ChangeRequest, policy: Policy) -> set[str]:

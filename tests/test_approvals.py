@@ -250,3 +250,36 @@ def test_under_the_all_policy_an_approver_who_left_is_not_waited_for(database_ur
         assert "已同意" in live.say("zhouzong", "同意 REQ-1", chat=None)
         with live.relay.Session() as s:
             assert s.scalars(select(ChangeRequest.status)).one() == "approved"
+
+
+def test_cancelling_an_order_closes_what_can_no_longer_be_done(plant):
+    """SO-1001's 200 wait at welding and a quantity change waits for approval when the order is
+    cancelled: the change is withdrawn (its cards closed, its requester told), the batch's cards
+    say 订单已取消, welding is told not to receive it, and presses on the old cards change nothing."""
+    plant.platform = "dingtalk"
+    plant.say("zhangwei", "报工 SO-1001 200")
+    handoff = plant.dingtalk.wait_for(lambda m: m.api == "card" and m.target == "cid-welding")
+    assert "REQ-1" in plant.say("chenjing", "变更 SO-1001 数量 1200 原因 客户加量", chat=None)
+    change = plant.dingtalk.wait_for(lambda m: m.api == "card" and m.target == "cid-managers" and "REQ-1" in m.text)
+    assert "REQ-2" in plant.say("chenjing", "变更 SO-1001 取消 原因 客户撤单", chat=None)
+    settle(plant)
+    assert "已同意" in plant.say("zhouzong", "同意 REQ-2", chat=None)
+    settle(plant)
+    with plant.session() as s:
+        rows = {r.id: (r.status, r.decided_by is not None) for r in s.scalars(select(ChangeRequest))}
+        assert rows == {1: ("withdrawn", True), 2: ("approved", True)}
+        assert s.scalar(select(Order.status).where(Order.order_no == "SO-1001")) == "cancelled"
+    for sent in (handoff, change):
+        track = sent.payload["body"]["outTrackId"]
+        update = plant.dingtalk.wait_for(lambda m, t=track: m.api == "card_update" and m.target == t)
+        assert json_buttons(update) == [] and "订单已取消" in update.payload["cardData"]["cardParamMap"]["outcome"]
+    told = plant.dingtalk.wait_for(lambda m: "你的申请 REQ-1" in m.text)   # she filed it on DingTalk
+    assert "已关闭" in told.text and "订单已取消" in told.text
+    welding = plant.dingtalk.wait_for(lambda m: m.target == "cid-welding" and "计划变更" in m.text)
+    assert "200 件不用接收" in welding.text
+    resp = plant.dingtalk.click(handoff.payload["body"]["outTrackId"], "dt-lina", "confirm")
+    assert resp.status_code in (200, 409)
+    assert "已关闭" in plant.say("wujingli", "同意 REQ-1", chat=None)
+    assert step(plant, seq=2).received_qty == 0
+    with plant.session() as s:
+        assert s.scalar(select(Order.quantity).where(Order.order_no == "SO-1001")) != 1200

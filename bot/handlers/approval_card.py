@@ -13,13 +13,14 @@ from storage.requests import decide_request, may_decide
 
 def approve(ctx: ClickContext, row: CardRow, click: CardClick) -> Note:
     handoffs: list[Handoff] = []
+    withdrawn: list[ChangeRequest] = []
     request = decide_request(ctx.session, ctx.now, request_id=row.subject_id, person=ctx.person, approve=True,
                              reason="", policy=policy_of(ctx), source=click.source,
-                             handoffs=handoffs)
+                             handoffs=handoffs, withdrawn=withdrawn)
     if request.status == "pending":  # the "all" policy: this vote is stored, others must agree too
         return "request_vote", {"request_id": request.id, "status": "pending", "approve": True}
     decide(row, ctx.person, "approve", ctx.now)
-    decision_effects(ctx, request, handoffs)
+    decision_effects(ctx, request, handoffs, withdrawn)
     return None
 
 

@@ -15,7 +15,7 @@ from bot.handlers.reading import COUNT_WORDS, key_of, one_quantity, skip_fillers
 from bot.text import UNITS, Word, join_words, looks_like_number, parse_quantity
 from bot.errors import BadSyntax
 from storage.errors import UnknownProduct
-from storage.models import ChangeRequest, Handoff, Order, Person, Route, Workshop
+from storage.models import ChangeRequest, Handoff, Order, Person, Route, Step, Workshop
 from storage.requests import Policy, decide_request, file_request
 from storage.rules import checked_order_no
 from storage.views import workshop_queue
@@ -153,9 +153,13 @@ def request_context(ctx: ActionContext, request: ChangeRequest, requester: str) 
             "impact": request.impact, "reason": request.reason, "requester": requester}
 
 
-def decision_effects(ctx: ActionContext, request: ChangeRequest, handoffs: list[Handoff]) -> None:
+def decision_effects(ctx: ActionContext, request: ChangeRequest, handoffs: list[Handoff],
+                     withdrawn: list[ChangeRequest]) -> None:
     """Once decided: every card about it closes; the requester is told; on approval every
-    affected workshop's groups get the 计划变更 notice with their new queue."""
+    affected workshop's groups get the 计划变更 notice with their new queue. A cancellation
+    also closes the cards of what can no longer be done: the order's other requests (their
+    requesters are told) and its batches waiting to be received (their workshops are told in
+    the notice)."""
     if request.status == "pending":
         return
     ctx.close_cards("approval", request.id, "approve" if request.status == "approved" else "reject")
@@ -170,11 +174,24 @@ def decision_effects(ctx: ActionContext, request: ChangeRequest, handoffs: list[
     for handoff in handoffs:  # a quantity change that completed the first step
         handoff_notice(ctx, handoff)
     order = ctx.session.get(Order, request.order_id)
+    waiting: dict[int, int] = {}   # a cancelled order's batches nobody needs to receive, by step
+    if request.kind == "cancel":
+        for other in withdrawn:
+            ctx.close_cards("approval", other.id, "cancelled")
+            if other.requester_id is not None:
+                ctx.notify_person(other.requester_id, other.payload.get("origin", {}).get("platform"),
+                                  "notices/request_decided", key=f"request:{other.id}:told",
+                                  **{**context, "request_id": other.id, "kind": KIND_WORDS[other.kind],
+                                     "status": "withdrawn"})
+        for handoff in ctx.session.scalars(select(Handoff).join(Handoff.to_step).where(
+                Handoff.status == "pending", Step.order_id == order.id).order_by(Handoff.id)):
+            ctx.close_cards("handoff", handoff.id, "cancelled")
+            waiting[handoff.to_step_id] = waiting.get(handoff.to_step_id, 0) + handoff.quantity
     for step in order.steps:
         workshop = ctx.session.get(Workshop, step.workshop_id)
         queue = workshop_queue(ctx.session, step.workshop_id, ctx.now, limit=5, include_waiting=True)
         ctx.notify_workshop(step.workshop_id, "notices/plan_changed", key=f"request:{request.id}:plan:{step.workshop_id}",
-                            workshop=workshop.name, items=queue, **context)
+                            workshop=workshop.name, items=queue, not_to_receive=waiting.get(step.id, 0), **context)
 
 
 def approve(ctx: Context, args: list[str]) -> Reply:
@@ -194,8 +211,9 @@ def _decide(ctx: Context, args: list[str], approve: bool) -> Reply:
     if not match or (not approve and not reason):
         raise BadSyntax(command=word, problem="decide")
     handoffs: list[Handoff] = []
+    withdrawn: list[ChangeRequest] = []
     request = decide_request(ctx.session, ctx.now, request_id=int(match.group(1)), person=person, approve=approve,
                              reason=reason, policy=policy_of(ctx), source=ctx.message.source,
-                             handoffs=handoffs)
-    decision_effects(ctx, request, handoffs)
+                             handoffs=handoffs, withdrawn=withdrawn)
+    decision_effects(ctx, request, handoffs, withdrawn)
     return Reply("request_vote", {"request_id": request.id, "status": request.status, "approve": approve})
