@@ -106,7 +106,7 @@ def token_month(board_tokens: tuple[str, ...], token: str, now: datetime) -> str
     """The month a token we signed opens, None if it is not ours or has expired."""
     key = _key(board_tokens, "export")
     parts = token.split(".")
-    if key is None or len(parts) != 4 or parts[0] != "x1" or not parts[2].isdigit():
+    if key is None or len(parts) != 4 or parts[0] != "x1" or not (parts[2].isascii() and parts[2].isdigit()):
         return None
     body = ".".join(parts[:3])
     if not hmac.compare_digest(parts[3].encode(), _sign(key, body).encode()):

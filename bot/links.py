@@ -44,7 +44,7 @@ def link_valid(board_tokens: tuple[str, ...], token: str, now: datetime) -> bool
     """`token` is a link token we signed and it has not expired."""
     key = _key(board_tokens, "link")
     parts = token.split(".")
-    if key is None or len(parts) != 3 or parts[0] != "l1" or not parts[1].isdigit():
+    if key is None or len(parts) != 3 or parts[0] != "l1" or not (parts[1].isascii() and parts[1].isdigit()):
         return False
     if not hmac.compare_digest(parts[2].encode(), _sign(key, f"l1.{parts[1]}").encode()):
         return False
@@ -72,7 +72,7 @@ def chart_name(board_tokens: tuple[str, ...], day: date) -> str | None:
 def chart_day(board_tokens: tuple[str, ...], name: str) -> date | None:
     """The day of a chart address we made (None: not one of ours)."""
     stamp, _, _sig = name.partition("-")
-    if len(stamp) != 8 or not stamp.isdigit():
+    if len(stamp) != 8 or not (stamp.isascii() and stamp.isdigit()):
         return None
     try:
         day = datetime.strptime(stamp, "%Y%m%d").date()

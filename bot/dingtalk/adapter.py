@@ -58,7 +58,7 @@ def robot_message():
     relay = _relay()
     settings = _settings()
     timestamp, sign = request.headers.get("timestamp", ""), request.headers.get("sign", "")
-    if not timestamp.isdigit() or len(timestamp) > 15 or not sign:
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 15 or not sign:
         _fail(400, "missing or bad timestamp/sign headers")
     if abs(relay.clock.epoch() * 1000 - int(timestamp)) > TIMESTAMP_WINDOW_MS:
         _fail(403, "stale timestamp")

@@ -41,7 +41,7 @@ def event():
     args = request.args
     signature = args.get("signature") or args.get("msg_signature", "")
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
-    if not (signature and timestamp.isdigit() and nonce) or len(timestamp) > 15:
+    if not (signature and timestamp.isascii() and timestamp.isdigit() and nonce) or len(timestamp) > 15:
         _fail(400, "missing signature, timestamp or nonce")
     if abs(relay.clock.epoch() * 1000 - int(timestamp)) > relay.settings.app.timestamp_window_seconds * 1000:
         _fail(403, "stale timestamp")

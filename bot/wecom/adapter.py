@@ -49,7 +49,7 @@ def _checked_params() -> tuple[str, str, str]:
     signature, timestamp, nonce = args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")
     if not (signature and timestamp and nonce):
         _fail(400, "missing msg_signature, timestamp or nonce")
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         _fail(400, "bad timestamp")
     relay = _relay()
     now = relay.clock.epoch()

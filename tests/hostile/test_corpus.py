@@ -78,6 +78,8 @@ AIBOT_CASES = {
     "decrypted not json": lambda l: signed_aibot(l, "<xml>nope</xml>"),
     "decrypted without sender": lambda l: signed_aibot(l, json.dumps({"msgid": "x", "msgtype": "text",
                                                                       "text": {"content": "报工 SO-1001 1"}})),
+    "timestamp in other digits": lambda l: post_aibot(l, b'{"encrypt":"abc"}',
+                                                      {"msg_signature": "a", "timestamp": "\u00b2", "nonce": "n"}),
     "timestamp not a number": lambda l: post_aibot(l, b'{"encrypt":"abc"}',
                                                    {"msg_signature": "a", "timestamp": "1e9", "nonce": "n"}),
 }
@@ -134,6 +136,9 @@ DT_CASES = {
     "empty sign": lambda l: l.dingtalk.robot_message(dt_body(), sign=""),
     "stale timestamp": lambda l: l.dingtalk.robot_message(dt_body(), timestamp=(l.relay.clock.epoch() - 7200) * 1000),
     "future timestamp": lambda l: l.dingtalk.robot_message(dt_body(), timestamp=(l.relay.clock.epoch() + 7200) * 1000),
+    "timestamp in other digits": lambda l: l.dingtalk.robot_message(dt_body(), timestamp="\u00b2"),
+    "event timestamp in other digits": lambda l: requests.post(
+        f"{l.url}/dingtalk/events", params={"signature": "a", "timestamp": "\u00b2", "nonce": "n"}, json={"encrypt": "x"}),
     "seconds not ms": lambda l: l.dingtalk.robot_message(dt_body(), timestamp=l.relay.clock.epoch()),
     "unknown robot": lambda l: l.dingtalk.robot_message(dt_body(robotCode="evil")),
     "malformed json": lambda l: l.dingtalk.robot_message({}, raw=b"{oops"),
