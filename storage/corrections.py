@@ -63,15 +63,21 @@ def correct_report(session: Session, now: datetime, *, report_id: int, person: P
     if step.good_qty + step.scrap_qty + d_good + d_scrap > capacity:
         raise QuantityOutOfRange(quantity=good + scrap, limit=capacity, step=step.workshop.name,
                                  remaining=max(capacity - step.good_qty - step.scrap_qty + report.good + report.scrap, 0))
-    carrier = _carrier(step, report, handoffs, step.good_qty + d_good)
-    downstream = _propagate(carrier, d_good, limits) if carrier is not None and d_good else None
+    new_total = step.good_qty + d_good
+    carrier = _carrier(step, report, handoffs, new_total)
+    moved = _moved(step, d_good, new_total) if carrier is not None else 0
+    if carrier is not None and carrier.quantity + moved < 0:
+        # more than the last batch would have to come back: name the least it may be corrected to
+        least = report.good - (step.good_qty - step.handed_qty) - carrier.quantity
+        raise CannotCorrect(reason="below_handoff", report_id=report.id, quantity=carrier.quantity,
+                            least=max(least, 0))
+    downstream = _propagate(carrier, moved, limits) if carrier is not None and moved else None
     old_good, old_scrap = report.good, report.scrap
     report.good, report.scrap = good, scrap
     shares = reshare(session, report, workers)
     step.good_qty += d_good
     step.scrap_qty += d_scrap
-    if carrier is not None:
-        step.handed_qty += d_good
+    step.handed_qty += moved
     if step.status == "done" and not is_complete(step):
         reopen_after_change(step)
     complete_if_done(session, now, step, person=person, source=source)
@@ -79,11 +85,11 @@ def correct_report(session: Session, now: datetime, *, report_id: int, person: P
         complete_if_done(session, now, downstream, person=person, source=source)
     record_event(session, now, "report_corrected", order_id=step.order_id, actor=person, source=source,
                  report_id=report.id, step=step.workshop.name, good=[old_good, good], scrap=[old_scrap, scrap],
-                 handoff_id=carrier.id if carrier is not None and d_good else None,
+                 handoff_id=carrier.id if carrier is not None and moved else None,
                  good_total=step.good_qty, scrap_total=step.scrap_qty, **({"workers": shares} if shares else {}))
     refresh_status(session, now, step.order, actor=person, source=source)
     return Correction(report=report, old_good=old_good, old_scrap=old_scrap, step=step,
-                      handoff=carrier if d_good else None, downstream=downstream, workers=shares)
+                      handoff=carrier if moved else None, downstream=downstream, workers=shares)
 
 
 def _carrier(step: Step, report: Report, handoffs: list[Handoff], new_good_total: int) -> Handoff | None:
@@ -97,10 +103,16 @@ def _carrier(step: Step, report: Report, handoffs: list[Handoff], new_good_total
     return None
 
 
+def _moved(step: Step, d_good: int, new_total: int) -> int:
+    """How much of the difference moves with the carrying handoff: all of an increase; of a cut,
+    only what had left beyond the new total (parts still at the step are cut there)."""
+    if d_good >= 0:
+        return d_good
+    return -min(-d_good, max(step.handed_qty - new_total, 0))
+
+
 def _propagate(handoff: Handoff, d_good: int, limits: Limits) -> Step | None:
     """Move the difference into the handoff and, once received, into the next step's input."""
-    if handoff.quantity + d_good < 0:
-        raise CannotCorrect(reason="below_handoff", report_id=None, quantity=handoff.quantity)
     if handoff.status in ("confirmed", "settled"):
         downstream = handoff.to_step
         received = downstream.received_qty + d_good

@@ -328,6 +328,43 @@ def test_a_correction_below_what_downstream_already_processed_is_refused(plant):
     assert same_data(before, snapshot(plant.relay))
 
 
+@pytest.mark.parametrize("received", [True, False])
+def test_a_cut_below_a_batch_takes_back_only_what_left_beyond_the_new_total(plant, received):
+    """100 made, 60 handed over (received, or still pending), then the report is corrected to 50:
+    only 10 of the batch come back (50 stay handed over), not the whole 50 of the cut."""
+    plant.say("zhangwei", "报工 SO-1001 100")
+    plant.say("zhangwei", "交接 SO-1001 60")
+    if received:
+        assert "60" in plant.say("lina", "接收 SO-1001", chat="wr-welding")
+    with plant.session() as s:
+        report_id = s.scalars(select(Report.id)).one()
+    assert "已更正" in plant.say("qianzhuren", f"更正 R-{report_id} 良品 50", chat=None)
+    st, down = step(plant), step(plant, seq=2)
+    assert (st.good_qty, st.handed_qty) == (50, 50)
+    with plant.session() as s:
+        handoff = s.scalars(select(Handoff)).one()
+        assert (handoff.quantity, handoff.received_qty) == ((50, 50) if received else (50, None))
+    assert down.received_qty == (50 if received else 0)
+    if not received:
+        assert "50" in plant.say("lina", "接收 SO-1001", chat="wr-welding")
+        assert step(plant, seq=2).received_qty == 50
+
+
+def test_a_cut_deeper_than_the_last_batch_names_the_least_it_may_be(plant):
+    plant.say("zhangwei", "报工 SO-1001 100")
+    plant.say("zhangwei", "交接 SO-1001 60")
+    plant.say("zhangwei", "交接 SO-1001 40")
+    with plant.session() as s:
+        report_id = s.scalars(select(Report.id)).one()
+    before = snapshot(plant.relay)
+    reply = plant.say("qianzhuren", f"更正 R-{report_id} 良品 30", chat=None)
+    assert "40 件" in reply and "最少只能更正到 60" in reply, reply
+    settle(plant)
+    assert same_data(before, snapshot(plant.relay))
+    assert "已更正" in plant.say("qianzhuren", f"更正 R-{report_id} 良品 60", chat=None)
+    assert (step(plant).good_qty, step(plant).handed_qty) == (60, 60)
+
+
 # -- card clicks ------------------------------------------------------------------------------
 
 def test_two_clicks_by_one_person_in_one_second_both_count(live):
