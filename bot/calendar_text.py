@@ -17,11 +17,23 @@ from storage.models import Workshop
 _DATE = r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?"
 # the range's end may leave out its year and month (`12月20日到22日`), not be a time (`到 8:00`)
 _END = r"(?:(\d{4})\s*[-/.年]\s*)?(?:(\d{1,2})\s*[-/.月]\s*)?(\d{1,2})(?!\s*[\d:：点])\s*[日号]?"
-_RANGE = re.compile(rf"^{_DATE}(?:\s*(?:至|到|~|～|—|--)\s*{_END})?")
+# `-` too (`12月5日-7日`, `12/5-12/7`, `12-05-12-07`): a single dash after a whole date starts its end
+_RANGE = re.compile(rf"^{_DATE}(?:\s*(?:至|到|~|～|—|--|-)\s*{_END})?")
+# another date after the first (`12-05 12-06`, `12月5日、6日`): one entry is one date or one range
+_ANOTHER_DATE = re.compile(r"^(?:\d{4}\s*[-/.年]\s*)?\d{1,2}\s*(?:[-/.月]\s*\d{1,2}\s*[日号]?|[日号])$")
+_PERIOD = r"(上午|早上|中午|下午|晚上|傍晚|凌晨|晚|早)"
 _SPAN = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}\s*[-~～至到—]\s*\d{1,2}\s*[:：]\s*\d{2}")
-# hours in words: `8点到17点`, `晚上6点到10点`, `下午1点半到5点`
-_WORD_TIME = r"(上午|早上|中午|下午|晚上)?\s*(\d{1,2})\s*点\s*(半)?"
+# clock hours after a period (`晚上6:00-10:00`): the period makes them afternoon or evening hours
+_PERIOD_SPAN = re.compile(rf"{_PERIOD}\s*(\d{{1,2}})\s*[:：]\s*(\d{{2}})\s*[-~～至到—]\s*{_PERIOD}?\s*"
+                          r"(\d{1,2})\s*[:：]\s*(\d{2})")
+# hours in words: `8点到17点`, `晚上6点到10点`, `晚6点到10点`, `下午1点半到5点`, `18-22点`
+_WORD_TIME = rf"{_PERIOD}?\s*(\d{{1,2}})\s*点\s*(半)?"
 _WORD_SPAN = re.compile(rf"{_WORD_TIME}\s*[-~～至到—]\s*{_WORD_TIME}")
+_BARE_SPAN = re.compile(rf"{_PERIOD}?\s*(\d{{1,2}})\s*[-~～至到—]\s*(\d{{1,2}})\s*点")
+# what still speaks of hours once the hours were read (`4小时`, `下午`, `半天`): never a note
+_TIME_TALK = re.compile(r"\d\s*(?:点|小时|个小时|钟头|h)|小时|钟头|^(?:上午|早上|中午|下午|晚上|傍晚|凌晨|晚|早|白班|夜班|"
+                        r"半天|上半天|下半天|一上午|一下午|一晚上)$|\d{1,2}\s*[:：]\s*\d{2}")
+_JOINERS = re.compile(r"和|与|跟|及|以及|\+|/")
 LOOKBACK_DAYS = 7          # a date without a year this many days past means this year; earlier, next year
 HORIZON_DAYS = 2 * 366
 
@@ -36,7 +48,7 @@ class DateRange:
 @dataclass(frozen=True)
 class CalendarWords:
     range: DateRange
-    workshop: Workshop | None
+    workshops: tuple[Workshop, ...]   # empty: the whole plant
     spans: str          # "08:00-17:00,..." or ""
     note: str
 
@@ -75,7 +87,11 @@ def parse_range(text: str, today: date, word: str) -> tuple[DateRange, str]:
 def parse_calendar_words(session: Session, text: str, today: date, word: str) -> CalendarWords:
     """Dates first; then, in any order, a workshop, working hours, and a note."""
     dates, rest = parse_range(text, today, word)
+    if rest.split() and _ANOTHER_DATE.match(rest.split()[0]):
+        raise BadSyntax(command=word, problem="calendar_dates", token=f"{dates.text} {rest.split()[0]}")
+    rest = _PERIOD_SPAN.sub(_period_span, rest)
     rest = _WORD_SPAN.sub(_word_span, rest)
+    rest = _BARE_SPAN.sub(_bare_span, rest)
     spans = _SPAN.findall(rest)
     for span in spans:
         rest = rest.replace(span, " ")
@@ -83,14 +99,18 @@ def parse_calendar_words(session: Session, text: str, today: date, word: str) ->
         hours = format_spans(parse_spans([re.sub(r"\s+", "", s).replace("：", ":") for s in spans])) if spans else ""
     except CalendarError:
         raise BadSyntax(command=word, problem="calendar_hours", token=" ".join(spans)) from None
-    workshop, note_words = None, []
+    workshops: list[Workshop] = []
+    note_words: list[str] = []
     for token in rest.split():
-        found = _workshop(session, token) if workshop is None else None
-        if found is not None:
-            workshop = found
+        found = _workshops(session, token)
+        if found:
+            workshops.extend(w for w in found if w not in workshops)
+        elif _TIME_TALK.search(token):   # hours not read as hours would book a whole day: refused
+            raise BadSyntax(command=word, problem="calendar_half_day" if word == "停产" else "calendar_hours",
+                            token=token)
         else:
             note_words.append(token)
-    return CalendarWords(dates, workshop, hours, " ".join(note_words)[:100])
+    return CalendarWords(dates, tuple(workshops), hours, " ".join(note_words)[:100])
 
 
 def _word_span(match: re.Match) -> str:
@@ -99,11 +119,33 @@ def _word_span(match: re.Match) -> str:
     return f" {_clock(p1, h1, half1)}-{_clock(p2 or p1, h2, half2)} "
 
 
+def _period_span(match: re.Match) -> str:
+    """`晚上6:00-10:00` as ` 18:00-22:00 `."""
+    p1, h1, m1, p2, h2, m2 = match.groups()
+    return f" {_clock(p1, h1, None)[:3]}{m1}-{_clock(p2 or p1, h2, None)[:3]}{m2} "
+
+
+def _bare_span(match: re.Match) -> str:
+    """`18-22点`, `晚6-10点` as ` 18:00-22:00 `."""
+    period, h1, h2 = match.groups()
+    return f" {_clock(period, h1, None)}-{_clock(period, h2, None)} "
+
+
 def _clock(period: str | None, hour: str, half: str | None) -> str:
     value = int(hour)
     if period in PM and value < 12:
         value += 12
     return f"{value:02d}:{'30' if half else '00'}"
+
+
+def _workshops(session: Session, token: str) -> list[Workshop]:
+    """The workshop a word names, or the workshops of `冲压和焊接`; none when any part is not one."""
+    whole = _workshop(session, token)
+    if whole is not None:
+        return [whole]
+    parts = [p for p in _JOINERS.split(token) if p]
+    found = [_workshop(session, p) for p in parts] if len(parts) > 1 else []
+    return [w for w in found if w is not None] if found and all(found) else []
 
 
 def _workshop(session: Session, token: str) -> Workshop | None:

@@ -15,6 +15,7 @@ from bot.handlers.base import Command, CommandTable, Context, Reading
 from bot.handlers.reading import (COUNT_WORDS, FILLERS, GOOD_WORDS, SCRAP_WORDS, is_order_text, key_of, lexicon)
 from bot.neutral import ChatMessage, Reply
 from bot.text import Word, is_quantity, is_unit, join_words, looks_like_number, tokenize
+from storage.workers import known_words
 from storage import questions
 from storage.errors import UserError
 from storage.models import Person
@@ -51,7 +52,8 @@ class Reader:
         """Run the command the message means; raise `NeedsConfirmation` (after running it, so
         that its savepoint is rolled back) when the reading is in doubt."""
         lex = lexicon(ctx)
-        words = tokenize(ctx.message.text, lex)
+        people = known_words(ctx.session) if "@" in ctx.message.text else ()   # workers @-mentioned
+        words = tokenize(ctx.message.text, lex, people)
         if asked is not None:
             answer = self._answer(ctx, asked, words)
             if answer == DROPPED:

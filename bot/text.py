@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import cn2an
 
@@ -23,7 +23,8 @@ _MENTION = re.compile(r"^(?:@\S+\s*)+")
 # `1,500`: a thousands separator (an ASCII comma between digit groups of three; the Chinese
 # comma `，` always separates words)
 _THOUSANDS = re.compile(r"(?<![0-9０-９,])[0-9０-９]{1,3}(?:,[0-9０-９]{3})+(?![0-9０-９,])")
-_MENTION_END = re.compile(r"(?:\s+@\S+)+$")    # the bot @-mentioned after the command (WeCom keeps it where typed)
+# an @-mention after the command (WeCom and DingTalk keep it where typed): the bot again, or a worker
+_MENTION_AT = re.compile(r"(?<!\S)@([^\s,;、，；。！!？?]+)")
 # One run of one script: ASCII letters/digits (order numbers, quantities, times) or anything else.
 # Invisible format characters (bidi isolates, zero-width spaces) go with the Latin run they touch:
 # order-number rules drop them there, and alone they are a word nobody can mean.
@@ -62,10 +63,22 @@ class Word(str):
 
 def normalize(text: str) -> str:
     """Fold full-width forms (NFKC) and Traditional characters, join a number's thousands, drop
-    @-mentions before and after the command, trim."""
+    the @-mentions before the command (the bot's), trim. Mentions after it: `resolve_mentions`."""
     text = _THOUSANDS.sub(lambda m: m.group().replace(",", ""), text or "")
     folded = unicodedata.normalize("NFKC", text).replace("\u3000", " ").strip()
-    return _MENTION_END.sub("", _MENTION.sub("", folded)).strip().translate(_TRAD)
+    return _MENTION.sub("", folded).strip().translate(_TRAD)
+
+
+def resolve_mentions(text: str, people: Collection[str] = ()) -> str:
+    """The @-mentions in a normalized message: one that names a person (`@王五`, `@王五60`: a
+    worker the lead named by tapping) is that name; any other (the bot @-mentioned again, in
+    the middle or at the end, someone unknown) is dropped. Word places stay where they were."""
+    def one(match: re.Match) -> str:
+        name = match.group(1)
+        if name in people or any(name.startswith(p) for p in people if p):
+            return " " + name
+        return " " * len(match.group())
+    return _MENTION_AT.sub(one, text).strip() if "@" in text else text
 
 
 def _prepared(text: str) -> str:
@@ -78,12 +91,13 @@ def _prepared(text: str) -> str:
     return _DOT.sub(" ", text)
 
 
-def tokenize(text: str, lexicon: Iterable[str] = ()) -> list[Word]:
+def tokenize(text: str, lexicon: Iterable[str] = (), people: Collection[str] = ()) -> list[Word]:
     """The words of a message. Each space- or punctuation-separated chunk is cut where the
     script changes (`报工SO-1013` → 报工 SO-1013, `不良2` → 不良 2) and, given a lexicon, where
-    a known word starts inside Chinese text (`今天冲压做了` → 今天 冲压 做了)."""
+    a known word starts inside Chinese text (`今天冲压做了` → 今天 冲压 做了). An @-mention of one
+    of `people` is their name; other mentions are dropped."""
     known = sorted({w for w in lexicon if w}, key=len, reverse=True)
-    source = normalize(text)
+    source = resolve_mentions(normalize(text), people)
     prepared = _prepared(source)
     words: list[Word] = []
     for chunk in re.finditer(_WORD_CHARS.pattern + "+", prepared):

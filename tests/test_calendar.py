@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
 import requests
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -104,6 +105,56 @@ def test_ranges_and_hours_as_people_write_them(live):
     assert "已登记加班：12-19 冲压 18:00-22:00" in reply, reply
     assert [(d[1], d[2], d[3]) for d in days_on_record(live) if d[0] == date(2026, 12, 19)] == \
         [("extra", "18:00-22:00", "")]
+
+
+def closed(live) -> list[tuple]:
+    """(day, workshop code or None, kind, spans, note) of every day on record."""
+    with live.session() as s:
+        codes = {w.id: w.code for w in s.scalars(select(Workshop))}
+        return sorted(((d.day, codes.get(d.workshop_id), d.kind, d.spans, d.note) for d in s.scalars(select(CalendarDay))),
+                      key=lambda r: (r[0], r[1] or ""))
+
+
+D5, D6, D7 = date(2026, 12, 5), date(2026, 12, 6), date(2026, 12, 7)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # two workshops: each of them, never the whole plant with the names in the note
+    ("停产 12-05 冲压和焊接", [(D5, "stamping", "closed", "", ""), (D5, "welding", "closed", "", "")]),
+    ("停产 12-05 焊接 冲压 检修", [(D5, "stamping", "closed", "", "检修"), (D5, "welding", "closed", "", "检修")]),
+    # a range however its dash is written: every day of it
+    ("停产 12月5日-7日", [(d, None, "closed", "", "") for d in (D5, D6, D7)]),
+    ("停产 12月5-7日", [(d, None, "closed", "", "") for d in (D5, D6, D7)]),
+    ("停产 12/5-12/7", [(d, None, "closed", "", "") for d in (D5, D6, D7)]),
+    ("停产 12-05-12-07 冲压", [(d, "stamping", "closed", "", "") for d in (D5, D6, D7)]),
+    # evening hours however the evening is said
+    ("加班 12-05 冲压 晚6点到10点", [(D5, "stamping", "extra", "18:00-22:00", "")]),
+    ("加班 12-05 冲压 晚上6:00-10:00", [(D5, "stamping", "extra", "18:00-22:00", "")]),
+    ("加班 12-05 冲压 18-22点", [(D5, "stamping", "extra", "18:00-22:00", "")]),
+])
+def test_calendar_entries_as_planners_type_them(live, text, expected):
+    at(live, date(2026, 11, 25), 9)
+    reply = live.say("sungong", text, chat=None)
+    assert "已登记" in reply, reply
+    assert closed(live) == expected
+
+
+@pytest.mark.parametrize("text, says", [
+    ("停产 12-05 12-06", "一条只能写一个日期"),            # a list of days: not only the first
+    ("停产 12月5日、6日", "一条只能写一个日期"),
+    ("停产 12-05 冲压 下午", "停半天请改当天的工作时间"),      # half a day: not the whole day
+    ("加班 12-05 冲压 4小时", "「4小时」看不懂"),             # hours not read: not a normal day
+    ("加班 12-05 冲压 晚上加班2小时", "看不懂"),
+])
+def test_calendar_entries_that_would_book_the_wrong_days_are_refused(live, text, says):
+    at(live, date(2026, 11, 25), 9)
+    before = snapshot(live.relay)
+    reply = live.say("sungong", text, chat=None)
+    assert says in reply, reply
+    settle(live)
+    after = snapshot(live.relay)
+    assert {k: v for k, v in after.items() if k not in ("outbox", "inbound_messages")} == \
+        {k: v for k, v in before.items() if k not in ("outbox", "inbound_messages")}
 
 
 def test_a_year_without_holiday_data_is_reported_and_its_dates_are_provisional(live):

@@ -73,6 +73,10 @@ def test_a_report_names_its_workers_and_their_shares(plant):
     ("报工 SO-1001 90 王五赵六孙七", [("王五", 30, 0), ("赵六", 30, 0), ("孙七", 30, 0)]),
     ("报工 SO-1001 50 王五 50", [("王五", 50, 0)]),
     ("报工 SO-1001 10 不良 3 王五8 赵六2", [("王五", 8, 2), ("赵六", 2, 1)]),
+    # workers @-mentioned (WeCom and DingTalk keep the mention in the text where it was typed)
+    ("报工 SO-1001 120 @王五 @赵六", [("王五", 60, 0), ("赵六", 60, 0)]),
+    ("报工 SO-1001 @王五 60 @赵六 60", [("王五", 60, 0), ("赵六", 60, 0)]),
+    ("报工 @产线接力 SO-1001 120 @王五60 @赵六60 @产线接力", [("王五", 60, 0), ("赵六", 60, 0)]),
 ])
 def test_shares_split_equally_unless_given_and_scrap_follows_the_good(plant, text, expected):
     assert "已报工" in plant.say("zhangwei", text)
@@ -126,6 +130,8 @@ def test_the_team_of_the_shift_shares_the_leads_reports(plant):
     assert "已报工" in plant.say("zhangwei", "报工 SO-1001 100")
     assert [(n, g, b) for n, g, _, b in shares(plant)] == [("王五", 34, "team"), ("赵六", 33, "team"), ("孙七", 33, "team")]
     assert "王五、赵六、孙七" in plant.say("zhangwei", "班组")
+    assert "已报工" in plant.say("zhangwei", "报工 SO-1001 20 @王五 @赵六")     # tapped: not the whole team
+    assert shares(plant) == [("王五", 10, 0, "named"), ("赵六", 10, 0, "named")]
     # Workers named in a report take the place of the team for that report.
     assert "分给：赵六 10" in plant.say("zhangwei", "报工 SO-1001 10 赵六")
     assert shares(plant) == [("赵六", 10, 0, "named")]

@@ -12,7 +12,7 @@ from bot.errors import BadSyntax
 from bot.handlers.base import Context
 from bot.handlers.common import require_person
 from bot.neutral import Reply
-from bot.text import normalize
+from bot.text import normalize, resolve_mentions
 from planning.calendar import CLOSED, EXTRA, HOURS
 from storage import planner
 from storage.calendar import clear_days, confirm_year, entries, set_days
@@ -30,7 +30,7 @@ def _may_edit(ctx: Context):
 
 def _text_after_command(ctx: Context) -> str:
     """The words after the command, with voice-input commas read as spaces (hours keep theirs)."""
-    text = re.sub(r"[，、；;]|,(?!\s*\d{1,2}\s*[:：])", " ", normalize(ctx.message.text))
+    text = re.sub(r"[，、；;]|,(?!\s*\d{1,2}\s*[:：])", " ", resolve_mentions(normalize(ctx.message.text)))
     parts = text.split(maxsplit=1)
     return parts[1] if len(parts) > 1 else ""
 
@@ -48,8 +48,9 @@ def _apply(ctx: Context, word: str, kind: str) -> Reply:
     if kind == CLOSED and parsed.spans:
         raise BadSyntax(command=word, problem="calendar_hours_on_closure", token=parsed.spans)
     before = planner.forecast_ends(ctx.session)
-    set_days(ctx.session, ctx.now, first=parsed.range.first, last=parsed.range.last, workshop=parsed.workshop,
-             kind=kind, spans=parsed.spans, note=parsed.note, person=person, source=ctx.message.source)
+    for workshop in parsed.workshops or (None,):   # `冲压和焊接`: each of them; none named: the plant
+        set_days(ctx.session, ctx.now, first=parsed.range.first, last=parsed.range.last, workshop=workshop,
+                 kind=kind, spans=parsed.spans, note=parsed.note, person=person, source=ctx.message.source)
     return _replanned(ctx, word, parsed, kind, before)
 
 
@@ -57,7 +58,7 @@ def _replanned(ctx: Context, word: str, parsed, kind: str, before: dict) -> Repl
     """Re-plan now and tell every workshop whose forecasts moved (and the managers)."""
     ctx.replan()
     context = {"word": word, "kind": kind, "first": parsed.range.first, "last": parsed.range.last,
-               "workshop": parsed.workshop.name if parsed.workshop else "", "spans": parsed.spans, "note": parsed.note}
+               "workshop": "、".join(w.name for w in parsed.workshops), "spans": parsed.spans, "note": parsed.note}
     moved = planner.moved_since(ctx.session, before)
     ctx.notices.extend(moved_notices(moved, context, key=f"calendar:{ctx.message.source}"))
     return Reply("calendar_ok", {**context, "moved": len(moved.orders())})
@@ -81,11 +82,12 @@ def hours(ctx: Context, args: list[str]) -> Reply:
 
 def clear(ctx: Context, args: list[str]) -> Reply:
     person = _may_edit(ctx)
-    word = normalize(ctx.message.text).split()[0]
+    word = resolve_mentions(normalize(ctx.message.text)).split()[0]
     parsed = _words(ctx, word)
     before = planner.forecast_ends(ctx.session)
-    clear_days(ctx.session, ctx.now, first=parsed.range.first, last=parsed.range.last, workshop=parsed.workshop,
-               person=person, source=ctx.message.source)
+    for workshop in parsed.workshops or (None,):
+        clear_days(ctx.session, ctx.now, first=parsed.range.first, last=parsed.range.last, workshop=workshop,
+                   person=person, source=ctx.message.source)
     return _replanned(ctx, word, parsed, "cleared", before)
 
 
