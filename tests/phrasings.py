@@ -107,6 +107,8 @@ CASES = [
     Case(ZW, S, "SO-1013报工5", rep("SO-1013", 5)),
     Case(ZW, S, "报工，SO-1013，5。", rep("SO-1013", 5)),
     Case(ZW, S, "报工 SO-1013 5。", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 @产线接力 SO-1013 5", rep("SO-1013", 5)),          # the bot mentioned mid-text
+    Case(ZW, S, "报工 SO-1013 @产线接力 5 @产线接力", rep("SO-1013", 5)),
     Case(ZW, S, "报工 SO-1013 5！", rep("SO-1013", 5)),
     Case(ZW, S, "报工：SO-1013：5 不良：1", rep("SO-1013", 5, 1)),
     Case(ZW, S, "报工 SO-1013 5、不良 1", rep("SO-1013", 5, 1)),
@@ -127,6 +129,9 @@ CASES = [
     Case(ZW, S, "报工 SO-1013 五十个 不良两个", rep("SO-1013", 50, 2)),
     Case(ZW, S, "报工 SO-1013 做了五十 不良一", rep("SO-1013", 50, 1)),
     Case(ZW, S, "报工 SO-1013 5 次品 1", rep("SO-1013", 5, 1)),
+    Case(ZW, S, "报工 SO-1013 正品5 次品1", rep("SO-1013", 5, 1)),      # 正品 was asked about as a worker
+    Case(ZW, S, "报工 SO-1013 5 损耗1", rep("SO-1013", 5, 1)),
+    Case(ZW, S, "报工 SO-1013 好件5 坏件1", rep("SO-1013", 5, 1)),
     Case(ZW, S, "报工 SO-1013 5 不良品 2", rep("SO-1013", 5, 2)),
     Case(ZW, S, "报工 SO-1013 5 报废 1", rep("SO-1013", 5, 1)),
     Case(ZW, S, "报工 SO-1013 5 不合格品 1", rep("SO-1013", 5, 1)),

@@ -19,8 +19,10 @@ from storage.errors import UnknownOrder
 from storage.models import Order, Step, Workshop
 from storage.orders import find_order, normalize_order_no
 
-GOOD_WORDS = {"良品", "合格", "合格品", "好品", "完成", "完成了", "做了", "做", "生产", "生产了", "产出", "good"}
-SCRAP_WORDS = {"不良", "不良品", "次品", "废品", "报废", "不合格", "不合格品", "废", "scrap"}
+GOOD_WORDS = {"良品", "合格", "合格品", "好品", "正品", "良件", "好件", "完成", "完成了", "做了", "做", "生产", "生产了",
+              "产出", "good"}
+SCRAP_WORDS = {"不良", "不良品", "次品", "废品", "废件", "坏件", "坏的", "损耗", "报损", "报废", "不合格", "不合格品", "废",
+               "scrap"}
 NOTE_WORDS = {"备注", "原因", "说明", "理由", "note", "reason"}
 # defects named with their count (`50 毛刺2`): read as that much scrap, the defect its note, confirmed first
 DEFECT_WORDS = {"毛刺", "划伤", "划痕", "刮伤", "压伤", "碰伤", "变形", "凹陷", "起皱", "开裂", "裂纹", "砂眼", "气孔",
