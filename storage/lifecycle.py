@@ -61,7 +61,9 @@ EVERY = frozenset(ORDER_STATES)
 
 # The order states each action may start from; anything else is refused with OrderNotActive.
 ALLOWED: dict[str, frozenset[str]] = {
-    "report": ACTIVE, "handoff": ACTIVE, "receive": ACTIVE, "dispute": ACTIVE, "incident": ACTIVE,
+    "report": ACTIVE, "handoff": ACTIVE, "incident": ACTIVE,
+    # parts already on their way still arrive at a paused order (a pause stops the work, not the books)
+    "receive": ACTIVE | {"paused"}, "dispute": ACTIVE | {"paused"},
     "undo": ACTIVE | {"done", "paused"},
     "correct": ACTIVE | {"done", "paused"},
     "resume": EVERY,          # closing an exception never produces anything

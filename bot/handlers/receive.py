@@ -52,7 +52,7 @@ def handle(ctx: Context, args: list[str]) -> Reply:
     step = handoffs[0].to_step
     return Reply("receive_ok", {"order_no": order.order_no, "product": order.product, "workshop": step.workshop.name,
                                 "quantity": sum(h.quantity for h in handoffs), "received_total": step.received_qty,
-                                "from_workshop": handoffs[0].from_step.workshop.name})
+                                "from_workshop": handoffs[0].from_step.workshop.name, "paused": order.hold == "paused"})
 
 
 def received(ctx: Context, args: list[str]) -> Reply:
