@@ -61,7 +61,7 @@ class Reader:
             if answer is not None:
                 words = tokenize(answer, lex)
         if not words:
-            return Reply("help", {"known": ctx.person is not None})
+            return Reply("voice_unclear" if ctx.message.spoken else "help", {"known": ctx.person is not None})
         command, args, guessed = self.recognise(ctx, words)
         if command.needs_person and ctx.person is None:
             raise UnknownPerson(sender=ctx.message.sender_id)

@@ -322,3 +322,17 @@ def test_a_report_from_wecom_shows_in_progress_asked_from_dingtalk(live):
     live.say("zhangwei", "报工 SO-1001 80", platform="dingtalk")
     assert "200/200" in live.say("zhouzong", "进度 SO-1001", chat=None, platform="wecom")
     wait_until(lambda: live.twin.sends_to("webhook", "key-welding"))
+
+
+@pytest.mark.parametrize("transcript", [None, ""])
+def test_a_voice_message_nothing_was_recognised_in_is_answered_not_refused(dt, transcript):
+    """DingTalk's audio without a transcript (no `recognition`, or an empty one): acknowledged,
+    and the person is asked to say it again or type it; nothing changes."""
+    live, before = dt
+    resp, session = live.dingtalk.robot_audio("dt-zhangwei", transcript)
+    assert resp.status_code == 200, resp.text
+    assert "没听清" in live.dingtalk.wait_for(lambda m: m.api == "session" and m.target == session).text
+    settle(live)
+    after = snapshot(live.relay)
+    assert {k: v for k, v in after.items() if k not in ("outbox", "inbound_messages")} == \
+        {k: v for k, v in before.items() if k not in ("outbox", "inbound_messages")}

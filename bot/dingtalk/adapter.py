@@ -117,7 +117,7 @@ def _content(body: dict, kind: str) -> tuple[str, list[str]]:
         return str(body["text"]["content"]), []
     content = body["content"]
     if kind == "audio":   # 1:1 voice: DingTalk's own transcript
-        return str(content["recognition"]), []
+        return str(content.get("recognition") or ""), []   # nothing recognised: said so in the reply
     if kind == "picture":
         return "", [_code(content)]
     items = content["richText"]

@@ -239,14 +239,17 @@ class DingTalkTwin(TwinBase):
                                         robot_code=robot_code)
         return self.robot_message(body, **kwargs), session
 
-    def robot_audio(self, staff_id: str, transcript: str, *, msg_id: str | None = None,
+    def robot_audio(self, staff_id: str, transcript: str | None, *, msg_id: str | None = None,
                     **kwargs) -> tuple[requests.Response, str]:
         """A user sends the robot a voice message 1:1 (DingTalk takes no voice in groups): msgtype
-        audio, with DingTalk's speech recognition in content.recognition."""
+        audio, with DingTalk's speech recognition in content.recognition (None: nothing recognised,
+        and no such field)."""
         body, session = self.robot_body(staff_id, "", msg_id=msg_id)
         del body["text"]
         body["msgtype"] = "audio"
-        body["content"] = {"duration": 2000, "downloadCode": f"dc-{secrets.token_hex(6)}", "recognition": transcript}
+        body["content"] = {"duration": 2000, "downloadCode": f"dc-{secrets.token_hex(6)}"}
+        if transcript is not None:
+            body["content"]["recognition"] = transcript
         return self.robot_message(body, **kwargs), session
 
     def picture_body(self, staff_id: str, data: bytes, *, text: str | None = None, conversation_id: str | None = None,
