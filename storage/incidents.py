@@ -70,7 +70,8 @@ def _resume_status(step: Step, prior: str | None) -> str:
 
 
 def dispute_handoff(session: Session, now: datetime, *, order: Order, workshop_id: int, person: Person,
-                    received: int, source: str, handoff_id: int | None = None) -> tuple[Handoff, Incident]:
+                    received: int, source: str, handoff_id: int | None = None,
+                    reason: str = "") -> tuple[Handoff, Incident]:
     """The downstream lead received a different quantity: record it, take in what really came,
     and open a (non-blocking) exception that both workshops and the managers see until it is
     settled (了结)."""
@@ -87,7 +88,7 @@ def dispute_handoff(session: Session, now: datetime, *, order: Order, workshop_i
     incident = Incident(step_id=handoff.from_step_id, category="物料", blocking=False, opened_by=person.id,
                         opened_at=now, handoff_id=handoff.id,
                         description=f"交接数量不符：{handoff.from_step.workshop.name}交 {handoff.quantity}，"
-                                    f"{step.workshop.name}收 {received}")
+                                    f"{step.workshop.name}收 {received}" + (f"（{reason}）" if reason else ""))
     session.add(incident)
     session.flush()
     record_event(session, now, "handoff_disputed", order_id=order.id, actor=person, source=source,
@@ -98,7 +99,8 @@ def dispute_handoff(session: Session, now: datetime, *, order: Order, workshop_i
 
 
 def receive(session: Session, now: datetime, *, order: Order, workshop_id: int, person: Person,
-            received: int | None, source: str, handoff_id: int | None = None) -> tuple[list[Handoff], Incident | None]:
+            received: int | None, source: str, handoff_id: int | None = None,
+            reason: str = "") -> tuple[list[Handoff], Incident | None]:
     """接收: confirm the pending handoffs into the workshop's step, or, with a number other than
     the oldest pending handoff's quantity, dispute that one; `handoff_id`: only that batch (the
     one a card asked about). Decided under the locks."""
@@ -108,7 +110,7 @@ def receive(session: Session, now: datetime, *, order: Order, workshop_id: int, 
         return confirm_handoffs(session, now, order=order, workshop_id=workshop_id, person=person,
                                 source=source, handoff_id=handoff_id), None
     handoff, incident = dispute_handoff(session, now, order=order, workshop_id=workshop_id, person=person,
-                                        received=received, source=source, handoff_id=handoff_id)
+                                        received=received, source=source, handoff_id=handoff_id, reason=reason)
     return [handoff], incident
 
 

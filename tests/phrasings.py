@@ -246,6 +246,7 @@ CASES = [
     Case(LN, W, "SO-1015 接收", recv("SO-1015")),
     Case(LN, W, "接收，SO-1015。", recv("SO-1015")),
     Case(LN, W, "接收 SO-1015 100", recv("SO-1015")),
+    Case(LN, W, "接收 SO-1015 120", Confirm("SO-1015 车门总成 实收 120（交接单 100）", disp("SO-1015", 120))),  # more than sent
     Case(LN, W, "接收 SO-1015 焊接", recv("SO-1015")),
     Case(LN, W, "接收 SO-1015 96", disp("SO-1015", 96)),
     Case(LN, W, "实收 SO-1015 96", disp("SO-1015", 96)),
@@ -380,4 +381,33 @@ CASES = [
     Case(ZW, None, "🎤收到", Confirm("本车间 1 条延期预警", ack(1))),
     Case(LN, W, "收到", Refused("没有要知悉的延期预警")),
     Case(LN, W, "知悉 SO-1012 焊接 马上", Refused("看不懂「马上」")),
+    # -- as leads and planners wrote them to a probe (each refused or misread before) ------------------------
+    Case(LN, W, "接收 SO-1015 只有96", disp("SO-1015", 96)),
+    Case(LN, W, "接收 SO-1015 少4个", disp("SO-1015", 96)),
+    Case(LN, W, "接收 SO-1015 差4个", disp("SO-1015", 96)),
+    Case(LN, W, "接收 SO-1015 数量不对 96", disp("SO-1015", 96)),
+    Case(LN, W, "接收 SO-1015 96 原因 运输磕碰", disp("SO-1015", 96)),
+    Case(LN, W, "SO-1015 只收到96个", disp("SO-1015", 96)),
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 预计恢复时间 下午3点", inc("SO-1016", "设备", "冲床坏了", "11-25 15:00")),
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 下午3点能修好", inc("SO-1016", "设备", "冲床坏了", "11-25 15:00")),
+    Case(ZW, S, "异常 SO-1016 设备 冲床 3点坏的", inc("SO-1016", "设备", "冲床 3点坏的")),   # a bare time: not when
+    Case(CJ, None, "变更 SO-1012 数量 从200改成1200", req("quantity", order_no="SO-1012", quantity=1200)),
+    Case(CJ, None, "变更 SO-1012 数量由200改为1200", req("quantity", order_no="SO-1012", quantity=1200)),
+    Case(CJ, None, "插单 SO-2001 产品 车门总成 数量 500 交期 12-20",
+         req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-20")),
+    Case(CJ, None, "变更 SO-1012 恢复生产", Refused("不需要「继续」")),     # understood: SO-1012 is not paused
+    Case(CJ, None, "变更 SO-1012 暂停生产", req("pause", order_no="SO-1012")),
+    Case(CJ, None, "变更 SO-1012 取消订单", req("cancel", order_no="SO-1012")),
+    Case(CJ, None, "变更 SO-1012 改交期 12-05", req("due_date", order_no="SO-1012", due_date="2026-12-05")),
+    Case(CJ, None, "变更 SO-1012 交期 12.5", req("due_date", order_no="SO-1012", due_date="2026-12-05")),
+    Case(CJ, None, "变更 SO-1012 延期到 12-30", req("due_date", order_no="SO-1012", due_date="2026-12-30")),
+    Case(ZW, S, "恢复 SO-1017 已修好", res("SO-1017")),
+    Case(ZW, S, "恢复 SO-1017 修好了", res("SO-1017")),
+    Case(ZW, S, "SO-1017 修好了", res("SO-1017")),
+    Case(ZW, S, "恢复生产 SO-1017", res("SO-1017")),
+    Case(ZW, S, "交接 SO-1014 30 焊接", hand("SO-1014", 30)),       # where it goes, said from stamping
+    Case(ZW, S, "交接 SO-1014 30 给焊接", hand("SO-1014", 30)),
+    Case(ZW, S, "移交 SO-1014 30", hand("SO-1014", 30)),
+    Case(ZW, S, "报工 SO-1013 共5 其中不良1", rep("SO-1013", 4, 1)),
+    Case(ZW, S, "报工 SO-1013 共5 其中", Refused("看不懂「其中」")),
 ]

@@ -10,12 +10,25 @@ from bot.errors import BadSyntax
 from storage.production import hand_over
 
 
+TO_WORDS = {"给", "交给", "到", "送", "送到", "送给", "转给"}   # before the workshop the parts go to
+
+
+def _is_destination(ctx: Context, order, name: str) -> bool:
+    """Whether `name` is the step after this chat's own step of the order (where a batch goes)."""
+    own = ctx.workshop_id()
+    steps = list(order.steps)
+    return any(s.workshop_id == own and i + 1 < len(steps) and ctx.is_step_name_of(steps[i + 1], name)
+               for i, s in enumerate(steps))
+
+
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     order, rest = take_order(ctx, list(args), digits_may_be_quantity=False)
     if order is None:
         raise BadSyntax(command="交接", problem="handoff")
-    step_name, rest = step_word(ctx, rest)
+    step_name, rest = step_word(ctx, [w for w in rest if w not in TO_WORDS])
+    if step_name is not None and _is_destination(ctx, order, step_name):
+        step_name = None   # `交接 SO-1001 30 焊接` from stamping: where the parts go, not who hands them over
     if step_name is None and len(rest) == 2 and not looks_like_number(rest[0]) and looks_like_number(rest[1]):
         step_name, rest = str(rest[0]), rest[1:]   # a step name we do not know: the order says so below
     quantity = one_quantity(rest, "交接", ctx.settings.app.max_report_quantity)

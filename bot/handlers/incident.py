@@ -2,6 +2,7 @@
 (the category inferred), `故障SO-1001 …`, `恢复SO-1001`."""
 from __future__ import annotations
 
+import re
 from datetime import UTC
 
 from bot.handlers.base import Context
@@ -26,6 +27,27 @@ def infer_category(description: str) -> str:
     return next((category for category, words in INFERRED if any(w in description for w in words)), "其他")
 
 
+_WHEN = (r"(?:(?:今天|明天|后天|今晚|明早)?\s*(?:上午|中午|下午|晚上|早上|傍晚)?\s*\d{1,2}\s*(?:点|:)\s*(?:半|\d{1,2}分?)?"
+         r"|\d+(?:\.\d+)?\s*个?(?:半)?(?:小时|分钟|钟头)|(?:今天|明天|后天)(?:上午|中午|下午|晚上|早上)?)")
+# a time that ends the description and says it is when (`3点前`, `2小时内`, `下午3点能修好`); a bare
+# time (`冲床 3点坏的`) is not one
+_TRAILING_WHEN = re.compile(rf"\s*({_WHEN}\s*(?:前|之前|以前|以内|内|后|之后)?)\s*(?:就|才)?(?:能|可以)?\s*"
+                            r"(?:修好|恢复|好|到|搞定|到货|解决)?了?$")
+_SAYS_WHEN = re.compile(r"(?:前|之前|以前|以内|内|后|之后|修好|恢复|好|到|搞定|到货|解决)了?$")
+
+
+def _trailing_recovery(ctx: Context, description: str) -> tuple[str, str]:
+    """(description, recovery text): the time that ends the description when it reads as one."""
+    match = _TRAILING_WHEN.search(description)
+    if match is None or not description[:match.start()].strip() or not _SAYS_WHEN.search(match.group()):
+        return description, ""
+    try:
+        parse_recovery(match.group(1), ctx.clock.local(ctx.now))
+    except BadSyntax:
+        return description, ""
+    return description[:match.start()].strip(), match.group(1)
+
+
 def parse_incident(ctx: Context, args: list[Word]) -> tuple[Order, str | None, str, str, str]:
     """(order, step name or None, category, description, recovery text) from the words after
     异常/停线/故障; the category may be left out, the expected recovery follows 预计."""
@@ -43,6 +65,8 @@ def parse_incident(ctx: Context, args: list[Word]) -> tuple[Order, str | None, s
     said = bool(rest) and rest[0] in CATEGORIES
     category = str(rest[0]) if said else ""
     description = join_words(rest[1:] if said else rest)
+    if not recovery:   # `冲床坏了 下午3点能修好`: a time at the end, without 预计, is when it should run again
+        description, recovery = _trailing_recovery(ctx, description)
     if not description and not said:
         raise BadSyntax(command="异常", problem="incident")
     category = category or infer_category(description)
@@ -81,11 +105,15 @@ def _impact(ctx: Context, order, step) -> dict:
             "downstream": [s.workshop.name for s in order.steps if s.seq > step.seq]}
 
 
+# said with 恢复 (`恢复 SO-1017 已修好`, `恢复生产`, `SO-1017 修好了`): nothing more than that it runs again
+RESUMED = {"生产", "正常", "了", "已", "已经", "修好", "修好了", "好了", "搞定", "搞定了", "正常了", "可以了", "修复", "修复了"}
+
+
 def resume(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
-    order, rest = take_order(ctx, list(args), digits_may_be_quantity=False)
+    order, rest = take_order(ctx, [w for w in args if w not in RESUMED], digits_may_be_quantity=False)
     step_name, rest = step_word(ctx, rest)
-    rest = [w for w in rest if w not in ("生产", "正常", "了", "已")]
+    rest = [w for w in rest if w not in RESUMED]
     if order is None or rest:
         raise BadSyntax(command="恢复", problem="resume", token=rest[0] if rest else "")
     step = ctx.step_for(order, step_name)

@@ -32,9 +32,12 @@ COUNT_WORDS = {"共", "一共", "总共", "合计", "共计", "数量", "数", "
 FILLERS = {"今天", "今日", "刚才", "刚刚", "已经", "已", "了", "我", "我们", "这边", "麻烦", "请", "帮我", "一下",
            "这批", "本批", "批", "总数", "改成", "改为", "改到", "为", "是"}
 CATEGORIES = ("设备", "物料", "质量", "人员", "其他")
-RECOVERY_WORDS = {"预计", "预计恢复", "预估", "估计", "大概", "大约", "eta"}
+WITHIN_WORDS = {"其中", "包括", "包含", "含"}   # `共5 其中不良1`: 4 good and 1 scrap
+RECOVERY_WORDS = {"预计", "预计恢复", "预计恢复时间", "恢复时间", "预计时间", "预计修好", "预估", "估计", "大概", "大约",
+                  "eta"}
 KEYWORDS = (GOOD_WORDS | SCRAP_WORDS | DEFECT_WORDS | NOTE_WORDS | COUNT_WORDS | FILLERS | RECOVERY_WORDS | set(CATEGORIES)
-            | set(UNITS) | {"交期", "暂停", "继续", "取消", "实收数量"})
+            | set(UNITS) | {"交期", "暂停", "继续", "取消", "实收数量", "延期到", "推迟到", "提前到", "延期", "推迟", "产品",
+                            "暂停生产", "取消订单", "只有"} | WITHIN_WORDS)
 _ORDER_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./#-]*$")
 
 
@@ -207,6 +210,7 @@ class Counted:
     note: str = ""
     dangling: str | None = None                          # a keyword whose number is missing
     defect: str = ""                                     # the defect the scrap was counted by (`毛刺2`)
+    within: bool = False                                 # `共5 其中不良1`: the scrap is part of the total
 
 
 def count(words: list[Word], command: str, max_quantity: int) -> Counted:
@@ -223,6 +227,9 @@ def count(words: list[Word], command: str, max_quantity: int) -> Counted:
             out.note = join_words(words[i + 1:])[:200]
             break
         if key in FILLERS or word in UNITS or key == "实收数量":
+            continue
+        if key in WITHIN_WORDS and out.good is not None and out.scrap is None:
+            out.within = True
             continue
         if key in DEFECT_WORDS and out.scrap is None and pending is None and not out.defect \
                 and i + 1 < len(words) and looks_like_number(words[i + 1]):
@@ -244,7 +251,20 @@ def count(words: list[Word], command: str, max_quantity: int) -> Counted:
         else:
             out.unknown.append(word)
             out.trailing += 1
+    if out.within and out.good is not None:
+        if out.scrap is not None and out.scrap <= out.good:
+            out.good -= out.scrap
+        else:   # `其中` with no scrap after it, or more scrap than the total: refused, naming it
+            out.unknown.append(Word("其中"))
     return out
+
+
+def split_reason(args: list) -> tuple[list, str]:
+    """The words before a reason word (原因, 备注 …), and the reason after it (up to 200 characters)."""
+    for i, word in enumerate(args):
+        if word in ("原因", "理由", "说明", "备注", "reason"):
+            return args[:i], join_words(args[i + 1:])[:200]
+    return args, ""
 
 
 def one_quantity(words: list[Word], command: str, max_quantity: int) -> int | None:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot.handlers.base import Context
 from bot.handlers.common import close_handoff_cards, dispute_notices, require_person
-from bot.handlers.reading import one_quantity, step_word, take_order
+from bot.handlers.reading import key_of, one_quantity, split_reason, step_word, take_order
 from bot.handlers.warning import ack_command, open_warnings
 from bot.neutral import Reply
 from bot.errors import AskForQuantity, BadSyntax
@@ -14,6 +14,9 @@ from storage.incidents import receive
 from storage.models import Handoff
 
 PLACEHOLDERS = {"实收数量", "实际数量", "实收数", "数量"}
+# said around the real count (`只有96`, `数量不对 96`, `实际收到96`, `就96个`)
+SAID_AROUND = {"只有", "只", "就", "才", "数量不对", "不对", "对不上", "实际收到", "收到", "只收到", "到了"}
+SHORT_WORDS = {"少", "少了", "差", "差了", "缺", "缺了"}   # `少4个`: the batch less that many
 BATCH_MARK = "#H"   # `接收 SO-1001 110 #H12`: the batch a card's 数量不符 asked about (the answer replays it)
 
 
@@ -32,15 +35,25 @@ def handle(ctx: Context, args: list[str]) -> Reply:
     pending = _pending_quantity(ctx, order, workshop_id, batch)
     if rest and all(w in PLACEHOLDERS for w in rest):   # the card's hint typed as it is: ask for the number
         raise AskForQuantity(order_no=order.order_no, quantity=pending or 0)
-    received = one_quantity(rest, "接收", ctx.settings.app.max_report_quantity)
+    rest, reason = split_reason(rest)                   # `96 原因 运输磕碰`: the dispute's reason
+    rest = [w for w in rest if key_of(w) not in SAID_AROUND]
+    short = next((i for i, w in enumerate(rest) if w in SHORT_WORDS), None)
+    received = one_quantity(rest[:short] + rest[short + 1:] if short is not None else rest, "接收",
+                            ctx.settings.app.max_report_quantity)
+    if short is not None and received is not None and pending is not None:   # `少4个`: what is missing
+        received = pending - received
+        if received < 0:
+            raise BadSyntax(command="接收", problem="unexpected", token=rest[short])
     label = f"{order.order_no} {order.product}"
     mark = f" {BATCH_MARK}{batch}" if batch is not None else ""
+    if received is not None and pending is not None and received > pending:
+        ctx.doubt("more_than_sent", sent=pending, more=received - pending)   # the next step may make it all
     if received is not None and pending is not None and received != pending:
         ctx.read_as(f"{label} 实收 {received}（交接单 {pending}）", f"接收 {order.order_no} {received}{mark}")
     else:
         ctx.read_as(f"{label} 来料" + (f" {pending} 件" if pending else ""), f"接收 {order.order_no}{mark}")
     handoffs, incident = receive(ctx.session, ctx.now, order=order, workshop_id=workshop_id, person=person,
-                                 received=received, source=ctx.message.source, handoff_id=batch)
+                                 received=received, source=ctx.message.source, handoff_id=batch, reason=reason)
     if incident is not None:
         handoff = handoffs[0]
         close_handoff_cards(ctx, [handoff], "dispute")

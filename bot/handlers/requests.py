@@ -11,7 +11,7 @@ from bot.cards import Button, Card
 from bot.handlers.base import ActionContext, Context
 from bot.handlers.common import handoff_notice, require_person
 from bot.neutral import Reply
-from bot.handlers.reading import COUNT_WORDS, key_of, one_quantity, skip_fillers, take_order
+from bot.handlers.reading import COUNT_WORDS, key_of, one_quantity, skip_fillers, split_reason, take_order
 from bot.text import UNITS, Word, join_words, looks_like_number, parse_quantity
 from bot.errors import BadSyntax
 from storage.errors import UnknownProduct
@@ -21,7 +21,13 @@ from storage.rules import checked_order_no
 from storage.views import workshop_queue
 
 CHANGE_WORDS = {"数量": "quantity", "改数量": "quantity", "交期": "due_date", "交货期": "due_date", "改交期": "due_date",
-                "暂停": "pause", "继续": "resume", "继续生产": "resume", "取消": "cancel", "取消订单": "cancel"}
+                "延期到": "due_date", "推迟到": "due_date", "提前到": "due_date", "延期": "due_date", "推迟": "due_date",
+                "暂停": "pause", "暂停生产": "pause", "继续": "resume", "继续生产": "resume", "恢复": "resume",
+                "恢复生产": "resume", "取消": "cancel", "取消订单": "cancel"}
+CHANGE_LEAD = {"改", "把", "将"}            # `改交期 12-05`, `把数量改成1200`: before the kind word
+CHANGE_TAIL = {"生产", "订单", "一下"}       # `暂停生产`, `取消订单`: after it, saying nothing more
+FROM_WORDS = {"从", "由", "原来", "原"}      # `数量 从200改成1200`: the old number goes with these
+PRODUCT_LABELS = {"产品", "品名", "型号", "零件"}   # `插单 SO-2001 产品 车门总成 数量 500`
 DUE_WORDS = {"交期", "交货期", "交货"}
 KIND_WORDS = {"rush": "插单", "quantity": "改数量", "due_date": "改交期", "pause": "暂停", "resume": "继续生产",
               "cancel": "取消订单"}
@@ -32,7 +38,7 @@ PAST_DAYS = 31   # a month-day this recent is this year's, and so in the past; e
 
 def parse_due(token: str, today: date, command_word: str) -> date:
     """`11-28`, `2026-11-28`, `11/28`, `11月28日`: a date within a year from today."""
-    match = re.fullmatch(r"(?:(\d{4})[-/年])?(\d{1,2})[-/月](\d{1,2})[日号]?", token)
+    match = re.fullmatch(r"(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})[日号]?", token)
     if not match:
         raise BadSyntax(command=command_word, problem="due_date", token=token)
     year = int(match.group(1) or today.year)
@@ -45,13 +51,6 @@ def parse_due(token: str, today: date, command_word: str) -> date:
     if due < today or (due - today).days > 366:
         raise BadSyntax(command=command_word, problem="due_date", token=token)
     return due
-
-
-def split_reason(args: list[str]) -> tuple[list[str], str]:
-    for i, word in enumerate(args):
-        if word in ("原因", "理由", "说明", "备注", "reason"):
-            return args[:i], join_words(args[i + 1:])[:200]
-    return args, ""
 
 
 def _order_end(words: list[Word]) -> int:
@@ -86,7 +85,8 @@ def rush(ctx: Context, args: list[str]) -> Reply:
     words, reason = split_reason([w if isinstance(w, Word) else Word(w) for w in args])
     at = next((i for i, w in enumerate(words) if w in DUE_WORDS), None)
     first = _order_end(words) if words else 0
-    head = [w for w in (words[first:at] if at is not None else []) if key_of(w) not in COUNT_WORDS and w not in UNITS]
+    head = [w for w in (words[first:at] if at is not None else [])
+            if key_of(w) not in COUNT_WORDS and w not in UNITS and w not in PRODUCT_LABELS]
     numbers = [i for i, w in enumerate(head) if looks_like_number(w)]
     if at is None or not numbers or numbers[-1] == 0:
         raise BadSyntax(command="插单", problem="rush")
@@ -110,10 +110,16 @@ def change(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     words, reason = split_reason([w if isinstance(w, Word) else Word(w) for w in args])
     order, rest = take_order(ctx, words, digits_may_be_quantity=False)
-    rest = skip_fillers(rest)
+    rest = [w for w in skip_fillers(rest) if w not in CHANGE_LEAD]
     if order is None or not rest or rest[0] not in CHANGE_WORDS:
         raise BadSyntax(command="变更", problem="change")
     kind, rest = CHANGE_WORDS[rest[0]], rest[1:]
+    while rest and rest[0] in CHANGE_TAIL or (kind == "due_date" and rest and rest[0] in DUE_WORDS):
+        rest = rest[1:]
+    if kind == "quantity":   # `从200改成1200`: the old number is said, the new one counts
+        at = next((i for i, w in enumerate(rest) if w in FROM_WORDS), None)
+        if at is not None and at + 1 < len(rest) and looks_like_number(rest[at + 1]):
+            rest = rest[:at] + rest[at + 2:]
     payload: dict = {"order_no": order.order_no, "product": order.product}   # product: for the summary's words
     said = KIND_WORDS[kind]
     if kind == "quantity":
