@@ -55,7 +55,6 @@ class Messages:
         self.env.filters["hm_iso"] = lambda v: self._fmt("%m-%d %H:%M")(datetime.fromisoformat(v) if v else None)
         self.env.filters["md_iso"] = lambda v: self._fmt("%m-%d")(datetime.fromisoformat(v) if v else None)
         self.env.filters["worktime"] = lambda m: working_duration(m, self.day_minutes)
-        self.env.filters["elapsed"] = lambda m: working_duration(m, 24 * 60)   # wall-clock: a day is 24 h
         self.env.filters["at"] = _at
 
     @functools.cached_property

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import cn2an
+
+from planning.calendar import WorkCalendar
 
 from bot.errors import BadSyntax
 
@@ -27,14 +30,26 @@ def _number(text: str) -> float:
     return float(text) if text[0].isdigit() else float(cn2an.cn2an(text, "smart"))
 
 
-def parse_recovery(text: str, now_local: datetime) -> datetime | None:
+@dataclass(frozen=True)
+class WorkingTime:
+    """A workshop's working time: `4小时` is four of its working hours, `1天` one of its working days."""
+    cal: WorkCalendar
+    workshop_id: int | None
+
+    def add(self, local: datetime, hours: float, days: float) -> datetime:
+        seconds = hours * 3600 + days * self.cal.day_hours(self.workshop_id) * 3600
+        return self.cal.add_working(self.workshop_id, local, seconds)
+
+
+def parse_recovery(text: str, now_local: datetime, working: WorkingTime | None = None) -> datetime | None:
     """The expected recovery written after 预计, as an aware local datetime after `now_local`
-    (None when nothing is written). Refuses what it cannot read, naming it."""
+    (None when nothing is written). A duration counts the workshop's working time when
+    `working` is given (wall-clock time otherwise). Refuses what it cannot read, naming it."""
     compact = _FILLER.sub("", text or "")
     if not compact:
         return None
     try:
-        result = _duration(compact, now_local) or _moment(compact, now_local)
+        result = _duration(compact, now_local, working) or _moment(compact, now_local)
     except (ValueError, KeyError, IndexError, OverflowError):
         result = None
     if result is None or result <= now_local or result - now_local > timedelta(days=60):
@@ -42,14 +57,19 @@ def parse_recovery(text: str, now_local: datetime) -> datetime | None:
     return result
 
 
-def _duration(text: str, now: datetime) -> datetime | None:
+def _duration(text: str, now: datetime, working: WorkingTime | None) -> datetime | None:
     match = _DURATION.match(text)
     if not match:
         return None
     value = 0.5 if match.group(3) else _number(match.group(1)) + (0.5 if match.group(2) else 0)
     unit = match.group(4)
-    hours = value * 24 if unit in ("天", "d") else value / 60 if unit in ("分钟", "分", "min") else value
-    return now + timedelta(hours=hours) if hours > 0 else None
+    days = value if unit in ("天", "d") else 0.0
+    hours = 0.0 if days else value / 60 if unit in ("分钟", "分", "min") else value
+    if days + hours <= 0:
+        return None
+    if working is not None:
+        return working.add(now, hours, days)
+    return now + timedelta(hours=hours + 24 * days)
 
 
 def _moment(text: str, now: datetime) -> datetime | None:

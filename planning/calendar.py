@@ -183,6 +183,17 @@ class WorkCalendar:
             self._timelines[key] = Timeline(lambda d: self.day_intervals(d, workshop_id), self.tz)
         return self._timelines[key]
 
+    def working_minutes(self, workshop_id: int | None, start: datetime, end: datetime) -> int:
+        """Working minutes of the workshop between two naive-UTC moments (as stored), to the
+        nearest: how long a line has stood, a warning has waited."""
+        return round(self.working_between(workshop_id, start.replace(tzinfo=UTC).timestamp(),
+                                          end.replace(tzinfo=UTC).timestamp()) / 60)
+
+    def add_working(self, workshop_id: int | None, local: datetime, seconds: float) -> datetime:
+        """The moment `seconds` of the workshop's working time after `local` (aware), factory time."""
+        ts = self.timeline(workshop_id).add(local.timestamp(), seconds)
+        return datetime.fromtimestamp(ts, self.tz)
+
     def working_between(self, workshop_id: int | None, a: float, b: float) -> float:
         """Working seconds from `a` to `b`, counted over at most 400 days before `b` (lateness
         of an order due decades ago is large, and that is all anyone needs to read)."""

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from planning.calendar import WorkCalendar
 from storage.digest import day_window, output_between, planned_between
 from storage.models import Handoff, Incident, Order, Step, Workshop
+from storage.planner import calendar
 from storage.views import OPEN_STEP, in_queue
 
 # An order's state on the board, worst first (the phone lists them in this order).
@@ -66,6 +67,7 @@ def board(session: Session, now: datetime, workshop_code: str | None = None, lim
         stmt = stmt.join(Step).join(Workshop).where(Workshop.code == workshop_code, in_queue())
     orders = list(session.scalars(stmt.limit(limit)).unique())
     step_ids = [s.id for o in orders for s in o.steps]
+    cal = cal or calendar(session)
     incidents = _open_incidents(session, step_ids)
     waiting: dict[int, int] = {}
     for h in session.scalars(select(Handoff).where(Handoff.to_step_id.in_(step_ids), Handoff.status == "pending")) \
@@ -73,7 +75,8 @@ def board(session: Session, now: datetime, workshop_code: str | None = None, lim
         waiting[h.to_step_id] = waiting.get(h.to_step_id, 0) + h.quantity
     rows: list[dict[str, Any]] = []
     for order in orders:
-        cells = {step.workshop_id: _cell(step, now, tolerance_minutes, incidents.get(step.id), waiting.get(step.id, 0))
+        cells = {step.workshop_id: _cell(step, now, tolerance_minutes, incidents.get(step.id), waiting.get(step.id, 0),
+                                         cal)
                  for step in order.steps}
         rows.append({"order": order, "cells": cells, "state": _order_state(order, cells)})
     summary = summaries(session, now, workshops, tolerance_minutes, cal) if cal is not None else []
@@ -92,7 +95,8 @@ def _open_incidents(session: Session, step_ids: list[int]) -> dict[int, Incident
     return found
 
 
-def _cell(step: Step, now: datetime, tolerance: int, incident: Incident | None, waiting: int) -> Cell:
+def _cell(step: Step, now: datetime, tolerance: int, incident: Incident | None, waiting: int,
+          cal: WorkCalendar) -> Cell:
     open_step = step.status in OPEN_STEP
     late = open_step and now > step.planned_end            # the plan: its planned end has passed
     return Cell(status=step.status, good=step.good_qty, planned=step.planned_qty, late=late,
@@ -100,7 +104,7 @@ def _cell(step: Step, now: datetime, tolerance: int, incident: Incident | None, 
                 handoff_waiting=waiting, received=step.received_qty, first=step.seq == step.order.steps[0].seq,
                 incident_kind=("stop" if incident.blocking else "dispute") if incident else "",
                 incident_reason=_reason(incident) if incident else "",
-                incident_minutes=int((now - incident.opened_at).total_seconds() // 60) if incident else 0,
+                incident_minutes=cal.working_minutes(step.workshop_id, incident.opened_at, now) if incident else 0,
                 late_minutes=step.late_minutes if open_step else 0)
 
 
@@ -148,10 +152,12 @@ def _set_aside():
 
 def open_incidents_of(session: Session, order: Order, now: datetime) -> list[tuple[Incident, str, int]]:
     """The order's open exceptions: each with its step's workshop and how long it has been open
-    (minutes, wall clock), oldest first."""
+    (working minutes of that workshop), oldest first."""
     names = {s.id: s.workshop.name for s in order.steps}
     if not names:
         return []
-    rows = session.scalars(select(Incident).where(Incident.step_id.in_(list(names)), Incident.closed_at.is_(None))
-                           .order_by(Incident.opened_at, Incident.id))
-    return [(i, names[i.step_id], int((now - i.opened_at).total_seconds() // 60)) for i in rows]
+    shops = {s.id: s.workshop_id for s in order.steps}
+    rows = list(session.scalars(select(Incident).where(Incident.step_id.in_(list(names)), Incident.closed_at.is_(None))
+                                .order_by(Incident.opened_at, Incident.id)))
+    cal = calendar(session) if rows else None
+    return [(i, names[i.step_id], cal.working_minutes(shops[i.step_id], i.opened_at, now)) for i in rows if cal]

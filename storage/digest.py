@@ -16,7 +16,7 @@ from storage.db import chunked
 from storage.delays import OrderDelay
 from storage.directory import leads_of
 from storage.models import ChangeRequest, Handoff, Incident, Order, PlanRun, Report, Step, Workshop
-from storage.planner import FULL
+from storage.planner import FULL, calendar
 from storage.views import cancelled_orders
 
 # Worst first: an order that is in several of these states is listed once, in the first.
@@ -55,6 +55,7 @@ class Attention:
     late_minutes: int = 0                    # the cause step's forecast past its planned end
     due_at: datetime | None = None
     order_late_minutes: int = 0              # the order's forecast past its due moment
+    stopped_minutes: int = 0                 # stopped: for how long, in the workshop's working time
     quantity: int = 0                        # handoff: parts waiting
     other: str = ""                          # handoff: from which workshop; request: what is asked
     also_late: bool = False                  # stopped and (forecast) late as well
@@ -156,10 +157,11 @@ def working_days_before(cal: WorkCalendar, day: date, count: int = 7) -> list[da
     return days[::-1]
 
 
-def candidates(session: Session, delays: list[OrderDelay], managers: tuple[str, ...] = ()) -> list[Attention]:
+def candidates(session: Session, now: datetime, delays: list[OrderDelay],
+               managers: tuple[str, ...] = ()) -> list[Attention]:
     """Everything in the plant that needs a person, in every state an order is in (read once for
     every digest of a run; `attention` picks each view's)."""
-    return (_stopped_and_disputed(session) + _delayed(session, delays) + _handoffs_waiting(session)
+    return (_stopped_and_disputed(session, now) + _delayed(session, delays) + _handoffs_waiting(session)
             + _requests(session, managers))
 
 
@@ -169,7 +171,7 @@ def attention(session: Session, now: datetime, delays: list[OrderDelay], worksho
     priority and due date. A workshop's view: what it must act on, parts waiting for it included;
     the plant's: every order, and the requests waiting for a decision (owned by `managers`).
     `found`: the plant's candidates, when already read."""
-    items = found if found is not None else candidates(session, delays, managers)
+    items = found if found is not None else candidates(session, now, delays, managers)
     if workshop_id is None:
         items = [i for i in items if i.state != "handoff"]
     else:
@@ -208,17 +210,21 @@ def _rank(order: Order) -> tuple:
     return (order.priority, order.due_date, order.order_no)
 
 
-def _stopped_and_disputed(session: Session) -> list[Attention]:
+def _stopped_and_disputed(session: Session, now: datetime) -> list[Attention]:
     """Open exceptions: a breakdown stops its step (its workshop must act); a quantity dispute is
     settled by the upstream workshop, whose step it is recorded on."""
     stmt = (select(Incident, Step, Order).join(Step, Incident.step_id == Step.id).join(Order, Step.order_id == Order.id)
             .where(Incident.closed_at.is_(None), Order.status.notin_(("done", "cancelled")))
             .order_by(Incident.opened_at, Incident.id))
     items = []
-    for incident, step, order in session.execute(stmt).all():
+    rows = session.execute(stmt).all()
+    cal = calendar(session) if rows else None
+    for incident, step, order in rows:
+        assert cal is not None
         base = Attention("stopped" if incident.blocking else "dispute", order.order_no, order.product,
                          step.workshop_id, step.workshop.name, _owners(session, step.workshop_id), _rank(order),
-                         since=incident.opened_at, due_at=order.due_at, order_late_minutes=order.late_minutes)
+                         since=incident.opened_at, due_at=order.due_at, order_late_minutes=order.late_minutes,
+                         stopped_minutes=cal.working_minutes(step.workshop_id, incident.opened_at, now))
         if incident.blocking:
             items.append(replace(base, reason=f"{incident.category}：{incident.description}".rstrip("："),
                                  expected=incident.expected_recovery))

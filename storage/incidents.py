@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from storage.errors import NoOpenIncident, NothingToSettle, NotAllowed, QuantityOutOfRange
 from storage.events import record_event
 from storage.lifecycle import lock_handoffs, move, require
+from storage.planner import calendar
 from storage.models import Handoff, Incident, Order, Person, Step
 from storage.orders import refresh_status
 from storage.production import complete_if_done, confirm_handoffs, lock_pending_handoffs, lock_step, take_in
@@ -53,7 +54,7 @@ def close_incident(session: Session, now: datetime, *, step_id: int, person: Per
     move("step", step, _resume_status(step, incident.prior_status))
     record_event(session, now, "incident_closed", order_id=step.order_id, actor=person, source=source,
                  incident_id=incident.id, step=step.workshop.name,
-                 downtime_minutes=int((now - incident.opened_at).total_seconds() // 60))
+                 downtime_minutes=calendar(session).working_minutes(step.workshop_id, incident.opened_at, now))
     complete_if_done(session, now, step, person=person, source=source)
     refresh_status(session, now, step.order, actor=person, source=source)
     return incident

@@ -58,17 +58,24 @@ def test_late_step_warned_once_on_every_channel(plant):
 
 
 def test_unacknowledged_warning_escalates_to_managers_once(plant):
+    """The escalation delay (60 minutes) is the workshop's working time: a warning at 17:00, half
+    an hour before the shift ends, escalates at 08:30 next morning, not at 18:00 when nobody is
+    there to acknowledge it; the lead is told so, and the managers how long it waited (1 hour)."""
     at(plant, WEDNESDAY, 17)
     job(plant, "delay-scan")
+    warned = [t for t in texts(plant.twin.sends_to("webhook", "key-stamping")) if "SO-1001" in t and "升级" in t]
+    assert warned and "11-26 08:30" in warned[0], warned
     at(plant, WEDNESDAY, 17, 30)
     assert job(plant, "delay-scan")["escalations"] == 0  # not yet
     at(plant, WEDNESDAY, 18, 5)
+    assert job(plant, "delay-scan")["escalations"] == 0  # after hours: the time does not count
+    at(plant, WEDNESDAY + timedelta(days=1), 8, 35)
     assert job(plant, "delay-scan")["escalations"] >= 1
     managers = [t for t in texts(plant.twin.sends_to("webhook", "key-managers")) if "预警升级" in t]
-    assert len(managers) >= 1 and "SO-1001" in managers[0]
+    assert len(managers) >= 1 and "SO-1001" in managers[0] and "已等 1 小时" in managers[0], managers
     plant.dingtalk.wait_for(lambda m: m.api == "group_message" and m.target == "cid-managers" and "预警升级" in m.text)
     count = len(managers)
-    at(plant, WEDNESDAY, 19)
+    at(plant, WEDNESDAY + timedelta(days=1), 10)
     job(plant, "delay-scan")
     assert len([t for t in texts(plant.twin.sends_to("webhook", "key-managers")) if "预警升级" in t]) == count
 
@@ -321,13 +328,13 @@ def test_a_workshop_with_many_new_warnings_gets_the_most_urgent_one_by_one_and_t
     job(plant, "delay-scan")
     assert len(stamping_warnings(plant)) == 3                                    # nothing again
     assert "已确认知悉" in plant.say("zhangwei", "知悉 SO-2003")                 # a folded one, acknowledged
-    at(plant, WEDNESDAY, 18, 5)
+    at(plant, WEDNESDAY + timedelta(days=1), 8, 35)                              # 60 working minutes on
     assert job(plant, "delay-scan")["escalations"] == 5
     managers = [t for t in texts(plant.twin.sends_to("webhook", "key-managers")) if "预警升级" in t]
     assert len(managers) == 3
     rest = [t for t in managers if "另有" in t]
     assert len(rest) == 1 and "另有 3 单" in rest[0] and "SO-2003" not in rest[0]
     assert all(no in rest[0] for no in ("SO-2002", "SO-2004", "SO-2005"))
-    at(plant, WEDNESDAY, 19)
+    at(plant, WEDNESDAY + timedelta(days=1), 10)
     assert job(plant, "delay-scan")["escalations"] == 0
     assert len([t for t in texts(plant.twin.sends_to("webhook", "key-managers")) if "预警升级" in t]) == 3

@@ -195,3 +195,31 @@ def test_events_api_needs_a_key_and_knows_its_orders(plant):
     assert resp.status_code == 404 and resp.json()["error"] == "unknown_order"
     order = requests.get(f"{plant.url}/api/orders/so-1001", headers={"Authorization": f"Bearer {API_KEY}"}).json()
     assert order["order_no"] == "SO-1001" and len(order["steps"]) == 4
+
+
+def test_a_stop_over_the_weekend_is_told_in_working_time(live):
+    """A line stops on Friday at 16:00 and runs again on Monday at 09:00: it stood 2.5 working
+    hours (16:00-17:30, 08:00-09:00), not 65 clock hours, wherever people read it; and `预计
+    4小时` said on Friday at 16:00 is Monday 10:30, not Friday 20:00 when nobody works."""
+    from datetime import datetime
+    from storage.models import Event
+    seed(live)
+    live.relay.clock.set_local(datetime(2026, 11, 27, 16, 0))     # a Friday (shifts 08:00-12:00, 13:00-17:30)
+    live.say("zhangwei", "报工 SO-1001 50")
+    reply = live.say("zhangwei", "异常 SO-1001 设备 冲床液压故障 预计 4小时")
+    assert "预计恢复 11-30 10:30" in reply, reply
+    notice = live.twin.wait_for(lambda m: m.api == "webhook" and m.target == "key-welding" and "异常通知" in m.text)
+    assert "11-30 10:30" in notice.text
+    with live.session() as s:
+        expected = s.scalars(select(Incident)).one().expected_recovery
+        assert abs((expected - datetime(2026, 11, 30, 2, 30)).total_seconds()) < 60   # UTC (the clock runs on)
+    live.relay.clock.set_local(datetime(2026, 11, 30, 9, 0))      # Monday
+    page = requests.get(f"{live.url}/board/orders/SO-1001", params={"token": "demo-board-token-hall-1-0123"})
+    assert "已停 2.5 小时" in page.text
+    reply = live.say("zhangwei", "恢复 SO-1001")
+    assert "停了 2.5 小时" in reply, reply
+    closed = live.twin.wait_for(lambda m: m.api == "webhook" and m.target == "key-managers" and "恢复通知" in m.text)
+    assert "停线 2.5 小时" in closed.text
+    with live.session() as s:
+        event = s.scalars(select(Event).where(Event.kind == "incident_closed")).one()
+        assert event.data["downtime_minutes"] == 150

@@ -11,7 +11,8 @@ from bot.neutral import Reply
 from bot.errors import BadSyntax
 from bot.handlers.reading import RECOVERY_WORDS, key_of, step_word, take_order
 from bot.text import Word, join_words
-from bot.timewords import parse_recovery
+from bot.timewords import WorkingTime, parse_recovery
+from storage import planner
 from storage.incidents import CATEGORIES, close_incident, open_incident
 from storage.models import Order
 
@@ -79,7 +80,8 @@ def open_(ctx: Context, args: list[str]) -> Reply:
                                                                                 else a for a in args])
     step = ctx.step_for(order, step_name)
     local_now = ctx.clock.local(ctx.now)
-    recovery_local = parse_recovery(recovery_text, local_now)
+    recovery_local = parse_recovery(recovery_text, local_now, working=WorkingTime(planner.calendar(ctx.session),
+                                                                                step.workshop_id))
     recovery = recovery_local.astimezone(UTC).replace(tzinfo=None) if recovery_local else None
     when = f" 预计 {recovery_local:%m-%d %H:%M}" if recovery_local else ""
     ctx.read_as(f"{order.order_no} {order.product} {step.workshop.name} {category} {description}{when}",
@@ -119,7 +121,7 @@ def resume(ctx: Context, args: list[str]) -> Reply:
     step = ctx.step_for(order, step_name)
     ctx.read_as(f"{order.order_no} {order.product} {step.workshop.name} 恢复生产", f"恢复 {order.order_no} {step.workshop.name}")
     incident = close_incident(ctx.session, ctx.now, step_id=step.id, person=person, source=ctx.message.source)
-    minutes = int((ctx.now - incident.opened_at).total_seconds() // 60)
+    minutes = planner.calendar(ctx.session).working_minutes(step.workshop_id, incident.opened_at, ctx.now)
     context = {"order_no": order.order_no, "product": order.product, "workshop": step.workshop.name,
                "category": incident.category,
                "description": incident.description, "minutes": minutes, "person": person.name}

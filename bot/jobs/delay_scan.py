@@ -7,7 +7,7 @@ the sends."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.cards import Button, Card
 from bot.jobs import quiet_hours, replan
 from bot.neutral import Notice
+from storage import planner
 from storage.db import chunked
 from storage.delays import OrderDelay, current_delays, due_escalations, warned
 from storage.directory import leads_of, people_with_role
@@ -102,14 +103,27 @@ def _context(relay, session: Session, step: Step, warning: DelayWarning, manager
             "provisional": step.provisional,
             "downstream": [s.workshop.name for s in order.steps if s.seq > step.seq and s.status != "done"],
             "leads": [p.name for p in leads], "lead_people": [{"id": p.id, "name": p.name} for p in leads],
-            "escalate_at": _escalates_at(relay, warning.created_at), "managers": [p.name for p in managers],
+            "escalate_at": _escalates_at(relay, session, warning.created_at, step.workshop_id),
+            "managers": [p.name for p in managers],
             "manager_people": [{"id": p.id, "name": p.name} for p in managers]}
 
 
-def _escalates_at(relay, warned_at: datetime) -> datetime:
-    """When a warning made at `warned_at` goes to the managers unless acknowledged (quiet hours hold it)."""
-    at = warned_at + timedelta(minutes=relay.settings.schedule.escalation_minutes)
+def _escalates_at(relay, session: Session, warned_at: datetime, workshop_id: int) -> datetime:
+    """When a warning made at `warned_at` goes to the managers unless acknowledged: after
+    `escalation_minutes` of the workshop's working time (a warning made after hours gives the
+    lead that much of the next shift), later if quiet hours hold it."""
+    cal = _calendar(session)
+    local = cal.add_working(workshop_id, warned_at.replace(tzinfo=UTC).astimezone(cal.tz),
+                            relay.settings.schedule.escalation_minutes * 60)
+    at = local.astimezone(UTC).replace(tzinfo=None)
     return quiet_hours(relay).quiet_until(at) or at
+
+
+def _calendar(session: Session):
+    """The plant's calendar, read once per scan."""
+    if "scan_calendar" not in session.info:
+        session.info["scan_calendar"] = planner.calendar(session)
+    return session.info["scan_calendar"]
 
 
 def _leads(session: Session, workshop_id: int) -> list[Person]:
@@ -165,7 +179,7 @@ def _fold(relay, session: Session, workshop_id: int, items: list[tuple[OrderDela
     context = {"workshop": routes[items[0][0].order_id].step(items[0][0].cause_step_id).workshop,
                "count": len(items), "shown": FOLD_AFTER, "items": lines, "more": len(items) - FOLDED_LINES,
                "lead_people": [{"id": p.id, "name": p.name} for p in leads],
-               "escalate_at": _escalates_at(relay, now),
+               "escalate_at": _escalates_at(relay, session, now, workshop_id),
                "managers": [p.name for p in managers]}
     relay.enqueue_notice(session, Notice(workshop_id=workshop_id, template="notices/delay_folded", context=context,
                                          key=f"delay-folded:{now.isoformat()}:{workshop_id}", not_before=held_until,
@@ -187,8 +201,11 @@ def _escalate(relay, session: Session, now: datetime, held_until, managers: list
     one by one up to FOLD_AFTER a scan, the rest in one notice."""
     delay = timedelta(minutes=relay.settings.schedule.escalation_minutes)
     due = []
+    cal = _calendar(session)
     for warning in due_escalations(session, now, delay):
         step = session.get(Step, warning.step_id)
+        if step is not None and cal.working_minutes(step.workshop_id, warning.created_at, now) < delay.total_seconds() // 60:
+            continue   # not yet that much of the workshop's working time since the warning
         order = session.get(Order, step.order_id) if step is not None else None
         if step is None or order is None or step.status == "done" or order.status == "done":
             continue
@@ -197,9 +214,10 @@ def _escalate(relay, session: Session, now: datetime, held_until, managers: list
         session.add(escalation)
         due.append((warning, step, escalation))
     session.flush()   # the escalations' ids, for their messages' keys
+    cal = _calendar(session)
     for warning, step, escalation in due[:FOLD_AFTER]:
         context = {**_context(relay, session, step, warning, managers), "since": warning.created_at,
-                   "waited_minutes": int((now - warning.created_at).total_seconds() // 60)}
+                   "waited_minutes": cal.working_minutes(step.workshop_id, warning.created_at, now)}
         relay.enqueue_notice(session, Notice(workshop_id=None, role="managers", template="notices/delay_escalated",
                                              context=context, key=f"warning:{escalation.id}", not_before=held_until,
                                              fresh=True, mentions=tuple(p.id for p in managers)))

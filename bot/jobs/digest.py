@@ -56,7 +56,7 @@ def run(relay) -> dict:
     with relay.Session() as session:                 # what every group's digest reads, read once
         delays = current_delays(session, now, relay.settings.schedule.at_risk_tolerance_minutes)
         yesterday = local.date() - timedelta(days=1)
-        plant = plant_day(session, yesterday, delays, day_window(relay.clock.tz, yesterday))
+        plant = plant_day(session, yesterday, delays, now, day_window(relay.clock.tz, yesterday))
     run = _Run(local.date(), now, plant, digest_links(relay, now), {}, {})
     try:
         sent = _send(relay, due, run)   # all in one transaction
@@ -98,12 +98,12 @@ class PlantDay:
     worked: dict[int, WorkshopDay]   # each workshop's factory day (empty without a day)
 
 
-def plant_day(session: Session, day: date | None, delays: list[OrderDelay],
+def plant_day(session: Session, day: date | None, delays: list[OrderDelay], now: datetime,
               window: tuple[datetime, datetime] | None = None) -> PlantDay:
     """`window`: the factory day's bounds (naive UTC), to read each workshop's day once for all."""
     managers = tuple(p.name for p in people_with_role(session, "manager"))
     return PlantDay(delays, shop_days(session, _calendar(session), day) if day else [],
-                    candidates(session, delays, managers), bottleneck(session), managers,
+                    candidates(session, now, delays, managers), bottleneck(session), managers,
                     workshops_worked(session, *window) if window else {})
 
 
@@ -215,7 +215,7 @@ def workshop_digest(session: Session, workshop_id: int, window, delays: list[Ord
     """A workshop's view: its factory day against the plan, what it must act on, its output by order."""
     start, end, day = window
     now = now or end
-    plant = plant or plant_day(session, day, delays)
+    plant = plant or plant_day(session, day, delays, now)
     workshop = session.get(Workshop, workshop_id)
     assert workshop is not None
     shop = next((s for s in plant.shops if s.workshop_id == workshop_id), None)
@@ -234,7 +234,7 @@ def managers_digest(session: Session, window, now: datetime, delays: list[OrderD
     person, the bottleneck by the plan's queue, on-time deliveries over 30 days."""
     _start, _end, day = window
     cal = _calendar(session)
-    plant = plant or plant_day(session, day, delays)
+    plant = plant or plant_day(session, day, delays, now)
     shops = plant.shops
     items = attention(session, now, delays, None, plant.managers, found=plant.found)
     done = orders_done_since(session, now - timedelta(days=30))
