@@ -7,6 +7,7 @@ adds what must be sent besides.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
@@ -33,6 +34,12 @@ from storage.models import InboundMessage
 from storage.questions import ANY_CHAT
 
 log = logging.getLogger(__name__)
+
+
+# Refusals that say the same each time (not allowed, decided already, no such button): a person
+# who keeps pressing is told once per card, not once per press (on WeCom's long connection every
+# answer is a push into the group, counted against its 30 a minute).
+SAID_ONCE = frozenset({ClickResult.REFUSED, ClickResult.ALREADY_DECIDED, ClickResult.UNKNOWN_ACTION})
 
 
 class ClickService:
@@ -128,6 +135,8 @@ class ClickService:
         view = CardView.of(row)
         platform = self.platforms.get(click.platform)
         now, press = self.services.clock.now(), secrets.token_hex(6)   # each press is sent about once
+        if result in SAID_ONCE:   # a button pressed again and again: its refusal goes to that person once
+            press = f"{result.value}:{hashlib.sha1(message.encode()).hexdigest()[:12]}"
         for i, delivery in enumerate(platform.click_followups(view, click, message) if platform else []):
             queue(session, now, click.platform, delivery, f"click:{click.track_id}:{click.user_id}:{press}:{i}")
         return ClickOutcome(result, view, message)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -176,6 +177,39 @@ def test_a_standby_connects_only_when_the_holder_stops(plant):
         assert "已报工" in gw.say("zhangwei", "报工 SO-1001 11", chatid="wr-stamping")
         assert plant.step().good_qty == 21
     finally:
+        standby.stop()
+        standby.process.relay.dispatcher.stop()
+        standby.process.relay.engine.dispose()
+
+
+def test_a_holder_that_stalled_past_its_lease_and_was_kicked_stands_by(plant):
+    """The holder's lease renewals stall longer than the lease (3 s here); the standby takes the
+    lease and subscribes, which kicks the old connection. The old holder sees that the lease is
+    the standby's and stands by (it used to exit 3, which systemd does not restart: no spare
+    left); when the new holder stops, the old one takes over again."""
+    gw, old = plant.gateway, plant.holder
+    gate = threading.Event()
+    real_take = old.process.lease.take
+
+    def stalled_take():
+        gate.wait(8)            # a stall (a GC pause, a slow disk) longer than the lease
+        return real_take()
+    old.process.lease.take = stalled_take
+    standby = Holder(build_relay(plant.relay.settings), holder="host-b").start()
+    try:
+        wait_until(lambda: gw.subscriptions >= 2, timeout=20)
+        gate.set()
+        old.process.lease.take = real_take
+        wait_until(lambda: old.process.standing_by, timeout=20)
+        assert old.code is None and old.thread.is_alive()
+        assert "已报工" in gw.say("zhangwei", "报工 SO-1001 10", chatid="wr-stamping")
+        subscribed = gw.subscriptions
+        standby.stop()                                # the new holder goes: the old one is the spare
+        wait_until(lambda: gw.subscriptions == subscribed + 1, timeout=20)
+        assert "已报工" in gw.say("zhangwei", "报工 SO-1001 11", chatid="wr-stamping")
+        assert plant.step().good_qty == 21
+    finally:
+        gate.set()
         standby.stop()
         standby.process.relay.dispatcher.stop()
         standby.process.relay.engine.dispose()
@@ -519,3 +553,27 @@ def test_photo_files_are_checked_by_content_and_size(tmp_path):
     assert decrypt(data, key) == JPEG
     with pytest.raises(ValueError):
         decrypt(data[:-16], key)
+
+
+def test_a_button_pressed_again_and_again_is_refused_to_that_person_once(plant):
+    """Someone who may not confirm presses 5 times, someone else presses the decided card 3 times:
+    each is told once (every answer on the long connection is a push into the group, and the
+    group may take 30 a minute: a button masher would hold back the next real card)."""
+    gw = plant.gateway
+    gw.say("zhangwei", "报工 SO-1001 200", chatid="wr-stamping")
+    card = gw.wait_for(lambda s: s.api == "push" and s.target == "wr-welding"
+                       and s.payload.get("msgtype") == "template_card").payload["template_card"]
+    before = len(gw.pushes("wr-welding"))
+    for _ in range(5):
+        gw.click("zhangwei", "wr-welding", card["task_id"], "confirm")
+    gw.click("lina", "wr-welding", card["task_id"], "confirm")
+    update = gw.wait_for(lambda s: s.api == "update" and s.target == card["task_id"])
+    for _ in range(3):
+        gw.click("wangqiang", "wr-welding", card["task_id"], update.payload["template_card"]["button_list"][0]["key"])
+    wait_until(lambda: plant.handoff_status() == "confirmed")
+    settle(plant)
+    time.sleep(0.5)   # anything else would have been sent by now
+    told = [s.text for s in gw.pushes("wr-welding")[before:]]
+    assert len([t for t in told if "zhangwei" in t]) == 1, told
+    assert len([t for t in told if "wangqiang" in t]) == 1, told
+    assert plant.step("welding").received_qty == 200

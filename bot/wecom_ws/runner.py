@@ -133,6 +133,11 @@ class ConnectionProcess:
         try:
             await self._serve(conn)
         except Kicked:
+            holder = await asyncio.to_thread(self._lease_holder)
+            if holder is not None and holder != self.lease.holder:
+                # a standby took the lease while this process stalled: the lease was kept, so stand by
+                log.warning("wecom-ws: %s took the lease over and subscribed; standing by", holder)
+                return None
             log.error("wecom-ws: another instance subscribed with this bot and took over; exiting")
             return EXIT_KICKED
         except ConnectionLost as exc:
@@ -162,6 +167,13 @@ class ConnectionProcess:
                 log.warning("wecom-ws: %s took the lease over; closing and standing by", self.lease.holder_now())
                 await conn.close()
                 return
+
+    def _lease_holder(self) -> str | None:
+        try:
+            return self.lease.holder_now()
+        except Exception:   # the database is away: nobody known to hold it
+            log.exception("wecom-ws: cannot reach the lease")
+            return None
 
     def _take_lease(self, holding: bool = False) -> bool:
         with self._lease_lock:
