@@ -35,9 +35,9 @@ def may_correct(person: Person, workshop_id: int) -> bool:
     return person.heads(workshop_id) or person.has_role("manager")
 
 
-def correct_report(session: Session, now: datetime, *, report_id: int, person: Person, good: int,
+def correct_report(session: Session, now: datetime, *, report_id: int, person: Person, good: int | None,
                    scrap: int | None, source: str, limits: Limits,
-                   workers: Sequence[tuple[Person, int | None]] | None = None) -> Correction:
+                   workers: Sequence[tuple[Person, int | None]] | None = None, reason: str = "") -> Correction:
     """Set a standing report's good (and scrap) quantity, and its workers' shares: `workers`
     named anew, else the shares it had scaled to the new quantities. Refuses anyone but a head
     of its workshop or a manager, an undone report, a total beyond the step's input, and a cut
@@ -54,7 +54,8 @@ def correct_report(session: Session, now: datetime, *, report_id: int, person: P
     report = lock_report(session, report_id)
     if report.undone_at is not None:
         raise CannotCorrect(reason="undone", report_id=report_id)
-    scrap = report.scrap if scrap is None else scrap
+    scrap = report.scrap if scrap is None else scrap   # a number not given stays as it was, read under the lock
+    good = report.good if good is None else good
     check_quantities(good, scrap, limits)
     d_good, d_scrap = good - report.good, scrap - report.scrap
     if not d_good and not d_scrap and workers is None:
@@ -86,7 +87,8 @@ def correct_report(session: Session, now: datetime, *, report_id: int, person: P
     record_event(session, now, "report_corrected", order_id=step.order_id, actor=person, source=source,
                  report_id=report.id, step=step.workshop.name, good=[old_good, good], scrap=[old_scrap, scrap],
                  handoff_id=carrier.id if carrier is not None and moved else None,
-                 good_total=step.good_qty, scrap_total=step.scrap_qty, **({"workers": shares} if shares else {}))
+                 good_total=step.good_qty, scrap_total=step.scrap_qty, **({"workers": shares} if shares else {}),
+                 **({"reason": reason} if reason else {}))
     refresh_status(session, now, step.order, actor=person, source=source)
     return Correction(report=report, old_good=old_good, old_scrap=old_scrap, step=step,
                       handoff=carrier if moved else None, downstream=downstream, workers=shares)

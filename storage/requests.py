@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.errors import (DueDatePassed, DuplicateRequest, NotAllowed, OrderExists, QuantityBelowProduced, RequestDecided,
-                            SelfApproval, UnknownRequest)
+from storage.errors import (DueDatePassed, DuplicateRequest, NotAllowed, OrderExists, OrderNotActive,
+                            QuantityBelowProduced, RequestDecided, SelfApproval, UnknownRequest)
 from storage.events import record_event
 from storage.lifecycle import lock_order_tree, move, require, set_hold
 from storage.impact import RUSH_PRIORITY, request_impact
@@ -191,7 +191,11 @@ def apply_request(session: Session, now: datetime, request: ChangeRequest, *, pe
     changed = session.get(Order, request.order_id)
     assert changed is not None, "every request but a rush names its order"
     order = changed
-    require(ACTIONS[request.kind], order)
+    try:
+        require(ACTIONS[request.kind], order)
+    except OrderNotActive as refused:   # the order moved on since it was filed: the request can only be rejected
+        refused.data["request_id"] = request.id
+        raise
     if request.kind == "quantity":
         handoff = _change_quantity(session, now, request, order, person=person, source=source)
         if handoff is not None and handoffs is not None:

@@ -83,7 +83,7 @@ def test_the_second_of_two_pending_pauses_is_refused_at_approval(plant):
     plant.say("chenjing", "变更 SO-1001 暂停", chat=None)
     assert "同意" in plant.say("zhouzong", "同意 REQ-1", chat=None)
     reply = plant.say("zhouzong", "同意 REQ-2", chat=None)
-    assert "已暂停" in reply
+    assert "已暂停" in reply and "驳回 REQ-2" in reply and "更正" not in reply, reply   # how to close it
     with plant.session() as s:
         assert s.scalar(select(ChangeRequest.status).where(ChangeRequest.id == 2)) == "pending"
     assert "驳回" in plant.say("zhouzong", "驳回 REQ-2 原因 重复", chat=None)
@@ -327,6 +327,24 @@ def test_the_head_corrects_a_report_after_handoff_and_both_workshops_hear(plant)
         assert [(h.quantity, h.received_qty) for h in s.scalars(select(Handoff))] == [(195, 195)]
     for key in ("key-stamping", "key-welding"):
         plant.twin.wait_for(lambda m, k=key: m.api == "webhook" and m.target == k and "更正" in m.text)
+
+
+@pytest.mark.parametrize("text, good, scrap", [
+    ("更正 R-{} 不良 5", 200, 5),                        # only the scrap: the good stays
+    ("更正 R-{} 报废5", 200, 5),
+    ("更正 R-{} 良品195件 不良5件 原因 漏报", 195, 5),       # units, and the reason kept with the event
+])
+def test_a_correction_as_heads_write_it(plant, text, good, scrap):
+    from storage.models import Event
+    report_id = received_downstream(plant)
+    reply = plant.say("qianzhuren", text.format(report_id), chat=None)
+    assert "已更正" in reply, reply
+    with plant.session() as s:
+        report = s.get(Report, report_id)
+        assert (report.good, report.scrap) == (good, scrap)
+        event = s.scalars(select(Event).where(Event.kind == "report_corrected")).one()
+        assert event.data.get("reason") == ("漏报" if "原因" in text else None)
+    assert step(plant, seq=2).received_qty == good
 
 
 def test_a_manager_corrects_upwards_and_the_downstream_step_may_report_more(plant):

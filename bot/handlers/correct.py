@@ -8,13 +8,14 @@ import re
 from bot.errors import BadSyntax
 from bot.handlers.base import Context
 from bot.handlers.common import handoff_context, require_person
-from bot.handlers.reading import GOOD_WORDS, SCRAP_WORDS
+from bot.handlers.reading import GOOD_WORDS, SCRAP_WORDS, split_reason
 from bot.handlers.workers import ask_unknown, take_workers
 from bot.neutral import Reply
-from bot.text import parse_quantity, simplify
+from bot.text import UNITS, parse_quantity, simplify
 from storage.corrections import correct_report
 from storage.models import Report
 
+SKIPPED = {"改成", "改为", "改到", "为", "是", "应该是", "实际", "实际是"}
 REPORT_ID = re.compile(r"[Rr]-?(\d{1,12})|(\d{1,12})")
 
 
@@ -27,6 +28,8 @@ def parse_correction(args: list[str], max_quantity: int) -> tuple[int, int | Non
     rest = list(args[1:])
     while rest:
         word = simplify(rest.pop(0)).lower()
+        if word in SKIPPED or word in UNITS:   # `良品95件`, `改成 95`
+            continue
         if word in GOOD_WORDS | SCRAP_WORDS and rest:
             value = parse_quantity(rest.pop(0), "更正", max_quantity)
             good, scrap = (value, scrap) if word in GOOD_WORDS else (good, value)
@@ -39,6 +42,7 @@ def parse_correction(args: list[str], max_quantity: int) -> tuple[int, int | Non
 
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
+    args, reason = split_reason(list(args))   # `原因 漏报`: kept with the correction's event
     named = take_workers(ctx, list(args[1:]), "更正", quantity_known=True)
     workers = named.workers or None
     if workers and not named.rest:   # only the workers: the quantities stay (or are their sum)
@@ -46,14 +50,16 @@ def handle(ctx: Context, args: list[str]) -> Reply:
         current = ctx.session.get(Report, parse_correction([args[0], "0"], 1)[0])
         named.rest = [str(sum(given))] if None not in given else ([str(current.good)] if current else [])
     report_id, good, scrap = parse_correction([*args[:1], *named.rest], ctx.settings.app.max_report_quantity)
-    if good is None:
+    if good is None and scrap is None:
         raise BadSyntax(command="更正", problem="correct")
     if workers:
-        ask_unknown(ctx, workers, reading=f"更正 R-{report_id}", command=f"更正 R-{report_id} 良品 {good}"
-                    + (f" 不良 {scrap}" if scrap is not None else "") + " {}")
+        ask_unknown(ctx, workers, reading=f"更正 R-{report_id}", command=f"更正 R-{report_id}"
+                    + (f" 良品 {good}" if good is not None else "") + (f" 不良 {scrap}" if scrap is not None else "")
+                    + " {}")
     done = correct_report(ctx.session, ctx.now, report_id=report_id, person=person, good=good, scrap=scrap,
                           source=ctx.message.source, limits=ctx.limits,
-                          workers=[(w.person, w.share) for w in workers if w.person] if workers else None)
+                          workers=[(w.person, w.share) for w in workers if w.person] if workers else None,
+                          reason=reason)
     step = done.step
     context = {"report_id": report_id, "order_no": step.order.order_no, "workshop": step.workshop.name,
                "old_good": done.old_good, "old_scrap": done.old_scrap, "good": done.report.good,
