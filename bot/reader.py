@@ -12,7 +12,9 @@ from bot.handlers.receive import BATCH_MARK
 from bot.errors import (Ask, AskForQuantity, AskForReason, NeedsConfirmation, NothingToConfirm, UnknownCommand,
                         UnknownPerson)
 from bot.handlers.base import Command, CommandTable, Context, Reading
-from bot.handlers.reading import (COUNT_WORDS, FILLERS, GOOD_WORDS, SCRAP_WORDS, is_order_text, key_of, lexicon)
+from bot.handlers.reading import (COUNT_WORDS, FILLERS, GOOD_WORDS, SCRAP_WORDS, is_order_text, key_of, lexicon,
+                                  split_reason)
+from bot.handlers.receive import RECEIVED_WORDS
 from bot.neutral import ChatMessage, Reply
 from bot.text import Word, is_quantity, is_unit, join_words, looks_like_number, tokenize
 from storage.workers import known_words
@@ -110,8 +112,11 @@ class Reader:
             return DROPPED if said in NO else None
         if said in NO:
             return DROPPED
-        if asked.kind == "quantity" and words and _only_quantities(words):   # `实收 九十六 件` too
-            return asked.command.replace("{}", join_words(words))
+        if asked.kind == "quantity" and words:   # `实收 九十六 件` too; for a batch `就96个`, `少4个 原因 磕碰`
+            head, _ = split_reason(words)
+            around = RECEIVED_WORDS if asked.command.startswith("接收") else frozenset()
+            if head and _only_quantities(head, around):
+                return asked.command.replace("{}", join_words(words))
         if not words or self.commands.find(words[0]) is not None:
             return None
         if asked.kind == "order" and len(words) == 1 and is_order_text(words[0]):
@@ -164,8 +169,8 @@ def _after_fillers(args: list[Word]) -> list[Word]:
     return args
 
 
-def _only_quantities(words: list[Word]) -> bool:
-    allowed = GOOD_WORDS | SCRAP_WORDS | COUNT_WORDS | FILLERS
+def _only_quantities(words: list[Word], around: frozenset[str] = frozenset()) -> bool:
+    allowed = GOOD_WORDS | SCRAP_WORDS | COUNT_WORDS | FILLERS | around
     return any(is_quantity(w) for w in words) and all(
         looks_like_number(w) or is_unit(w) or key_of(w) in allowed for w in words)
 

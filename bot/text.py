@@ -23,6 +23,8 @@ _MENTION = re.compile(r"^(?:@\S+\s*)+")
 # `1,500`: a thousands separator (an ASCII comma between digit groups of three; the Chinese
 # comma `，` always separates words)
 _THOUSANDS = re.compile(r"(?<![0-9０-９,])[0-9０-９]{1,3}(?:,[0-9０-９]{3})+(?![0-9０-９,])")
+# emoji and pictographs people end a message with (`30👌`, `收到✅`, `🙏`): no word of a command
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
 # an @-mention after the command (WeCom and DingTalk keep it where typed): the bot again, or a worker
 _MENTION_AT = re.compile(r"(?<!\S)@([^\s,;、，；。！!？?]+)")
 # One run of one script: ASCII letters/digits (order numbers, quantities, times) or anything else.
@@ -65,7 +67,7 @@ def normalize(text: str) -> str:
     """Fold full-width forms (NFKC) and Traditional characters, join a number's thousands, drop
     the @-mentions before the command (the bot's), trim. Mentions after it: `resolve_mentions`."""
     text = _THOUSANDS.sub(lambda m: m.group().replace(",", ""), text or "")
-    folded = unicodedata.normalize("NFKC", text).replace("\u3000", " ").strip()
+    folded = _EMOJI.sub(" ", unicodedata.normalize("NFKC", text).replace("\u3000", " ")).strip()
     return _MENTION.sub("", folded).strip().translate(_TRAD)
 
 

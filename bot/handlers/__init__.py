@@ -14,9 +14,10 @@ if TYPE_CHECKING:
 def add_handlers(relay: Relay) -> None:
     """The commands people type (Simplified name first, then Traditional and English aliases)
     and what each card button does."""
-    relay.add_command(report.handle, "报工", "report")
+    relay.add_command(report.handle, "报工", "报个工", "report")
     relay.add_command(undo.handle, "撤销", "撤消", "撤回", "undo")
-    relay.add_command(progress.handle, "进度", "progress", "status", reads_only=True)
+    relay.add_command(progress.handle, "进度", "查进度", "进展", "查询", "到哪了", "到哪", "怎么样了", "progress", "status",
+                      reads_only=True)
     relay.add_command(queue.handle, "待办", "queue", "todo", reads_only=True)
     relay.add_command(handoff.handle, "交接", "移交", "交出", "handoff", "handover")
     relay.add_command(receive.handle, "接收", "确认接收", "实收", "收货", "receive")

@@ -30,8 +30,10 @@ DEFECT_WORDS = {"毛刺", "划伤", "划痕", "刮伤", "压伤", "碰伤", "变
                 "漏装", "超差", "尺寸超差", "返修", "返工"}
 COUNT_WORDS = {"共", "一共", "总共", "合计", "共计", "数量", "数", "件数", "个数", "实收", "实际", "实到", "到了", "收了", "来了"}
 FILLERS = {"今天", "今日", "刚才", "刚刚", "已经", "已", "了", "我", "我们", "这边", "麻烦", "请", "帮我", "一下",
-           "这批", "本批", "批", "总数", "改成", "改为", "改到", "为", "是"}
+           "这批", "本批", "批", "总数", "改成", "改为", "改到", "为", "是", "嗯", "呃", "哦", "啊",
+           "没有不良", "无不良", "零不良"}
 CATEGORIES = ("设备", "物料", "质量", "人员", "其他")
+NONE_WORDS = {"无", "没有", "没"}
 WITHIN_WORDS = {"其中", "包括", "包含", "含"}   # `共5 其中不良1`: 4 good and 1 scrap
 RECOVERY_WORDS = {"预计", "预计恢复", "预计恢复时间", "恢复时间", "预计时间", "预计修好", "预估", "估计", "大概", "大约",
                   "eta"}
@@ -227,6 +229,9 @@ def count(words: list[Word], command: str, max_quantity: int) -> Counted:
             out.note = join_words(words[i + 1:])[:200]
             break
         if key in FILLERS or word in UNITS or key == "实收数量":
+            continue
+        if key in NONE_WORDS and pending == "scrap" and out.scrap is None:   # `不良 无`: no scrap
+            out.scrap, pending, out.dangling = 0, None, None
             continue
         if key in WITHIN_WORDS and out.good is not None and out.scrap is None:
             out.within = True
