@@ -283,3 +283,11 @@ def test_cancelling_an_order_closes_what_can_no_longer_be_done(plant):
     assert step(plant, seq=2).received_qty == 0
     with plant.session() as s:
         assert s.scalar(select(Order.quantity).where(Order.order_no == "SO-1001")) != 1200
+
+
+def test_a_reason_typed_without_its_word_is_kept_as_typed(plant):
+    """`驳回 REQ-1 产能已满` (no 原因): the reason reads 产能已满, not 产能 已 满 (cut at the fillers)."""
+    file_rush(plant)
+    assert "已驳回" in plant.say("zhouzong", "驳回 REQ-1 产能已满", chat=None)
+    with plant.session() as s:
+        assert s.scalars(select(ChangeRequest.reason)).one().endswith("驳回：产能已满")

@@ -213,7 +213,7 @@ def _decide(ctx: Context, args: list[str], approve: bool) -> Reply:
     word = "同意" if approve else "驳回"
     match = re.fullmatch(r"(?:REQ-?)?(\d{1,12})", args[0], re.I) if args else None
     words, reason = split_reason(args[1:]) if args else ([], "")
-    reason = reason or " ".join(words)[:200]
+    reason = reason or join_words(words)[:200]   # as typed: `产能已满`, not `产能 已 满`
     if not match or (not approve and not reason):
         raise BadSyntax(command=word, problem="decide")
     handoffs: list[Handoff] = []
