@@ -116,7 +116,7 @@ def order_json(relay, order_no: str) -> dict:
         "order_no": view.order_no, "product": view.product, "quantity": view.quantity, "customer": view.customer,
         "due_date": view.due_date, "priority": view.priority, "status": view.status,
         "due_at": _iso(relay, view.due_at), "projected_end": _iso(relay, view.forecast_end),
-        "late_minutes": view.late_minutes,
+        "late_minutes": view.late_minutes, "provisional": view.provisional,
         "steps": [{"workshop": s.workshop, "status": s.status, "good": s.good, "scrap": s.scrap,
                    "planned": s.planned, "received": s.received, "planned_start": _iso(relay, s.planned_start),
                    "planned_end": _iso(relay, s.planned_end), "projected_start": _iso(relay, s.forecast_start),

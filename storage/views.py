@@ -48,6 +48,11 @@ class OrderView:
     forecast_end: datetime | None = None       # when the whole order will be done
     late_minutes: int = 0                      # past due, working minutes
 
+    @property
+    def provisional(self) -> bool:
+        """The order's forecast reaches into a year whose public holidays are unconfirmed."""
+        return any(s.provisional for s in self.steps if s.status != "done")
+
 
 def step_view(step: Step, now: datetime | None = None) -> StepView:
     """One step as people see it: its progress and its plan."""

@@ -169,10 +169,14 @@ def test_a_year_without_holiday_data_is_reported_and_its_dates_are_provisional(l
     ready = requests.get(f"{live.url}/readyz").json()
     assert ready["calendar"]["status"] == "provisional" and ready["calendar"]["unknown_years"] == [2027]
     order = requests.get(f"{live.url}/api/orders/SO-5001", headers=KEY).json()
-    assert order["steps"][-1]["provisional"] is True
-    assert "（暂定）" in live.say("zhangwei", "进度 SO-5001")
+    assert order["steps"][-1]["provisional"] is True and order["provisional"] is True
+    progress = live.say("zhangwei", "进度 SO-5001")
+    assert "（暂定）" in next(line for line in progress.splitlines() if "整单预计" in line), progress
+    page = requests.get(f"{live.url}/board/orders/SO-5001", params={"token": TOKEN}).text
+    assert "暂定：该年节假日未确认" in page
     assert "已确认 2027 年" in live.say("sungong", "确认节假日 2027", chat=None)
-    assert requests.get(f"{live.url}/api/orders/SO-5001", headers=KEY).json()["steps"][-1]["provisional"] is False
+    order = requests.get(f"{live.url}/api/orders/SO-5001", headers=KEY).json()
+    assert order["steps"][-1]["provisional"] is False and order["provisional"] is False
     assert requests.get(f"{live.url}/readyz").json()["calendar"]["unknown_years"] == []
 
 
