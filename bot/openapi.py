@@ -28,6 +28,8 @@ ORDER = {"type": "object", "properties": {
     "due_at": {"type": ["string", "null"], "format": "date-time", "description": "the end of the due date's working time"},
     "projected_end": {"type": ["string", "null"], "format": "date-time", "description": "when the whole order will be done"},
     "late_minutes": {"type": "integer", "description": "forecast finish past due, working minutes"},
+    "provisional": {"type": "boolean",
+                    "description": "the forecast reaches into a year whose public holidays are not confirmed"},
     "steps": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}}
 
 
