@@ -199,3 +199,23 @@ def test_a_chart_that_cannot_be_drawn_does_not_hold_the_digests(live, monkeypatc
     assert any("全厂日报" in s.text for s in managers)
     assert not [s for s in managers if s.payload.get("msgtype") == "image"]
     assert len(digest_texts(live, "key-stamping")) == 1
+
+
+def test_no_digest_on_a_closed_day_and_mondays_tells_of_friday(live):
+    """The plant works Monday to Friday: on Saturday nobody gets a digest (there was one on
+    Friday morning, for Thursday); on Monday the digest tells of Friday's output, named by its
+    date, not of Sunday's 休息."""
+    friday, saturday, monday = date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 30)
+    at(live, friday, 9)
+    live.add_order("SO-3001", quantity=300, days=10)
+    assert "已报工" in live.say("zhangwei", "报工 SO-3001 120")
+    at(live, saturday, 8, 1)
+    assert run_job(live.relay, "daily-digest")["digests"] == 0
+    at(live, monday, 8, 1)
+    assert run_job(live.relay, "daily-digest")["digests"] >= 2
+    live.relay.dispatcher.run_once()
+    settle(live)
+    [managers] = digest_texts(live, "key-managers")
+    assert "全厂日报 11-30" in managers and "11-27 产出/计划" in managers and "休息" not in managers, managers
+    [stamping] = digest_texts(live, "key-stamping")
+    assert "11-27 报工" in stamping and "SO-3001 120" in stamping, stamping

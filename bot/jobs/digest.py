@@ -47,17 +47,20 @@ def run(relay) -> dict:
     sent = 0
     with relay.Session() as session:
         groups = session.scalars(select(GroupBinding).order_by(GroupBinding.id)).all()
+        cal = _calendar(session)
+        # on a day its workshop (the plant, for the managers) does not work, a group gets no digest
         due = [g.id for g in groups if local.time() >= time.fromisoformat(g.digest_time or default)
-               and (g.workshop_id or g.role == "managers") and not digest_sent(session, g.id, local.date())]
+               and (g.workshop_id or g.role == "managers") and cal.is_workday(local.date(), g.workshop_id)
+               and not digest_sent(session, g.id, local.date())]
         if not due:
             managers = [g.id for g in groups if not g.workshop_id and g.role == "managers"]
             return {"digests": 0, "chart_drawn": _draw_ahead(relay, session, local.date(), managers)}
     replan.run(relay, force=False)   # the stored plan, made again if commands moved it or it has grown old
     with relay.Session() as session:                 # what every group's digest reads, read once
         delays = current_delays(session, now, relay.settings.schedule.at_risk_tolerance_minutes)
-        yesterday = local.date() - timedelta(days=1)
+        yesterday = last_worked_day(session, _calendar(session), local.date())
         plant = plant_day(session, yesterday, delays, now, day_window(relay.clock.tz, yesterday))
-    run = _Run(local.date(), now, plant, digest_links(relay, now), {}, {})
+    run = _Run(local.date(), now, plant, digest_links(relay, now), {}, {}, yesterday)
     try:
         sent = _send(relay, due, run)   # all in one transaction
     except Exception:   # a second run sent some meanwhile, or one failed: each group on its own
@@ -84,6 +87,7 @@ class _Run:
     link: Links | None
     texts: dict[int | None, str]
     pictures: dict[date, bytes | None]
+    told: date        # the day the digests tell of: the last one anybody worked
 
 
 @dataclass(frozen=True)
@@ -136,10 +140,10 @@ def _queue_digest(relay, session: Session, group_id: int, run: _Run) -> None:
     group = session.get(GroupBinding, group_id)
     assert group is not None
     day, now, plant, texts = run.day, run.now, run.plant, run.texts
-    start, end = day_window(relay.clock.tz, day - timedelta(days=1))
+    start, end = day_window(relay.clock.tz, run.told)
     link = run.link
     key = f"digest:{group_id}:{day.isoformat()}"
-    window = (start, end, day - timedelta(days=1))
+    window = (start, end, run.told)
     if group.workshop_id not in texts:
         if group.workshop_id:
             context = workshop_digest(session, group.workshop_id, window, plant.delays, now=now, link=link,
@@ -193,6 +197,23 @@ def _draw_ahead(relay, session: Session, day: date, managers: list[int]) -> bool
 _not_drawn: set[tuple[str, date]] = set()   # (plant, day) whose chart failed to draw ahead
 
 
+def last_worked_day(session: Session, cal: WorkCalendar, today: date) -> date:
+    """The day a digest tells of: the last day before `today` on which the plant or any workshop
+    worked (Friday's, on a Monday; not a Sunday's 休息)."""
+    workshops = list(session.scalars(select(Workshop.id)))
+    day = today - timedelta(days=1)
+    for _ in range(31):
+        if cal.is_workday(day, None) or any(cal.is_workday(day, w) for w in workshops):
+            return day
+        day -= timedelta(days=1)
+    return today - timedelta(days=1)
+
+
+def _day_word(day: date | None, today: date) -> str:
+    """How a digest names the day it tells of: 昨日, or its date when that was longer ago."""
+    return "昨日" if day is None or day == today - timedelta(days=1) else f"{day:%m-%d} "
+
+
 def _calendar(session: Session) -> WorkCalendar:
     return planner.calendar(session)
 
@@ -221,7 +242,8 @@ def workshop_digest(session: Session, workshop_id: int, window, delays: list[Ord
     shop = next((s for s in plant.shops if s.workshop_id == workshop_id), None)
     items = attention(session, now, delays, workshop_id, found=plant.found)
     worked = plant.worked.get(workshop_id) or workshops_worked(session, start, end)[workshop_id]
-    return {"workshop": workshop.name, "day": day, "today": day + timedelta(days=1) if day else now, "shop": shop,
+    today = _calendar(session).local(now).date()
+    return {"workshop": workshop.name, "day": day, "today": today, "day_word": _day_word(day, today), "shop": shop,
             "output": sorted(((no, good) for no, good, _scrap in worked.output), key=lambda kv: -kv[1]),
             "completed": worked.completed, "incidents": worked.incidents,
             "board_url": link.board(workshop.code) if link else "",
@@ -239,7 +261,8 @@ def managers_digest(session: Session, window, now: datetime, delays: list[OrderD
     items = attention(session, now, delays, None, plant.managers, found=plant.found)
     done = orders_done_since(session, now - timedelta(days=30))
     on_time = [o for o in done if o.steps[-1].completed_at and o.steps[-1].completed_at <= _due_moment(o, cal)]
-    return {"day": day, "today": day + timedelta(days=1), "shops": shops, "bottleneck": plant.bottleneck,
+    today = cal.local(now).date()
+    return {"day": day, "today": today, "day_word": _day_word(day, today), "shops": shops, "bottleneck": plant.bottleneck,
             "done": len(done), "on_time": len(on_time),
             "on_time_rate": round(100 * len(on_time) / len(done)) if done else None,
             "board_url": link.board() if link else "", **_common(items, link, shops, now)}
