@@ -1,5 +1,5 @@
 """The shop-floor board: behind a per-screen token, orders × workshops, attention marked, escaped."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import requests
 
@@ -19,6 +19,7 @@ def test_board_needs_a_screen_token(live):
 
 
 def test_board_shows_each_step_and_what_needs_attention(live):
+    live.relay.clock.set_local(datetime(2026, 11, 25, 9))   # a Wednesday morning: the stop lasts working time
     seed(live)
     live.say("zhangwei", "报工 SO-1001 200")
     live.say("zhangwei", "报工 SO-1002 10")

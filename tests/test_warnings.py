@@ -13,8 +13,8 @@ from tests.helpers import settle
 WEDNESDAY = date(2026, 11, 25)
 
 
-def at(live, hh: int, mm: int = 0):
-    live.relay.clock.set_local(datetime(WEDNESDAY.year, WEDNESDAY.month, WEDNESDAY.day, hh, mm))
+def at(live, hh: int, mm: int = 0, day: date = WEDNESDAY):
+    live.relay.clock.set_local(datetime(day.year, day.month, day.day, hh, mm))
 
 
 def scan(live) -> dict:
@@ -37,10 +37,11 @@ def test_the_warning_mentions_the_lead_and_says_when_it_escalates(plant):
     [text] = [s.text for s in plant.twin.sends_to("webhook", "key-stamping") if "已延期" in s.text]
     assert "<@zhangwei>" in text and "<@lr:" not in text            # WeCom robot markdown mention
     assert "**SO-1001**" in text and "计划 11-24 16:10 完工 · 预计 11-26" in text and "晚于交期 11-25 17:30" in text
-    assert "未确认将于 **11-25 18:00** 升级给 周总、吴经理" in text   # 17:00 + escalation_minutes (60)
+    # 17:00 + escalation_minutes (60) of working time: half an hour today, half an hour tomorrow
+    assert "未确认将于 **11-26 08:30** 升级给 周总、吴经理" in text
     card = plant.dingtalk.wait_for(lambda m: m.api == "card" and m.target == "cid-stamping").payload["body"]
     assert card["imGroupOpenDeliverModel"]["atUserIds"] == {"dt-zhangwei": "张伟"}
-    assert "11-25 18:00** 升级给 周总、吴经理" in card["cardData"]["cardParamMap"]["markdown"]
+    assert "11-26 08:30** 升级给 周总、吴经理" in card["cardData"]["cardParamMap"]["markdown"]
     # welding is late only because stamping is: told when the parts come, nobody @-mentioned
     welding = [s.text for s in plant.twin.sends_to("webhook", "key-welding") if "SO-1001" in s.text]
     assert welding and not any("<@" in t for t in welding)
@@ -51,6 +52,8 @@ def test_the_escalation_names_the_lead_and_the_wait(plant):
         s.execute(update(GroupBinding).where(GroupBinding.chat_id == "cid-managers")
                   .values(webhook_key="custom-robot-token-painting", webhook_secret="SECdemo0123456789painting"))
     at(plant, 18, 5)
+    assert scan(plant)["escalations"] == 0                  # after hours: no working time passes
+    at(plant, 8, 35, day=date(2026, 11, 26))
     assert scan(plant)["escalations"] == 1
     [text] = [s.text for s in plant.twin.sends_to("webhook", "key-managers") if "预警升级" in s.text]
     assert "张伟 自 11-25 17:00 起未确认，已等 1 小时" in text
@@ -61,7 +64,7 @@ def test_the_escalation_names_the_lead_and_the_wait(plant):
 
 
 def test_a_channel_without_mentions_writes_the_names(plant):
-    at(plant, 18, 5)
+    at(plant, 8, 35, day=date(2026, 11, 26))   # an hour of the workshop's working time after the warning
     scan(plant)
     sent = plant.dingtalk.wait_for(lambda m: m.api == "group_message" and m.target == "cid-managers"
                                    and "预警升级" in m.text)
