@@ -4,6 +4,7 @@ every answer must match the document (status code, content type, body schema).""
 from __future__ import annotations
 
 import schemathesis
+from schemathesis.core.parameters import ParameterLocation
 from hypothesis import HealthCheck, settings
 
 from bot.config import load_settings
@@ -18,7 +19,10 @@ schema = schemathesis.openapi.from_dict(document(load_settings(EXAMPLE_CONFIG, e
 @schema.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_without_a_server_error(case, live_api):
-    response = case.call(base_url=live_api, headers=KEY)
+    # A case whose headers were made invalid on purpose (no Authorization) is sent as it is: our
+    # key added back made a request Schemathesis holds invalid succeed (ST201, a false alarm).
+    negative_headers = case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER)
+    response = case.call(base_url=live_api, headers=None if negative_headers else KEY)
     case.validate_response(response)
 
 

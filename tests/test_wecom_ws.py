@@ -60,10 +60,11 @@ class Holder:
 
     def stop(self) -> None:
         """Stop it and wait until it has ended (its lease released). Under load a lease write can
-        wait on SQLite's lock for up to its busy timeout (30 s): a shorter wait let tests go on
-        while the stopped holder still held the lease."""
+        wait on SQLite's lock for up to its busy timeout (30 s), after the websocket's closing
+        handshake (up to 10 s): a shorter wait let tests go on while the stopped holder still held
+        the lease (and 45 s was once not enough on a loaded CI machine)."""
         self.process.stop()
-        self.thread.join(45)
+        self.thread.join(90)
         assert not self.thread.is_alive(), "the holder did not stop"
 
 
@@ -574,6 +575,9 @@ def test_a_button_pressed_again_and_again_is_refused_to_that_person_once(plant):
     settle(plant)
     time.sleep(0.5)   # anything else would have been sent by now
     told = [s.text for s in gw.pushes("wr-welding")[before:]]
-    assert len([t for t in told if "zhangwei" in t]) == 1, told
+    # each refusal once per person: zhangwei's presses may be answered before or after lina's
+    # (frames run concurrently), so he may hear "not yours" and "decided already", each once
+    assert len(told) == len(set(told)), told
+    assert 1 <= len([t for t in told if "zhangwei" in t]) <= 2, told
     assert len([t for t in told if "wangqiang" in t]) == 1, told
     assert plant.step("welding").received_qty == 200
