@@ -218,6 +218,20 @@ def test_reminders_for_unconfirmed_handoffs_once(plant):
     assert job(plant, "reminders")["handoffs"] == 0
 
 
+def test_a_reminder_waits_for_working_time(plant):
+    """A batch handed over at 17:00 on Wednesday is reminded after 120 minutes of welding's
+    working time (half an hour that evening, the rest on Thursday morning): at 09:30, not at
+    19:00 when nobody is there."""
+    at(plant, WEDNESDAY, 17)
+    plant.say("zhangwei", "报工 SO-1001 200")
+    at(plant, WEDNESDAY, 19, 5)
+    assert job(plant, "reminders")["handoffs"] == 0
+    at(plant, WEDNESDAY + timedelta(days=1), 9, 0)
+    assert job(plant, "reminders")["handoffs"] == 0            # 90 working minutes
+    at(plant, WEDNESDAY + timedelta(days=1), 9, 31)
+    assert job(plant, "reminders")["handoffs"] == 1
+
+
 def test_reminders_for_pending_approvals(plant):
     plant.say("chenjing", "变更 SO-1002 暂停", chat=None)
     plant.relay.clock.advance(timedelta(minutes=121))
@@ -239,7 +253,7 @@ def test_no_reminders_about_a_cancelled_order(plant):
     assert (result["handoffs"], result["approvals"]) == (0, 0), result
     assert not any("还没确认接收" in t for t in texts(plant.twin.sends_to("webhook", "key-welding")))
     plant.say("zhangwei", "报工 SO-1002 100")                               # another order's still are
-    plant.relay.clock.advance(timedelta(minutes=121))
+    plant.relay.clock.advance(timedelta(minutes=181))                      # 11:01 → 14:02: 121 working minutes
     assert job(plant, "reminders")["handoffs"] == 1
 
 

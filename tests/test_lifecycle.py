@@ -53,6 +53,8 @@ def test_a_batch_on_its_way_is_received_at_a_paused_order_and_reminded_until_the
     """50 and 30 handed over, then the order paused: welding is reminded of the batches and its
     接收 is booked; the work itself stays stopped."""
     from bot.jobs import run_job
+    from datetime import datetime
+    plant.relay.clock.set_local(datetime(2026, 11, 25, 9))   # a Wednesday: reminders count working time
     plant.say("zhangwei", "报工 SO-1001 100")
     plant.say("zhangwei", "交接 SO-1001 50")
     plant.say("zhangwei", "交接 SO-1001 30")
