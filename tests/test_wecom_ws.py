@@ -236,6 +236,46 @@ def test_a_standby_takes_over_a_dead_holders_lease_after_it_expires(plant):
         standby.stop()
 
 
+def test_a_cancel_that_comes_with_the_ack_is_not_lost():
+    """A stop (SIGTERM) whose cancel arrives in the turn the awaited ack does must end the request
+    cancelled. With Python 3.11's wait_for the ack won and the cancel was swallowed: a holder
+    stopped just as WeCom acknowledged its subscription kept serving (seen in CI)."""
+    from bot.wecom_ws.client import AiBotConnection
+    gateway = AiBotGateway(BOT_ID, SECRET).start()
+
+    async def one_try(conn: AiBotConnection, n: int) -> str:
+        task = asyncio.create_task(conn.request("ping", req_id=f"race-{n}"))
+        while f"race-{n}" not in conn._pending:
+            await asyncio.sleep(0)
+        future = conn._pending[f"race-{n}"][0]
+        while not future.done() and not future._callbacks:   # type: ignore[attr-defined]  # until it waits on it
+            await asyncio.sleep(0)
+        if future.done():   # the gateway's ack came first: no race this time
+            await task
+            return "answered"
+        future.set_result({"headers": {"req_id": f"race-{n}"}, "errcode": 0})   # the ack and the cancel,
+        task.cancel()                                                            # in one turn
+        try:
+            await task
+        except asyncio.CancelledError:
+            return "cancelled"
+        return "cancel lost"
+
+    async def scenario() -> list[str]:
+        conn = AiBotConnection(gateway.url, BOT_ID, SECRET)
+        await conn.open()
+        try:
+            return [await one_try(conn, n) for n in range(20)]
+        finally:
+            await conn.close()
+    try:
+        outcomes = asyncio.run(scenario())
+    finally:
+        gateway.stop()
+    assert "cancel lost" not in outcomes
+    assert "cancelled" in outcomes
+
+
 def test_a_holder_stopped_while_taking_the_lease_leaves_it_free(plant):
     """A stop that comes while a take of the lease is in flight (a worker thread, which a cancel
     does not stop: here a slow database) must not leave the lease held by the stopped process;

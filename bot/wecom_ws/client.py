@@ -98,7 +98,10 @@ class AiBotConnection:
         self._pending.setdefault(req_id, deque()).append(future)
         try:
             await ws.send(json.dumps(frame, ensure_ascii=False))
-            ack = await asyncio.wait_for(future, timeout or self.ack_timeout)
+            # not wait_for: Python 3.11's returns an ack that came in the turn a cancel did and
+            # swallows the cancel (a stop just as the subscription was acknowledged was lost)
+            async with asyncio.timeout(timeout or self.ack_timeout):
+                ack = await future
         except ConnectionClosed as exc:
             raise ConnectionLost(str(exc)) from exc
         finally:
