@@ -2,8 +2,9 @@
 继续 / 取消 [原因 …] · 同意 REQ-7 · 驳回 REQ-7 原因 …"""
 from __future__ import annotations
 
+import contextlib
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -28,29 +29,83 @@ CHANGE_LEAD = {"改", "把", "将"}            # `改交期 12-05`, `把数量�
 CHANGE_TAIL = {"生产", "订单", "一下"}       # `暂停生产`, `取消订单`: after it, saying nothing more
 FROM_WORDS = {"从", "由", "原来", "原"}      # `数量 从200改成1200`: the old number goes with these
 PRODUCT_LABELS = {"产品", "品名", "型号", "零件"}   # `插单 SO-2001 产品 车门总成 数量 500`
-DUE_WORDS = {"交期", "交货期", "交货"}
+DUE_WORDS = {"交期", "交货期", "交货", "交货日期", "货期", "要货", "交付"}
+URGENT_WORDS = {"急", "加急", "急单", "紧急", "特急", "很急", "急件", "着急"}   # said as the reason, when none is
 KIND_WORDS = {"rush": "插单", "quantity": "改数量", "due_date": "改交期", "pause": "暂停", "resume": "继续生产",
               "cancel": "取消订单"}
 
 
 PAST_DAYS = 31   # a month-day this recent is this year's, and so in the past; earlier, next year's
+_DUE_END = r"(?:之前|以前|前)?(?:交货|交付|交|到货|要货|要)?"   # `12月20号前交`: said after the date
+_DUE_DATE = re.compile(r"(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})[日号]?" + _DUE_END)
+_DUE_DAY = re.compile(r"(\d{1,2})[日号]" + _DUE_END)                         # `20号`: the next 20th
+_DUE_WEEKDAY = re.compile(r"(下下|下|本|这)?(?:周|星期|礼拜)([一二三四五六日天])" + _DUE_END)
+_DUE_MONTH_END = re.compile(r"(下个?|本|这个?)?月[底末]" + _DUE_END)
+_DUE_NEAR = re.compile(r"(今天|明天|后天)" + _DUE_END)
+_WEEKDAYS = "一二三四五六日"
+
+
+def is_due(text: str) -> bool:
+    """Whether `text` is a due date as planners write it (`12-20`, `12月20号前交`, `下周五`, `月底`)."""
+    return any(p.fullmatch(text) for p in (_DUE_DATE, _DUE_DAY, _DUE_WEEKDAY, _DUE_MONTH_END, _DUE_NEAR))
 
 
 def parse_due(token: str, today: date, command_word: str) -> date:
-    """`11-28`, `2026-11-28`, `11/28`, `11月28日`: a date within a year from today."""
-    match = re.fullmatch(r"(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})[日号]?", token)
-    if not match:
-        raise BadSyntax(command=command_word, problem="due_date", token=token)
-    year = int(match.group(1) or today.year)
-    try:
-        due = date(year, int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        raise BadSyntax(command=command_word, problem="due_date", token=token) from None
-    if not match.group(1) and (today - due).days > PAST_DAYS:   # `01-05` in November: next year's
-        due = due.replace(year=year + 1)                           # (`11-24` the day after: past, refused)
-    if due < today or (due - today).days > 366:
+    """`11-28`, `2026-11-28`, `11/28`, `11月28日`, `28号` (the next 28th), `下周五`, `月底`, `明天`
+    (each maybe with 前/交货 after it): a date within a year from today."""
+    due = _due(token, today)
+    if due is None or due < today or (due - today).days > 366:
         raise BadSyntax(command=command_word, problem="due_date", token=token)
     return due
+
+
+def _due(token: str, today: date) -> date | None:
+    if match := _DUE_DATE.fullmatch(token):
+        year = int(match.group(1) or today.year)
+        try:
+            due = date(year, int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            return None
+        if not match.group(1) and (today - due).days > PAST_DAYS:   # `01-05` in November: next year's
+            due = due.replace(year=year + 1)                           # (`11-24` the day after: past, refused)
+        return due
+    if match := _DUE_DAY.fullmatch(token):
+        day = int(match.group(1))
+        month = today.replace(day=1)
+        for _ in range(2):   # this month's, or the next month's once this one's has passed
+            with contextlib.suppress(ValueError):
+                if (due := month.replace(day=day)) >= today:
+                    return due
+            month = (month + timedelta(days=31)).replace(day=1)
+        return None
+    if match := _DUE_WEEKDAY.fullmatch(token):
+        weekday = min(_WEEKDAYS.index(match.group(2).replace("天", "日")), 6)
+        monday = today - timedelta(days=today.weekday())
+        weeks = {"下下": 2, "下": 1, "本": 0, "这": 0}.get(match.group(1) or "")
+        if weeks is None:   # `周五` alone: the coming one
+            return today + timedelta(days=(weekday - today.weekday()) % 7)
+        return monday + timedelta(days=7 * weeks + weekday)
+    if match := _DUE_MONTH_END.fullmatch(token):
+        month = today.replace(day=1)
+        if (match.group(1) or "").startswith("下"):
+            month = (month + timedelta(days=31)).replace(day=1)
+        return (month + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    if match := _DUE_NEAR.fullmatch(token):
+        return today + timedelta(days=("今天", "明天", "后天").index(match.group(1)))
+    return None
+
+
+def _due_words(words: list[Word]) -> tuple[str, list[Word], list[Word]]:
+    """The due date written from the first word on, what follows it (前, 交货 said apart skipped),
+    and the urgency words among what follows (`急`)."""
+    text, after = _date_text(words)
+    while after and re.fullmatch(_DUE_END, after[0]):   # `12-20 前交货`, `12-20 前 交货`
+        after = after[1:]
+    return text, [w for w in after if w not in URGENT_WORDS], [w for w in after if w in URGENT_WORDS]
+
+
+def _with_urgency(reason: str, urgent: list[Word]) -> str:
+    return reason or join_words(urgent)
 
 
 def _order_end(words: list[Word]) -> int:
@@ -83,16 +138,21 @@ def policy_of(ctx: ActionContext) -> Policy:
 def rush(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     words, reason = split_reason([w if isinstance(w, Word) else Word(w) for w in args])
-    at = next((i for i, w in enumerate(words) if w in DUE_WORDS), None)
+    urgent = [w for w in words if w in URGENT_WORDS]
+    words = [w for w in words if w not in URGENT_WORDS]
     first = _order_end(words) if words else 0
-    head = [w for w in (words[first:at] if at is not None else [])
+    at = next((i + 1 for i, w in enumerate(words) if i >= first and w in DUE_WORDS), None)
+    if at is None:   # no 交期 word: the first words shaped as a date (`500个 12月20号交`)
+        at = next((i for i in range(first + 1, len(words)) if is_due(_date_text(words[i:])[0])), None)
+    head = [w for w in (words[first:at - (words[at - 1] in DUE_WORDS)] if at is not None else [])
             if key_of(w) not in COUNT_WORDS and w not in UNITS and w not in PRODUCT_LABELS]
     numbers = [i for i, w in enumerate(head) if looks_like_number(w)]
     if at is None or not numbers or numbers[-1] == 0:
         raise BadSyntax(command="插单", problem="rush")
-    due_text, after = _date_text(words[at + 1:])
+    due_text, after, late = _due_words(words[at:])
     if after:
         raise BadSyntax(command="插单", problem="unexpected", token=after[0])
+    reason = _with_urgency(reason, urgent + late)
     order_no, product = checked_order_no(join_words(words[:first])), join_words(head[:numbers[-1]])
     quantity = parse_quantity(head[numbers[-1]], "插单", ctx.settings.app.max_report_quantity)
     due = parse_due(due_text, ctx.clock.today(), "插单")
@@ -128,9 +188,10 @@ def change(ctx: Context, args: list[str]) -> Reply:
             raise BadSyntax(command="变更", problem="change")
         said = f"数量 {payload['quantity']}"
     elif kind == "due_date":
-        due_text, after = _date_text(skip_fillers(rest))
+        due_text, after, urgent = _due_words(skip_fillers(rest))
         if not due_text or after:
             raise BadSyntax(command="变更", problem="change")
+        reason = _with_urgency(reason, urgent)
         payload["due_date"] = parse_due(due_text, ctx.clock.today(), "变更").isoformat()
         said = f"交期 {payload['due_date']}"
     elif rest:
