@@ -35,9 +35,9 @@ _LATIN = r"0-9A-Za-z_#/:.+\-\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
 _MIXED_NUMBER = r"\d+(?:[十百千万]\d*)+(?![0-9A-Za-z])"
 _RUNS = re.compile(f"({_MIXED_NUMBER}|[{_LATIN}]+)|[^{_LATIN}]+")
 _NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万幺"
-UNITS = ("件", "个", "個", "只", "套", "片", "根", "支", "pcs", "PCS", "Pcs")
-_QUANTITY = re.compile(r"^(-?)(\d+)(?:件|个|個|只|套|片|根|支|pcs|PCS|Pcs)?$")
-_CN_QUANTITY = re.compile(f"^([{_NUMERAL_CHARS}]+|{_MIXED_NUMBER})(?:件|个|個|只|套|片|根|支)?$")
+UNITS = ("件", "个", "個", "只", "套", "片", "根", "支", "台", "pcs", "PCS", "Pcs")
+_QUANTITY = re.compile(r"^(-?)(\d+)(?:件|个|個|只|套|片|根|支|台|pcs|PCS|Pcs)?$")
+_CN_QUANTITY = re.compile(f"^([{_NUMERAL_CHARS}]+|{_MIXED_NUMBER})(?:件|个|個|只|套|片|根|支|台)?$")
 _TRAD = str.maketrans({"報": "报", "銷": "销", "進": "进", "辦": "办", "幫": "帮", "綁": "绑",
                        "單": "单", "變": "变", "異": "异", "復": "复", "備": "备", "註": "注",
                        "號": "号", "數": "数", "頭": "头", "廠": "厂", "間": "间", "結": "结",

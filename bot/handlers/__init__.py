@@ -26,6 +26,8 @@ def add_handlers(relay: Relay) -> None:
     relay.add_command(incident.resume, "恢复", "恢复生产", "修好", "修好了", "resume")
     relay.add_command(requests.rush, "插单", "rush")
     relay.add_command(requests.change, "变更", "change")
+    relay.add_command(requests.change_due, "改交期", "延期", "推迟")
+    relay.add_command(requests.change_quantity, "改数量")
     relay.add_command(requests.approve, "同意", "批准", "approve")
     relay.add_command(requests.reject, "驳回", "拒绝", "不同意", "不批准", "reject")
     relay.add_command(warning.ack_command, "知悉", "已知悉", "知道了", "ack")

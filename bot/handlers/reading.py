@@ -16,6 +16,7 @@ from bot.handlers.base import Context
 from bot.text import UNITS, Word, is_quantity, join_words, looks_like_number, parse_quantity
 from storage.directory_cache import cached
 from storage.errors import UnknownOrder
+from storage.rules import checked_order_no
 from storage.models import Order, Step, Workshop
 from storage.orders import find_order, normalize_order_no
 
@@ -106,6 +107,31 @@ def take_order(ctx: Context, words: list[Word], *, digits_may_be_quantity: bool 
 
 def compact(order_no: str) -> str:
     return "".join(c for c in order_no.upper() if c.isalnum())
+
+
+_DASHES = str.maketrans({c: "-" for c in "—–―‐‑‒−"})
+_LETTERS_DIGITS = re.compile(r"([A-Z]+)[-_. /]?([0-9][0-9A-Z]*)")
+
+
+def new_order_number(ctx: Context, typed: str) -> str:
+    """A new order's number as the plant writes its numbers: any dash is `-`, and letters and
+    digits typed without their separator or with a space (`so2001`, `SO 2001`) take the one the
+    plant's numbers with those letters all have (`SO-2001`); `BadOrderNumber` when it cannot be one."""
+    order_no = checked_order_no(normalize_order_no(typed).translate(_DASHES).replace(" ", "-"))
+    match = _LETTERS_DIGITS.fullmatch(order_no)
+    if match is None:
+        return order_no
+    letters, digits = match.groups()
+    shapes = {m.group(1) for n in ctx.session.scalars(select(Order.order_no).where(Order.order_no.like(f"{letters}%")))
+              if (m := re.fullmatch(f"{letters}([-_./]?)[0-9][0-9A-Z]*", n))}
+    return f"{letters}{shapes.pop()}{digits}" if len(shapes) == 1 else order_no
+
+
+def same_number(ctx: Context, order_no: str) -> str | None:
+    """An order whose number is this one but for its separators (`SO2001` for `SO-2001`)."""
+    key = compact(order_no)
+    numbers = ctx.session.scalars(select(Order.order_no).where(Order.order_no.like(f"{key[:1]}%")))
+    return next((n for n in numbers if compact(n) == key), None)
 
 
 def _digits(order_no: str) -> str:

@@ -12,13 +12,13 @@ from bot.cards import Button, Card
 from bot.handlers.base import ActionContext, Context
 from bot.handlers.common import handoff_notice, require_person
 from bot.neutral import Reply
-from bot.handlers.reading import COUNT_WORDS, key_of, one_quantity, skip_fillers, split_reason, take_order
-from bot.text import UNITS, Word, join_words, looks_like_number, parse_quantity
+from bot.handlers.reading import (COUNT_WORDS, key_of, new_order_number, one_quantity, same_number, skip_fillers,
+                                  split_reason, take_order)
+from bot.text import UNITS, Word, join_words, looks_like_number, number_value, parse_quantity
 from bot.errors import BadSyntax
 from storage.errors import UnknownProduct
 from storage.models import ChangeRequest, Handoff, Order, Person, Route, Step, Workshop
 from storage.requests import Policy, decide_request, file_request
-from storage.rules import checked_order_no
 from storage.views import workshop_queue
 
 CHANGE_WORDS = {"数量": "quantity", "改数量": "quantity", "交期": "due_date", "交货期": "due_date", "改交期": "due_date",
@@ -43,11 +43,15 @@ _DUE_WEEKDAY = re.compile(r"(下下|下|本|这)?(?:周|星期|礼拜)([一二�
 _DUE_MONTH_END = re.compile(r"(下个?|本|这个?)?月[底末]" + _DUE_END)
 _DUE_NEAR = re.compile(r"(今天|明天|后天)" + _DUE_END)
 _WEEKDAYS = "一二三四五六日"
+_CN_DATE_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+(?=[月日号])")
+NO_CHANGE = {"不变", "数量不变", "其他不变", "其它不变", "其余不变"}   # `交期 12-05 数量不变`
+TO_WORDS = {"改到", "改成", "改为", "到", "为", "调到", "调整到", "调整为"}   # `交期 从12-15改到12-20`
 
 
 def is_due(text: str) -> bool:
     """Whether `text` is a due date as planners write it (`12-20`, `12月20号前交`, `下周五`, `月底`)."""
-    return any(p.fullmatch(text) for p in (_DUE_DATE, _DUE_DAY, _DUE_WEEKDAY, _DUE_MONTH_END, _DUE_NEAR))
+    return any(p.fullmatch(_arabic(text)) for p in (_DUE_DATE, _DUE_DAY)) \
+        or any(p.fullmatch(text) for p in (_DUE_WEEKDAY, _DUE_MONTH_END, _DUE_NEAR))
 
 
 def parse_due(token: str, today: date, command_word: str) -> date:
@@ -59,8 +63,13 @@ def parse_due(token: str, today: date, command_word: str) -> date:
     return due
 
 
+def _arabic(token: str) -> str:
+    """`十二月二十日` → `12月20日` (numerals before 月, 日 or 号; `周五` stays)."""
+    return _CN_DATE_NUMBER.sub(lambda m: str(number_value(m.group()) or m.group()), token)
+
+
 def _due(token: str, today: date) -> date | None:
-    if match := _DUE_DATE.fullmatch(token):
+    if match := _DUE_DATE.fullmatch(_arabic(token)):
         year = int(match.group(1) or today.year)
         try:
             due = date(year, int(match.group(2)), int(match.group(3)))
@@ -69,7 +78,7 @@ def _due(token: str, today: date) -> date | None:
         if not match.group(1) and (today - due).days > PAST_DAYS:   # `01-05` in November: next year's
             due = due.replace(year=year + 1)                           # (`11-24` the day after: past, refused)
         return due
-    if match := _DUE_DAY.fullmatch(token):
+    if match := _DUE_DAY.fullmatch(_arabic(token)):
         day = int(match.group(1))
         month = today.replace(day=1)
         for _ in range(2):   # this month's, or the next month's once this one's has passed
@@ -101,6 +110,10 @@ def _due_words(words: list[Word]) -> tuple[str, list[Word], list[Word]]:
     text, after = _date_text(words)
     while after and re.fullmatch(_DUE_END, after[0]):   # `12-20 前交货`, `12-20 前 交货`
         after = after[1:]
+    if after and "".join(after[-2:]) in NO_CHANGE:   # `数量不变`, read as one word or two
+        after = after[:-2]
+    elif after and after[-1] in NO_CHANGE:
+        after = after[:-1]
     return text, [w for w in after if w not in URGENT_WORDS], [w for w in after if w in URGENT_WORDS]
 
 
@@ -114,6 +127,9 @@ def _order_end(words: list[Word]) -> int:
     end = 1
     while end < len(words) and words[end].glued and words[end].isascii():
         end += 1
+    if end == 1 and len(words) > 2 and words[0].isascii() and words[0].isalpha() and len(words[0]) <= 6 \
+            and words[1].isascii() and words[1][:1].isdigit():
+        end = 2   # `SO 2001`: one number typed with a space
     return end
 
 
@@ -144,22 +160,25 @@ def rush(ctx: Context, args: list[str]) -> Reply:
     at = next((i + 1 for i, w in enumerate(words) if i >= first and w in DUE_WORDS), None)
     if at is None:   # no 交期 word: the first words shaped as a date (`500个 12月20号交`)
         at = next((i for i in range(first + 1, len(words)) if is_due(_date_text(words[i:])[0])), None)
-    head = [w for w in (words[first:at - (words[at - 1] in DUE_WORDS)] if at is not None else [])
-            if key_of(w) not in COUNT_WORDS and w not in UNITS and w not in PRODUCT_LABELS]
-    numbers = [i for i, w in enumerate(head) if looks_like_number(w)]
-    if at is None or not numbers or numbers[-1] == 0:
+    if at is None:
         raise BadSyntax(command="插单", problem="rush")
     due_text, after, late = _due_words(words[at:])
-    if after:
-        raise BadSyntax(command="插单", problem="unexpected", token=after[0])
+    # product and quantity around the date (`车门总成 交期 12-20 数量 500`, `交期 12-20 车门总成 500`)
+    head = [w for w in words[first:at - (words[at - 1] in DUE_WORDS)] + after
+            if key_of(w) not in COUNT_WORDS and w not in UNITS and w not in PRODUCT_LABELS]
+    numbers = [i for i, w in enumerate(head) if looks_like_number(w)]
+    if not numbers or numbers[-1] == 0:
+        raise BadSyntax(command="插单", problem="rush")
+    if head[numbers[-1] + 1:]:
+        raise BadSyntax(command="插单", problem="unexpected", token=head[numbers[-1] + 1])
     reason = _with_urgency(reason, urgent + late)
-    order_no, product = checked_order_no(join_words(words[:first])), join_words(head[:numbers[-1]])
+    order_no, product = new_order_number(ctx, join_words(words[:first])), join_words(head[:numbers[-1]])
     quantity = parse_quantity(head[numbers[-1]], "插单", ctx.settings.app.max_report_quantity)
     due = parse_due(due_text, ctx.clock.today(), "插单")
     ctx.read_as(f"{order_no} {product} {quantity} 件 交期 {due:%m-%d}" + (f" 原因 {reason}" if reason else ""),
                 f"插单 {order_no} {product} {quantity} 交期 {due.isoformat()}" + (f" 原因 {reason}" if reason else ""))
-    if ctx.session.scalar(select(Order.id).where(Order.order_no == order_no)):
-        raise BadSyntax(command="插单", problem="exists", token=order_no)
+    if existing := same_number(ctx, order_no):   # `SO2001` when SO-2001 exists: the same order
+        raise BadSyntax(command="插单", problem="exists", token=existing)
     if not ctx.session.scalar(select(Route.id).where(Route.product == product)):
         raise UnknownProduct(product=product, known=list(ctx.session.scalars(select(Route.product))))
     payload = {"order_no": order_no, "product": product, "quantity": quantity, "due_date": due.isoformat()}
@@ -169,13 +188,20 @@ def rush(ctx: Context, args: list[str]) -> Reply:
 def change(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     words, reason = split_reason([w if isinstance(w, Word) else Word(w) for w in args])
-    order, rest = take_order(ctx, words, digits_may_be_quantity=False)
-    rest = [w for w in skip_fillers(rest) if w not in CHANGE_LEAD]
+    words = [w for w in words if w not in CHANGE_LEAD]
+    said_first = words[:1] if words and words[0] in CHANGE_WORDS else []   # `变更 交期 SO-1012 12-05`
+    order, rest = take_order(ctx, words[len(said_first):], digits_may_be_quantity=False)
+    start = next((i for i, w in enumerate(rest) if w in FROM_WORDS), None)
+    to = next((i for i, w in enumerate(rest) if start is not None and i > start and w in TO_WORDS), None)
+    if start is not None and to is not None:   # `交期 从12-15改到12-20`, `数量 从200改成1200`: the new one counts
+        rest = rest[:start] + rest[to + 1:]
+    rest = said_first + skip_fillers(rest)
     if order is None or not rest or rest[0] not in CHANGE_WORDS:
         raise BadSyntax(command="变更", problem="change")
     kind, rest = CHANGE_WORDS[rest[0]], rest[1:]
-    while rest and rest[0] in CHANGE_TAIL or (kind == "due_date" and rest and rest[0] in DUE_WORDS):
-        rest = rest[1:]
+    while rest and (rest[0] in CHANGE_TAIL or kind == "due_date" and (rest[0] in DUE_WORDS or
+                                                                     CHANGE_WORDS.get(rest[0]) == "due_date")):
+        rest = rest[1:]   # `暂停生产`, `交期 提前到 12-01`
     if kind == "quantity":   # `从200改成1200`: the old number is said, the new one counts
         at = next((i for i, w in enumerate(rest) if w in FROM_WORDS), None)
         if at is not None and at + 1 < len(rest) and looks_like_number(rest[at + 1]):
@@ -199,6 +225,16 @@ def change(ctx: Context, args: list[str]) -> Reply:
     ctx.read_as(f"{order.order_no} {order.product} {said}" + (f" 原因 {reason}" if reason else ""),
                 f"变更 {order.order_no} {said}" + (f" 原因 {reason}" if reason else ""))
     return _file(ctx, person, kind, order, payload, reason)
+
+
+def change_due(ctx: Context, args: list[str]) -> Reply:
+    """`改交期 SO-1012 12-05`, `延期 SO-1012 12-30`: 变更 with the kind said as the command."""
+    return change(ctx, [Word("交期"), *args])
+
+
+def change_quantity(ctx: Context, args: list[str]) -> Reply:
+    """`改数量 SO-1012 1200`."""
+    return change(ctx, [Word("数量"), *args])
 
 
 def _file(ctx: Context, person, kind: str, order, payload: dict, reason: str) -> Reply:
