@@ -216,6 +216,7 @@ class Handoff(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     received_qty: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    note: Mapped[str | None] = mapped_column(String(200))   # what the sending lead said of the batch
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))

@@ -123,24 +123,24 @@ def complete_if_done(session: Session, now: datetime, step: Step, *, person: Per
 
 
 def create_handoff(session: Session, now: datetime, step: Step, quantity: int, *,
-                   person: Person | None, source: str) -> Handoff | None:
+                   person: Person | None, source: str, note: str | None = None) -> Handoff | None:
     """Hand `quantity` good parts from `step` to the next step, pending its confirmation."""
     nxt = _next(step)
     if nxt is None or quantity <= 0:
         return None
     step.handed_qty += quantity
     handoff = Handoff(from_step_id=step.id, to_step_id=nxt.id, quantity=quantity, status="pending",
-                      created_by=person.id if person else None, created_at=now)
+                      note=note or None, created_by=person.id if person else None, created_at=now)
     session.add(handoff)
     session.flush()
     record_event(session, now, "handoff_created", order_id=step.order_id, actor=person, source=source,
                  handoff_id=handoff.id, from_step=step.workshop.name, to_step=nxt.workshop.name,
-                 quantity=quantity)
+                 quantity=quantity, **({"note": note} if note else {}))
     return handoff
 
 
 def hand_over(session: Session, now: datetime, *, step_id: int, person: Person, quantity: int,
-              source: str) -> Handoff:
+              source: str, note: str | None = None) -> Handoff:
     """Hand a partial batch of finished good parts to the next step now (交接)."""
     step = lock_step(session, step_id)
     if not person.leads(step.workshop_id):
@@ -150,7 +150,7 @@ def hand_over(session: Session, now: datetime, *, step_id: int, person: Person, 
     if quantity <= 0 or quantity > available or _next(step) is None:
         raise NothingToHandOver(order_no=step.order.order_no, workshop=step.workshop.name,
                                 available=max(available, 0) if _next(step) else 0)
-    handoff = create_handoff(session, now, step, quantity, person=person, source=source)
+    handoff = create_handoff(session, now, step, quantity, person=person, source=source, note=note)
     assert handoff is not None  # a positive quantity and a next step: checked above
     return handoff
 

@@ -137,6 +137,29 @@ def test_partial_handoff_lets_the_next_workshop_start(plant):
         assert sorted(h.quantity for h in s.scalars(select(Handoff))) == [60, 140]
 
 
+def test_a_handoffs_note_reaches_the_next_workshop(plant):
+    """`交接 … 30 备注 外观已检`: stored with the batch and shown on its card and notice; words after
+    the number that are none of ours (`急用`) are offered as the note and asked about first."""
+    import json
+    plant.say("zhangwei", "报工 SO-1001 100")
+    reply = plant.say("zhangwei", "交接 SO-1001 30 备注 外观已检")
+    assert "已交接" in reply and "外观已检" in reply
+    notice = plant.twin.wait_for(lambda m: m.api == "webhook" and m.target == "key-welding" and "交接通知" in m.text)
+    assert "外观已检" in notice.text
+    card = plant.twin.wait_for(lambda m: m.api == "message" and m.payload.get("msgtype") == "template_card")
+    assert "外观已检" in json.dumps(card.payload, ensure_ascii=False)
+    dt_card = plant.dingtalk.wait_for(lambda m: m.api == "card")
+    assert "外观已检" in json.dumps(dt_card.payload, ensure_ascii=False)
+    asked = plant.say("zhangwei", "交接 SO-1001 20 急用")
+    assert "急用" in asked and "已交接" not in asked
+    with plant.session() as s:
+        assert [(h.quantity, h.note) for h in s.scalars(select(Handoff).order_by(Handoff.id))] == [(30, "外观已检")]
+    assert "已交接" in plant.say("zhangwei", "是")
+    with plant.session() as s:
+        assert [(h.quantity, h.note) for h in s.scalars(select(Handoff).order_by(Handoff.id))] == \
+            [(30, "外观已检"), (20, "急用")]
+
+
 @pytest.mark.parametrize("platform", ["wecom", "dingtalk"])
 def test_incident_blocks_the_step_and_is_told_downstream_and_to_managers(live, platform):
     seed(live)

@@ -16,7 +16,7 @@ def require_person(ctx: Context) -> Person:
 def handoff_context(handoff: Handoff) -> dict:
     return {"order_no": handoff.from_step.order.order_no, "product": handoff.from_step.order.product,
             "from_workshop": handoff.from_step.workshop.name, "to_workshop": handoff.to_step.workshop.name,
-            "quantity": handoff.quantity}
+            "quantity": handoff.quantity, "note": handoff.note}
 
 
 def handoff_card(handoff: Handoff) -> Card:

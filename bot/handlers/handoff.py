@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from bot.handlers.base import Context
 from bot.handlers.common import handoff_notice, require_person
-from bot.handlers.reading import one_quantity, step_word, take_order
+from bot.handlers.reading import COUNT_WORDS, count, key_of, one_quantity, split_reason, step_word, take_order
 from bot.neutral import Reply
-from bot.text import looks_like_number
+from bot.text import join_words, looks_like_number
 from bot.errors import BadSyntax
 from storage.production import hand_over
 
@@ -29,17 +29,27 @@ def handle(ctx: Context, args: list[str]) -> Reply:
     step_name, rest = step_word(ctx, [w for w in rest if w not in TO_WORDS])
     if step_name is not None and _is_destination(ctx, order, step_name):
         step_name = None   # `交接 SO-1001 30 焊接` from stamping: where the parts go, not who hands them over
-    if step_name is None and len(rest) == 2 and not looks_like_number(rest[0]) and looks_like_number(rest[1]):
+    rest, note = split_reason(rest)   # `30 备注 外观已检`: the batch's note, for the next workshop
+    if step_name is None and len(rest) == 2 and not looks_like_number(rest[0]) and looks_like_number(rest[1]) \
+            and key_of(rest[0]) not in COUNT_WORDS:
         step_name, rest = str(rest[0]), rest[1:]   # a step name we do not know: the order says so below
-    quantity = one_quantity(rest, "交接", ctx.settings.app.max_report_quantity)
+    limit = ctx.settings.app.max_report_quantity
+    counted = count(rest, "交接", limit)
+    # words after the number that are none of ours (`30 急用`): offered as the note, asked about first
+    said = counted.unknown if counted.unknown and len(counted.unknown) <= counted.trailing else []
+    quantity = one_quantity([w for w in rest if w not in said], "交接", limit)
     if quantity is None:
         raise BadSyntax(command="交接", problem="missing_quantity")
+    if said:
+        ctx.doubt("unknown_words", words=join_words(said))
+        note = " ".join(filter(None, [join_words(said), note]))[:200]
     step = ctx.step_for(order, step_name)
-    ctx.read_as(f"{order.order_no} {order.product} {step.workshop.name} {quantity} 件交给下道",
-                f"交接 {order.order_no} {step.workshop.name} {quantity}")
+    noted = f" 备注 {note}" if note else ""
+    ctx.read_as(f"{order.order_no} {order.product} {step.workshop.name} {quantity} 件交给下道{noted}",
+                f"交接 {order.order_no} {step.workshop.name} {quantity}{noted}")
     handoff = hand_over(ctx.session, ctx.now, step_id=step.id, person=person, quantity=quantity,
-                        source=ctx.message.source)
+                        source=ctx.message.source, note=note)
     handoff_notice(ctx, handoff)
     return Reply("handoff_ok", {"order_no": order.order_no, "product": order.product, "workshop": step.workshop.name,
-                                "quantity": quantity, "to": handoff.to_step.workshop.name,
+                                "quantity": quantity, "to": handoff.to_step.workshop.name, "note": note,
                                 "handed_total": handoff.from_step.handed_qty, "good_total": handoff.from_step.good_qty})
