@@ -153,11 +153,11 @@ def _set_aside():
 def open_incidents_of(session: Session, order: Order, now: datetime) -> list[tuple[Incident, str, int]]:
     """The order's open exceptions: each with its step's workshop and how long it has been open
     (working minutes of that workshop), oldest first."""
-    names = {s.id: s.workshop.name for s in order.steps}
-    if not names:
+    steps = {s.id: s for s in order.steps}
+    rows = list(session.scalars(select(Incident).where(Incident.step_id.in_(list(steps)), Incident.closed_at.is_(None))
+                                .order_by(Incident.opened_at, Incident.id))) if steps else []
+    if not rows:
         return []
-    shops = {s.id: s.workshop_id for s in order.steps}
-    rows = list(session.scalars(select(Incident).where(Incident.step_id.in_(list(names)), Incident.closed_at.is_(None))
-                                .order_by(Incident.opened_at, Incident.id)))
-    cal = calendar(session) if rows else None
-    return [(i, names[i.step_id], cal.working_minutes(shops[i.step_id], i.opened_at, now)) for i in rows if cal]
+    cal = calendar(session)
+    return [(i, steps[i.step_id].workshop.name, cal.working_minutes(steps[i.step_id].workshop_id, i.opened_at, now))
+            for i in rows]

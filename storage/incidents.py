@@ -38,9 +38,11 @@ def open_incident(session: Session, now: datetime, *, step_id: int, person: Pers
     return incident
 
 
-def close_incident(session: Session, now: datetime, *, step_id: int, person: Person, source: str) -> Incident:
-    """Close the step's open blocking exception (恢复) and let the step run again. A quantity
-    dispute is not closed here: the reply points to 了结."""
+def close_incident(session: Session, now: datetime, *, step_id: int, person: Person,
+                   source: str) -> tuple[Incident, int]:
+    """Close the step's open blocking exception (恢复) and let the step run again; the incident and
+    how long it stopped the step, in the workshop's working minutes. A quantity dispute is not
+    closed here: the reply points to 了结."""
     step = lock_step(session, step_id)
     if not person.leads(step.workshop_id):
         raise NotAllowed(action="resume", workshop=step.workshop.name)
@@ -52,12 +54,12 @@ def close_incident(session: Session, now: datetime, *, step_id: int, person: Per
         raise NoOpenIncident(order_no=step.order.order_no, workshop=step.workshop.name, dispute=disputed is not None)
     incident.closed_at, incident.closed_by = now, person.id
     move("step", step, _resume_status(step, incident.prior_status))
+    minutes = calendar(session).working_minutes(step.workshop_id, incident.opened_at, now)
     record_event(session, now, "incident_closed", order_id=step.order_id, actor=person, source=source,
-                 incident_id=incident.id, step=step.workshop.name,
-                 downtime_minutes=calendar(session).working_minutes(step.workshop_id, incident.opened_at, now))
+                 incident_id=incident.id, step=step.workshop.name, downtime_minutes=minutes)
     complete_if_done(session, now, step, person=person, source=source)
     refresh_status(session, now, step.order, actor=person, source=source)
-    return incident
+    return incident, minutes
 
 
 def _resume_status(step: Step, prior: str | None) -> str:

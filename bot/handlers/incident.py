@@ -115,13 +115,12 @@ def resume(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     order, rest = take_order(ctx, [w for w in args if w not in RESUMED], digits_may_be_quantity=False)
     step_name, rest = step_word(ctx, rest)
-    rest = [w for w in rest if w not in RESUMED]
+    rest = [w for w in rest if w not in RESUMED and w not in CATEGORIES]   # `设备已修好`: its kind said too
     if order is None or rest:
         raise BadSyntax(command="恢复", problem="resume", token=rest[0] if rest else "")
     step = ctx.step_for(order, step_name)
     ctx.read_as(f"{order.order_no} {order.product} {step.workshop.name} 恢复生产", f"恢复 {order.order_no} {step.workshop.name}")
-    incident = close_incident(ctx.session, ctx.now, step_id=step.id, person=person, source=ctx.message.source)
-    minutes = planner.calendar(ctx.session).working_minutes(step.workshop_id, incident.opened_at, ctx.now)
+    incident, minutes = close_incident(ctx.session, ctx.now, step_id=step.id, person=person, source=ctx.message.source)
     context = {"order_no": order.order_no, "product": order.product, "workshop": step.workshop.name,
                "category": incident.category,
                "description": incident.description, "minutes": minutes, "person": person.name}

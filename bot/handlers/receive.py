@@ -2,6 +2,8 @@
 `确认接收 SO-1001` (the button's label), `接收SO-1001 实收58`, and `收到 SO-1001`."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from bot.handlers.base import Context
@@ -9,6 +11,7 @@ from bot.handlers.common import close_handoff_cards, dispute_notices, require_pe
 from bot.handlers.reading import key_of, one_quantity, split_reason, step_word, take_order
 from bot.handlers.warning import ack_command, open_warnings
 from bot.neutral import Reply
+from bot.text import Word
 from bot.errors import AskForQuantity, BadSyntax
 from storage.incidents import receive
 from storage.models import Handoff
@@ -18,6 +21,9 @@ PLACEHOLDERS = {"实收数量", "实际数量", "实收数", "数量"}
 SAID_AROUND = {"只有", "只", "就", "才", "数量不对", "不对", "对不上", "实际收到", "收到", "只收到", "到了"}
 SHORT_WORDS = {"少", "少了", "差", "差了", "缺", "缺了"}   # `少4个`: the batch less that many
 RECEIVED_WORDS = frozenset(SAID_AROUND | SHORT_WORDS | {"实收"})   # what an answer with the real count may say
+FINE_WORDS = {"没问题", "谢谢", "谢了", "好的", "ok", "对的", "无误", "数量无误", "齐了", "收齐", "收齐了", "正确",
+              "数量正确", "没毛病"}   # `收到 SO-1001 100个，没问题`: said with a receipt, nothing more
+OF_SENT = re.compile(r"(\d+)/(\d+)")   # `96/100`: received of sent
 BATCH_MARK = "#H"   # `接收 SO-1001 110 #H12`: the batch a card's 数量不符 asked about (the answer replays it)
 
 
@@ -37,13 +43,14 @@ def handle(ctx: Context, args: list[str]) -> Reply:
     if rest and all(w in PLACEHOLDERS for w in rest):   # the card's hint typed as it is: ask for the number
         raise AskForQuantity(order_no=order.order_no, quantity=pending or 0)
     rest, reason = split_reason(rest)                   # `96 原因 运输磕碰`: the dispute's reason
-    rest = [w for w in rest if key_of(w) not in SAID_AROUND]
+    rest = [_of_sent(w, pending) for w in rest if key_of(w) not in SAID_AROUND and key_of(w) not in FINE_WORDS]
     short = next((i for i, w in enumerate(rest) if w in SHORT_WORDS), None)
-    received = one_quantity(rest[:short] + rest[short + 1:] if short is not None else rest, "接收",
-                            ctx.settings.app.max_report_quantity)
+    limit = ctx.settings.app.max_report_quantity
+    counted = one_quantity(rest[:short], "接收", limit) if short else None   # `实收 96 少了4个`: both said
+    received = one_quantity(rest[short + 1:] if short is not None else rest, "接收", limit)
     if short is not None and received is not None and pending is not None:   # `少4个`: what is missing
         received = pending - received
-        if received < 0:
+        if received < 0 or counted is not None and counted != received:
             raise BadSyntax(command="接收", problem="unexpected", token=rest[short])
     label = f"{order.order_no} {order.product}"
     mark = f" {BATCH_MARK}{batch}" if batch is not None else ""
@@ -79,6 +86,13 @@ def received(ctx: Context, args: list[str]) -> Reply:
     if _pending_quantity(ctx, order, workshop_id) is None and open_warnings(ctx, order=order):
         return ack_command(ctx, list(args))
     return handle(ctx, list(args))
+
+
+def _of_sent(word: Word, pending: int | None) -> Word:
+    """`96/100` said of the batch of 100: 96."""
+    match = OF_SENT.fullmatch(word)
+    return Word(match.group(1), word.glued) if match and pending is not None and int(match.group(2)) == pending \
+        else word
 
 
 def _pending_quantity(ctx: Context, order, workshop_id: int, batch: int | None = None) -> int | None:
