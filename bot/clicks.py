@@ -123,6 +123,7 @@ class ClickService:
                 ask(session, services.clock.now(), person, ANY_CHAT, exc, click.source)
             return self._answer(session, row, click, result, services.messages.render(reply.template, reply.context))
         assert person is not None
+        ctx.requests_closed_by_completion()
         self.cards.close(session, ctx.closed_cards, person, skip_id=row.id)
         for notice in ctx.notices:
             self.router.enqueue(session, notice)

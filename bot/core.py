@@ -123,6 +123,7 @@ class MessageService:
 
     def _effects(self, session: Session, ctx: Context) -> None:
         """What the command decided besides its reply: cards closed, notices sent."""
+        ctx.requests_closed_by_completion()
         for kind, subject_id, context in ctx.refreshed_cards:
             self.cards.refresh(session, kind, subject_id, context)
         if ctx.closed_cards and ctx.person is not None:

@@ -133,4 +133,7 @@ def refresh_status(session: Session, now: datetime, order: Order, *, actor: Pers
         record_event(session, now, "order_status", order_id=order.id, actor=actor, source=source,
                      old=order.status, new=new)
         order.status = new
+        if new == "done":   # what was asked of it can no longer be done
+            from storage.requests import withdraw_for_done
+            withdraw_for_done(session, now, order.id, actor=actor, source=source)
     order.updated_at = now

@@ -152,18 +152,38 @@ def decide_request(session: Session, now: datetime, *, request_id: int, person: 
     return request
 
 
+WITHDRAWN = "requests_withdrawn"   # session.info: ids of the requests a completed order withdrew
+
+
 def _withdraw_pending(session: Session, now: datetime, cancel: ChangeRequest, *, person: Person,
                       source: str) -> list[ChangeRequest]:
     """A cancelled order's other pending requests can never be approved: they are withdrawn
     with the cancellation (locked after it, in id order: the lock order's requests)."""
+    return _withdraw(session, now, cancel.order_id, person, source, ChangeRequest.id != cancel.id,
+                     cancelled_by=cancel.id)
+
+
+def withdraw_for_done(session: Session, now: datetime, order_id: int, *, actor: Person | None,
+                      source: str) -> list[ChangeRequest]:
+    """A completed order's pending requests can never be approved either (nothing is left to
+    change): withdrawn as it completes, under the order's lock (requests come after the order
+    and its steps in the lock order). Their ids are left in `session.info[WITHDRAWN]` for the
+    caller, whose cards close and whose requesters are told."""
+    withdrawn = _withdraw(session, now, order_id, actor, source, completed=True)
+    session.info.setdefault(WITHDRAWN, []).extend(r.id for r in withdrawn)
+    return withdrawn
+
+
+def _withdraw(session: Session, now: datetime, order_id: int | None, person: Person | None, source: str,
+              *where, **why) -> list[ChangeRequest]:
     others = list(session.scalars(select(ChangeRequest).where(
-        ChangeRequest.order_id == cancel.order_id, ChangeRequest.status == "pending", ChangeRequest.id != cancel.id)
+        ChangeRequest.order_id == order_id, ChangeRequest.status == "pending", *where)
         .order_by(ChangeRequest.id).with_for_update(of=ChangeRequest).execution_options(populate_existing=True)))
     for other in others:
         move("request", other, "withdrawn")
-        other.decided_by, other.decided_at, other.pending_key = person.id, now, None
+        other.decided_by, other.decided_at, other.pending_key = person.id if person else None, now, None
         record_event(session, now, "request_withdrawn", order_id=other.order_id, actor=person, source=source,
-                     request_id=other.id, request_kind=other.kind, cancelled_by=cancel.id)
+                     request_id=other.id, request_kind=other.kind, **why)
     return others
 
 

@@ -285,6 +285,37 @@ def test_cancelling_an_order_closes_what_can_no_longer_be_done(plant):
         assert s.scalar(select(Order.quantity).where(Order.order_no == "SO-1001")) != 1200
 
 
+def test_an_order_that_completes_withdraws_what_was_asked_of_it(plant):
+    """A due-date change waits for approval while the last workshop reports the order done: it
+    can never be approved now, so it is withdrawn as the order completes (its approval cards say
+    订单已完工, its requester is told), and a later 同意 says it is closed."""
+    plant.platform = "dingtalk"
+    assert "REQ-1" in plant.say("chenjing", f"变更 SO-1002 交期 {due(plant, 10)} 原因 客户改期", chat=None)
+    change = plant.dingtalk.wait_for(lambda m: m.api == "card" and m.target == "cid-managers" and "REQ-1" in m.text)
+    for user, chat in (("zhangwei", "wr-stamping"), ("lina", "wr-welding"), ("zhaomin", "wr-painting")):
+        assert "已报工" in plant.say(user, "报工 SO-1002 100", chat=chat)
+        with plant.session() as s:
+            assert s.scalars(select(ChangeRequest.status)).one() == "pending"   # not done yet
+        nxt = {"wr-stamping": "lina", "wr-welding": "zhaomin", "wr-painting": "liuyang"}[chat]
+        nxt_chat = {"wr-stamping": "wr-welding", "wr-welding": "wr-painting", "wr-painting": "wr-assembly"}[chat]
+        assert "已确认接收" in plant.say(nxt, "接收 SO-1002", chat=nxt_chat)
+    assert "已报工" in plant.say("liuyang", "报工 SO-1002 100", chat="wr-assembly")
+    settle(plant)
+    with plant.session() as s:
+        assert s.scalar(select(Order.status).where(Order.order_no == "SO-1002")) == "done"
+        request = s.scalars(select(ChangeRequest)).one()
+        assert request.status == "withdrawn" and request.decided_at is not None
+    track = change.payload["body"]["outTrackId"]
+    update = plant.dingtalk.wait_for(lambda m: m.api == "card_update" and m.target == track)
+    assert json_buttons(update) == [] and "订单已完工" in update.payload["cardData"]["cardParamMap"]["outcome"]
+    told = plant.dingtalk.wait_for(lambda m: "你的申请 REQ-1" in m.text)
+    assert "已关闭" in told.text and "完工" in told.text
+    assert "已关闭" in plant.say("zhouzong", "同意 REQ-1", chat=None)
+    with plant.session() as s:
+        assert s.scalars(select(ChangeRequest.status)).one() == "withdrawn"
+    assert ("request_withdrawn", "刘洋") in timeline(plant, "SO-1002")
+
+
 def test_a_reason_typed_without_its_word_is_kept_as_typed(plant):
     """`驳回 REQ-1 产能已满` (no 原因): the reason reads 产能已满, not 产能 已 满 (cut at the fillers)."""
     file_rush(plant)

@@ -218,6 +218,33 @@ def test_approve_reject(world):
            check)
 
 
+def test_approve_and_the_completing_report(world):
+    """A due-date change is approved while the last workshop reports the order done: either the
+    approval comes first (approved, then the order completes), or the completion does (the
+    request is withdrawn with it and the approval is refused as decided) — never an approved
+    change on a done order, never a request left pending on it."""
+    leads = {1: "zhangwei", 2: "lina", 3: "zhaomin", 4: "liuyang"}
+
+    def setup():
+        for seq in (1, 2, 3):
+            world.do(lambda s, seq=seq: world.report(s, 200, who=leads[seq], seq=seq))
+            world.do(lambda s, seq=seq: confirm_handoffs(
+                s, world.clock.now(), order=find_order(s, world.order_no),
+                workshop_id=find_order(s, world.order_no).steps[seq].workshop_id,
+                person=world.person(s, leads[seq + 1]), source="race"))
+        return world.file_now("due_date", due_date=(world.clock.today() + timedelta(days=9)).isoformat())
+
+    def check(result, request_id):
+        assert result[1] == "ok" and result[0] in ("ok", "request_decided"), result
+        with world.Session() as s:
+            assert find_order(s, world.order_no).status == "done"
+            status = s.get(ChangeRequest, request_id).status
+            assert status == ("approved" if result[0] == "ok" else "withdrawn"), (result, status)
+    outcomes = rounds(world, setup, lambda s, r: world.decide(s, r, "zhouzong"),
+                      lambda s, r: world.report(s, 200, who="liuyang", seq=4), check)
+    assert outcomes
+
+
 def test_change_report(world):
     def setup():
         world.do(lambda s: world.report(s, 90))

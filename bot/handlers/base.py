@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any, TypeAlias
 from collections.abc import Callable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -62,6 +63,25 @@ class ActionContext:
         for the reply; the commit would do it anyway)."""
         from storage.planner import sync
         sync(self.session)
+
+    def requests_closed_by_completion(self) -> None:
+        """The requests an order withdrew as it completed (`storage.requests.withdraw_for_done`):
+        their cards close and their requesters are told. Read again, so that what a rolled-back
+        savepoint withdrew is not told."""
+        from storage.models import ChangeRequest
+        from storage.requests import WITHDRAWN
+        from bot.handlers.requests import KIND_WORDS
+        ids = self.session.info.pop(WITHDRAWN, [])
+        if not ids:   # (nearly always: no query on the callback's path)
+            return
+        for request in self.session.scalars(select(ChangeRequest).where(ChangeRequest.id.in_(ids),
+                                                                        ChangeRequest.status == "withdrawn")):
+            self.close_cards("approval", request.id, "completed")
+            if request.requester_id is not None:
+                self.notify_person(request.requester_id, request.payload.get("origin", {}).get("platform"),
+                                   "notices/request_decided", key=f"request:{request.id}:told", request_id=request.id,
+                                   kind=KIND_WORDS[request.kind], status="completed",
+                                   order_no=request.payload.get("order_no"), decider="", reason="")
 
     def close_cards(self, kind: str, subject_id: int, decision: str) -> None:
         """Cards about this subject are decided now, wherever they were sent."""
