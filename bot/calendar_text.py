@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from planning.calendar import CalendarError, format_spans, parse_spans
 from bot.errors import BadSyntax
-from bot.timewords import PM
+from bot.text import number_value
+from bot.timewords import PM, RELATIVE_DAY, relative_day
 from storage.errors import UnknownWorkshop
 from storage.models import Workshop
 
@@ -30,9 +31,11 @@ _PERIOD_SPAN = re.compile(rf"{_PERIOD}\s*(\d{{1,2}})\s*[:：]\s*(\d{{2}})\s*[-~�
 _WORD_TIME = rf"{_PERIOD}?\s*(\d{{1,2}})\s*点\s*(半)?"
 _WORD_SPAN = re.compile(rf"{_WORD_TIME}\s*[-~～至到—]\s*{_WORD_TIME}")
 _BARE_SPAN = re.compile(rf"{_PERIOD}?\s*(\d{{1,2}})\s*[-~～至到—]\s*(\d{{1,2}})\s*点")
+_CN_HOUR = re.compile(r"([零〇一二两三四五六七八九十]+)\s*点")
 # what still speaks of hours once the hours were read (`4小时`, `下午`, `半天`): never a note
 _TIME_TALK = re.compile(r"\d\s*(?:点|小时|个小时|钟头|h)|小时|钟头|^(?:上午|早上|中午|下午|晚上|傍晚|凌晨|晚|早|白班|夜班|"
                         r"半天|上半天|下半天|一上午|一下午|一晚上)$|\d{1,2}\s*[:：]\s*\d{2}")
+PLANT_WORDS = {"全厂", "全工厂", "整厂", "全公司", "所有车间", "全部车间"}
 _JOINERS = re.compile(r"和|与|跟|及|以及|\+|/")
 LOOKBACK_DAYS = 7          # a date without a year this many days past means this year; earlier, next year
 HORIZON_DAYS = 2 * 366
@@ -67,7 +70,9 @@ def _day(groups: tuple, today: date, word: str, text: str) -> date:
 
 
 def parse_range(text: str, today: date, word: str) -> tuple[DateRange, str]:
-    """The date or range at the start of `text`, and what follows it."""
+    """The date or range at the start of `text`, and what follows it. A day may be named as
+    people say it (`明天`, `本周五`, `下周一至下周三`)."""
+    text = _NAMED_DAY.sub(lambda m: _named_day(m, today), text.strip())
     match = _RANGE.match(text.strip())
     if not match:
         raise BadSyntax(command=word, problem="calendar_date", token=text.split()[0] if text.split() else "")
@@ -84,11 +89,20 @@ def parse_range(text: str, today: date, word: str) -> tuple[DateRange, str]:
     return DateRange(first, last, match.group(0).strip()), text.strip()[match.end():].strip()
 
 
+_NAMED_DAY = re.compile(rf"(?:^|(?<=至)|(?<=到)|(?<=~)|(?<=～)|(?<=-))\s*(?:{RELATIVE_DAY.pattern})")
+
+
+def _named_day(match: re.Match, today: date) -> str:
+    day = relative_day(match, today)
+    return f"{day.year}-{day.month:02d}-{day.day:02d}"
+
+
 def parse_calendar_words(session: Session, text: str, today: date, word: str) -> CalendarWords:
     """Dates first; then, in any order, a workshop, working hours, and a note."""
     dates, rest = parse_range(text, today, word)
     if rest.split() and _ANOTHER_DATE.match(rest.split()[0]):
         raise BadSyntax(command=word, problem="calendar_dates", token=f"{dates.text} {rest.split()[0]}")
+    rest = _CN_HOUR.sub(_cn_hour, rest)   # `八点到十七点`
     rest = _PERIOD_SPAN.sub(_period_span, rest)
     rest = _WORD_SPAN.sub(_word_span, rest)
     rest = _BARE_SPAN.sub(_bare_span, rest)
@@ -103,6 +117,8 @@ def parse_calendar_words(session: Session, text: str, today: date, word: str) ->
     note_words: list[str] = []
     for token in rest.split():
         found = _workshops(session, token)
+        if token in PLANT_WORDS:   # the whole plant, as no workshop named says anyway
+            continue
         if found:
             workshops.extend(w for w in found if w not in workshops)
         elif _TIME_TALK.search(token):   # hours not read as hours would book a whole day: refused
@@ -116,7 +132,21 @@ def parse_calendar_words(session: Session, text: str, today: date, word: str) ->
 def _word_span(match: re.Match) -> str:
     """`晚上6点到10点` as ` 18:00-22:00 `: an end without its own period takes the start's."""
     p1, h1, half1, p2, h2, half2 = match.groups()
-    return f" {_clock(p1, h1, half1)}-{_clock(p2 or p1, h2, half2)} "
+    return _forward(p1, p2, _clock(p1, h1, half1), _clock(p2 or p1, h2, half2, end=True))
+
+
+def _forward(p1: str | None, p2: str | None, start: str, end: str) -> str:
+    """Hours said without 上午/下午 read as a working day does: forward from their start
+    (`8点到5点` is 08:00-17:00, `9点到6点` 09:00-18:00), and a start of 1 to 5 is the
+    afternoon's (`8点到12点 1点到5点`: 13:00-17:00), never the small hours."""
+    if p1 is None and p2 is None:
+        a, b = int(start[:2]), int(end[:2])
+        if 1 <= a <= 5 and b <= 12:   # `1点到5点`, `1点半到4点`: after the lunch break
+            a, b = a + 12, b + 12
+        elif b < a and b + 12 > a:    # `8点到5点`: the end is the afternoon's
+            b += 12
+        start, end = f"{a:02d}{start[2:]}", f"{b % 24:02d}{end[2:]}"
+    return f" {start}-{end} "
 
 
 def _period_span(match: re.Match) -> str:
@@ -128,14 +158,22 @@ def _period_span(match: re.Match) -> str:
 def _bare_span(match: re.Match) -> str:
     """`18-22点`, `晚6-10点` as ` 18:00-22:00 `."""
     period, h1, h2 = match.groups()
-    return f" {_clock(period, h1, None)}-{_clock(period, h2, None)} "
+    return _forward(period, None, _clock(period, h1, None), _clock(period, h2, None, end=True))
 
 
-def _clock(period: str | None, hour: str, half: str | None) -> str:
+def _clock(period: str | None, hour: str, half: str | None, end: bool = False) -> str:
+    """`end`: `晚上12点` ends the day (00:00, midnight)."""
     value = int(hour)
     if period in PM and value < 12:
         value += 12
+    elif period in PM and value == 12 and end:
+        value = 0
     return f"{value:02d}:{'30' if half else '00'}"
+
+
+def _cn_hour(match: re.Match) -> str:
+    value = number_value(match.group(1))
+    return f"{value}点" if value is not None else match.group(0)
 
 
 def _workshops(session: Session, token: str) -> list[Workshop]:

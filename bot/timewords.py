@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import cn2an
 
@@ -122,3 +122,19 @@ def _day(text: str, now: datetime) -> tuple[datetime, bool, str]:
     if day.date() < now.date():
         day = day.replace(year=day.year + 1)
     return day, True, rest
+
+
+RELATIVE_DAY = re.compile(r"(今天|今日|明天|明日|后天)|(下下|下|本|这)?(?:周|星期|礼拜)([一二三四五六日天])")
+_WEEKDAYS = "一二三四五六日"
+
+
+def relative_day(match: re.Match, today: date) -> date:
+    """The day a RELATIVE_DAY match names: 明天; 周五 (the coming one, today included); 下周五
+    (next week's, weeks starting on Monday); 本周五/这周五 (this week's, maybe past)."""
+    if match.group(1):
+        return today + timedelta(days={"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2}[match.group(1)])
+    weekday = _WEEKDAYS.index(match.group(3).replace("天", "日"))
+    weeks = {"下下": 2, "下": 1, "本": 0, "这": 0}.get(match.group(2) or "")
+    if weeks is None:
+        return today + timedelta(days=(weekday - today.weekday()) % 7)
+    return today - timedelta(days=today.weekday()) + timedelta(days=7 * weeks + weekday)

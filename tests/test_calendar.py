@@ -131,6 +131,16 @@ D5, D6, D7 = date(2026, 12, 5), date(2026, 12, 6), date(2026, 12, 7)
     ("加班 12-05 冲压 晚6点到10点", [(D5, "stamping", "extra", "18:00-22:00", "")]),
     ("加班 12-05 冲压 晚上6:00-10:00", [(D5, "stamping", "extra", "18:00-22:00", "")]),
     ("加班 12-05 冲压 18-22点", [(D5, "stamping", "extra", "18:00-22:00", "")]),
+    # hours without 上午/下午 run forward from their start, as a working day does (they booked 08:00-05:00)
+    ("加班 12-05 冲压 8点到5点", [(D5, "stamping", "extra", "08:00-17:00", "")]),
+    ("加班 12-05 冲压 8点半到5点半", [(D5, "stamping", "extra", "08:30-17:30", "")]),
+    ("加班 12-05 焊接 8点到12点 1点到5点", [(D5, "welding", "extra", "08:00-12:00,13:00-17:00", "")]),
+    ("加班 12-05 冲压 八点到十七点", [(D5, "stamping", "extra", "08:00-17:00", "")]),
+    ("加班 12-05 冲压 晚上6点到12点", [(D5, "stamping", "extra", "18:00-24:00", "")]),
+    # days named as people say them (Wednesday 11-25)
+    ("停产 本周五 冲压 检修", [(date(2026, 11, 27), "stamping", "closed", "", "检修")]),
+    ("加班 周六 冲压 8:00-17:00", [(date(2026, 11, 28), "stamping", "extra", "08:00-17:00", "")]),
+    ("停产 下周一至下周二 全厂 停电", [(d, None, "closed", "", "停电") for d in (date(2026, 11, 30), date(2026, 12, 1))]),
 ])
 def test_calendar_entries_as_planners_type_them(live, text, expected):
     at(live, date(2026, 11, 25), 9)

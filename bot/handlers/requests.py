@@ -16,6 +16,7 @@ from bot.handlers.reading import (COUNT_WORDS, key_of, new_order_number, one_qua
                                   split_reason, take_order)
 from bot.text import UNITS, Word, join_words, looks_like_number, number_value, parse_quantity
 from bot.errors import BadSyntax
+from bot.timewords import RELATIVE_DAY, relative_day
 from storage.errors import UnknownProduct
 from storage.models import ChangeRequest, Handoff, Order, Person, Route, Step, Workshop
 from storage.requests import Policy, decide_request, file_request
@@ -39,10 +40,8 @@ PAST_DAYS = 31   # a month-day this recent is this year's, and so in the past; e
 _DUE_END = r"(?:之前|以前|前)?(?:交货|交付|交|到货|要货|要)?"   # `12月20号前交`: said after the date
 _DUE_DATE = re.compile(r"(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})[日号]?" + _DUE_END)
 _DUE_DAY = re.compile(r"(\d{1,2})[日号]" + _DUE_END)                         # `20号`: the next 20th
-_DUE_WEEKDAY = re.compile(r"(下下|下|本|这)?(?:周|星期|礼拜)([一二三四五六日天])" + _DUE_END)
+_DUE_RELATIVE = re.compile(f"(?:{RELATIVE_DAY.pattern})" + _DUE_END)   # `下周五前`, `明天交`
 _DUE_MONTH_END = re.compile(r"(下个?|本|这个?)?月[底末]" + _DUE_END)
-_DUE_NEAR = re.compile(r"(今天|明天|后天)" + _DUE_END)
-_WEEKDAYS = "一二三四五六日"
 _CN_DATE_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+(?=[月日号])")
 NO_CHANGE = {"不变", "数量不变", "其他不变", "其它不变", "其余不变"}   # `交期 12-05 数量不变`
 TO_WORDS = {"改到", "改成", "改为", "到", "为", "调到", "调整到", "调整为"}   # `交期 从12-15改到12-20`
@@ -51,7 +50,7 @@ TO_WORDS = {"改到", "改成", "改为", "到", "为", "调到", "调整到", "
 def is_due(text: str) -> bool:
     """Whether `text` is a due date as planners write it (`12-20`, `12月20号前交`, `下周五`, `月底`)."""
     return any(p.fullmatch(_arabic(text)) for p in (_DUE_DATE, _DUE_DAY)) \
-        or any(p.fullmatch(text) for p in (_DUE_WEEKDAY, _DUE_MONTH_END, _DUE_NEAR))
+        or any(p.fullmatch(text) for p in (_DUE_RELATIVE, _DUE_MONTH_END))
 
 
 def parse_due(token: str, today: date, command_word: str) -> date:
@@ -87,20 +86,13 @@ def _due(token: str, today: date) -> date | None:
                     return due
             month = (month + timedelta(days=31)).replace(day=1)
         return None
-    if match := _DUE_WEEKDAY.fullmatch(token):
-        weekday = min(_WEEKDAYS.index(match.group(2).replace("天", "日")), 6)
-        monday = today - timedelta(days=today.weekday())
-        weeks = {"下下": 2, "下": 1, "本": 0, "这": 0}.get(match.group(1) or "")
-        if weeks is None:   # `周五` alone: the coming one
-            return today + timedelta(days=(weekday - today.weekday()) % 7)
-        return monday + timedelta(days=7 * weeks + weekday)
+    if match := _DUE_RELATIVE.fullmatch(token):
+        return relative_day(match, today)
     if match := _DUE_MONTH_END.fullmatch(token):
         month = today.replace(day=1)
         if (match.group(1) or "").startswith("下"):
             month = (month + timedelta(days=31)).replace(day=1)
         return (month + timedelta(days=31)).replace(day=1) - timedelta(days=1)
-    if match := _DUE_NEAR.fullmatch(token):
-        return today + timedelta(days=("今天", "明天", "后天").index(match.group(1)))
     return None
 
 
