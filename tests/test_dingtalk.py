@@ -107,6 +107,29 @@ def test_foreign_session_webhook_is_refused(dt):
     assert live.dingtalk.robot_message(body).status_code == 400 and unchanged(live, before)
 
 
+@pytest.mark.parametrize("change", ["no staff id", "empty staff id", "another corp"])
+def test_a_sender_who_is_not_ours_is_told_and_nothing_changes(dt, change):
+    """DingTalk leaves senderStaffId out for an external member and while the robot is not yet
+    published; a member of another corp carries that corp's staff id, which may equal one of ours.
+    Answered as someone not registered (it was a 400, and the person heard nothing), never
+    applied as our 张伟."""
+    live, before = dt
+    body, session = live.dingtalk.robot_body("dt-zhangwei", "报工 SO-1001 5", conversation_id="cid-stamping")
+    if change == "no staff id":
+        del body["senderStaffId"]
+    elif change == "empty staff id":
+        body["senderStaffId"] = ""
+    else:
+        body["senderCorpId"] = "ding-another-corp"
+    assert live.dingtalk.robot_message(body).status_code == 200
+    reply = live.dingtalk.wait_for(lambda m: m.api == "session" and m.target == session)
+    assert "只有本企业登记过的成员" in reply.text
+    settle(live)
+    after = snapshot(live.relay)
+    assert {k: v for k, v in after.items() if k not in ("outbox", "inbound_messages")} == \
+        {k: v for k, v in before.items() if k not in ("outbox", "inbound_messages")}
+
+
 def test_reply_goes_through_the_session_webhook_once(dt):
     live, _ = dt
     assert "5/200" in live.say("zhangwei", "报工 SO-1001 5")

@@ -41,6 +41,15 @@ def test_unknown_robot_over_stream_is_refused(stream):
     assert ack["code"] == 400 and step(stream).good_qty == 0
 
 
+def test_a_sender_without_a_staff_id_over_stream_is_told(stream):
+    """An external member (no senderStaffId): acked, answered as not registered, nothing applied."""
+    body, session = stream.dingtalk.robot_body("dt-zhangwei", "报工 SO-1001 5", conversation_id="cid-stamping")
+    del body["senderStaffId"]
+    assert stream.dingtalk.gateway.push("/v1.0/im/bot/messages/get", body)["code"] == 200
+    reply = stream.dingtalk.wait_for(lambda m: m.api == "session" and m.target == session)
+    assert "只有本企业登记过的成员" in reply.text and step(stream).good_qty == 0
+
+
 def test_card_click_over_stream(stream):
     stream.say("zhangwei", "报工 SO-1001 200", platform="dingtalk")
     card = stream.dingtalk.wait_for(lambda m: m.api == "card" and m.target == "cid-welding")

@@ -100,15 +100,29 @@ def to_neutral(body: dict, oapi_base_url: str, fetch_file: FileFetch) -> ChatMes
     if webhook and not webhook.startswith(oapi_base_url + "/"):
         raise ValueError("sessionWebhook is not DingTalk's")  # never post replies to a foreign host
     group = str(body.get("conversationType")) == "2"
-    msg_id, sender = str(body["msgId"]), str(body["senderStaffId"])
-    if not msg_id or not sender:
-        raise ValueError("empty msgId or senderStaffId")
+    msg_id = str(body["msgId"])
+    if not msg_id:
+        raise ValueError("empty msgId")
+    sender = _sender(body)
     photos = tuple(Photo(fetch=functools.partial(fetch_file, code), ref=f"{msg_id}:{n}") for n, code in enumerate(codes))
     return ChatMessage(platform="dingtalk", message_id=msg_id, sender_id=sender,
                        chat_type="group" if group else "single",
                        chat_id=str(body["conversationId"]) if group else None,
                        text=normalize(str(text)), chat_name=str(body.get("conversationTitle", "")),
                        reply_url=webhook or None, spoken=kind == "audio", photos=photos)
+
+
+def _sender(body: dict) -> str:
+    """Who wrote: their staff id (工号 userid) in our corp. DingTalk leaves `senderStaffId` out for
+    an external member and while the robot is not yet published; a member of another corp
+    (`senderCorpId` not the robot's) has a staff id of that corp, which may equal one of ours.
+    Either is nobody of ours: `external:` and DingTalk's opaque senderId, which no person has,
+    so they are answered as someone not registered and nothing is applied."""
+    staff = str(body.get("senderStaffId") or "")
+    corp, own = body.get("senderCorpId"), body.get("chatbotCorpId")
+    if staff and not (corp and own and corp != own):
+        return staff
+    return "external:" + str(body.get("senderId") or body["msgId"])[:100]
 
 
 def _content(body: dict, kind: str) -> tuple[str, list[str]]:

@@ -26,6 +26,7 @@ from bot.twins.dingtalk_directory import mount_directory, push_event
 from bot.twins.directory import TwinDirectory
 from bot.twins.dingtalk_stream import StreamGateway
 
+TWIN_CORP = "ding-twin-corp"   # the corp the twin's robot and people belong to (corpId, senderCorpId)
 
 def robot_sign(secret: str, timestamp_ms: str) -> str:
     """DingTalk's robot signature, written here from the protocol (PLATFORMS.md), not shared with
@@ -226,6 +227,9 @@ class DingTalkTwin(TwinBase):
         body = {"msgId": msg_id, "msgtype": "text", "text": {"content": f" @{bot_name} {text}" if group else text},
                 "conversationId": conversation_id or f"cid-single-{staff_id}", "conversationType": "2" if group else "1",
                 "conversationTitle": "twin group" if group else "", "senderStaffId": staff_id,
+                "senderId": f"$:LWCP_v1:${hashlib.sha256(staff_id.encode()).hexdigest()[:24]}",
+                "senderCorpId": TWIN_CORP, "chatbotCorpId": TWIN_CORP, "chatbotUserId": "$:LWCP_v1:$bot",
+                "isInAtList": True, "createAt": int(self.clock() * 1000), "senderPlatform": "Android",
                 "senderNick": staff_id, "isAdmin": False, "robotCode": robot_code or self.robot_code,
                 "sessionWebhook": f"{self.base_url}/robot/sendBySession?session={session}",
                 "sessionWebhookExpiredTime": int(self.clock() * 1000) + 90 * 60_000,
@@ -276,7 +280,7 @@ class DingTalkTwin(TwinBase):
     def stream_click(self, track_id: str, user_id: str, action: str) -> dict:
         content = {"cardPrivateData": {"actionIds": [action], "params": {"action": action}}}
         return self.gateway.push("/v1.0/card/instances/callback", {
-            "outTrackId": track_id, "userId": user_id, "corpId": "ding-twin-corp", "type": "actionCallback",
+            "outTrackId": track_id, "userId": user_id, "corpId": TWIN_CORP, "type": "actionCallback",
             "content": json.dumps(content), "extension": "{}"})
 
     def click(self, track_id: str, user_id: str, action: str, *, route_key: str | None = None,
@@ -285,7 +289,7 @@ class DingTalkTwin(TwinBase):
         card = self.cards.get(track_id, {})
         target = url or self.callback_routes[route_key or card.get("callbackRouteKey", "")]
         content = {"cardPrivateData": {"actionIds": [action], "params": {"action": action}}}
-        body = {"outTrackId": track_id, "userId": user_id, "corpId": "ding-twin-corp", "type": "actionCallback",
+        body = {"outTrackId": track_id, "userId": user_id, "corpId": TWIN_CORP, "type": "actionCallback",
                 "content": json.dumps(content), "extension": "{}"}
         return self.http.post(target, json=body, timeout=30)
 
