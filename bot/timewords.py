@@ -12,7 +12,8 @@ from planning.calendar import WorkCalendar
 
 from bot.errors import BadSyntax
 
-_NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]+)"
+NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]+)"   # a number in digits or words
+_NUM = NUM
 _FILLER = re.compile(r"恢复|能好|修好|好了|可以|能修复|修复|能到|到货|左右|大概|大约|需要|要|在|以后|之后|后(?!天)|以内|内"
                      r"|之前|前|才能|才|能|差不多|估计|预估|\s")
 _DURATION = re.compile(rf"^(?:({_NUM})个?(半)?|(半))(小时|钟头|h|H|分钟|分|min|天|d)$")
@@ -20,10 +21,11 @@ _DAY = re.compile(r"^(今天|今日|明天|明日|后天|今晚|明早|(\d{1,2})
 _PERIOD = re.compile(r"^(上午|中午|下午|晚上|早上|凌晨|傍晚|下班|晚|早)")
 _CLOCK = re.compile(rf"^(?:(\d{{1,2}}):(\d{{2}})|({_NUM})点(?:(半)|({_NUM})分?)?)$")
 # A period named without an hour means its end (the latest it could be: planning stays safe).
-PERIOD_END = {"凌晨": 6, "早上": 9, "早": 9, "上午": 12, "中午": 13, "下午": 17, "下班": 17, "傍晚": 18,
+PERIOD_END = {"凌晨": 6, "早上": 9, "早": 9, "上午": 12, "中午": 12, "下午": 17, "下班": 17, "傍晚": 18,
               "晚上": 21, "晚": 21}
 PM = {"下午", "晚上", "傍晚", "晚"}
-DAY_END_HOUR = 17   # a day named alone (`明天`) means the end of its day shift
+DAY_END_HOUR = 17   # a day named alone (`明天`) means the end of its day shift (the workshop's, when known)
+SHIFT_END = {None, "下班", "下午"}   # said of a day, these mean the end of its working time
 
 
 def _number(text: str) -> float:
@@ -40,6 +42,11 @@ class WorkingTime:
         seconds = hours * 3600 + days * self.cal.day_hours(self.workshop_id) * 3600
         return self.cal.add_working(self.workshop_id, local, seconds)
 
+    def day_end(self, day: datetime) -> datetime | None:
+        """When the workshop's working time on `day` ends (its 下班), None on a day off."""
+        intervals = self.cal.day_intervals(day.date(), self.workshop_id)
+        return datetime.fromtimestamp(intervals[-1][1], day.tzinfo) if intervals else None
+
 
 def parse_recovery(text: str, now_local: datetime, working: WorkingTime | None = None) -> datetime | None:
     """The expected recovery written after 预计, as an aware local datetime after `now_local`
@@ -49,7 +56,7 @@ def parse_recovery(text: str, now_local: datetime, working: WorkingTime | None =
     if not compact:
         return None
     try:
-        result = _duration(compact, now_local, working) or _moment(compact, now_local)
+        result = _duration(compact, now_local, working) or _moment(compact, now_local, working)
     except (ValueError, KeyError, IndexError, OverflowError):
         result = None
     if result is None or result <= now_local or result - now_local > timedelta(days=60):
@@ -72,7 +79,7 @@ def _duration(text: str, now: datetime, working: WorkingTime | None) -> datetime
     return now + timedelta(hours=hours + 24 * days)
 
 
-def _moment(text: str, now: datetime) -> datetime | None:
+def _moment(text: str, now: datetime, working: WorkingTime | None = None) -> datetime | None:
     day, explicit_day, rest = _day(text, now)
     period = None
     match = _PERIOD.match(rest)
@@ -81,6 +88,9 @@ def _moment(text: str, now: datetime) -> datetime | None:
     if not rest:
         if period is None and not explicit_day:
             return None
+        end = working.day_end(day) if working is not None and period in SHIFT_END else None
+        if end is not None and (period != "下午" or 12 <= end.hour < 19):   # `明天`, `下班前`: when its work ends
+            return end
         hour = PERIOD_END[period] if period else DAY_END_HOUR
         return day.replace(hour=hour, minute=0, second=0, microsecond=0)
     clock = _CLOCK.match(rest)
@@ -106,6 +116,11 @@ def _moment(text: str, now: datetime) -> datetime | None:
 
 
 def _day(text: str, now: datetime) -> tuple[datetime, bool, str]:
+    named = RELATIVE_DAY.match(text)
+    if named is not None and named.group(3):   # `周五`, `下周一`: that day (a past one is next week's)
+        day = relative_day(named, now.date())
+        day = day if day >= now.date() else day + timedelta(days=7)
+        return now + timedelta(days=(day - now.date()).days), True, text[named.end():]
     match = _DAY.match(text)
     if not match:
         return now, False, text

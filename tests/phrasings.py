@@ -294,6 +294,10 @@ CASES = [
     Case(ZW, None, "🎤撤销", Confirm("R-", UNDO), setup="R"),
     Case(ZW, S, "撤销 R-999999", Refused("只能撤销自己的"), setup="R"),
     Case(ZW, S, "撤销刚才的报工", UNDO, setup="R"),
+    Case(ZW, S, "撤销 SO-1013", UNDO, setup="R"),                 # my last report on that order
+    Case(ZW, S, "撤销 SO-1013 的报工", UNDO, setup="R"),
+    Case(ZW, S, "撤销 R-{report} 数量报错了", UNDO, setup="R"),
+    Case(ZW, S, "撤销 SO-1012", Refused("你在 SO-1012 上没有可以撤销的报工"), setup="R"),
     Case(ZW, S, "撤销 abc", Refused("报工单号「abc」不对"), setup="R"),
     # -- 异常 ------------------------------------------------------------------------------------------
     # 4 working hours from 09:41: the lunch break (12:00-13:00) is not working time
@@ -302,6 +306,15 @@ CASES = [
     Case(ZW, S, "异常 SO-1016 焊机坏了", inc("SO-1016", "设备", "焊机坏了")),
     Case(ZW, S, "停线 SO-1016 缺料", inc("SO-1016", "物料", "缺料")),
     Case(ZW, S, "故障 SO-1016 模具裂了 预计 2 小时", inc("SO-1016", "设备", "模具裂了", "11-25 11:41")),
+    # recovery as leads say it; a day's end is the workshop's 下班 (17:30 here), not a fixed 17:00
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 下午三点前", inc("SO-1016", "设备", "冲床坏了", "11-25 15:00")),
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 两小时内能修好", inc("SO-1016", "设备", "冲床坏了", "11-25 11:41")),
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 修好要两个小时", inc("SO-1016", "设备", "冲床坏了", "11-25 11:41")),
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 预计今天下班前", inc("SO-1016", "设备", "冲床坏了", "11-25 17:30")),
+    Case(ZW, S, "停线 SO-1016 缺料 预计明天", inc("SO-1016", "物料", "缺料", "11-26 17:30")),
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 预计中午前", inc("SO-1016", "设备", "冲床坏了", "11-25 12:00")),
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 预计周五", inc("SO-1016", "设备", "冲床坏了", "11-27 17:30")),
+    Case(ZW, S, "异常 SO-1016 操作工受伤了", inc("SO-1016", "人员", "操作工受伤了")),
     Case(ZW, S, "异常SO-1016 设备 坏了 预计明天上午", inc("SO-1016", "设备", "坏了", "11-26 12:00")),
     Case(ZW, S, "异常 SO-1016 质量 毛刺太多 预计 14:00", inc("SO-1016", "质量", "毛刺太多", "11-25 14:00")),
     Case(ZW, S, "异常 SO-1016 人员 缺人 预计 11-26 14:00", inc("SO-1016", "人员", "缺人", "11-26 14:00")),
@@ -481,6 +494,18 @@ CASES = [
     Case(ZW, S, "报工 SO-1013 共5 其中不良1", rep("SO-1013", 4, 1)),
     Case(ZW, S, "报工 SO-1013 共5 其中", Refused("看不懂「其中」")),
     Case(ZW, S, "SO-1013 到哪了", Answered("SO-1013")),
+    Case(ZW, S, "SO-1013 什么时候能好", Answered("SO-1013")),      # a question about the order, without 进度
+    Case(ZW, S, "SO-1014 还差多少", Answered("SO-1014")),
+    Case(ZW, S, "SO-1014 做了多少了", Answered("SO-1014")),
+    Case(ZW, S, "SO-1013 能按时交吗", Answered("SO-1013")),
+    Case(ZW, S, "SO-1014 进度怎么样", Answered("SO-1014")),
+    Case(ZW, S, "进度 SO-1014 焊接", Answered("SO-1014")),
+    Case(ZW, S, "SO-1017 已恢复", res("SO-1017")),
+    Case(ZW, S, "SO-1017 修复了", res("SO-1017")),
+    Case(ZW, S, "SO-1017 设备修好了 恢复生产", res("SO-1017")),
+    Case(ZW, S, "恢复 SO-1017 冲床修好了", res("SO-1017")),
+    Case(ZW, S, "恢复 SO-1017 故障已排除", res("SO-1017")),
+    Case(ZW, S, "恢复 SO-1017 马上修好了", Refused("看不懂")),      # not yet
     Case(ZW, S, "查进度 SO-1013", Answered("SO-1013")),
     Case(ZW, S, "报个工 SO-1013 5", rep("SO-1013", 5)),
     Case(ZW, S, "嗯 报工 SO-1013 5", rep("SO-1013", 5)),

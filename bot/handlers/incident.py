@@ -11,13 +11,13 @@ from bot.neutral import Reply
 from bot.errors import BadSyntax
 from bot.handlers.reading import RECOVERY_WORDS, key_of, step_word, take_order
 from bot.text import Word, join_words
-from bot.timewords import WorkingTime, parse_recovery
+from bot.timewords import NUM, WorkingTime, parse_recovery
 from storage import planner
 from storage.incidents import CATEGORIES, close_incident, open_incident
 from storage.models import Order
 
 # The category, when not said, from the words of the description (first match wins).
-INFERRED = (("人员", ("缺人", "人手", "请假", "人员", "没人", "工人")),
+INFERRED = (("人员", ("缺人", "人手", "请假", "人员", "没人", "工人", "受伤", "工伤", "操作工", "员工", "生病")),
             ("物料", ("缺料", "来料", "物料", "材料", "钢板", "板材", "料", "没到", "到货", "供应")),
             ("设备", ("设备", "模具", "机", "床", "泵", "液压", "气压", "停电", "断电", "漏气", "故障", "坏", "漏油", "卡")),
             ("质量", ("质量", "品质", "不良", "毛刺", "尺寸", "裂", "划伤", "变形", "返工", "超差")))
@@ -28,13 +28,14 @@ def infer_category(description: str) -> str:
     return next((category for category, words in INFERRED if any(w in description for w in words)), "其他")
 
 
-_WHEN = (r"(?:(?:今天|明天|后天|今晚|明早)?\s*(?:上午|中午|下午|晚上|早上|傍晚)?\s*\d{1,2}\s*(?:点|:)\s*(?:半|\d{1,2}分?)?"
-         r"|\d+(?:\.\d+)?\s*个?(?:半)?(?:小时|分钟|钟头)|(?:今天|明天|后天)(?:上午|中午|下午|晚上|早上)?)")
+_WHEN = (r"(?:(?:今天|明天|后天|今晚|明早)?\s*(?:上午|中午|下午|晚上|早上|傍晚)?\s*"
+         rf"(?:\d{{1,2}}|[零一二两三四五六七八九十]{{1,3}})\s*(?:点|:)\s*(?:半|\d{{1,2}}分?)?|{NUM}\s*个?(?:半)?(?:小时|分钟|钟头)|(?:今天|明天|后天)(?:上午|中午|下午|晚上|早上)?)")
 # a time that ends the description and says it is when (`3点前`, `2小时内`, `下午3点能修好`); a bare
 # time (`冲床 3点坏的`) is not one
-_TRAILING_WHEN = re.compile(rf"\s*({_WHEN}\s*(?:前|之前|以前|以内|内|后|之后)?)\s*(?:就|才)?(?:能|可以)?\s*"
-                            r"(?:修好|恢复|好|到|搞定|到货|解决)?了?$")
-_SAYS_WHEN = re.compile(r"(?:前|之前|以前|以内|内|后|之后|修好|恢复|好|到|搞定|到货|解决)了?$")
+_TRAILING_WHEN = re.compile(rf"\s*(?:(?:修好|恢复|修复|搞定|解决)(?:要|需要|得))?({_WHEN}\s*(?:前|之前|以前|以内|内|后|之后)?)"
+                            r"\s*(?:就|才)?(?:能|可以)?\s*(?:修好|恢复|好|到|搞定|到货|解决)?了?(?:左右)?$")
+_SAYS_WHEN = re.compile(r"(?:前|之前|以前|以内|内|后|之后|修好|恢复|好|到|搞定|到货|解决)了?(?:左右)?$"
+                        r"|^\s*(?:修好|恢复|修复|搞定|解决)(?:要|需要|得)")   # `修好要两个小时`
 
 
 def _trailing_recovery(ctx: Context, description: str) -> tuple[str, str]:
@@ -108,7 +109,12 @@ def _impact(ctx: Context, order, step) -> dict:
 
 
 # said with 恢复 (`恢复 SO-1017 已修好`, `恢复生产`, `SO-1017 修好了`): nothing more than that it runs again
-RESUMED = {"生产", "正常", "了", "已", "已经", "修好", "修好了", "好了", "搞定", "搞定了", "正常了", "可以了", "修复", "修复了"}
+DONE_WORDS = ("修好了", "已修好", "修复了", "已修复", "已排除", "排除了", "搞定了", "已恢复", "恢复了", "好了", "正常了",
+              "可以生产了", "可以了")
+NOT_YET_WORDS = ("马上", "快", "就要", "还没", "没有", "没", "预计", "一会", "等会", "稍后", "待会", "明天", "下午", "晚上",
+                 "小时", "分钟", "点")   # `马上修好了`, `还没修好`: not done yet
+RESUMED = {"恢复", "恢复生产", "生产", "正常", "了", "已", "已经", "修好", "修好了", "好了", "搞定", "搞定了", "正常了",
+           "可以了", "修复", "修复了"}
 
 
 def resume(ctx: Context, args: list[str]) -> Reply:
@@ -116,6 +122,9 @@ def resume(ctx: Context, args: list[str]) -> Reply:
     order, rest = take_order(ctx, [w for w in args if w not in RESUMED], digits_may_be_quantity=False)
     step_name, rest = step_word(ctx, rest)
     rest = [w for w in rest if w not in RESUMED and w not in CATEGORIES]   # `设备已修好`: its kind said too
+    said = "".join(args)
+    if any(d in said for d in DONE_WORDS) and not any(f in said for f in NOT_YET_WORDS):
+        rest = []   # `冲床修好了`, `故障已排除`: what was mended, said with it being done
     if order is None or rest:
         raise BadSyntax(command="恢复", problem="resume", token=rest[0] if rest else "")
     step = ctx.step_for(order, step_name)
