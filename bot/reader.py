@@ -14,6 +14,7 @@ from bot.errors import (Ask, AskForQuantity, AskForReason, NeedsConfirmation, No
 from bot.handlers.base import Command, CommandTable, Context, Reading
 from bot.handlers.reading import (COUNT_WORDS, FILLERS, GOOD_WORDS, SCRAP_WORDS, is_order_text, key_of, lexicon,
                                   split_reason)
+from bot.handlers.progress import asks_about_order
 from bot.handlers.receive import RECEIVED_WORDS
 from bot.neutral import ChatMessage, Reply
 from bot.text import Word, is_quantity, is_unit, join_words, looks_like_number, tokenize
@@ -92,8 +93,16 @@ class Reader:
             lead = lead[1:]
         if lead and (command := find(lead[0])) is not None:
             return command, _after_fillers(lead[1:]), False
-        if len(lead) >= 2 and is_order_text(lead[0]) and (command := find(lead[1])) is not None:
-            return command, [lead[0], *_after_fillers(lead[2:])], False
+        if len(lead) >= 2 and is_order_text(lead[0]):
+            # the command word after the order, maybe after fillers or a word or two (`SO-1017 已恢复`,
+            # `SO-1017 设备修好了 恢复生产`)
+            at = next((i for i in range(1, min(len(lead), 4)) if find(lead[i]) is not None), None)
+            if at is not None and all(not looks_like_number(w) for w in lead[1:at]):
+                command = find(lead[at])
+                assert command is not None
+                return command, [lead[0], *_after_fillers(lead[1:at] + lead[at + 1:])], False
+            if asks_about_order(lead[1:]) and (command := find("进度")) is not None:   # `SO-1013 什么时候能好`
+                return command, [lead[0]], False
         if said in YES | NO:
             raise NothingToConfirm()
         report = find("报工")

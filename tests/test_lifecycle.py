@@ -335,6 +335,8 @@ def test_the_head_corrects_a_report_after_handoff_and_both_workshops_hear(plant)
     ("更正 R-{} 不良 5", 200, 5),                        # only the scrap: the good stays
     ("更正 R-{} 报废5", 200, 5),
     ("更正 R-{} 良品195件 不良5件 原因 漏报", 195, 5),       # units, and the reason kept with the event
+    ("更正 R-{} 良品改成195 不良改为5", 195, 5),              # as 变更 reads its new number
+    ("更正 R-{} 良品 从200改成195 不良 5", 195, 5),
 ])
 def test_a_correction_as_heads_write_it(plant, text, good, scrap):
     from storage.models import Event

@@ -9,6 +9,7 @@ from bot.errors import BadSyntax
 from bot.handlers.base import Context
 from bot.handlers.common import handoff_context, require_person
 from bot.handlers.reading import GOOD_WORDS, SCRAP_WORDS, split_reason
+from bot.handlers.requests import FROM_WORDS
 from bot.handlers.workers import ask_unknown, take_workers
 from bot.neutral import Reply
 from bot.text import UNITS, parse_quantity, simplify
@@ -25,12 +26,20 @@ def parse_correction(args: list[str], max_quantity: int) -> tuple[int, int | Non
     if not match or len(args) < 2:
         raise BadSyntax(command="更正", problem="correct")
     good = scrap = None
-    rest = list(args[1:])
+    rest = [part for word in args[1:] for part in _split_said(simplify(word).lower())]
     while rest:
-        word = simplify(rest.pop(0)).lower()
+        word = rest.pop(0)
         if word in SKIPPED or word in UNITS:   # `良品95件`, `改成 95`
             continue
         if word in GOOD_WORDS | SCRAP_WORDS and rest:
+            while rest and rest[0] in SKIPPED:
+                rest.pop(0)
+            if len(rest) > 1 and rest[0] in FROM_WORDS and re.match(r"^\d", rest[1]):   # `从100改成95`: 95
+                del rest[:2]
+                while rest and rest[0] in SKIPPED:
+                    rest.pop(0)
+            if not rest:
+                raise BadSyntax(command="更正", problem="correct")
             value = parse_quantity(rest.pop(0), "更正", max_quantity)
             good, scrap = (value, scrap) if word in GOOD_WORDS else (good, value)
         elif good is None and re.match(r"^-?\d", word):
@@ -38,6 +47,14 @@ def parse_correction(args: list[str], max_quantity: int) -> tuple[int, int | Non
         else:
             raise BadSyntax(command="更正", problem="correct")
     return int(match.group(1) or match.group(2)), good, scrap
+
+
+def _split_said(word: str) -> list[str]:
+    """`良品改成` (written as one word) as `良品`, `改成`."""
+    for said in SKIPPED:
+        if word.endswith(said) and word[:-len(said)] in GOOD_WORDS | SCRAP_WORDS:
+            return [word[:-len(said)], said]
+    return [word]
 
 
 def handle(ctx: Context, args: list[str]) -> Reply:

@@ -3,21 +3,37 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from bot.handlers.base import Context
 from bot.handlers.common import close_handoff_cards, handoff_context, require_person
-from bot.handlers.reading import FILLERS, key_of
+from bot.handlers.reading import FILLERS, is_order_text, key_of, take_order
 from bot.neutral import Reply
 from bot.errors import BadSyntax
-from storage.models import Handoff
+from storage.errors import NothingToUndo
+from storage.models import Handoff, Report, Step
 from storage.production import undo_report
 
 _REPORT_ID = re.compile(r"[Rr]-?(\d{1,12})|(\d{1,12})")
+# what is said around it (`撤销 SO-1013 的报工`, `撤销 R-6 数量报错了`): never another report
+SAID_WITH_IT = {"上一条", "刚才的", "刚才", "的", "报工", "那条", "这条", "的报工", "报错", "报错了", "错了", "搞错了",
+                "打错了", "报多了", "报少了", "数量", "数量报错了", "数量错了", "一下"}
 
 
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
-    words = [w for w in args if key_of(w) not in FILLERS and w not in ("上一条", "刚才的", "刚才", "的", "报工", "那条")]
+    words = [w for w in args if key_of(w) not in FILLERS and w not in SAID_WITH_IT]
     report_id = None
+    if words and is_order_text(words[0]) and not _REPORT_ID.fullmatch("".join(words[:2]) if words[0] in ("R", "r")
+                                                                     else words[0]):
+        order, rest = take_order(ctx, words, digits_may_be_quantity=False)   # `撤销 SO-1016`: my last report on it
+        if order is not None and not rest:
+            report_id = ctx.session.scalar(select(Report.id).join(Step).where(
+                Step.order_id == order.id, Report.person_id == person.id, Report.undone_at.is_(None))
+                .order_by(Report.id.desc()).limit(1))
+            if report_id is None:
+                raise NothingToUndo(reason="none_on_order", order_no=order.order_no, report_id=None)
+            words = []
     if words:
         text = "".join(words) if len(words) == 2 and words[0] in ("R", "r") else words[0]
         match = _REPORT_ID.fullmatch(text)
