@@ -389,6 +389,8 @@ CASES = [
     Case(ZW, S, "知悉SO-1012", ack(1)),
     Case(ZW, S, "知悉 so1012 冲压", ack(1)),
     Case(ZW, S, "收到", ack(1)),
+    Case(ZW, S, "收到，马上安排", ack(1)),
+    Case(ZW, S, "收到收到", ack(1)),
     Case(ZW, S, "收到了", ack(1)),
     Case(ZW, S, "好的 知道了", ack(1)),
     Case(ZW, S, "好的，知道了。", ack(1)),

@@ -283,6 +283,15 @@ def test_a_manager_settles_a_dispute(plant):
     assert "已了结" in plant.say("zhouzong", "了结 SO-1001", chat=None)
 
 
+@pytest.mark.parametrize("text", ["了结 so1001", "了结 SO-1001 的争议", "了结 SO-1001 冲压"])
+def test_a_settlement_as_people_write_it(plant, text):
+    """The order number as 报工 reads it (`so1001` was not found), and words said with it."""
+    dispute(plant)
+    assert "已了结" in plant.say("zhangwei", text)
+    with plant.session() as s:
+        assert s.scalars(select(Handoff.status)).one() == "settled"
+
+
 def test_the_dispute_card_has_a_settle_button(live):
     seed(live)
     dispute(live)

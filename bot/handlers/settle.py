@@ -6,12 +6,12 @@ from bot.cards import CardClick
 from bot.errors import BadSyntax
 from bot.handlers.base import ActionContext, ClickContext, Context, Note, decide
 from bot.handlers.common import handoff_context, require_person
+from bot.handlers.reading import skip_fillers, step_word, take_order
 from bot.neutral import Reply
 from storage.errors import NothingToSettle
 from storage.incidents import settle_dispute
 from storage.models import Card as CardRow
 from storage.models import Incident, Step
-from storage.orders import find_order
 
 
 def settled_notices(ctx: ActionContext, handoff, incident) -> dict:
@@ -25,12 +25,17 @@ def settled_notices(ctx: ActionContext, handoff, incident) -> dict:
     return context
 
 
+SAID_WITH_IT = {"的", "争议", "的争议", "数量争议", "交接争议", "数量不符", "这个", "这单"}
+
+
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
-    if len(args) not in (1, 2):
-        raise BadSyntax(command="了结", problem="settle")
-    order = find_order(ctx.session, args[0])
-    step_id = ctx.step_for(order, args[1]).id if len(args) == 2 else None
+    order, rest = take_order(ctx, list(args), digits_may_be_quantity=False)   # `so1015` as 报工 reads it
+    step_name, rest = step_word(ctx, rest)
+    rest = [w for w in skip_fillers(rest) if w not in SAID_WITH_IT]   # `了结 SO-1015 的争议`
+    if order is None or rest:
+        raise BadSyntax(command="了结", problem="settle", token=rest[0] if rest and order is not None else "")
+    step_id = ctx.step_for(order, step_name).id if step_name else None
     handoff, incident = settle_dispute(ctx.session, ctx.now, order=order, person=person, step_id=step_id,
                                        source=ctx.message.source)
     return Reply("settle_ok", settled_notices(ctx, handoff, incident))

@@ -30,12 +30,17 @@ def ack_button(ctx: ClickContext, row: CardRow, click: CardClick) -> Note:
     decide(row, ctx.person, "ack", ctx.now)
 
 
+# what is said with an acknowledgement (`收到，马上安排`, `收到收到`): it is still one
+ACK_SAID = {"马上安排", "马上处理", "在处理", "正在处理", "已安排", "安排了", "这就安排", "马上办", "收到", "知道了",
+            "明白", "明白了", "好的", "谢谢"}
+
+
 def ack_command(ctx: Context, args: list[str]) -> Reply:
     """`知悉 SO-1001 [工序]`; alone (`知悉`, `收到`, `好的 知道了`) every open warning of this workshop."""
     require_person(ctx)
     order, rest = take_order(ctx, list(args), digits_may_be_quantity=False)
     step_name, rest = step_word(ctx, rest)
-    rest = skip_fillers(rest)
+    rest = [w for w in skip_fillers(rest) if w not in ACK_SAID]
     if rest:
         raise BadSyntax(command="知悉", problem="unexpected", token=rest[0])
     if order is None:
