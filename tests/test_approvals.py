@@ -74,7 +74,8 @@ def test_reject_asks_for_a_reason_then_the_requester_is_told(plant):
     track, _ = file_rush(plant)
     resp = plant.dingtalk.click(track, "dt-zhouzong", "reject")
     assert resp.status_code == 200 and "驳回需要写明原因" in resp.json()["message"]
-    assert "格式不对" in plant.say("zhouzong", "驳回 REQ-1", chat=None)
+    assert "驳回需要写明原因" in plant.say("zhouzong", "驳回 REQ-1", chat=None)   # typed without one: asked too
+    assert request_status(plant) == "pending"
     assert "已驳回" in plant.say("zhouzong", "驳回 REQ-1 原因 本周产能已满", chat=None)
     told = plant.twin.wait_for(lambda m: m.api == "message" and m.target == "chenjing")
     assert "驳回" in told.text and "本周产能已满" in told.text
@@ -314,6 +315,19 @@ def test_an_order_that_completes_withdraws_what_was_asked_of_it(plant):
     with plant.session() as s:
         assert s.scalars(select(ChangeRequest.status)).one() == "withdrawn"
     assert ("request_withdrawn", "刘洋") in timeline(plant, "SO-1002")
+
+
+def test_a_reject_typed_without_a_reason_is_answered_with_one(plant):
+    """`驳回 REQ-1` (it was 格式不对): asked for the reason; the answer, confirmed, rejects."""
+    file_rush(plant)
+    assert "驳回需要写明原因" in plant.say("zhouzong", "驳回 REQ 1", chat=None)
+    reply = plant.say("zhouzong", "本周产能已满", chat=None)   # read back first: a rejection is final
+    assert "是不是要驳回" in reply and "本周产能已满" in reply and request_status(plant) == "pending"
+    assert "已驳回" in plant.say("zhouzong", "是", chat=None)
+    assert request_status(plant) == "rejected"
+    with plant.session() as s:
+        assert s.scalars(select(ChangeRequest.reason)).one().endswith("驳回：本周产能已满")
+    assert "已经" in plant.say("wujingli", "同意 REQ 1", chat=None)
 
 
 def test_a_reason_typed_without_its_word_is_kept_as_typed(plant):

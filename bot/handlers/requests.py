@@ -15,11 +15,11 @@ from bot.neutral import Reply
 from bot.handlers.reading import (COUNT_WORDS, key_of, new_order_number, one_quantity, same_number, skip_fillers,
                                   split_reason, take_order)
 from bot.text import UNITS, Word, join_words, looks_like_number, number_value, parse_quantity
-from bot.errors import BadSyntax
+from bot.errors import AskForReason, BadSyntax
 from bot.timewords import RELATIVE_DAY, relative_day
 from storage.errors import UnknownProduct
 from storage.models import ChangeRequest, Handoff, Order, Person, Route, Step, Workshop
-from storage.requests import Policy, decide_request, file_request
+from storage.requests import Policy, decide_request, file_request, may_decide
 from storage.views import workshop_queue
 
 CHANGE_WORDS = {"数量": "quantity", "改数量": "quantity", "交期": "due_date", "交货期": "due_date", "改交期": "due_date",
@@ -300,10 +300,17 @@ def reject(ctx: Context, args: list[str]) -> Reply:
 def _decide(ctx: Context, args: list[str], approve: bool) -> Reply:
     person = require_person(ctx)
     word = "同意" if approve else "驳回"
+    if len(args) > 1 and args[0].upper() == "REQ" and args[1].isdigit():   # `同意 REQ 1`
+        args = [Word(f"REQ-{args[1]}"), *args[2:]]
     match = re.fullmatch(r"(?:REQ-?)?(\d{1,12})", args[0], re.I) if args else None
     words, reason = split_reason(args[1:]) if args else ([], "")
     reason = reason or join_words(words)[:200]   # as typed: `产能已满`, not `产能 已 满`
-    if not match or (not approve and not reason):
+    if not match:
+        raise BadSyntax(command=word, problem="decide")
+    if not approve and not reason:   # `驳回 REQ-1`: asked for the reason, as the card's 驳回 does
+        request = ctx.session.get(ChangeRequest, int(match.group(1)))
+        if request is not None and request.status == "pending" and may_decide(person, policy_of(ctx)):
+            raise AskForReason(request_id=request.id)
         raise BadSyntax(command=word, problem="decide")
     handoffs: list[Handoff] = []
     withdrawn: list[ChangeRequest] = []
