@@ -153,6 +153,9 @@ def test_a_team_is_cleared_replaced_and_refused_to_others(plant):
     assert "已清空" in plant.say("zhangwei", "班组 清空")
     plant.say("zhangwei", "报工 SO-1001 10")
     assert shares(plant) == []
+    assert "王五、赵六" in plant.say("zhangwei", "班组 王五和赵六")   # names joined by 和
+    assert "已清空" in plant.say("zhangwei", "清空班组")             # the command said the other way round
+    assert "现在没有设班组" in plant.say("zhangwei", "班组")
     before = snapshot(plant.relay)
     assert "只有班组长和车间主任可以设班组" in plant.say("chenjing", "班组 王五", chat=None)
     reply = plant.say("zhangwei", "班组 王五 赵陆")

@@ -35,6 +35,7 @@ def add_handlers(relay: Relay) -> None:
     relay.add_command(settle.handle, "了结", "了結", "settle")
     relay.add_command(correct.handle, "更正", "correct")
     relay.add_command(team.handle, "班组", "班組", "team", "crew")
+    relay.add_command(team.clear, "清空班组", "解散班组", "清除班组")
     relay.add_command(export.handle, "导出", "導出", "export", reads_only=True)
     relay.add_command(bind.handle, "绑定", "bind")
     relay.add_command(calendar.shutdown, "停产", "停工", "shutdown")

@@ -2,6 +2,10 @@
 (equally, unless a report names its workers). `班组` alone shows it; `班组 清空` ends it."""
 from __future__ import annotations
 
+import re
+
+from sqlalchemy import select
+
 from bot.handlers.base import Context
 from bot.handlers.common import require_person
 from bot.handlers.reading import FILLERS, key_of
@@ -10,9 +14,22 @@ from bot.errors import BadSyntax
 from bot.neutral import Reply
 from bot.text import Word
 from storage.errors import NotAllowed
+from storage.models import Person
 from storage.workers import may_set_team, set_team, team_of, team_until
 
 CLEAR = {"清空", "清除", "取消", "无", "没有", "解散", "clear", "none"}
+
+
+_JOINED = re.compile(r"[和与跟及]")
+
+
+def _is_name(ctx: Context, word: str) -> bool:
+    return ctx.session.scalar(select(Person.id).where(Person.name == word)) is not None
+
+
+def clear(ctx: Context, args: list[str]) -> Reply:
+    """`清空班组`, `解散班组`: 班组 清除."""
+    return handle(ctx, [Word("清除")])
 
 
 def handle(ctx: Context, args: list[str]) -> Reply:
@@ -26,6 +43,10 @@ def handle(ctx: Context, args: list[str]) -> Reply:
         set_team(ctx.session, ctx.now, lead=person, members=[], hours=ctx.settings.app.team_hours,
                  source=ctx.message.source)
         return Reply("team_ok", {"members": [], "cleared": True})
+    # `王五和赵六`: names joined by 和/与/跟 (a word that is itself somebody's name stays whole)
+    words = [Word(part, w.glued) for w in words
+             for part in (_JOINED.split(w) if _JOINED.search(w) and all(len(p) >= 2 for p in _JOINED.split(w))
+                          and not _is_name(ctx, w) else [w])]
     named = take_workers(ctx, words, "班组")
     if named.rest or any(w.share is not None for w in named.workers) or not named.workers:
         wrong = named.rest[0] if named.rest else next((str(w.share) for w in named.workers if w.share is not None), "")
