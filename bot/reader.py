@@ -13,7 +13,7 @@ from bot.errors import (Ask, AskForQuantity, AskForReason, NeedsConfirmation, No
                         UnknownPerson)
 from bot.handlers.base import Command, CommandTable, Context, Reading
 from bot.handlers.reading import (COUNT_WORDS, FILLERS, GOOD_WORDS, SCRAP_WORDS, is_order_text, key_of, lexicon,
-                                  split_reason)
+                                  split_reason, workshop_words)
 from bot.handlers.progress import asks_about_order
 from bot.handlers.receive import RECEIVED_WORDS
 from bot.neutral import ChatMessage, Reply
@@ -30,7 +30,9 @@ ACK = {"收到", "收到了", "好的", "知道了", "好的知道了", "好的�
 VERBS = {"报工": "报", "异常": "报异常", "插单": "提插单", "变更": "提变更", "知悉": "知悉"}
 DROPPED = "\0dropped"
 # what people say before the command itself: `麻烦登记一下异常 …`, `查一下 SO-1013 进度`, `帮我设一下班组 …`
-LEAD_WORDS = {"登记", "查", "查询", "查查", "看", "看看", "设", "设置", "问", "问下"}
+LEAD_WORDS = {"登记", "查", "查询", "查查", "看", "看看", "设", "设置", "问", "问下", "查下", "上报", "提交", "提个"}
+# asking what is left for a workshop (`焊接还有多少没做`, `我们车间还有哪些单`): its queue
+QUEUE_QUESTIONS = ("还有多少", "还有啥", "还有什么", "哪些单", "什么活", "啥活", "有活", "待办", "排产", "要做什么")
 
 
 def chat_of(message: ChatMessage) -> str:
@@ -103,6 +105,10 @@ class Reader:
                 return command, [lead[0], *_after_fillers(lead[1:at] + lead[at + 1:])], False
             if asks_about_order(lead[1:]) and (command := find("进度")) is not None:   # `SO-1013 什么时候能好`
                 return command, [lead[0]], False
+        shops = workshop_words(ctx)
+        if lead and not any(looks_like_number(w) for w in lead) and any(q in said for q in QUEUE_QUESTIONS) \
+                and (command := find("待办")) is not None:
+            return command, [w for w in lead if w in shops][:1], False
         if said in YES | NO:
             raise NothingToConfirm()
         report = find("报工")

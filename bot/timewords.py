@@ -16,7 +16,8 @@ NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]+)"   # a n
 _NUM = NUM
 _FILLER = re.compile(r"恢复|能好|修好|好了|可以|能修复|修复|能到|到货|左右|大概|大约|需要|要|在|以后|之后|后(?!天)|以内|内"
                      r"|之前|前|才能|才|能|差不多|估计|预估|\s")
-_DURATION = re.compile(rf"^(?:({_NUM})个?(半)?|(半))(小时|钟头|h|H|分钟|分|min|天|d)$")
+_DURATION = re.compile(rf"^(?:({_NUM})个?(半)?|(半))(小时|钟头|钟|h|H|分钟|分|min|天|d)$")
+_HOURS_MINUTES = re.compile(rf"^({_NUM})个?(?:小时|钟头|钟)({_NUM})(?:分钟|分)$")   # `1小时30分钟`
 _DAY = re.compile(r"^(今天|今日|明天|明日|后天|今晚|明早|(\d{1,2})-(\d{1,2})|(\d{1,2})月(\d{1,2})[日号]?)")
 _PERIOD = re.compile(r"^(上午|中午|下午|晚上|早上|凌晨|傍晚|下班|晚|早)")
 _CLOCK = re.compile(rf"^(?:(\d{{1,2}}):(\d{{2}})|({_NUM})点(?:(半)|({_NUM})分?)?)$")
@@ -65,6 +66,9 @@ def parse_recovery(text: str, now_local: datetime, working: WorkingTime | None =
 
 
 def _duration(text: str, now: datetime, working: WorkingTime | None) -> datetime | None:
+    if both := _HOURS_MINUTES.match(text):
+        hours = _number(both.group(1)) + _number(both.group(2)) / 60
+        return working.add(now, hours, 0.0) if working is not None else now + timedelta(hours=hours)
     match = _DURATION.match(text)
     if not match:
         return None
