@@ -20,9 +20,9 @@ CATEGORIES = ("设备", "物料", "质量", "人员", "其他")
 
 def open_incident(session: Session, now: datetime, *, step_id: int, person: Person, category: str,
                   description: str, expected_recovery: datetime | None, source: str) -> Incident:
-    """Block the step with an open exception (a lead of its workshop only, an order under way)."""
+    """Block the step with an open exception (a lead or the head of its workshop, an order under way)."""
     step = lock_step(session, step_id)
-    if not person.leads(step.workshop_id):
+    if not (person.leads(step.workshop_id) or person.heads(step.workshop_id)):
         raise NotAllowed(action="incident", workshop=step.workshop.name)
     require("incident", step.order, step)
     incident = Incident(step_id=step.id, category=category, description=description,
@@ -44,7 +44,7 @@ def close_incident(session: Session, now: datetime, *, step_id: int, person: Per
     how long it stopped the step, in the workshop's working minutes. A quantity dispute is not
     closed here: the reply points to 了结."""
     step = lock_step(session, step_id)
-    if not person.leads(step.workshop_id):
+    if not (person.leads(step.workshop_id) or person.heads(step.workshop_id)):
         raise NotAllowed(action="resume", workshop=step.workshop.name)
     require("resume", step.order)
     incident = session.scalars(select(Incident).where(Incident.step_id == step.id, Incident.closed_at.is_(None),

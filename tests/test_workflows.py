@@ -160,6 +160,20 @@ def test_a_handoffs_note_reaches_the_next_workshop(plant):
             [(30, "外观已检"), (20, "急用")]
 
 
+def test_a_workshop_head_raises_and_closes_an_exception_in_the_workshops_they_head(plant):
+    """钱主任 heads 冲压 and 焊接: they may stop and restart a line there, from their own chat (it
+    was refused: only leads could); not in 涂装, which they do not head."""
+    plant.say("zhangwei", "报工 SO-1001 50")
+    assert "已登记异常" in plant.say("qianzhuren", "异常 SO-1001 冲压 设备 冲床坏了", chat=None)
+    assert step(plant).status == "blocked"
+    plant.twin.wait_for(lambda m: m.api == "webhook" and m.target == "key-managers" and "异常通知" in m.text)
+    assert "已恢复" in plant.say("qianzhuren", "恢复 SO-1001 冲压", chat=None)
+    assert step(plant).status == "running"
+    assert "没有权限" in plant.say("qianzhuren", "异常 SO-1001 涂装 设备 喷枪堵了", chat=None)
+    with plant.session() as s:
+        assert [(i.category, i.closed_at is not None) for i in s.scalars(select(Incident))] == [("设备", True)]
+
+
 @pytest.mark.parametrize("platform", ["wecom", "dingtalk"])
 def test_incident_blocks_the_step_and_is_told_downstream_and_to_managers(live, platform):
     seed(live)

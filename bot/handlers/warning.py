@@ -16,7 +16,7 @@ from storage.models import DelayWarning, Step
 
 
 def acknowledge(ctx: ActionContext, warning: DelayWarning, step: Step, source: str) -> None:
-    if not (ctx.person.leads(step.workshop_id) or ctx.person.has_role("manager")):
+    if not (ctx.person.leads(step.workshop_id) or ctx.person.heads(step.workshop_id) or ctx.person.has_role("manager")):
         raise NotAllowed(action="ack", workshop=step.workshop.name)
     warning.acknowledged_by, warning.acknowledged_at = ctx.person.id, ctx.now
     record_event(ctx.session, ctx.now, "warning_acknowledged", order_id=step.order_id, actor=ctx.person,
