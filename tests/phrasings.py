@@ -181,6 +181,7 @@ CASES = [
     Case(ZW, S, "报工 SO-1013 5 王五3 赵六2", rep("SO-1013", 5)),
     Case(ZW, S, "报工 SO-1013 王五3 赵六2", rep("SO-1013", 5)),
     Case(ZW, S, "报工 SO-1013 王五 3 赵六 2", rep("SO-1013", 5)),   # names and numbers in pairs: shares
+    Case(ZW, S, "报工 SO-1013 王五做了3 赵六做了2", rep("SO-1013", 5)),
     Case(ZW, S, "报工 SO-1013 王五 30 赵六 20 孙七 10", rep("SO-1013", 60)),
     Case(ZW, S, "报工 SO-1013 5 王五、赵六", rep("SO-1013", 5)),
     Case(ZW, S, "报工SO-1013 5 王五赵六", rep("SO-1013", 5)),

@@ -77,6 +77,7 @@ def test_a_report_names_its_workers_and_their_shares(plant):
     ("报工 SO-1001 120 @王五 @赵六", [("王五", 60, 0), ("赵六", 60, 0)]),
     ("报工 SO-1001 @王五 60 @赵六 60", [("王五", 60, 0), ("赵六", 60, 0)]),
     ("报工 @产线接力 SO-1001 120 @王五60 @赵六60 @产线接力", [("王五", 60, 0), ("赵六", 60, 0)]),
+    ("报工 SO-1001 王五做了60 赵六做了40", [("王五", 60, 0), ("赵六", 40, 0)]),   # the verb between name and share
 ])
 def test_shares_split_equally_unless_given_and_scrap_follows_the_good(plant, text, expected):
     assert "已报工" in plant.say("zhangwei", text)

@@ -34,6 +34,9 @@ class Named:
     rest: list[Word]          # the words that are not workers or their shares
 
 
+DID_WORDS = {"做了", "做", "干了", "干", "生产了", "完成了", "报"}
+
+
 def take_workers(ctx: Context, words: list[Word], command: str, *, quantity_known: bool = False) -> Named:
     """Workers among `words` (up to a note word): a person's name, optionally followed by their
     share — glued (`王五60`) always, after a space once the report's own quantity was said or
@@ -45,6 +48,10 @@ def take_workers(ctx: Context, words: list[Word], command: str, *, quantity_know
     if all(key_of(w) in others or looks_like_number(w) for w in words):
         return Named([], words)   # `报工 SO-1001 120 不良 2`: nobody named, no need to read the names
     names = known_words(ctx.session)
+    # `王五做了3 赵六做了2`: the verb between a name and its share says nothing more
+    words = [w for i, w in enumerate(words)
+             if not (w in DID_WORDS and 0 < i < len(words) - 1 and looks_like_number(words[i + 1])
+                     and _names_in(str(words[i - 1]), names))]
     workers: list[Worker] = []
     rest: list[Word] = []
     quantity_seen, after_worker, in_pairs = quantity_known, False, False
