@@ -24,6 +24,9 @@ _MENTION = re.compile(r"^(?:@\S+\s*)+")
 # comma `，` always separates words)
 _THOUSANDS = re.compile(r"(?<![0-9０-９,])[0-9０-９]{1,3}(?:,[0-9０-９]{3})+(?![0-9０-９,])")
 # emoji and pictographs people end a message with (`30👌`, `收到✅`, `🙏`): no word of a command
+# a machine, line or station by its number (`2号机`, `3号线`): a name, never a quantity and a word
+_MACHINE = re.compile(r"号(?:机|线|台|床|位|炉|模|工位|设备|冲床|焊机|机台|产线|班组|压机)")
+_MACHINE_NAME = re.compile(r"\d+" + _MACHINE.pattern)
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
 # an @-mention after the command (WeCom and DingTalk keep it where typed): the bot again, or a worker
 _MENTION_AT = re.compile(r"(?<!\S)@([^\s,;、，；。！!？?]+)")
@@ -107,7 +110,10 @@ def tokenize(text: str, lexicon: Iterable[str] = (), people: Collection[str] = (
         for run in _RUNS.finditer(chunk.group()):
             at = chunk.start() + run.start()
             for piece in ([run.group()] if run.group(1) else _segment(run.group(), known)):
-                words.append(Word(piece, glued=not first, source=source, start=at))
+                if words and not first and _MACHINE.match(piece) and words[-1].isdigit():   # `2号机`: one word
+                    words[-1] = Word(words[-1] + piece, glued=words[-1].glued, source=source, start=words[-1].start)
+                else:
+                    words.append(Word(piece, glued=not first, source=source, start=at))
                 at += len(piece)
                 first = False
     return words
@@ -203,5 +209,5 @@ def is_unit(token: str) -> bool:
 
 
 def looks_like_number(token: str) -> bool:
-    """A word meant as a number (even a bad one: `1.5`, `-3`, `12x`, `五十`)."""
-    return bool(re.match(r"^[-+]?\d", token)) or bool(_CN_QUANTITY.match(token))
+    """A word meant as a number (even a bad one: `1.5`, `-3`, `12x`, `五十`); not a machine's name (`2号机`)."""
+    return (bool(re.match(r"^[-+]?\d", token)) and not _MACHINE_NAME.match(token)) or bool(_CN_QUANTITY.match(token))

@@ -182,6 +182,7 @@ CASES = [
     Case(ZW, S, "报工 SO-1013 王五3 赵六2", rep("SO-1013", 5)),
     Case(ZW, S, "报工 SO-1013 王五 3 赵六 2", rep("SO-1013", 5)),   # names and numbers in pairs: shares
     Case(ZW, S, "报工 SO-1013 王五做了3 赵六做了2", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 5 2号机", Confirm("备注 2号机", rep("SO-1013", 5, 0, "2号机"))),   # a machine: a note
     Case(ZW, S, "报工 SO-1013 王五 30 赵六 20 孙七 10", rep("SO-1013", 60)),
     Case(ZW, S, "报工 SO-1013 5 王五、赵六", rep("SO-1013", 5)),
     Case(ZW, S, "报工SO-1013 5 王五赵六", rep("SO-1013", 5)),
@@ -418,6 +419,7 @@ CASES = [
     Case(LN, W, "收到 SO-1015 实收 96 少了4个", disp("SO-1015", 96)),   # both said, and they agree
     Case(LN, W, "收到 SO-1015 实收 95 少了4个", Refused("看不懂「少」")),  # both said, and they do not
     Case(LN, W, "收到 SO-1015 96/100", disp("SO-1015", 96)),
+    Case(LN, W, "收到 SO-1015 96件 其中2件磕碰", disp("SO-1015", 96)),     # what follows 其中: the reason
     Case(ZW, S, "恢复 SO-1017 设备已修好", res("SO-1017")),
     Case(ZW, S, "异常 SO-1016 设备 冲床坏了 预计恢复时间 下午3点", inc("SO-1016", "设备", "冲床坏了", "11-25 15:00")),
     Case(ZW, S, "异常 SO-1016 设备 冲床坏了 下午3点能修好", inc("SO-1016", "设备", "冲床坏了", "11-25 15:00")),

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from bot.handlers.base import Context
 from bot.handlers.common import close_handoff_cards, dispute_notices, require_person
-from bot.handlers.reading import key_of, one_quantity, split_reason, step_word, take_order
+from bot.handlers.reading import WITHIN_WORDS, key_of, one_quantity, split_reason, step_word, take_order
 from bot.handlers.warning import ack_command, open_warnings
 from bot.neutral import Reply
-from bot.text import Word
+from bot.text import Word, join_words
 from bot.errors import AskForQuantity, BadSyntax
 from storage.incidents import receive
 from storage.models import Handoff
@@ -43,6 +43,9 @@ def handle(ctx: Context, args: list[str]) -> Reply:
     if rest and all(w in PLACEHOLDERS for w in rest):   # the card's hint typed as it is: ask for the number
         raise AskForQuantity(order_no=order.order_no, quantity=pending or 0)
     rest, reason = split_reason(rest)                   # `96 原因 运输磕碰`: the dispute's reason
+    within = next((i for i, w in enumerate(rest) if i and w in WITHIN_WORDS), None)
+    if within is not None and not reason:               # `96件 其中2件磕碰`: said of what came
+        rest, reason = rest[:within], join_words(rest[within:])[:200]
     rest = [_of_sent(w, pending) for w in rest if key_of(w) not in SAID_AROUND and key_of(w) not in FINE_WORDS]
     short = next((i for i, w in enumerate(rest) if w in SHORT_WORDS), None)
     limit = ctx.settings.app.max_report_quantity
