@@ -124,6 +124,8 @@ class ClickService:
             return self._answer(session, row, click, result, services.messages.render(reply.template, reply.context))
         assert person is not None
         ctx.requests_closed_by_completion()
+        for kind, subject_id, context in ctx.refreshed_cards:   # (a vote that does not decide yet)
+            self.cards.refresh(session, kind, subject_id, context)
         self.cards.close(session, ctx.closed_cards, person, skip_id=row.id)
         for notice in ctx.notices:
             self.router.enqueue(session, notice)

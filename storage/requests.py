@@ -133,7 +133,7 @@ def decide_request(session: Session, now: datetime, *, request_id: int, person: 
     request.payload = {**request.payload, "votes": votes}
     record_event(session, now, "request_vote", order_id=request.order_id, actor=person, source=source,
                  request_id=request.id, vote=votes[str(person.id)], reason=reason)
-    if approve and not _needed(request, policy) <= {k for k, v in votes.items() if v == "approve"}:
+    if approve and not needed(request, policy) <= {k for k, v in votes.items() if v == "approve"}:
         return request  # waiting for the other approvers
     move("request", request, "approved" if approve else "rejected")
     request.decided_by, request.decided_at = person.id, now
@@ -187,7 +187,7 @@ def _withdraw(session: Session, now: datetime, order_id: int | None, person: Per
     return others
 
 
-def _needed(request: ChangeRequest, policy: Policy) -> set[str]:
+def needed(request: ChangeRequest, policy: Policy) -> set[str]:
     """Whose approval decides: the deciding approver ("any"), or every listed approver but the
     requester when requesters may not decide their own ("all")."""
     if policy.mode != "all" or not policy.approver_ids:

@@ -1,5 +1,6 @@
 """Rush orders and changes: filed with impact, approved or rejected from a card or a command,
 first decision wins, the plan changes in one transaction, everyone affected is told."""
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -251,6 +252,32 @@ def test_under_the_all_policy_an_approver_who_left_is_not_waited_for(database_ur
         assert "已同意" in live.say("zhouzong", "同意 REQ-1", chat=None)
         with live.relay.Session() as s:
             assert s.scalars(select(ChangeRequest.status)).one() == "approved"
+
+
+def test_under_the_all_policy_a_vote_shows_on_the_card_until_the_last_one(database_url, tmp_path):
+    """周总 presses 同意 on the DingTalk card while 吴经理's approval is still needed: the open cards
+    say who agreed and who is awaited (buttons kept); 吴经理's 同意 then decides and closes them."""
+    from tests.conftest import running_plant
+    with running_plant(database_url, tmp_path, **{"approvals.policy": "all",
+                                                  "approvals.approvers": ["周总", "吴经理"]}) as live:
+        seed(live)
+        live.platform = "dingtalk"
+        assert "REQ-1" in live.say("chenjing", "变更 SO-1001 暂停", chat=None)
+        card = live.dingtalk.wait_for(lambda m: m.api == "card" and m.target == "cid-managers" and "REQ-1" in m.text)
+        track = card.payload["body"]["outTrackId"]
+        settle(live)
+        assert live.dingtalk.click(track, "dt-zhouzong", "approve").status_code == 200
+        update = live.dingtalk.wait_for(lambda m: m.api == "card_update" and m.target == track
+                                        and "还需" in json.dumps(m.payload, ensure_ascii=False))
+        text = json.dumps(update.payload, ensure_ascii=False)
+        assert "已同意：周总" in text and "还需：吴经理" in text and json_buttons(update) != []
+        with live.relay.Session() as s:
+            assert s.scalars(select(ChangeRequest.status)).one() == "pending"
+        assert "已同意" in live.say("wujingli", "同意 REQ-1", chat=None)
+        with live.relay.Session() as s:
+            assert s.scalars(select(ChangeRequest.status)).one() == "approved"
+        closed = live.dingtalk.wait_for(lambda m: m.api == "card_update" and m.target == track and json_buttons(m) == [])
+        assert "吴经理" in closed.payload["cardData"]["cardParamMap"]["outcome"]
 
 
 def test_cancelling_an_order_closes_what_can_no_longer_be_done(plant):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bot.cards import CardClick
 from bot.handlers.base import ClickContext, Note, decide
-from bot.handlers.requests import decision_effects, policy_of
+from bot.handlers.requests import decision_effects, policy_of, show_votes
 from bot.errors import AskForReason
 from storage.errors import NotAllowed, SelfApproval, UnknownRequest
 from storage.models import Card as CardRow
@@ -18,6 +18,7 @@ def approve(ctx: ClickContext, row: CardRow, click: CardClick) -> Note:
                              reason="", policy=policy_of(ctx), source=click.source,
                              handoffs=handoffs, withdrawn=withdrawn)
     if request.status == "pending":  # the "all" policy: this vote is stored, others must agree too
+        show_votes(ctx, request)
         return "request_vote", {"request_id": request.id, "status": "pending", "approve": True}
     decide(row, ctx.person, "approve", ctx.now)
     decision_effects(ctx, request, handoffs, withdrawn)

@@ -19,7 +19,7 @@ from bot.errors import AskForReason, BadSyntax
 from bot.timewords import RELATIVE_DAY, relative_day
 from storage.errors import UnknownProduct
 from storage.models import ChangeRequest, Handoff, Order, Person, Route, Step, Workshop
-from storage.requests import Policy, decide_request, file_request, may_decide
+from storage.requests import Policy, decide_request, file_request, may_decide, needed
 from storage.views import workshop_queue
 
 CHANGE_WORDS = {"数量": "quantity", "改数量": "quantity", "交期": "due_date", "交货期": "due_date", "改交期": "due_date",
@@ -289,6 +289,19 @@ def decision_effects(ctx: ActionContext, request: ChangeRequest, handoffs: list[
                             workshop=workshop.name, items=queue, not_to_receive=waiting.get(step.id, 0), **context)
 
 
+def show_votes(ctx: ActionContext, request: ChangeRequest) -> None:
+    """Under the "all" policy a vote that does not decide yet shows on the open approval cards:
+    who agreed, and whose approval is still awaited (the buttons stay)."""
+    votes = request.payload.get("votes", {})
+    agreed = [int(k) for k, v in votes.items() if v == "approve"]
+    waiting = [int(k) for k in sorted(needed(request, policy_of(ctx))) if votes.get(k) != "approve"]
+    names = {i: n for i, n in ctx.session.execute(select(Person.id, Person.name).where(Person.id.in_(agreed + waiting)))}
+    requester = ctx.session.get(Person, request.requester_id)
+    ctx.refresh_cards("approval", request.id, {**request_context(ctx, request, requester.name if requester else ""),
+                                               "agreed": [names[i] for i in agreed if i in names],
+                                               "waiting": [names[i] for i in waiting if i in names]})
+
+
 def approve(ctx: Context, args: list[str]) -> Reply:
     return _decide(ctx, args, approve=True)
 
@@ -317,5 +330,7 @@ def _decide(ctx: Context, args: list[str], approve: bool) -> Reply:
     request = decide_request(ctx.session, ctx.now, request_id=int(match.group(1)), person=person, approve=approve,
                              reason=reason, policy=policy_of(ctx), source=ctx.message.source,
                              handoffs=handoffs, withdrawn=withdrawn)
+    if request.status == "pending":
+        show_votes(ctx, request)
     decision_effects(ctx, request, handoffs, withdrawn)
     return Reply("request_vote", {"request_id": request.id, "status": request.status, "approve": approve})
