@@ -31,7 +31,7 @@ _PERIOD_SPAN = re.compile(rf"{_PERIOD}\s*(\d{{1,2}})\s*[:：]\s*(\d{{2}})\s*[-~�
 _WORD_TIME = rf"{_PERIOD}?\s*(\d{{1,2}})\s*点\s*(半)?"
 _WORD_SPAN = re.compile(rf"{_WORD_TIME}\s*[-~～至到—]\s*{_WORD_TIME}")
 _BARE_SPAN = re.compile(rf"{_PERIOD}?\s*(\d{{1,2}})\s*[-~～至到—]\s*(\d{{1,2}})\s*点")
-_CN_HOUR = re.compile(r"([零〇一二两三四五六七八九十]+)\s*点")
+_CN_HOUR = re.compile(r"([零〇一二两三四五六七八九十]+)\s*点(?=\s*(?:半|[-~～至到—]|$|\s|[零〇一二两三四五六七八九十\d]))")
 # what still speaks of hours once the hours were read (`4小时`, `下午`, `半天`): never a note
 _TIME_TALK = re.compile(r"\d\s*(?:点|小时|个小时|钟头|h)|小时|钟头|^(?:上午|早上|中午|下午|晚上|傍晚|凌晨|晚|早|白班|夜班|"
                         r"半天|上半天|下半天|一上午|一下午|一晚上)$|\d{1,2}\s*[:：]\s*\d{2}")
@@ -139,14 +139,12 @@ def _forward(p1: str | None, p2: str | None, start: str, end: str) -> str:
     """Hours said without 上午/下午 read as a working day does: forward from their start
     (`8点到5点` is 08:00-17:00, `9点到6点` 09:00-18:00), and a start of 1 to 5 is the
     afternoon's (`8点到12点 1点到5点`: 13:00-17:00), never the small hours."""
-    if p1 is None and p2 is None:
-        a, b = int(start[:2]), int(end[:2])
-        if 1 <= a <= 5 and b <= 12:   # `1点到5点`, `1点半到4点`: after the lunch break
-            a, b = a + 12, b + 12
-        elif b < a and b + 12 > a:    # `8点到5点`: the end is the afternoon's
-            b += 12
-        start, end = f"{a:02d}{start[2:]}", f"{b % 24:02d}{end[2:]}"
-    return f" {start}-{end} "
+    a, b = int(start[:2]), int(end[:2])
+    if p1 is None and p2 is None and 1 <= a <= 5 and b <= 12:   # `1点到5点`, `1点半到4点`: after lunch
+        a, b = a + 12, b + 12
+    elif p2 is None and 0 < b < a and b + 12 > a and b + 12 <= 24:   # `8点到5点`, `中午12点到1点`: later that day
+        b += 12
+    return f" {a:02d}{start[2:]}-{b % 24:02d}{end[2:]} "
 
 
 def _period_span(match: re.Match) -> str:

@@ -98,8 +98,10 @@ class Reader:
         if len(lead) >= 2 and is_order_text(lead[0]):
             # the command word after the order, maybe after fillers or a word or two (`SO-1017 已恢复`,
             # `SO-1017 设备修好了 恢复生产`)
-            at = next((i for i in range(1, min(len(lead), 4)) if find(lead[i]) is not None), None)
-            if at is not None and all(not looks_like_number(w) for w in lead[1:at]):
+            # (the last such word: `SO-1017 设备故障已修好` resumes, it does not open 故障)
+            at = next((i for i in range(min(len(lead), 4) - 1, 0, -1) if find(lead[i]) is not None
+                       and not any(looks_like_number(w) for w in lead[1:i])), None)
+            if at is not None:
                 command = find(lead[at])
                 assert command is not None
                 return command, [lead[0], *_after_fillers(lead[1:at] + lead[at + 1:])], False

@@ -419,6 +419,7 @@ CASES = [
     Case(LN, W, "收到 SO-1015 实收 96 少了4个", disp("SO-1015", 96)),   # both said, and they agree
     Case(LN, W, "收到 SO-1015 实收 95 少了4个", Refused("看不懂「少」")),  # both said, and they do not
     Case(LN, W, "收到 SO-1015 96/100", disp("SO-1015", 96)),
+    Case(LN, W, "收到 SO-1015 96/" + "9" * 5000, Refused("❌")),      # hostile: a clear refusal, not a 500
     Case(LN, W, "收到 SO-1015 96件 其中2件磕碰", disp("SO-1015", 96)),     # what follows 其中: the reason
     Case(ZW, S, "恢复 SO-1017 设备已修好", res("SO-1017")),
     Case(ZW, S, "异常 SO-1016 设备 冲床坏了 预计恢复时间 下午3点", inc("SO-1016", "设备", "冲床坏了", "11-25 15:00")),
@@ -452,6 +453,12 @@ CASES = [
     Case(CJ, None, "插单 SO-2001 车门总成 500 月底交货",
          req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-11-30")),
     Case(CJ, None, "插单 SO-2001 车门总成 500 交期 32号", Refused("交期「32号」不对")),
+    Case(CJ, None, "插单 SO-2001 车门总成 500 12-20 交货",          # 交货 after the date: not its label
+         req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-20")),
+    Case(CJ, None, "插单 SO-2001 车门总成 500 12-20 前 交货",
+         req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-20")),
+    Case(CJ, None, "插单 SO-2001 车门总成 500 下周五 交货",
+         req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-04")),
     # a new order's number written as the plant writes its numbers (SO-…), not as typed
     Case(CJ, None, "插单 so2001 车门总成 500 交期 12-20",
          req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-20")),
@@ -476,6 +483,8 @@ CASES = [
     Case(CJ, None, "变更 SO-1012 交期 12-05 数量不变", req("due_date", order_no="SO-1012", due_date="2026-12-05")),
     Case(CJ, None, "变更 SO-1012 交期 十二月五号", req("due_date", order_no="SO-1012", due_date="2026-12-05")),
     Case(CJ, None, "变更 SO-1012 数量 1200台", req("quantity", order_no="SO-1012", quantity=1200)),
+    Case(CJ, None, "变更 SO-1012 数量 增加100", req("quantity", order_no="SO-1012", quantity=300)),   # 200 + 100
+    Case(CJ, None, "变更 SO-1012 数量 减少50", req("quantity", order_no="SO-1012", quantity=150)),
     Case(CJ, None, "插单 SO-2001 车门总成 交期 12-20 数量 500",
          req("rush", order_no="SO-2001", product="车门总成", quantity=500, due_date="2026-12-20")),
     Case(CJ, None, "插单 SO-2001 交期 12-20 车门总成 500",
@@ -514,6 +523,8 @@ CASES = [
     Case(ZW, S, "SO-1014 进度怎么样", Answered("SO-1014")),
     Case(ZW, S, "进度 SO-1014 焊接", Answered("SO-1014")),
     Case(ZW, S, "SO-1017 已恢复", res("SO-1017")),
+    Case(ZW, S, "SO-1017 设备故障已修好", res("SO-1017")),          # 故障 said of what is mended: not a new one
+    Case(ZW, S, "SO-1017 故障已排除", res("SO-1017")),
     Case(ZW, S, "SO-1017 修复了", res("SO-1017")),
     Case(ZW, S, "SO-1017 设备修好了 恢复生产", res("SO-1017")),
     Case(ZW, S, "恢复 SO-1017 冲床修好了", res("SO-1017")),

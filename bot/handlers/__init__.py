@@ -24,7 +24,7 @@ def add_handlers(relay: Relay) -> None:
     relay.add_command(receive.received, "收到", "只收到", "实际收到")   # a handoff received, or a warning acknowledged
     relay.add_command(incident.open_, "异常", "停线", "故障", "issue", "problem")
     relay.add_command(incident.resume, "恢复", "恢复生产", "修好", "修好了", "已修好", "修复", "修复了", "已修复", "已恢复",
-                      "恢复了", "可以生产了", "resume")
+                      "恢复了", "可以生产了", "已排除", "排除了", "resume")
     relay.add_command(requests.rush, "插单", "rush")
     relay.add_command(requests.change, "变更", "change")
     relay.add_command(requests.change_due, "改交期", "延期", "推迟")

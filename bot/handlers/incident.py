@@ -109,6 +109,7 @@ def _impact(ctx: Context, order, step) -> dict:
 
 
 # said with 恢复 (`恢复 SO-1017 已修好`, `恢复生产`, `SO-1017 修好了`): nothing more than that it runs again
+TROUBLE_WORDS = {"故障", "异常", "问题", "停线"}   # what was mended, said with 恢复
 DONE_WORDS = ("修好了", "已修好", "修复了", "已修复", "已排除", "排除了", "搞定了", "已恢复", "恢复了", "好了", "正常了",
               "可以生产了", "可以了")
 NOT_YET_WORDS = ("马上", "快", "就要", "还没", "没有", "没", "预计", "一会", "等会", "稍后", "待会", "明天", "下午", "晚上",
@@ -121,7 +122,7 @@ def resume(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
     order, rest = take_order(ctx, [w for w in args if w not in RESUMED], digits_may_be_quantity=False)
     step_name, rest = step_word(ctx, rest)
-    rest = [w for w in rest if w not in RESUMED and w not in CATEGORIES]   # `设备已修好`: its kind said too
+    rest = [w for w in rest if w not in RESUMED and w not in CATEGORIES and w not in TROUBLE_WORDS]   # `设备故障已修好`
     said = "".join(args)
     if any(d in said for d in DONE_WORDS) and not any(f in said for f in NOT_YET_WORDS):
         rest = []   # `冲床修好了`, `故障已排除`: what was mended, said with it being done

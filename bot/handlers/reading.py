@@ -117,9 +117,10 @@ def new_order_number(ctx: Context, typed: str) -> str:
     """A new order's number as the plant writes its numbers: any dash is `-`, and letters and
     digits typed without their separator or with a space (`so2001`, `SO 2001`) take the one the
     plant's numbers with those letters all have (`SO-2001`); `BadOrderNumber` when it cannot be one."""
-    order_no = checked_order_no(normalize_order_no(typed).translate(_DASHES).replace(" ", "-"))
+    written = normalize_order_no(typed).translate(_DASHES)
+    order_no = checked_order_no(written.replace(" ", "-"))
     match = _LETTERS_DIGITS.fullmatch(order_no)
-    if match is None:
+    if match is None or re.search(r"[A-Z][-_./][0-9]", written):   # a separator typed: as typed
         return order_no
     letters, digits = match.groups()
     shapes = {m.group(1) for n in ctx.session.scalars(select(Order.order_no).where(Order.order_no.like(f"{letters}%")))

@@ -23,7 +23,7 @@ SHORT_WORDS = {"少", "少了", "差", "差了", "缺", "缺了"}   # `少4个`:
 RECEIVED_WORDS = frozenset(SAID_AROUND | SHORT_WORDS | {"实收"})   # what an answer with the real count may say
 FINE_WORDS = {"没问题", "谢谢", "谢了", "好的", "ok", "对的", "无误", "数量无误", "齐了", "收齐", "收齐了", "正确",
               "数量正确", "没毛病"}   # `收到 SO-1001 100个，没问题`: said with a receipt, nothing more
-OF_SENT = re.compile(r"(\d+)/(\d+)")   # `96/100`: received of sent
+OF_SENT = re.compile(r"(\d{1,9})/(\d{1,9})")   # `96/100`: received of sent
 BATCH_MARK = "#H"   # `接收 SO-1001 110 #H12`: the batch a card's 数量不符 asked about (the answer replays it)
 
 

@@ -43,6 +43,7 @@ _DUE_DAY = re.compile(r"(\d{1,2})[日号]" + _DUE_END)                         #
 _DUE_RELATIVE = re.compile(f"(?:{RELATIVE_DAY.pattern})" + _DUE_END)   # `下周五前`, `明天交`
 _DUE_MONTH_END = re.compile(r"(下个?|本|这个?)?月[底末]" + _DUE_END)
 _CN_DATE_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+(?=[月日号])")
+MORE_WORDS = {"增加": 1, "加": 1, "多加": 1, "追加": 1, "加上": 1, "减少": -1, "减": -1, "减掉": -1, "少": -1}
 NO_CHANGE = {"不变", "数量不变", "其他不变", "其它不变", "其余不变"}   # `交期 12-05 数量不变`
 TO_WORDS = {"改到", "改成", "改为", "到", "为", "调到", "调整到", "调整为"}   # `交期 从12-15改到12-20`
 
@@ -75,7 +76,10 @@ def _due(token: str, today: date) -> date | None:
         except ValueError:
             return None
         if not match.group(1) and (today - due).days > PAST_DAYS:   # `01-05` in November: next year's
-            due = due.replace(year=year + 1)                           # (`11-24` the day after: past, refused)
+            try:                                                       # (`11-24` the day after: past, refused)
+                due = due.replace(year=year + 1)
+            except ValueError:   # 02-29 of a leap year: next year has none
+                return None
         return due
     if match := _DUE_DAY.fullmatch(_arabic(token)):
         day = int(match.group(1))
@@ -149,7 +153,9 @@ def rush(ctx: Context, args: list[str]) -> Reply:
     urgent = [w for w in words if w in URGENT_WORDS]
     words = [w for w in words if w not in URGENT_WORDS]
     first = _order_end(words) if words else 0
-    at = next((i + 1 for i, w in enumerate(words) if i >= first and w in DUE_WORDS), None)
+    # a 交期 word labels the date that follows it; one after the date (`12-20 交货`) is not a label
+    at = next((i + 1 for i, w in enumerate(words) if i >= first and w in DUE_WORDS
+               and is_due(_date_text(words[i + 1:])[0])), None)
     if at is None:   # no 交期 word: the first words shaped as a date (`500个 12月20号交`)
         at = next((i for i in range(first + 1, len(words)) if is_due(_date_text(words[i:])[0])), None)
     if at is None:
@@ -201,8 +207,11 @@ def change(ctx: Context, args: list[str]) -> Reply:
     payload: dict = {"order_no": order.order_no, "product": order.product}   # product: for the summary's words
     said = KIND_WORDS[kind]
     if kind == "quantity":
-        payload["quantity"] = one_quantity(rest, "变更", ctx.settings.app.max_report_quantity)
-        if not payload["quantity"]:
+        sign = MORE_WORDS.get(rest[0], 0) if rest else 0   # `数量 增加100`: by that much
+        payload["quantity"] = one_quantity(rest[1:] if sign else rest, "变更", ctx.settings.app.max_report_quantity)
+        if payload["quantity"] and sign:
+            payload["quantity"] = order.quantity + sign * payload["quantity"]
+        if not payload["quantity"] or payload["quantity"] < 0:
             raise BadSyntax(command="变更", problem="change")
         said = f"数量 {payload['quantity']}"
     elif kind == "due_date":
