@@ -197,13 +197,23 @@ class SandboxConsole:
         done["outbox"] = run_job(self.relay, "outbox")
         return {**self.clock(), "jobs": done}
 
-    def minutes_until(self, hhmm: str) -> int:
-        """Minutes from now to the next factory-local `hhmm` (tomorrow's, if today's has passed)."""
+    def minutes_until(self, hhmm: str, workday: bool = False) -> int:
+        """Minutes from now to the next factory-local `hhmm` (tomorrow's, if today's has passed);
+        `workday`: on the plant's next working day (the morning button on a Friday night goes to
+        Monday, where the digest comes, not to a Saturday without one)."""
         local = self.relay.clock.local(self.relay.clock.now())
         hour, minute = map(int, hhmm.split(":"))
         target = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
         if target <= local:
             target += timedelta(days=1)
+        if workday:
+            from storage import planner
+            with self.relay.Session() as session:
+                cal = planner.calendar(session)
+                for _ in range(6):   # within the 7 days the clock may move at once
+                    if cal.is_workday(target.date(), None):
+                        break
+                    target += timedelta(days=1)
         return max(1, int((target - local).total_seconds() // 60) + 1)
 
 
@@ -282,7 +292,7 @@ def blueprint(console: SandboxConsole) -> Blueprint:
         data = body()
         if data.get("until"):
             try:
-                minutes = console.minutes_until(str(data["until"]))
+                minutes = console.minutes_until(str(data["until"]), workday=bool(data.get("workday")))
             except ValueError:
                 raise BadRequest("bad_time") from None
         else:

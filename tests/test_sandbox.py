@@ -87,17 +87,12 @@ def test_pressing_a_dingtalk_card_button_is_a_card_callback(sandbox):
 
 def test_the_clock_control_fires_the_digest(sandbox):
     before = requests.get(f"{sandbox.url}/sandbox/api/state", timeout=10).json()["clock"]
-    for _ in range(4):   # to the next working morning: a closed day's 08:00 sends none
-        result = post(sandbox, "clock", {"until": "08:00"}).json()
-        assert result["clock"] > before and result["clock"].endswith("08:00")
-        assert result["jobs"]["daily-digest"]
-        before = result["clock"]
-        with sandbox.relay.Session() as s:
-            sent = s.scalar(select(func.count()).select_from(SentDigest))
-            if planner.calendar(s).is_workday(sandbox.relay.clock.local(sandbox.relay.clock.now()).date()):
-                break
-            assert sent == 0, "a digest on a day the plant does not work"
-    assert sent >= 9  # every bound group, once
+    result = post(sandbox, "clock", {"until": "08:00", "workday": True}).json()   # the page's morning button
+    assert result["clock"] > before and result["clock"].endswith("08:00")
+    assert result["jobs"]["daily-digest"]
+    with sandbox.relay.Session() as s:
+        assert planner.calendar(s).is_workday(sandbox.relay.clock.local(sandbox.relay.clock.now()).date())
+        assert s.scalar(select(func.count()).select_from(SentDigest)) >= 9  # every bound group, once
     assert "冲压 日报" in entries(sandbox, "wecom:wr-stamping", via="webhook")[-1]["markdown"]
     # (DingTalk's copies queue behind its 20-messages-a-minute robot limit, real time even in the sandbox)
     assert wait_until(lambda: [e for e in entries(sandbox, "wecom:wr-managers", via="webhook")
@@ -107,6 +102,22 @@ def test_the_clock_control_fires_the_digest(sandbox):
     with sandbox.relay.Session() as s:
         assert s.scalar(select(func.count()).select_from(SentDigest)) == \
             len({(g.platform, g.chat_id) for g in sandbox.relay.settings.groups})
+
+
+def test_the_morning_button_on_a_friday_evening_goes_to_monday(sandbox):
+    """Pressed on a Friday evening, 到明早 8:00 goes to the next working morning (Monday), where
+    the digests come; the clock moved to Saturday 08:00 instead finds no digest due (a day off)."""
+    from datetime import datetime
+    sandbox.relay.clock.set_local(datetime(2026, 11, 27, 18, 0))   # a Friday
+    saturday = post(sandbox, "clock", {"until": "08:00"}).json()
+    assert "11-28" in saturday["clock"] and saturday["clock"].endswith("08:00")
+    with sandbox.relay.Session() as s:
+        assert s.scalar(select(func.count()).select_from(SentDigest)) == 0
+    sandbox.relay.clock.set_local(datetime(2026, 11, 27, 18, 0))
+    monday = post(sandbox, "clock", {"until": "08:00", "workday": True}).json()
+    assert "11-30" in monday["clock"] and monday["clock"].endswith("08:00")
+    with sandbox.relay.Session() as s:
+        assert s.scalar(select(func.count()).select_from(SentDigest)) >= 9
 
 
 @pytest.mark.parametrize("path,body,error", [
