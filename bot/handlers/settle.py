@@ -33,6 +33,8 @@ def handle(ctx: Context, args: list[str]) -> Reply:
     order, rest = take_order(ctx, list(args), digits_may_be_quantity=False)   # `so1015` as 报工 reads it
     step_name, rest = step_word(ctx, rest)
     rest = [w for w in skip_fillers(rest) if w not in SAID_WITH_IT]   # `了结 SO-1015 的争议`
+    if step_name is None and len(rest) == 1:   # a step we do not know: the order says so below
+        step_name, rest = str(rest[0]), []
     if order is None or rest:
         raise BadSyntax(command="了结", problem="settle", token=rest[0] if rest and order is not None else "")
     step_id = ctx.step_for(order, step_name).id if step_name else None
