@@ -88,16 +88,21 @@ def _due(token: str, today: date) -> date | None:
             with contextlib.suppress(ValueError):
                 if (due := month.replace(day=day)) >= today:
                     return due
-            month = (month + timedelta(days=31)).replace(day=1)
+            month = _next_month(month)
         return None
     if match := _DUE_RELATIVE.fullmatch(token):
         return relative_day(match, today)
     if match := _DUE_MONTH_END.fullmatch(token):
         month = today.replace(day=1)
         if (match.group(1) or "").startswith("下"):
-            month = (month + timedelta(days=31)).replace(day=1)
+            month = _next_month(month)
         return (month + timedelta(days=31)).replace(day=1) - timedelta(days=1)
     return None
+
+
+def _next_month(first: date) -> date:
+    """The first of the month after the one `first` (a month's first day) begins."""
+    return (first + timedelta(days=31)).replace(day=1)
 
 
 def _due_words(words: list[Word]) -> tuple[str, list[Word], list[Word]]:
