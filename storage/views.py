@@ -90,7 +90,9 @@ def in_queue(include_waiting: bool = False):
     waiting that have material handed over to them (`include_waiting`: every open step)."""
     if include_waiting:
         return Step.status.in_(OPEN_STEP)
-    handed = select(Handoff.id).where(Handoff.to_step_id == Step.id, Handoff.status == "pending").exists()
+    # the steps with a batch waiting, read once as a list (by the pending-handoffs index), not a
+    # correlated probe per waiting step of the workshop (~4 ms of a workshop's board at 10,000 orders)
+    handed = Step.id.in_(select(Handoff.to_step_id).where(Handoff.status == "pending"))
     return or_(Step.status.in_(("ready", "running", "blocked")), and_(Step.status == "waiting", handed))
 
 

@@ -41,6 +41,62 @@ def test_board_shows_each_step_and_what_needs_attention(live):
     assert "SO-1001" in only_welding and "SO-1002" not in only_welding
 
 
+
+def test_the_summary_counts_every_open_step_as_the_steps_themselves_say(live):
+    """The summary's 在制 / 停线 / 延期 / 风险 per workshop equal the open steps counted one by one,
+    a paused and a cancelled order's left out (the counts are read from index ranges, the set-aside
+    orders' taken away again)."""
+    from bot.jobs import run_job
+    from sqlalchemy import select
+    from storage import planner
+    from storage.board import summaries
+    from storage.models import Order, Step, Workshop
+    from storage.views import OPEN_STEP
+    from tests.test_lifecycle import hold
+    live.relay.clock.set_local(datetime(2026, 11, 25, 9))
+    for i, (qty, days) in enumerate([(200, 2), (100, 1), (900, 2), (300, 6), (150, 8), (120, 3), (80, 4)]):
+        live.add_order(f"SO-{1001 + i}", quantity=qty, days=days, priority=1 + i % 3)
+    for text in ("报工 SO-1001 200", "交接 SO-1001 200", "报工 SO-1002 100", "报工 SO-1003 50",
+                 "报工 SO-1006 30", "异常 SO-1006 设备 冲床故障 预计 2小时"):
+        live.say("zhangwei", text)
+    live.say("lina", "接收 SO-1001", chat="wr-welding")
+    live.say("lina", "报工 SO-1001 20", chat="wr-welding")
+    hold(live, "暂停", "SO-1003", request_id=1)
+    hold(live, "取消", "SO-1004", request_id=2)
+    live.relay.clock.set_local(datetime(2026, 11, 27, 15))   # Friday afternoon: some steps are late now
+    run_job(live.relay, "replan")
+    tolerance = live.relay.settings.schedule.at_risk_tolerance_minutes
+    now = live.relay.clock.now()
+    with live.relay.Session() as s:
+        shops = list(s.scalars(select(Workshop).order_by(Workshop.id)))
+        expected = {w.id: [0, 0, 0, 0] for w in shops}
+        aside = 0
+        for step in s.scalars(select(Step).join(Order)):
+            if step.status not in OPEN_STEP:
+                continue
+            if step.order.hold is not None or step.order.status == "cancelled":
+                aside += 1
+                continue
+            late = step.planned_end < now
+            counts = expected[step.workshop_id]
+            counts[0] += step.status in ("ready", "running", "blocked")
+            counts[1] += step.status == "blocked"
+            counts[2] += late
+            counts[3] += not late and step.late_minutes > tolerance
+        got = {x.workshop_id: [x.wip, x.stopped, x.late, x.at_risk]
+               for x in summaries(s, now, shops, tolerance, planner.calendar(s, live.relay.plan))}
+        names = {w.id: w.name for w in shops}
+    assert got == expected
+    assert aside >= 8 and all(sum(c[i] for c in expected.values()) > 0 for i in range(4)), (aside, expected)
+    html = get(live, "/board", token=TOKEN).text
+    summary = html[html.index('id="summary"'):html.index("</section>")]
+    for ws, (wip, stopped, late, at_risk) in expected.items():
+        shop = summary[summary.index(names[ws]):]
+        shop = shop[:shop.index("</div>")] if "</div>" in shop else shop
+        assert f"在制 {wip}<" in shop, (names[ws], shop)
+        for word, n in (("停线", stopped), ("延期", late), ("风险", at_risk)):
+            assert (f"{word} {n}<" in shop) == bool(n), (word, n, shop)
+
 def test_order_page_shows_route_and_timeline(live):
     seed(live)
     live.say("zhangwei", "报工 SO-1001 120")
