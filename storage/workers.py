@@ -172,10 +172,14 @@ def people_named(session: Session, words: Sequence[str]) -> dict[str, list[Perso
     return found
 
 
-def known_words(session: Session) -> set[str]:
-    """Every person's name and user ids: the words a message may name a worker with."""
+def known_words(session: Session) -> frozenset[str]:
+    """Every person's name and user ids: the words a message may name a worker with. Read once
+    per directory version in each process (storage.directory_cache), not two whole tables per
+    message that @-mentions someone."""
+    from storage.directory_cache import cached
     from storage.models import PersonIdentity
-    return set(session.scalars(select(Person.name))) | set(session.scalars(select(PersonIdentity.user_id)))
+    return cached(session, ("known_words",), lambda: frozenset(session.scalars(select(Person.name)))
+                  | frozenset(session.scalars(select(PersonIdentity.user_id))))
 
 
 # -- piece rates -----------------------------------------------------------------------------------

@@ -59,3 +59,26 @@ def test_a_report_leaves_the_directory_version_alone(live):
         assert "已报工" in live.say("zhangwei", f"报工 SO-1001 {qty}")
     assert version(live) == before   # a cached person merged into a session is not a change
     assert reports(live) == 4
+
+
+def test_a_worker_added_elsewhere_is_named_in_the_next_report(live):
+    """The names a report may credit are read once per directory version: 孙八, unknown at first
+    (the report asks what the word means and books nothing), is credited once another process
+    adds him."""
+    from storage.models import ReportShare
+    live.add_order("SO-1001")
+    assert "已报工" in live.say("zhangwei", "报工 SO-1001 10 王五10")   # the names are read (and kept)
+    reply = live.say("zhangwei", "报工 SO-1001 20 孙八20")
+    assert "已报工" not in reply and "孙八" in reply, reply
+    assert reports(live) == 1
+    engine, Session = other_process(live)
+    try:
+        with Session.begin() as s:
+            s.add(Person(name="孙八", roles="worker", identities=[PersonIdentity(platform="wecom", user_id="sunba")]))
+        assert "已报工" in live.say("zhangwei", "报工 SO-1001 20 孙八20")
+    finally:
+        engine.dispose()
+    with live.session() as s:
+        shares = s.execute(select(Person.name, ReportShare.good).join(ReportShare, ReportShare.person_id == Person.id)
+                           .order_by(ReportShare.id)).all()
+    assert [tuple(r) for r in shares] == [("王五", 10), ("孙八", 20)] and reports(live) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from collections.abc import Set as AbstractSet
 
 from bot.errors import Ask
 from bot.handlers.base import Context
@@ -86,7 +87,7 @@ def take_workers(ctx: Context, words: list[Word], command: str, *, quantity_know
     return Named(workers, rest)
 
 
-def _pair_at(words: list[Word], at: int, names: set[str], others: set[str]) -> bool:
+def _pair_at(words: list[Word], at: int, names: AbstractSet[str], others: set[str]) -> bool:
     """Whether a person's name followed by a number stands at `at`."""
     if at + 1 >= len(words) or not looks_like_number(words[at + 1]):
         return False
@@ -94,7 +95,7 @@ def _pair_at(words: list[Word], at: int, names: set[str], others: set[str]) -> b
     return key_of(word) not in others and not looks_like_number(word) and bool(_names_in(str(word), names))
 
 
-def _names_in(word: str, names: set[str]) -> list[str]:
+def _names_in(word: str, names: AbstractSet[str]) -> list[str]:
     """The people's names this word is: one name, or names written together (`王五赵六`)."""
     if word in names:
         return [word]
