@@ -6,7 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, UTC
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from planning.timeline import Timeline
@@ -97,7 +97,7 @@ class WorkCalendar:
         self._known_years: dict[int, bool] = {}
         self._year_spans: list[tuple[float, float, int]] = []
         self._due: dict[tuple[date, int | None], float] = {}
-        self._due_plans: dict[tuple, dict[int, tuple[float, float]]] = {}   # planning.plan.due_plan's
+        self._due_plans: dict[int, tuple[int, Sequence[float]]] = {}   # planning.plan.due_plan's, per order
 
     # -- days -----------------------------------------------------------------------------------
     def public_day(self, day: date) -> bool | None:

@@ -255,3 +255,25 @@ def test_absurd_quantities_and_dates_stay_cheap_and_within_2000_to_2099():
         assert datetime(2000, 1, 1) <= sp.forecast_end <= datetime(2100, 1, 1)
     assert p.orders[1].late and not p.orders[2].late
     assert p.steps()[21].forecast_end == at(11, 25, 10)
+
+
+def test_a_calendar_kept_between_plans_gives_an_order_changed_since_its_new_planned_dates():
+    """The due dates' plan is kept with the calendar per order (a long-lived jobs process plans
+    every few minutes): a changed quantity, rate or due date is planned anew, as a fresh calendar
+    plans it, and an unchanged order keeps the same dates."""
+    kept = cal()
+    now = at(11, 25, 9)
+    first = order(1, "SO-1", [step(11, 1, 1, 80, 10), step(12, 2, 2, 80, 20)])
+    changes = [first.with_steps([step(11, 1, 1, 160, 10), step(12, 2, 2, 160, 20)]),   # quantity
+               first.with_steps([step(11, 1, 1, 80, 5), step(12, 2, 2, 80, 20)]),      # rate
+               order(1, "SO-1", first.steps, due=date(2026, 11, 30)),                  # due date
+               first]                                                                   # back as it was
+    planned = lambda p: [(s.ps, s.pe) for s in p.orders[1].steps]  # noqa: E731
+    before = planned(plan_of([first], now, kept))
+    seen = [before]
+    for changed in changes:
+        again = planned(plan_of([changed], now, kept))
+        assert again == planned(plan_of([changed], now, cal())), changed
+        seen.append(again)
+    assert seen[-1] == before and len({tuple(x) for x in seen}) == 4, seen
+    assert before[1] == (ts(at(11, 27, 13, 30)), ts(at(11, 27, 17, 30)))   # 80 at 20/h: 4 h before Friday's end
