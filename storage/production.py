@@ -139,14 +139,17 @@ def create_handoff(session: Session, now: datetime, step: Step, quantity: int, *
     return handoff
 
 
-def hand_over(session: Session, now: datetime, *, step_id: int, person: Person, quantity: int,
+def hand_over(session: Session, now: datetime, *, step_id: int, person: Person, quantity: int | None,
               source: str, note: str | None = None) -> Handoff:
-    """Hand a partial batch of finished good parts to the next step now (交接)."""
+    """Hand a partial batch of finished good parts to the next step now (交接); `quantity` None:
+    all of them not handed over yet, as the locked step counts them."""
     step = lock_step(session, step_id)
     if not person.leads(step.workshop_id):
         raise NotAllowed(action="handoff", workshop=step.workshop.name)
     require("handoff", step.order)
     available = step.good_qty - step.handed_qty
+    if quantity is None:
+        quantity = available
     if quantity <= 0 or quantity > available or _next(step) is None:
         raise NothingToHandOver(order_no=step.order.order_no, workshop=step.workshop.name,
                                 available=max(available, 0) if _next(step) else 0)

@@ -284,6 +284,12 @@ CASES = [
     Case(ZW, None, "🎤交接 SO-1014 三十件", Confirm("SO-1014 车门总成 冲压 30 件交给下道", hand("SO-1014", 30))),
     Case(ZW, S, "交接 SO-1014 60", Refused("最多能交接 50")),
     Case(ZW, S, "交接 SO-1014", Refused("缺少数量")),
+    Case(ZW, S, "交接 SO-1014 全部", hand("SO-1014", 50)),          # every good part not handed over yet
+    Case(ZW, S, "交接 SO-1014 剩下的", hand("SO-1014", 50)),
+    Case(ZW, S, "交接SO-1014 全部 备注 外观已检", hand("SO-1014", 50)),
+    Case(ZW, S, "交接 SO-1014 全部 30", hand("SO-1014", 30)),        # a number said beside it wins
+    Case(ZW, None, "🎤交接 SO-1014 全部", Confirm("SO-1014 车门总成 冲压 全部 50 件交给下道", hand("SO-1014", 50))),
+    Case(ZW, S, "交接 SO-1013 全部", Refused("最多能交接 0")),
     Case(ZW, S, "交接 SO-1014 30 40", Refused("看不懂「40」")),
     # -- 撤销 ------------------------------------------------------------------------------------------
     Case(ZW, S, "撤销", UNDO, setup="R"),

@@ -25,7 +25,7 @@ from storage.lifecycle import audit_order
 from storage.migrate import init_db
 from storage.models import ChangeRequest, Handoff, Order, Person, Report
 from storage.orders import OrderData, find_order, upsert_order
-from storage.production import Limits, confirm_handoffs, report_output, undo_report
+from storage.production import Limits, confirm_handoffs, hand_over, report_output, undo_report
 from storage.requests import Policy, decide_request, file_request
 from tests.helpers import make_settings
 
@@ -69,6 +69,11 @@ class World:
     def undo(self, s, who="zhangwei"):
         return undo_report(s, self.clock.now(), person=self.person(s, who), report_id=None, source="race",
                            limits=LIMITS)
+
+    def hand_all(self, s, who="zhangwei"):
+        """交接 全部: every good part not handed over yet, as the locked step counts them."""
+        return hand_over(s, self.clock.now(), step_id=self.step_id(s), person=self.person(s, who), quantity=None,
+                         source="race")
 
     def receive(self, s, who="lina"):
         order = find_order(s, self.order_no)
@@ -175,6 +180,23 @@ def test_receive_receive(world):
     rounds(world, lambda: world.do(lambda s: world.report(s, 200)),
            lambda s, _: world.receive(s, "lina"), lambda s, _: world.receive(s, "wangqiang"), check)
 
+
+
+def test_hand_all_hand_all_and_hand_all_report(world):
+    """Two 交接 全部 at once hand each part over once; one beside a report hands over what the
+    step had when it got the lock, never a part not made."""
+    def made_and_handed():
+        with world.Session() as s:
+            st = find_order(s, world.order_no).steps[0]
+            batches = sum(h.quantity for h in s.scalars(select(Handoff).where(Handoff.from_step_id == st.id)))
+            assert batches == st.handed_qty
+            return st.good_qty, st.handed_qty
+
+    for other, outcomes, books in ((lambda s, _: world.hand_all(s), [["nothing_to_hand_over", "ok"]], {(120, 120)}),
+                                   (lambda s, _: world.report(s, 30), [["ok", "ok"]], {(150, 120), (150, 150)})):
+        def check(result, _, outcomes=outcomes, books=books):
+            assert sorted(result) in outcomes and made_and_handed() in books, (result, made_and_handed())
+        rounds(world, lambda: world.do(lambda s: world.report(s, 120)), lambda s, _: world.hand_all(s), other, check)
 
 def test_report_undo(world):
     def check(result, _):
