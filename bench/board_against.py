@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import shutil
 import statistics
 import subprocess
@@ -107,7 +108,7 @@ def main() -> int:
         for page, _path in PAGES:
             for label in samples:
                 times = sorted(samples[label][page])
-                p99 = times[max(0, int(len(times) * 0.99) - 1)]
+                p99 = times[min(len(times) - 1, math.ceil(len(times) * 0.99) - 1)]
                 print(f"{page:34s} {label[:14]:>14s}  {statistics.median(times):6.1f} / {p99:6.1f}")
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, capture_output=True)
