@@ -50,9 +50,10 @@ def handle(ctx: Context, args: list[str]) -> Reply:
         note = " ".join(filter(None, [join_words(said), note]))[:200]
     step = ctx.step_for(order, step_name)
     noted = f" 备注 {note}" if note else ""
-    said_quantity = quantity if quantity is not None else f"全部 {max(step.good_qty - step.handed_qty, 0)}"
-    ctx.read_as(f"{order.order_no} {order.product} {step.workshop.name} {said_quantity} 件交给下道{noted}",
-                f"交接 {order.order_no} {step.workshop.name} {quantity if quantity is not None else '全部'}{noted}")
+    amount = str(quantity) if quantity is not None else "全部"   # 全部: counted again under the lock
+    shown = amount if quantity is not None else f"{amount} {max(step.good_qty - step.handed_qty, 0)}"
+    ctx.read_as(f"{order.order_no} {order.product} {step.workshop.name} {shown} 件交给下道{noted}",
+                f"交接 {order.order_no} {step.workshop.name} {amount}{noted}")
     handoff = hand_over(ctx.session, ctx.now, step_id=step.id, person=person, quantity=quantity,
                         source=ctx.message.source, note=note)
     handoff_notice(ctx, handoff)
