@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.cardflow import CardService
@@ -56,12 +56,18 @@ def offer_buttons(session: Session, cards: CardService, platform: Platform, ctx:
     return True
 
 
+_OPEN_QUESTIONS = (select(CardRow).where(CardRow.kind == KIND, CardRow.subject_id == bindparam("b_person"),
+                                         CardRow.audience == bindparam("b_chat"), CardRow.status == "open")
+                   .order_by(CardRow.id).with_for_update()
+                   # built once (it runs on every message); the command's own changes do not touch
+                   # these rows: the commit writes them in one flush
+                   .execution_options(autoflush=False))
+
+
 def close_open(session: Session, cards: CardService, person: Person, chat_id: str, pressed: str) -> bool:
     """Close this person's open question cards in this chat, but the one being pressed (their
     copies updated where possible): the message that takes the question ends them."""
-    rows = session.scalars(select(CardRow).where(CardRow.kind == KIND, CardRow.subject_id == person.id,
-                                                 CardRow.audience == chat_id, CardRow.status == "open")
-                           .order_by(CardRow.id).with_for_update()).all()
+    rows = session.scalars(_OPEN_QUESTIONS, {"b_person": person.id, "b_chat": chat_id}).all()
     closing = [row for row in rows if row.track_id != pressed]
     cards.close_rows(session, closing, person, "replaced")
     return bool(closing)

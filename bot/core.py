@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,11 @@ from storage.errors import UserError
 from storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
+
+_INBOUND = cast(Table, InboundMessage.__table__)
+_CLAIM = insert(_INBOUND).values(platform=bindparam("b_platform"), msg_id=bindparam("b_msg_id"),
+                                 received_at=bindparam("b_received_at")).returning(_INBOUND.c.id)
+_ANSWERED = update(_INBOUND).where(_INBOUND.c.id == bindparam("b_id")).values(reply=bindparam("b_reply"))
 
 
 class _Refused(Exception):
@@ -74,9 +80,11 @@ class MessageService:
         services = self.services
         with services.Session.begin() as session:
             now = services.clock.now()
-            inbound = InboundMessage(platform=message.platform, msg_id=message.message_id, received_at=now)
-            session.add(inbound)
-            session.flush()  # claims the message id first: a concurrent duplicate waits or fails here
+            # claims the message id first: a concurrent duplicate waits or fails here (a plain
+            # statement, not an ORM flush: the commit's flush is the callback's one)
+            inbound_id = session.connection().execute(_CLAIM, {"b_platform": message.platform,
+                                                               "b_msg_id": message.message_id,
+                                                               "b_received_at": now}).scalar_one()
             platform = self.platforms[message.platform]
             person, group = sender_and_group(session, platform.identity, message.sender_id, message.platform,
                                              message.chat_id)
@@ -91,7 +99,7 @@ class MessageService:
                 if fetched and reply.template == "incident_ok":   # sent with `异常 …`: for the one it opened
                     reply = self.photos.attach(session, ctx, fetched, reply)
             rendered = RenderedReply(services.messages.render(reply.template, reply.context))
-            inbound.reply = rendered.to_json()
+            session.connection().execute(_ANSWERED, {"b_id": inbound_id, "b_reply": rendered.to_json()})
             pending = carded
             if not message.answered_card:   # a button's answer is shown on its card
                 delivery = platform.reply(message, shown(platform.capabilities, rendered.markdown))

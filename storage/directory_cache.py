@@ -80,13 +80,16 @@ def _cache(session: Session) -> _Cache:
         return cache
 
 
+_VERSION = select(DirectoryVersion.version).where(DirectoryVersion.id == 1)
+
+
 def current_version(session: Session) -> int | None:
     """The directory's version, None when it cannot be trusted (no row; changed in this
     transaction). Read once per transaction."""
     if changed_here(session.connection()):
         return None
     if READ not in session.info:
-        session.info[READ] = session.scalar(select(DirectoryVersion.version).where(DirectoryVersion.id == 1))
+        session.info[READ] = session.scalar(_VERSION)
     return session.info[READ]
 
 

@@ -14,7 +14,7 @@ again after the locks are taken.
 """
 from __future__ import annotations
 
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.util import identity_key
 
@@ -133,7 +133,7 @@ def lock_order_tree(session: Session, order_id: int) -> Order:
         held = session.identity_map.get(identity_key(Order, order_id))
         if held is not None:
             return held
-    return _lock_tree(session, Order.id == order_id)
+    return _lock_tree(session, Order.id, order_id)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -149,20 +149,30 @@ def _forget_locks(session: Session, transaction) -> None:
 
 def lock_order_tree_by_number(session: Session, order_no: str) -> Order | None:
     """The order with this number locked with its steps (as `lock_order_tree`), None if none."""
-    return _lock_tree(session, Order.order_no == order_no, missing_ok=True)
+    return _lock_tree(session, Order.order_no, order_no, missing_ok=True)
 
 
-def _lock_tree(session: Session, where, missing_ok: bool = False):
-    # One statement: the order joined to its steps in sequence order. PostgreSQL locks the rows
-    # as the sorted join yields them, so the order row first, then its steps by seq — the lock
-    # order — and never the workshops joined for their names (FOR UPDATE OF orders, steps).
-    order = session.scalars(select(Order).join(Order.steps).where(where).order_by(Step.seq)
-                            .options(contains_eager(Order.steps))
-                            .with_for_update(of=(Order, Step))
-                            .execution_options(populate_existing=True)).unique().one_or_none()
-    if order is None:   # an order without steps: nothing to join
-        order = session.scalars(select(Order).where(where).with_for_update(of=Order)
-                                .execution_options(populate_existing=True)).one_or_none()
+def _tree_statements(key) -> tuple:
+    """The locking reads of an order tree by `key` (Order.id or Order.order_no), built once.
+
+    One statement: the order joined to its steps in sequence order. PostgreSQL locks the rows as
+    the sorted join yields them, so the order row first, then its steps by seq — the lock order —
+    and never the workshops joined for their names (FOR UPDATE OF orders, steps). The second is
+    for an order without steps (nothing to join)."""
+    where = key == bindparam("b_key")
+    return (select(Order).join(Order.steps).where(where).order_by(Step.seq).options(contains_eager(Order.steps))
+            .with_for_update(of=(Order, Step)).execution_options(populate_existing=True),
+            select(Order).where(where).with_for_update(of=Order).execution_options(populate_existing=True))
+
+
+_TREE = {"id": _tree_statements(Order.id), "order_no": _tree_statements(Order.order_no)}
+
+
+def _lock_tree(session: Session, key, value, missing_ok: bool = False):
+    with_steps, alone = _TREE[key.key]
+    order = session.scalars(with_steps, {"b_key": value}).unique().one_or_none()
+    if order is None:
+        order = session.scalars(alone, {"b_key": value}).one_or_none()
     if order is None and not missing_ok:
         raise LookupError("no such order")
     if order is not None:

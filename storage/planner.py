@@ -61,20 +61,35 @@ def calendar(session: Session, config: PlanConfig | None = None) -> WorkCalendar
 
 
 # -- what changed ---------------------------------------------------------------------------------
+# What the plan writes: a step or an order whose only changes are these was re-timed, not changed
+# (it is not planned again for them).
+PLAN_OUTPUTS = {Step: frozenset({"planned_start", "planned_end", "forecast_start", "forecast_end", "forecast_line",
+                                 "late_minutes", "provisional", "plan_hash", "plan_stamp", "retimed_at"}),
+                Order: frozenset({"due_at", "forecast_end", "late_minutes"})}
+RETIMED = "plan_retimed"   # session.info: order id -> the OrderState this transaction last re-timed it from
+
+
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _ctx) -> None:
     if "plan" not in session.info or session.info.get("planning"):
         return
+    _note(session)
+
+
+def _note(session: Session) -> None:
+    """Note what the session's new, changed and deleted objects (flushed now, or still pending)
+    ask of the plan: the orders to re-time, the steps whose inputs changed, or the whole plan."""
     touched = session.info.setdefault("plan_orders", set())
     steps = session.info.setdefault("plan_steps", set())
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+    new = session.new
+    for obj in list(new) + [o for o in session.dirty if not _only_plan_outputs(o)] + list(session.deleted):
         if isinstance(obj, Order):
             touched.add(obj.id)
-            if obj in session.new or obj in session.deleted or _changed(obj, STRUCTURAL_ORDER_FIELDS):
+            if obj in new or obj in session.deleted or _changed(obj, STRUCTURAL_ORDER_FIELDS):
                 session.info["plan_full"] = True
         elif isinstance(obj, Step):
             touched.add(obj.order_id)
-            if obj in session.new or _changed(obj, ("planned_qty",)):
+            if obj in new or _changed(obj, ("planned_qty",)):
                 session.info["plan_full"] = True
         elif isinstance(obj, Handoff):
             steps.update((obj.from_step_id, obj.to_step_id))
@@ -83,6 +98,15 @@ def _note_changes(session: Session, _ctx) -> None:
         elif isinstance(obj, (CalendarDay, CalendarYear)) or (isinstance(obj, Workshop) and
                                                                _changed(obj, ("capacity", "working_hours"))):
             session.info["plan_full"] = True
+
+
+def _only_plan_outputs(obj) -> bool:
+    """A step or order that only the plan wrote to (what a re-time stored, flushed later)."""
+    outputs = PLAN_OUTPUTS.get(type(obj))
+    if outputs is None:
+        return False
+    from sqlalchemy import inspect
+    return set(inspect(obj).committed_state) <= outputs
 
 
 def _changed(obj, fields: Iterable[str]) -> bool:
@@ -94,14 +118,28 @@ def _changed(obj, fields: Iterable[str]) -> bool:
 @event.listens_for(Session, "before_commit")
 def _plan_before_commit(session: Session) -> None:
     sync(session)
+    session.info.pop(RETIMED, None)
 
 
-def sync(session: Session) -> None:
-    """Bring the plan up to date with this transaction's changes (re-time, or the whole plan)."""
+@event.listens_for(Session, "after_rollback")
+def _forget_retimed(session: Session) -> None:
+    session.info.pop(RETIMED, None)
+
+
+def sync(session: Session, *, flush: bool = True) -> None:
+    """Bring the plan up to date with this transaction's changes (re-time, or the whole plan).
+
+    `flush=False` (a command that shows a forecast in its reply): the changes not flushed yet
+    are read as they stand in the session, and what the plan writes stays in the session for the
+    commit's one flush. The commit's own sync then finds those orders as they were re-timed and
+    does not re-time them again."""
     config = config_of(session)
     if config is None or session.info.get("planning"):
         return
-    session.flush()
+    if flush:
+        session.flush()
+    else:
+        _note(session)
     full = session.info.pop("plan_full", False)
     orders = session.info.pop("plan_orders", set())
     steps = session.info.pop("plan_steps", set())
@@ -111,12 +149,12 @@ def sync(session: Session) -> None:
     try:
         now = config.now()
         if full:
+            session.info.pop(RETIMED, None)
             plan_all(session, now, config)
         else:
             if steps:
                 orders |= set(session.scalars(select(Step.order_id).where(Step.id.in_(steps))))
             retime_orders(session, now, config, orders)
-        session.flush()
     finally:
         session.info.pop("planning", None)
         session.info.pop("plan_orders", None)
@@ -284,11 +322,16 @@ def retime_orders(session: Session, now: datetime, config: PlanConfig, order_ids
     if not orders:
         return
     pending, recovery = _pending_and_recovery(session, [s for o in orders for s in o.steps])
-    cal = calendar(session, config)
+    with session.no_autoflush:   # a calendar changed in this transaction re-plans everything, not here
+        cal = calendar(session, config)
+    retimed = session.info.setdefault(RETIMED, {})
     for order in orders:
         rows = list(order.steps)
         state = OrderState(id=order.id, order_no=order.order_no, priority=order.priority, due_date=order.due_date,
                            steps=tuple(_state(s, pending, recovery) for s in rows), on_hold=order.hold is not None)
+        if retimed.get(order.id) == state:   # re-timed from this very state earlier in the transaction
+            continue
+        retimed[order.id] = state
         slots = retime(state, {s.id: s.forecast_start for s in rows}, cal, now, config.outage_seconds)
         lines = {s.id: s.forecast_line for s in rows}
         _store_order(now, order, rows, assemble(state, cal, {k: (a, b, lines[k]) for k, (a, b, _) in slots.items()}))

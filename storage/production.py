@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.db import insert_now
 from storage.errors import NoPendingHandoff, NothingToHandOver, NothingToUndo, NotAllowed, QuantityOutOfRange
 from storage.events import record_event
 from storage.lifecycle import lock_handoffs, lock_report, lock_step_tree, move, require
@@ -83,10 +84,10 @@ def report_output(session: Session, now: datetime, *, step_id: int, person: Pers
     step.first_report_at = step.first_report_at or now
     step.last_report_at = now
     move("step", step, "running")
-    report = Report(step_id=step.id, person_id=person.id, good=good, scrap=scrap, note=note,
-                    source=source, created_at=now)
-    session.add(report)
-    session.flush()
+    # its id now, for its shares and its event: the step's changes and everything else are
+    # written by the commit's one flush
+    report = insert_now(session, Report(step_id=step.id, person_id=person.id, good=good, scrap=scrap, note=note,
+                                        source=source, created_at=now))
     store_shares(session, report, shares)
     record_event(session, now, "report", order_id=step.order_id, actor=person, source=source,
                  report_id=report.id, step=step.workshop.name, good=good, scrap=scrap, note=note,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,12 +44,17 @@ def ask(session: Session, now: datetime, *, person_id: int, chat: str, kind: str
             setattr(row, name, value)
 
 
+# built once (as the other statements of every message): building a statement costs several
+# times what running it does
+_TAKE = (select(Question).where(Question.person_id == bindparam("b_person"),
+                                Question.chat.in_((bindparam("b_chat"), ANY_CHAT)))
+         .order_by(Question.asked_at.desc(), Question.id.desc()).with_for_update())
+
+
 def take(session: Session, now: datetime, *, person_id: int, chat: str) -> Asked | None:
     """The live question for this person in this chat (or asked on a card), removed: the message
     that takes it answers it or, by being something else, drops it. Expired ones go too."""
-    rows = session.scalars(select(Question).where(Question.person_id == person_id,
-                                                  Question.chat.in_((chat, ANY_CHAT)))
-                           .order_by(Question.asked_at.desc(), Question.id.desc()).with_for_update()).all()
+    rows = session.scalars(_TAKE, {"b_person": person_id, "b_chat": chat}).all()
     live = next((r for r in rows if r.expires_at > now), None)
     taken = Asked(live.kind, live.command, live.reading, live.source) if live is not None else None
     if rows:

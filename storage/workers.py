@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from storage.errors import NotAllowed, UserError
@@ -122,10 +122,14 @@ def may_set_team(person: Person) -> bool:
     return person.has_role("lead") or person.has_role("head")
 
 
+_TEAM = (select(Person).join(TeamMember, TeamMember.person_id == Person.id)   # built once: it runs on every 报工
+         .where(TeamMember.lead_id == bindparam("b_lead"), TeamMember.expires_at > bindparam("b_now"))
+         .order_by(TeamMember.seq))
+
+
 def team_of(session: Session, lead: Person, now: datetime) -> list[Person]:
     """The lead's team now (empty when none is set or it has expired)."""
-    return list(session.scalars(select(Person).join(TeamMember, TeamMember.person_id == Person.id).where(
-        TeamMember.lead_id == lead.id, TeamMember.expires_at > now).order_by(TeamMember.seq)))
+    return list(session.scalars(_TEAM, {"b_lead": lead.id, "b_now": now}))
 
 
 def team_until(session: Session, lead: Person, now: datetime) -> datetime | None:

@@ -60,9 +60,10 @@ class ActionContext:
 
     def replan(self) -> None:
         """Bring the plan up to date with this command's changes now (before reading a forecast
-        for the reply; the commit would do it anyway)."""
+        for the reply; the commit would do it anyway). Nothing is flushed for it: the commit
+        writes the command's changes and the plan's in one flush."""
         from storage.planner import sync
-        sync(self.session)
+        sync(self.session, flush=False)
 
     def requests_closed_by_completion(self) -> None:
         """The requests an order withdrew as it completed (`storage.requests.withdraw_for_done`):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from statistics import median
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot.errors import Ask, BadSyntax
 from bot.handlers.base import Context
@@ -135,14 +135,16 @@ def _shares_text(shares: list[Share]) -> str:
     return f"（{'班组' if shares[0].basis == 'team' else '分给'} {who}）"
 
 
+_STANDING = (select(Report.id, Report.person_id, Report.good, Report.scrap, Report.created_at)   # built once
+             .where(Report.step_id == bindparam("b_step"), Report.undone_at.is_(None)).order_by(Report.id.desc()))
+
+
 def _doubt_repeat_or_unusual(ctx: Context, step: Step, good: int, scrap: int) -> None:
     """The person's own report of the same quantities on this step within ten minutes (sent twice?),
     or a batch far beyond this step's usual one (an extra digit?), is asked about before it counts.
     One query: the step's standing reports (what both checks read)."""
     assert ctx.person is not None
-    standing = ctx.session.execute(select(Report.id, Report.person_id, Report.good, Report.scrap, Report.created_at)
-                                   .where(Report.step_id == step.id, Report.undone_at.is_(None))
-                                   .order_by(Report.id.desc())).all()
+    standing = ctx.session.execute(_STANDING, {"b_step": step.id}).all()
     since = ctx.now - REPEAT_WINDOW
     recent = next((r for r in standing if r.person_id == ctx.person.id and r.good == good and r.scrap == scrap
                    and r.created_at >= since), None)

@@ -1,0 +1,87 @@
+"""The 报工 callback's hot path: its changes and the plan they move are written in one flush,
+the commit's, and what the commit stores is the plan of what the transaction really did, also
+when something changed after the reply's re-time."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import event, select
+
+from storage import planner
+from storage.models import Order, Report, Step
+
+WEDNESDAY = date(2026, 11, 25)
+
+
+def _plan_of(session, order_no: str) -> list[tuple]:
+    order = session.scalars(select(Order).where(Order.order_no == order_no)).one()
+    return [(s.seq, s.forecast_start, s.forecast_end, s.late_minutes, s.provisional)
+            for s in sorted(order.steps, key=lambda s: s.seq)] + [(order.forecast_end, order.late_minutes)]
+
+
+def _retimed_afresh(live, order_no: str) -> list[tuple]:
+    """The order re-timed again from what is committed (nothing stored)."""
+    with live.session() as s:
+        order = s.scalars(select(Order).where(Order.order_no == order_no)).one()
+        planner.retime_orders(s, live.relay.clock.now(), live.relay.plan, [order.id])
+        planned = _plan_of(s, order_no)
+        s.rollback()
+    return planned
+
+
+def test_a_report_callback_flushes_once_and_commits_the_plan_it_moved(live):
+    live.relay.clock.set_local(datetime(2026, 11, 25, 9, 0))
+    live.add_order("SO-1001", quantity=200, days=2)
+    live.relay.clock.set_local(datetime(2026, 11, 25, 10, 30))
+    flushes: dict[int, list[set]] = {}
+
+    def on_flush(session, _ctx, _instances):
+        flushes.setdefault(id(session), []).append({type(o).__name__ for o in list(session.new) + list(session.dirty)})
+    event.listen(live.relay.Session, "before_flush", on_flush)
+    try:
+        reply = live.say("zhangwei", "报工 SO-1001 80")
+    finally:
+        event.remove(live.relay.Session, "before_flush", on_flush)
+    ours = [f for f in flushes.values() if any("Step" in kinds for kinds in f)]
+    assert len(ours) == 1, flushes
+    # one flush, the commit's: the step's progress, the events, the order's status and the
+    # re-timed plan together (the report's row was written on its own, for its id)
+    assert len(ours[0]) == 1, ours
+    assert {"Event", "Step", "Order"} <= ours[0][0]
+    with live.session() as s:
+        assert s.scalar(select(Report.good).where(Report.step_id == select(Step.id).join(Order).where(
+            Order.order_no == "SO-1001", Step.seq == 1).scalar_subquery())) == 80
+        stored = _plan_of(s, "SO-1001")
+        stamping_end = live.relay.clock.local(stored[0][2])
+    assert f"预计完工 {stamping_end:%m-%d %H:%M}" in reply
+    assert stored == _retimed_afresh(live, "SO-1001")
+
+
+def test_a_change_after_the_replys_re_time_is_re_timed_again_at_commit(live):
+    live.relay.clock.set_local(datetime(2026, 11, 25, 9, 0))
+    live.add_order("SO-1001", quantity=600, days=3)
+    live.relay.clock.set_local(datetime(2026, 11, 25, 10, 30))
+    with live.relay.Session.begin() as s:
+        step = s.scalars(select(Step).join(Order).where(Order.order_no == "SO-1001", Step.seq == 1)).one()
+        step.good_qty, step.status = 100, "running"
+        step.first_report_at = step.last_report_at = live.relay.clock.now()
+        planner.sync(s, flush=False)            # what a reply shows
+        shown = step.forecast_end
+        step.good_qty = 500                     # and then the transaction changes more
+    with live.session() as s:
+        stored = _plan_of(s, "SO-1001")
+    assert stored[0][2] != shown
+    assert stored == _retimed_afresh(live, "SO-1001")
+
+
+def test_what_the_plan_writes_asks_for_no_plan_of_its_own(live):
+    live.relay.clock.set_local(datetime(2026, 11, 25, 9, 0))
+    live.add_order("SO-1001", quantity=200, days=2)
+    with live.relay.Session.begin() as s:
+        step = s.scalars(select(Step).join(Order).where(Order.order_no == "SO-1001", Step.seq == 1)).one()
+        step.late_minutes = 7                   # a plan output only: stored as written
+        s.flush()
+        assert not (s.info.get("plan_orders") or s.info.get("plan_steps") or s.info.get("plan_full"))
+        step.good_qty = 10                      # progress: the order is re-timed
+        s.flush()
+        assert s.info.get("plan_orders") == {step.order_id}
