@@ -121,8 +121,10 @@ def _plan_before_commit(session: Session) -> None:
     session.info.pop(RETIMED, None)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_retimed(session: Session) -> None:
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_retimed(session: Session, _previous) -> None:
+    # a savepoint rolled back too: what it re-timed is expired back to the stored plan, so an
+    # order whose progress it left alone must still be re-timed at the commit
     session.info.pop(RETIMED, None)
 
 
