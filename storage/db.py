@@ -82,6 +82,10 @@ def insert_now(session: Session, obj: T) -> T:
     changes are written by the commit's one flush, and this row's id is known at once."""
     from sqlalchemy import inspect, insert
     from sqlalchemy.orm import make_transient_to_detached
+    if session.in_nested_transaction():   # a savepoint rolled back must take the object out again: as a flush does
+        session.add(obj)
+        session.flush()
+        return obj
     mapper = inspect(obj).mapper
     table = mapper.local_table
     statement = _INSERTS.get(table)

@@ -128,6 +128,12 @@ def _forget_retimed(session: Session, _previous) -> None:
     session.info.pop(RETIMED, None)
 
 
+@event.listens_for(Session, "after_transaction_end")
+def _forget_retimed_at_end(session: Session, transaction) -> None:
+    if transaction.parent is None:   # however it ended (a session closed mid-transaction too)
+        session.info.pop(RETIMED, None)
+
+
 def sync(session: Session, *, flush: bool = True) -> None:
     """Bring the plan up to date with this transaction's changes (re-time, or the whole plan).
 

@@ -85,3 +85,36 @@ def test_what_the_plan_writes_asks_for_no_plan_of_its_own(live):
         step.good_qty = 10                      # progress: the order is re-timed
         s.flush()
         assert s.info.get("plan_orders") == {step.order_id}
+
+
+def test_a_row_written_at_once_inside_a_rolled_back_savepoint_leaves_the_session(live):
+    from sqlalchemy import inspect
+    from storage.db import insert_now
+    from storage.models import Person
+    live.relay.clock.set_local(datetime(2026, 11, 25, 9, 0))
+    live.add_order("SO-1001", quantity=200, days=2)
+    with live.relay.Session.begin() as s:
+        step = s.scalars(select(Step).join(Order).where(Order.order_no == "SO-1001", Step.seq == 1)).one()
+        person = s.scalars(select(Person)).first()
+        kept = insert_now(s, Report(step_id=step.id, person_id=person.id, good=3, scrap=0, note="", source="kept",
+                                    created_at=live.relay.clock.now()))
+        assert inspect(kept).persistent and kept.id is not None
+        savepoint = s.begin_nested()
+        undone = insert_now(s, Report(step_id=step.id, person_id=person.id, good=5, scrap=0, note="",
+                                      source="undone", created_at=live.relay.clock.now()))
+        savepoint.rollback()
+        assert not inspect(undone).persistent
+    with live.session() as s:
+        assert s.scalars(select(Report.source).where(Report.step_id == step.id)).all() == ["kept"]
+
+
+def test_a_session_closed_mid_transaction_forgets_what_it_re_timed(live):
+    live.relay.clock.set_local(datetime(2026, 11, 25, 9, 0))
+    live.add_order("SO-1001", quantity=600, days=3)
+    session = live.relay.Session()
+    step = session.scalars(select(Step).join(Order).where(Order.order_no == "SO-1001", Step.seq == 1)).one()
+    step.good_qty, step.status = 100, "running"
+    planner.sync(session, flush=False)
+    assert session.info.get(planner.RETIMED)
+    session.close()
+    assert not session.info.get(planner.RETIMED)
