@@ -98,6 +98,7 @@ class Case:
 S, W = "wr-stamping", "wr-welding"
 ZW, LN, CJ = "zhangwei", "lina", "chenjing"
 READ13 = "SO-1013 座椅骨架 冲压 良品 5"
+R120 = "SO-1013 座椅骨架 冲压 良品 120"
 
 CASES = [
     # -- 报工: typed as it comes -------------------------------------------------------------------
@@ -203,6 +204,18 @@ CASES = [
     Case(ZW, S, "报工 SO-1014 10", Confirm("SO-1014 车门总成 冲压 良品 10", rep("SO-1014", 10)), setup="T"),
     Case(ZW, S, "报工 SO-1013 5 毛刺", Confirm(READ13 + " 备注 毛刺", rep("SO-1013", 5, 0, "毛刺"))),
     Case(ZW, S, "报工 SO-1013 5 好像有毛刺", Confirm(READ13 + " 备注 好像有毛刺", rep("SO-1013", 5, 0, "好像有毛刺"))),
+    # a rate, "about", a count per part of the day: never a worker to ask about, nor a step
+    Case(ZW, S, "报工 SO-1013 120 良率97%", Confirm(R120 + " 备注 良率97%", rep("SO-1013", 120, 0, "良率97%"))),
+    Case(ZW, S, "报工 SO-1013 120 合格率 98.5%", Confirm(R120 + " 备注 合格率98.5%", rep("SO-1013", 120, 0, "合格率98.5%"))),
+    Case(ZW, S, "报工 SO-1013 120 良品率97％", Confirm(R120 + " 备注 良品率97%", rep("SO-1013", 120, 0, "良品率97%"))),
+    Case(ZW, S, "报工 SO-1013 上午60 下午60", Confirm(R120 + " 备注 上午60 下午60", rep("SO-1013", 120, 0, "上午60 下午60"))),
+    Case(ZW, S, "报工 SO-1013 上午六十 下午六十 不良2",
+         Confirm(R120 + " 不良 2 备注 上午60 下午60", rep("SO-1013", 120, 2, "上午60 下午60"))),
+    Case(ZW, S, "报工 SO-1013 约120", Confirm(R120, rep("SO-1013", 120))),
+    Case(ZW, S, "报工 SO-1013 大概一百二", Confirm(R120, rep("SO-1013", 120))),
+    Case(ZW, S, "报工 SO-1013 120左右", Confirm(R120, rep("SO-1013", 120))),
+    Case(ZW, S, "报工 SO-1013 白班60", rep("SO-1013", 60, 0, "白班60")),
+    Case(ZW, S, "报工 SO-1013 120 备注 上午停机半小时", rep("SO-1013", 120, 0, "上午停机半小时")),
     Case(ZW, S, "今天冲压做了40", Question("是哪个订单", "SO-1016", rep("SO-1016", 40))),
     Case(ZW, S, "良品5 不良1", Question("是哪个订单", "SO-1013", rep("SO-1013", 5, 1))),
     Case(ZW, S, "报工 SO 1013", Question("报多少", "5", rep("SO-1013", 5))),
@@ -291,6 +304,10 @@ CASES = [
     Case(ZW, None, "🎤交接 SO-1014 全部", Confirm("SO-1014 车门总成 冲压 全部 50 件交给下道", hand("SO-1014", 50))),
     Case(ZW, S, "交接 SO-1013 全部", Refused("最多能交接 0")),
     Case(ZW, S, "交接 SO-1014 30 40", Refused("看不懂「40」")),
+    Case(ZW, S, "SO-1014 全部交给焊接", hand("SO-1014", 50)),          # 交给: the order first, as said
+    Case(ZW, S, "SO-1014 交给焊接 30", hand("SO-1014", 30)),
+    Case(ZW, S, "交给焊接 SO-1014 30个", hand("SO-1014", 30)),         # where it goes, before the order
+    Case(ZW, S, "交接 SO-1014 30 交给焊接", hand("SO-1014", 30)),
     # -- 撤销 ------------------------------------------------------------------------------------------
     Case(ZW, S, "撤销", UNDO, setup="R"),
     Case(ZW, S, "撤回", UNDO, setup="R"),

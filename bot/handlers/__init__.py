@@ -19,7 +19,7 @@ def add_handlers(relay: Relay) -> None:
     relay.add_command(progress.handle, "进度", "查进度", "进展", "查询", "到哪了", "到哪", "怎么样了", "progress", "status",
                       reads_only=True)
     relay.add_command(queue.handle, "待办", "queue", "todo", reads_only=True)
-    relay.add_command(handoff.handle, "交接", "移交", "交出", "handoff", "handover")
+    relay.add_command(handoff.handle, "交接", "移交", "交出", "交给", "handoff", "handover")
     relay.add_command(receive.handle, "接收", "确认接收", "实收", "收货", "receive")
     relay.add_command(receive.received, "收到", "只收到", "实际收到")   # a handoff received, or a warning acknowledged
     relay.add_command(incident.open_, "异常", "停线", "故障", "issue", "problem")

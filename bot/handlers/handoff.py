@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.handlers.base import Context
 from bot.handlers.common import handoff_notice, require_person
-from bot.handlers.reading import COUNT_WORDS, count, key_of, one_quantity, split_reason, step_word, take_order
+from bot.handlers.reading import (COUNT_WORDS, count, is_order_text, key_of, one_quantity, split_reason,
+                                  step_word, take_order)
 from bot.neutral import Reply
 from bot.text import join_words, looks_like_number
 from bot.errors import BadSyntax
@@ -26,7 +27,10 @@ def _is_destination(ctx: Context, order, name: str) -> bool:
 
 def handle(ctx: Context, args: list[str]) -> Reply:
     person = require_person(ctx)
-    order, rest = take_order(ctx, list(args), digits_may_be_quantity=False)
+    args = list(args)
+    if len(args) > 1 and not is_order_text(args[0]) and is_order_text(args[1]):
+        args[0], args[1] = args[1], args[0]   # `交给焊接 SO-1001 30`: the workshop named before the order
+    order, rest = take_order(ctx, args, digits_may_be_quantity=False)
     if order is None:
         raise BadSyntax(command="交接", problem="handoff")
     step_name, rest = step_word(ctx, [w for w in rest if w not in TO_WORDS])

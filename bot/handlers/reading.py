@@ -291,6 +291,66 @@ def count(words: list[Word], command: str, max_quantity: int) -> Counted:
     return out
 
 
+# What a lead says beside a count that is not one (`良率97%`, `约120`, `上午60 下午60`): read, never
+# taken for a worker's name or a step, and confirmed before it counts.
+APPROX_BEFORE = ("差不多", "大概", "大约", "将近", "接近", "估计", "约")
+APPROX_AFTER = {"左右", "上下"}
+PART_WORDS = ("上午", "下午", "早上", "中午", "晚上", "夜里", "凌晨", "白班", "夜班", "早班", "中班", "晚班",
+              "一班", "二班", "三班", "甲班", "乙班", "丙班")
+PERCENT = {"%", "％"}
+
+
+@dataclass
+class Aside:
+    rates: list[str] = field(default_factory=list)       # `良率97%`: a rate, kept as the note
+    approximate: str = ""                                  # the word that said "about" (`约`, `左右`)
+    parts: list[tuple[str, Word]] = field(default_factory=list)   # (part of the day, its count): added up
+
+    def __bool__(self) -> bool:
+        return bool(self.rates or self.approximate or self.parts)
+
+
+def set_aside(words: list[Word]) -> tuple[list[Word], Aside]:
+    """The words before the note with rates, "about" and counts per part of the day taken out
+    (`报工 SO-1001 120 良率97%`, `约120`, `120左右`, `上午60 下午60`, `白班六十`)."""
+    cut = next((i for i, w in enumerate(words) if key_of(w) in NOTE_WORDS), len(words))
+    head = [piece for w in words[:cut] for piece in _split_prefix(w)]
+    out: list[Word] = []
+    aside = Aside()
+    i = 0
+    while i < len(head):
+        word, nxt = head[i], (head[i + 1] if i + 1 < len(head) else None)
+        if looks_like_number(word) and nxt is not None and str(nxt) in PERCENT:
+            label = str(out.pop()) if out and str(out[-1]).endswith("率") else ""
+            if label == "率" and out and not looks_like_number(out[-1]):   # `良品率` cut at 良品
+                label = str(out.pop()) + label
+            aside.rates.append(f"{label}{word}%")
+            i += 2
+        elif str(word) in APPROX_BEFORE and nxt is not None and looks_like_number(nxt):
+            aside.approximate = str(word)
+            i += 1
+        elif str(word) in APPROX_AFTER and out and looks_like_number(out[-1]):
+            aside.approximate = str(word)
+            i += 1
+        elif str(word) in PART_WORDS and nxt is not None and looks_like_number(nxt):
+            aside.parts.append((str(word), nxt))
+            i += 2
+        else:
+            out.append(word)
+            i += 1
+    return out + words[cut:], aside
+
+
+def _split_prefix(word: Word) -> list[Word]:
+    """`上午六十` → 上午, 六十; `约一百二` → 约, 一百二 (a Chinese count is written against its word)."""
+    for prefix in (*PART_WORDS, *APPROX_BEFORE):
+        rest = word[len(prefix):]
+        if word.startswith(prefix) and rest and looks_like_number(rest):
+            return [Word(prefix, word.glued, word.source, word.start),
+                    Word(rest, True, word.source, word.start + len(prefix) if word.start >= 0 else -1)]
+    return [word]
+
+
 def split_reason(args: list) -> tuple[list, str]:
     """The words before a reason word (原因, 备注 …), and the reason after it (up to 200 characters)."""
     for i, word in enumerate(args):
