@@ -133,7 +133,7 @@ def lock_order_tree(session: Session, order_id: int) -> Order:
         held = session.identity_map.get(identity_key(Order, order_id))
         if held is not None:
             return held
-    return _lock_tree(session, Order.id, order_id)
+    return _lock_tree(session, "id", order_id)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -149,7 +149,7 @@ def _forget_locks(session: Session, transaction) -> None:
 
 def lock_order_tree_by_number(session: Session, order_no: str) -> Order | None:
     """The order with this number locked with its steps (as `lock_order_tree`), None if none."""
-    return _lock_tree(session, Order.order_no, order_no, missing_ok=True)
+    return _lock_tree(session, "order_no", order_no, missing_ok=True)
 
 
 def _tree_statements(key) -> tuple:
@@ -168,8 +168,8 @@ def _tree_statements(key) -> tuple:
 _TREE = {"id": _tree_statements(Order.id), "order_no": _tree_statements(Order.order_no)}
 
 
-def _lock_tree(session: Session, key, value, missing_ok: bool = False):
-    with_steps, alone = _TREE[key.key]
+def _lock_tree(session: Session, key: str, value, missing_ok: bool = False):
+    with_steps, alone = _TREE[key]
     order = session.scalars(with_steps, {"b_key": value}).unique().one_or_none()
     if order is None:
         order = session.scalars(alone, {"b_key": value}).one_or_none()

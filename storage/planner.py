@@ -18,7 +18,7 @@ from datetime import datetime
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, select, update
+from sqlalchemy import bindparam, event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from planning.calendar import WorkCalendar
@@ -103,14 +103,10 @@ def _note(session: Session) -> None:
 def _only_plan_outputs(obj) -> bool:
     """A step or order that only the plan wrote to (what a re-time stored, flushed later)."""
     outputs = PLAN_OUTPUTS.get(type(obj))
-    if outputs is None:
-        return False
-    from sqlalchemy import inspect
-    return set(inspect(obj).committed_state) <= outputs
+    return outputs is not None and set(inspect(obj).committed_state) <= outputs
 
 
 def _changed(obj, fields: Iterable[str]) -> bool:
-    from sqlalchemy import inspect
     state = inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in fields)
 

@@ -304,13 +304,10 @@ PERCENT = {"%", "％"}
 class Aside:
     rates: list[str] = field(default_factory=list)       # `良率97%`: a rate, kept as the note
     approximate: str = ""                                  # the word that said "about" (`约`, `左右`)
-    parts: list[tuple[str, Word]] = field(default_factory=list)   # (part of the day, its count): added up
-
-    def __bool__(self) -> bool:
-        return bool(self.rates or self.approximate or self.parts)
+    parts: list[tuple[str, int]] = field(default_factory=list)   # (part of the day, its count): added up
 
 
-def set_aside(words: list[Word]) -> tuple[list[Word], Aside]:
+def set_aside(words: list[Word], command: str, max_quantity: int) -> tuple[list[Word], Aside]:
     """The words before the note with rates, "about" and counts per part of the day taken out
     (`报工 SO-1001 120 良率97%`, `约120`, `120左右`, `上午60 下午60`, `白班六十`)."""
     cut = next((i for i, w in enumerate(words) if key_of(w) in NOTE_WORDS), len(words))
@@ -333,7 +330,7 @@ def set_aside(words: list[Word]) -> tuple[list[Word], Aside]:
             aside.approximate = str(word)
             i += 1
         elif str(word) in PART_WORDS and nxt is not None and looks_like_number(nxt):
-            aside.parts.append((str(word), nxt))
+            aside.parts.append((str(word), parse_quantity(nxt, command, max_quantity)))
             i += 2
         else:
             out.append(word)

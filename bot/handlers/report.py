@@ -14,7 +14,7 @@ from bot.handlers.common import handoff_notice, require_person
 from bot.handlers.reading import Aside, count, guess_order, set_aside, step_word, take_order
 from bot.handlers.workers import Worker, ask_unknown, take_workers, workers_text
 from bot.neutral import Reply
-from bot.text import Word, join_words, parse_quantity
+from bot.text import Word, join_words
 from storage.models import Order, Person, Report, Step
 from storage.production import report_output
 from storage.workers import Share, split, team_of
@@ -34,7 +34,6 @@ class ReportWords:
     workers: list[Worker]
     defect: str = ""          # the scrap was counted by this defect (`毛刺2`): its note, asked about first
     aside: Aside = field(default_factory=Aside)   # rates, "about", counts per part of the day: asked about first
-    parts: list[tuple[str, int]] = field(default_factory=list)   # (part of the day, its count), added up
 
 
 def parse_report(ctx: Context, args: list[Word]) -> ReportWords:
@@ -44,10 +43,9 @@ def parse_report(ctx: Context, args: list[Word]) -> ReportWords:
     any quantity is taken for a step name (the handler checks it); after them it is `unknown`."""
     order, rest = take_order(ctx, list(args))
     step_name, rest = step_word(ctx, rest)
-    rest, aside = set_aside(rest)
-    parts = [(label, parse_quantity(n, "报工", ctx.settings.app.max_report_quantity)) for label, n in aside.parts]
-    if parts:   # `上午60 下午60`: 120, said in parts
-        rest = [Word(str(sum(n for _, n in parts)))] + rest
+    rest, aside = set_aside(rest, "报工", ctx.settings.app.max_report_quantity)
+    if aside.parts:   # `上午60 下午60`: 120, said in parts
+        rest = [Word(str(sum(n for _, n in aside.parts)))] + rest
     named = take_workers(ctx, rest, "报工")
     workers, rest = named.workers, named.rest
     numbers = count(rest, "报工", ctx.settings.app.max_report_quantity)
@@ -63,11 +61,11 @@ def parse_report(ctx: Context, args: list[Word]) -> ReportWords:
     if numbers.good is None and numbers.scrap is None:
         if unknown:
             raise BadSyntax(command="报工", problem="unexpected", token=unknown[0])
-        return ReportWords(order, step_name, None, None, numbers.note, [], workers, aside=aside, parts=parts)
+        return ReportWords(order, step_name, None, None, numbers.note, [], workers, aside=aside)
     if len(unknown) > numbers.trailing:   # a word of no meaning among the quantities: that word broke it
         raise BadSyntax(command="报工", problem="unexpected", token=unknown[0])
     return ReportWords(order, step_name, numbers.good or 0, numbers.scrap or 0, numbers.note, unknown, workers,
-                       numbers.defect, aside, parts)
+                       numbers.defect, aside)
 
 
 def handle(ctx: Context, args: list[str]) -> Reply:
@@ -99,10 +97,11 @@ def handle(ctx: Context, args: list[str]) -> Reply:
         note = " ".join(filter(None, [rates, note]))[:200]
     if words.aside.approximate:   # `约120`: a report is an exact count
         ctx.doubt("approximate", word=words.aside.approximate, quantity=good)
-    if len(words.parts) > 1:   # `上午60 下午60`: added up, shown before it counts
-        ctx.doubt("parts", parts=" + ".join(f"{label} {n}" for label, n in words.parts), total=good)
-    if words.parts:            # `白班60`: the shift is kept as the note
-        said_parts = " ".join(f"{label}{n}" for label, n in words.parts)
+    parts = words.aside.parts
+    if len(parts) > 1:   # `上午60 下午60`: added up, shown before it counts
+        ctx.doubt("parts", parts=" + ".join(f"{label} {n}" for label, n in parts), total=good)
+    if parts:            # `白班60`: the shift is kept as the note
+        said_parts = " ".join(f"{label}{n}" for label, n in parts)
         note = " ".join(filter(None, [said_parts, note]))[:200]
     if words.unknown:   # `报工 SO-1001 5 毛刺`: the words that broke it, offered as the note
         ctx.doubt("unknown_words", words=join_words(words.unknown))
