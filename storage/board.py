@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from planning.calendar import WorkCalendar
 from storage.digest import day_window, output_between, planned_between
-from storage.models import Handoff, Incident, Order, Step, Workshop
+from storage.models import Incident, Order, Step, Workshop
 from storage.planner import calendar
-from storage.views import OPEN_STEP, in_queue
+from storage.views import OPEN_STEP, in_queue, pending_handoffs_into
 
 # An order's state on the board, worst first (the phone lists them in this order).
 ORDER_STATES = ("stopped", "late", "at_risk", "running")
@@ -65,18 +65,18 @@ def board(session: Session, now: datetime, workshop_code: str | None = None, lim
                                                                                      Order.order_no)
     if workshop_code:  # that workshop's work: under way there, or material waiting for it
         stmt = stmt.join(Step).join(Workshop).where(Workshop.code == workshop_code, in_queue())
+    # each order's steps without joining their order (at hand) and workshop (read above) again
+    stmt = stmt.options(selectinload(Order.steps).options(lazyload(Step.order), lazyload(Step.workshop)))
     orders = list(session.scalars(stmt.limit(limit)).unique())
     step_ids = [s.id for o in orders for s in o.steps]
     cal = cal or calendar(session)
     incidents = _open_incidents(session, step_ids)
-    waiting: dict[int, int] = {}
-    for h in session.scalars(select(Handoff).where(Handoff.to_step_id.in_(step_ids), Handoff.status == "pending")) \
-            if step_ids else []:
-        waiting[h.to_step_id] = waiting.get(h.to_step_id, 0) + h.quantity
+    waiting = pending_handoffs_into(session, step_ids)
     rows: list[dict[str, Any]] = []
     for order in orders:
+        first = order.steps[0].seq if order.steps else None
         cells = {step.workshop_id: _cell(step, now, tolerance_minutes, incidents.get(step.id), waiting.get(step.id, 0),
-                                         cal)
+                                         cal, step.seq == first)
                  for step in order.steps}
         rows.append({"order": order, "cells": cells, "state": _order_state(order, cells)})
     summary = summaries(session, now, workshops, tolerance_minutes, cal) if cal is not None else []
@@ -96,12 +96,12 @@ def _open_incidents(session: Session, step_ids: list[int]) -> dict[int, Incident
 
 
 def _cell(step: Step, now: datetime, tolerance: int, incident: Incident | None, waiting: int,
-          cal: WorkCalendar) -> Cell:
+          cal: WorkCalendar, first: bool) -> Cell:
     open_step = step.status in OPEN_STEP
     late = open_step and now > step.planned_end            # the plan: its planned end has passed
     return Cell(status=step.status, good=step.good_qty, planned=step.planned_qty, late=late,
                 at_risk=open_step and not late and step.late_minutes > tolerance, incident=incident is not None,
-                handoff_waiting=waiting, received=step.received_qty, first=step.seq == step.order.steps[0].seq,
+                handoff_waiting=waiting, received=step.received_qty, first=first,
                 incident_kind=("stop" if incident.blocking else "dispute") if incident else "",
                 incident_reason=_reason(incident) if incident else "",
                 incident_minutes=cal.working_minutes(step.workshop_id, incident.opened_at, now) if incident else 0,

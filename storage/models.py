@@ -193,6 +193,9 @@ class Step(Base):
 
 class Report(Base):
     __tablename__ = "reports"
+    # A day's output is read by time: the index carries what that reads (undone or not, whose step,
+    # how many), so the table is not visited for each report (the board's summary, the digests).
+    __table_args__ = (Index("ix_reports_day", "created_at", "undone_at", "step_id", "good", "scrap"),)
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     step_id: Mapped[int] = mapped_column(ForeignKey("steps.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
@@ -200,7 +203,7 @@ class Report(Base):
     scrap: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(String(500), default="")
     source: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The handoff this report created by completing its step: undo withdraws exactly that one.
     handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id"))

@@ -113,11 +113,10 @@ def workshop_queue(session: Session, workshop_id: int, now: datetime, limit: int
 def pending_handoffs_into(session: Session, step_ids: list[int]) -> dict[int, int]:
     if not step_ids:
         return {}
-    result: dict[int, int] = {}
-    for handoff in session.scalars(select(Handoff).where(Handoff.to_step_id.in_(step_ids),
-                                                         Handoff.status == "pending")):
-        result[handoff.to_step_id] = result.get(handoff.to_step_id, 0) + handoff.quantity
-    return result
+    rows = session.execute(select(Handoff.to_step_id, func.sum(Handoff.quantity))
+                           .where(Handoff.status == "pending", Handoff.to_step_id.in_(step_ids))
+                           .group_by(Handoff.to_step_id))
+    return {step_id: int(quantity) for step_id, quantity in rows}
 
 
 def active_steps(session: Session, workshop_id: int, now: datetime, limit: int = 20) -> list[QueueItem]:
