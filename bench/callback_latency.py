@@ -62,6 +62,17 @@ def seed(settings) -> None:
     engine.dispose()
 
 
+def seeded_offline(database: Path):
+    """The example configuration on a new SQLite file at `database`, platforms pointed nowhere
+    (in-process benches send nothing), migrated and seeded with the benchmark's orders."""
+    settings = load_settings(ROOT / "config.example.toml", env={}, overrides={
+        "app.database_url": f"sqlite:///{database}", "wecom.api_base_url": "http://127.0.0.1:9",
+        "dingtalk.api_base_url": "http://127.0.0.1:9", "dingtalk.oapi_base_url": "http://127.0.0.1:9"})
+    init_db(settings.app.database_url, settings)
+    seed(settings)
+    return settings
+
+
 class Callbacks:
     """Distinct 报工 messages: the n-th goes to order n mod 200 with quantity 1 + n div 200, so
     no two of one person on one step are the same (which the reader would ask about)."""

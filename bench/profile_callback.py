@@ -22,10 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event  # noqa: E402
 
-from bench.callback_latency import Callbacks, seed  # noqa: E402
+from bench.callback_latency import Callbacks, seeded_offline  # noqa: E402
 from bot.app import create_app  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from storage.migrate import init_db  # noqa: E402
 
 
 def statements_of_one(app, client, callbacks: Callbacks) -> list[str]:
@@ -58,11 +56,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="linerelay-profile-"))
     try:
-        settings = load_settings(ROOT / "config.example.toml", env={}, overrides={
-            "app.database_url": f"sqlite:///{tmp / 'profile.db'}", "wecom.api_base_url": "http://127.0.0.1:9",
-            "dingtalk.api_base_url": "http://127.0.0.1:9", "dingtalk.oapi_base_url": "http://127.0.0.1:9"})
-        init_db(settings.app.database_url, settings)
-        seed(settings)
+        settings = seeded_offline(tmp / "profile.db")
         app = create_app(settings)
         client = app.test_client()
         callbacks = Callbacks(settings)

@@ -51,7 +51,7 @@ def get_order(order_no: str):
 def get_events(order_no: str):
     """The order's timeline, oldest first: what happened, who did it, from which message or click."""
     relay = _relay()
-    with relay.Session() as session:
+    with relay.ReadSession() as session:
         order = find_order(session, order_no)
         events = session.scalars(select(Event).where(Event.order_id == order.id).order_by(Event.id)).all()
         return jsonify(order_no=order.order_no, events=[
@@ -105,12 +105,12 @@ def _schema_problem(relay, body: dict) -> str | None:
 def route_products(relay) -> tuple[str, ...]:
     """The products that have a route in the database (configured or imported)."""
     from storage.models import Route
-    with relay.Session() as session:
+    with relay.ReadSession() as session:
         return tuple(session.scalars(select(Route.product).order_by(Route.product)))
 
 
 def order_json(relay, order_no: str) -> dict:
-    with relay.Session() as session:
+    with relay.ReadSession() as session:
         view = order_view(find_order(session, order_no), relay.clock.now())
     return {
         "order_no": view.order_no, "product": view.product, "quantity": view.quantity, "customer": view.customer,
@@ -131,7 +131,7 @@ def get_queue(code: str):
     from storage.directory import workshop_by_name
     from storage.views import workshop_queue
     relay = _relay()
-    with relay.Session() as session:
+    with relay.ReadSession() as session:
         try:
             workshop = workshop_by_name(session, code)
         except UnknownWorkshop:

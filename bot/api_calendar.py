@@ -104,7 +104,7 @@ def get_calendar():
     args = _args("from", "days")   # given but empty is wrong, not "the default"
     first, last = _range(args["from"] if "from" in args else today.isoformat(),
                          args["days"] if "days" in args else 31, MAX_DAYS)
-    with relay.Session() as session:
+    with relay.ReadSession() as session:
         cal = planner.calendar(session, relay.plan)
         return jsonify(days=[{"date": d.day.isoformat(), "workshop": d.workshop.code if d.workshop else None,
                               "kind": d.kind, "hours": d.spans, "note": d.note} for d in entries(session, first, last)],

@@ -89,7 +89,7 @@ def calendar_status(relay) -> dict:
     """Years ahead whose public holidays nobody knows: plans in them are provisional."""
     from storage import planner
     from storage.calendar import unknown_years
-    with relay.Session() as session:
+    with relay.ReadSession() as session:
         years = unknown_years(planner.calendar(session, relay.plan), relay.clock.today())
         session.rollback()
     if not years:

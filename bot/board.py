@@ -57,7 +57,7 @@ def board():
     relay = _relay()
     workshop = request.args.get("workshop") or None
     from storage import planner
-    with relay.Session() as session:
+    with relay.ReadSession() as session:
         cal = planner.calendar(session, relay.plan)
         data = board_data(session, relay.clock.now(), workshop,
                           tolerance_minutes=relay.settings.schedule.at_risk_tolerance_minutes, cal=cal)
@@ -89,7 +89,7 @@ def order_page(order_no: str):
     if token is None:
         return _forbidden()
     relay = _relay()
-    with relay.Session() as session:
+    with relay.ReadSession() as session:
         try:
             order = find_order(session, order_no)
         except UnknownOrder:
@@ -108,7 +108,7 @@ def photo(photo_id: int):
     if _authorized() is None:
         return _forbidden()
     relay = _relay()
-    with relay.Session() as session:
+    with relay.ReadSession() as session:
         row = session.get(IncidentPhoto, photo_id)
     path = file_path(relay.settings.app.photo_dir, row.sha256, row.content_type) if row is not None else None
     if row is None or path is None or not path.is_file():
@@ -125,6 +125,6 @@ def chart(name: str):
     if day is None:
         return Response("not found", status=404, mimetype="text/plain")
     from bot.jobs.digest import chart_png
-    with relay.Session() as session:
+    with relay.ReadSession() as session:
         png = chart_png(relay, session, day)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=86400"})

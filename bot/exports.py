@@ -55,7 +55,7 @@ def build_workbook(relay, month: str) -> bytes:
     """The month's export (`2026-11`) as .xlsx bytes."""
     first, end = month_bounds(month)
     tz = relay.clock.tz
-    with relay.Session() as session:
+    with relay.ReadSession() as session:
         lines = work_lines(session, tz, first, end)
         shop = workshop_days(session, planner.calendar(session), first, end)
     book = Workbook()

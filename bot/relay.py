@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session as OrmSession   # the name Session is the factory's in the class
 
 from bot.answers import AnswerButtons
 from bot.cardflow import CardService
@@ -95,6 +96,10 @@ class Relay:
     @property
     def Session(self) -> sessionmaker[Session]:  # noqa: N802 (a factory, named like one)
         return self.services.Session
+
+    @property
+    def ReadSession(self) -> sessionmaker[OrmSession]:  # noqa: N802
+        return self.services.ReadSession
 
     @property
     def messages(self) -> Messages:

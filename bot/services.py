@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session as OrmSession   # the name Session is the factory's in the class
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -13,7 +14,7 @@ from bot.messages import Messages
 from bot.outbox import Dispatcher
 from bot.plan import plan_config
 from storage import planner
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine, make_read_session_factory, make_session_factory
 from storage.planner import PlanConfig
 
 
@@ -24,6 +25,7 @@ class Services:
     clock: Clock
     engine: Engine
     Session: sessionmaker[Session]
+    ReadSession: sessionmaker[OrmSession]   # reads only: pages, the API's GETs, exports (never waits for a writer)
     messages: Messages     # the Jinja2 templates: every word a person reads
     outbox: Dispatcher     # delivers what the transactions queued
     plan: PlanConfig       # how the plan is made (every transaction of `Session` keeps it current)
@@ -36,6 +38,9 @@ def make_services(settings: Settings, clock: Clock | None = None, engine: Engine
     Session = make_session_factory(engine)
     plan = plan_config(settings, clock)
     planner.install(Session, plan)   # every transaction re-plans what it changed before it commits
+    ReadSession = make_read_session_factory(engine)
+    planner.install(ReadSession, plan)   # its pages read the plan's calendar
     outbox = Dispatcher(Session, clock, {}, lease=timedelta(seconds=settings.app.outbox_lease_seconds))
-    return Services(settings=settings, clock=clock, engine=engine, Session=Session, messages=Messages(clock, settings),
+    return Services(settings=settings, clock=clock, engine=engine, Session=Session,
+                    ReadSession=ReadSession, messages=Messages(clock, settings),
                     outbox=outbox, plan=plan, public_url=settings.app.public_url)

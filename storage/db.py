@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 T = TypeVar("T")
 
 
+READ_ONLY = "linerelay_read_only"   # the execution option of `make_read_session_factory`'s sessions
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine with the pragmas and transaction behaviour LineRelay relies on."""
     from storage import directory_cache  # noqa: F401  (its listeners raise the directory's version)
@@ -36,8 +39,8 @@ def _configure_sqlite(engine: Engine) -> None:
     writer = threading.Lock()
     holder = threading.local()
 
-    def release(_conn):
-        if getattr(holder, "held", False):
+    def release(conn):
+        if getattr(holder, "held", False) and not conn.get_execution_options().get(READ_ONLY):
             holder.held = False
             writer.release()
 
@@ -54,6 +57,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
+        if conn.get_execution_options().get(READ_ONLY):
+            # A snapshot (WAL): it neither waits for the writer nor holds it up, and cannot write.
+            _query_only(conn, True)
+            conn.exec_driver_sql("BEGIN")
+            return
+        _query_only(conn, False)
         if not getattr(holder, "held", False):
             writer.acquire()
             holder.held = True
@@ -65,6 +74,32 @@ def _configure_sqlite(engine: Engine) -> None:
 
     event.listen(engine, "commit", release)
     event.listen(engine, "rollback", release)
+
+
+def _query_only(conn, on: bool) -> None:
+    """SQLite's own guard against writing, set on a pooled connection only when it changes."""
+    info = conn.connection.info
+    if info.get("query_only", False) != on:
+        conn.exec_driver_sql(f"PRAGMA query_only={'ON' if on else 'OFF'}")
+        info["query_only"] = on
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for pages and reads that change nothing (the board, an order page, the API's
+    GETs, an export). On SQLite each is a deferred snapshot: it takes no part in the writers'
+    queue, so a slow page never holds up a 报工, and SQLite refuses any write in it. Everywhere a
+    flush in one raises."""
+    factory = sessionmaker(bind=engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+    event.listen(factory, "before_flush", _refuse_flush)
+    return factory
+
+
+class ReadOnlySession(RuntimeError):
+    """A session made to read was asked to write."""
+
+
+def _refuse_flush(session, _context, _instances) -> None:
+    raise ReadOnlySession("a read-only session was asked to write: use Session, not ReadSession")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

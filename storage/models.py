@@ -431,6 +431,10 @@ class PlanRun(Base):
     orders: Mapped[int] = mapped_column(Integer, default=0)
     # the workshop whose queue adds the most lateness in this plan (storage.planner.bottleneck_of)
     bottleneck: Mapped[dict | None] = mapped_column(JSON)
+    # how many whole plans have been stored: the jobs' plan, stored in batches, stops and starts
+    # again if a command's whole plan was stored since it read its snapshot
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
 
 class Question(Base):
     """The one question the bot last asked a person in a chat (is this reading right? how many?),

@@ -209,6 +209,7 @@ def load_workload(session: Session, order_ids: Iterable[int] | None = None) -> t
 
 # -- writing ----------------------------------------------------------------------------------------
 _STEP_UPDATE = None
+WRITE_ORDERS = 500   # orders per transaction of the jobs' whole plan (~3,000 steps; ~0.1 s of writing)
 WRITE_BATCH = 2000   # steps per UPDATE executemany: a whole plan's parameters at once took ~70 MB at 10,000 orders
 
 
@@ -224,8 +225,8 @@ def _step_update():
     return _STEP_UPDATE
 
 
-def write_plan(session: Session, plan: Plan, stored: dict) -> tuple[int, int]:
-    """Store the plan's dates where they differ from what is stored; a step re-timed by a command
+def write_plan(session: Session, plans: Iterable[OrderPlan], stored: dict) -> tuple[int, int]:
+    """Store the plans' dates where they differ from what is stored; a step re-timed by a command
     since `stored` was read keeps its own (its stamp no longer matches). Rows are written in the
     lock order every writer follows (orders, then steps, each by id), so a command that holds an
     order and its steps and the full plan wait for each other but never deadlock. `stored` is
@@ -236,7 +237,7 @@ def write_plan(session: Session, plan: Plan, stored: dict) -> tuple[int, int]:
     # what was read is taken out of `stored` as it is compared: at 50,000 orders the rows to write
     # and everything read are not held side by side
     stored_orders, stored_steps = stored["orders"], stored["steps"]
-    for order in plan.orders.values():
+    for order in plans:
         new = (order.due_at, order.forecast_end, order.late_minutes)
         was = stored_orders.pop(order.order_id, None)
         if was is not None and was[:3] != new:   # an order a command changed since keeps its own
@@ -278,13 +279,10 @@ def plan_all(session: Session, now: datetime, config: PlanConfig) -> dict:
     started = time.perf_counter()
     load, stored = load_workload(session)
     plan = build_plan(load, calendar(session, config), now, config.outage_seconds)
-    steps, orders = write_plan(session, plan, stored)
-    elapsed = int((time.perf_counter() - started) * 1000)
-    run = session.get(PlanRun, FULL) or PlanRun(name=FULL)
-    run.planned_at, run.duration_ms, run.steps_written, run.orders = now, elapsed, steps, len(load.orders)
-    run.bottleneck = bottleneck_of(load, plan)
-    session.add(run)
-    return {"orders": len(load.orders), "steps_written": steps, "orders_written": orders, "ms": elapsed}
+    steps, orders = write_plan(session, plan.orders.values(), stored)
+    _record_run(session, now, len(load.orders), bottleneck_of(load, plan), steps, started)
+    return {"orders": len(load.orders), "steps_written": steps, "orders_written": orders,
+            "ms": int((time.perf_counter() - started) * 1000)}
 
 
 def bottleneck_of(load: Workload, plan: Plan) -> dict[str, int] | None:
@@ -379,30 +377,73 @@ def _store_order(now: datetime, order: Order, steps: list[Step], plan: OrderPlan
     order.due_at, order.forecast_end, order.late_minutes = plan.due_at, plan.forecast_end, plan.late_minutes
 
 
-def replan_all(session_factory, config: PlanConfig) -> dict:
-    """The jobs process's full plan: read a snapshot, plan outside any lock, then store it in a
-    short transaction that leaves alone whatever a command re-timed meanwhile."""
+def replan_all(session_factory, config: PlanConfig, read_factory=None,
+               orders_per_transaction: int = WRITE_ORDERS, attempts: int = 3) -> dict:
+    """The jobs process's full plan: read a snapshot (in `read_factory`'s read-only session if
+    given: on SQLite it then holds up no writer for the second or so the read takes at 10,000
+    orders), plan outside any lock, then store it `orders_per_transaction` orders at a time, each
+    batch a short transaction of its own that leaves alone whatever a command re-timed meanwhile
+    (a 报工 waits for one batch, not for the whole plan's seconds of writing). Between batches a
+    reader may see some orders re-timed and others not yet; each order is whole.
+
+    A command that makes a whole plan of its own meanwhile (a new order, a priority, the
+    calendar) overtakes this one: the batch that finds the count of whole plans changed since the
+    snapshot is rolled back and the run starts again from a new snapshot (which also rewrites
+    what its earlier batches stored), at most `attempts` times."""
+    started = time.perf_counter()
+    for attempt in range(1, attempts + 1):
+        result = _replan_once(session_factory, config, read_factory or session_factory, orders_per_transaction)
+        if result is not None:
+            return {**result, "attempts": attempt, "total_ms": int((time.perf_counter() - started) * 1000)}
+    return {"orders": 0, "steps_written": 0, "orders_written": 0, "plan_ms": 0, "attempts": attempts, "overtaken": True,
+            "total_ms": int((time.perf_counter() - started) * 1000)}
+
+
+class _Overtaken(Exception):
+    """A command stored a whole plan after this run read its snapshot."""
+
+
+def _replan_once(session_factory, config: PlanConfig, read_factory, orders_per_transaction: int) -> dict | None:
     now = config.now()
     started = time.perf_counter()
-    with session_factory() as session:
+    with read_factory() as session:
         session.info.pop("plan", None)      # reading only: no re-plan of its own
         load, stored = load_workload(session)
         cal = calendar(session, config)
+        generation = session.scalar(select(PlanRun.generation).where(PlanRun.name == FULL)) or 0
         session.rollback()
     plan = build_plan(load, cal, now, config.outage_seconds)
     computed = time.perf_counter()
     planned, bottleneck = len(load.orders), bottleneck_of(load, plan)
     del load   # the work read (~130 MB at 50,000 orders) is not held while the plan is written
-    with session_factory.begin() as session:
-        session.info["planning"] = True     # this transaction is the plan: nothing to re-plan
-        steps, orders = write_plan(session, plan, stored)
-        run = session.get(PlanRun, FULL) or PlanRun(name=FULL)
-        run.planned_at, run.steps_written, run.orders = now, steps, planned
-        run.bottleneck = bottleneck
-        run.duration_ms = int((time.perf_counter() - started) * 1000)
-        session.add(run)
+    steps = orders = 0
+    batches = list(chunked(sorted(plan.orders), orders_per_transaction)) or [[]]
+    try:
+        for number, batch in enumerate(batches, 1):
+            with session_factory.begin() as session:
+                session.info["planning"] = True     # this transaction is the plan: nothing to re-plan
+                written = write_plan(session, [plan.orders[order_id] for order_id in batch], stored)
+                # last in the lock order (orders, steps, then the run), as a command's whole plan takes it
+                current = session.scalar(select(PlanRun.generation).where(PlanRun.name == FULL).with_for_update())
+                if (current or 0) != generation:
+                    raise _Overtaken()
+                steps, orders = steps + written[0], orders + written[1]
+                if number == len(batches):          # the last batch records the run
+                    _record_run(session, now, planned, bottleneck, steps, started)
+    except _Overtaken:
+        return None
     return {"orders": planned, "steps_written": steps, "orders_written": orders,
-            "plan_ms": int((computed - started) * 1000), "total_ms": int((time.perf_counter() - started) * 1000)}
+            "plan_ms": int((computed - started) * 1000)}
+
+
+def _record_run(session: Session, now: datetime, planned: int, bottleneck, steps: int, started: float) -> None:
+    """The whole plan just stored: when, what it cost, and one more in the count of whole plans."""
+    run = session.get(PlanRun, FULL) or PlanRun(name=FULL, generation=0)
+    run.planned_at, run.steps_written, run.orders = now, steps, planned
+    run.bottleneck = bottleneck
+    run.duration_ms = int((time.perf_counter() - started) * 1000)
+    run.generation = (run.generation or 0) + 1
+    session.add(run)
 
 
 def needs_replan(session: Session, now: datetime, refresh_seconds: float) -> bool:

@@ -15,7 +15,7 @@ def run(relay, force: bool = True) -> dict:
             session.info.pop("plan", None)
             if not planner.needs_replan(session, relay.clock.now(), relay.settings.planning.refresh_minutes * 60):
                 return {"orders": 0, "skipped": True}
-    result = planner.replan_all(relay.Session, relay.plan)
+    result = planner.replan_all(relay.Session, relay.plan, read_factory=relay.ReadSession)
     # a whole plan leaves about a million objects behind (rows, plain data, the plan): collected
     # here, as part of its cost, and not in the middle of the scan or the digests that follow
     gc.collect()

@@ -1,0 +1,157 @@
+"""Pages and reads that change nothing run in read-only sessions (`relay.ReadSession`): on SQLite a
+deferred snapshot outside the writers' queue, so a slow board or export never holds up a 报工;
+nothing in one can write, and the pooled connection it used writes again afterwards."""
+import contextlib
+import threading
+from datetime import datetime
+
+import pytest
+import requests
+from sqlalchemy import event, func, select, text, update
+from sqlalchemy.exc import OperationalError
+
+from bot.jobs import replan
+from storage.db import ReadOnlySession, make_engine, make_read_session_factory, make_session_factory
+from storage.migrate import init_db
+from storage import planner
+from storage.models import Order, PlanRun, Report, Step, Workshop
+from storage.planner import FULL
+from tests.test_board import TOKEN
+from tests.test_commands import seed
+
+COUNT = select(func.count()).select_from(Report)
+LONG_AGO = datetime(2000, 1, 1)
+
+
+@contextlib.contextmanager
+def begun(engine):
+    """The BEGIN statements sent while the block runs, in order."""
+    begins: list[str] = []
+
+    def on_sql(conn, cursor, statement, params, context, executemany):
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_sql)
+    try:
+        yield begins
+    finally:
+        event.remove(engine, "before_cursor_execute", on_sql)
+
+
+def test_a_report_is_answered_while_a_page_reads(live):
+    seed(live)
+    sqlite = live.relay.engine.dialect.name == "sqlite"
+    with live.relay.ReadSession() as page:
+        before = page.scalar(COUNT)                     # the page's read is open from here
+        replies: list[str] = []
+        worker = threading.Thread(target=lambda: replies.append(live.say("zhangwei", "报工 SO-1001 50")))
+        worker.start()
+        worker.join(timeout=20)
+        assert not worker.is_alive(), "the 报工 waited for a page that only reads"
+        assert "SO-1001" in replies[0] and "50" in replies[0]
+        if sqlite:                                      # one snapshot for the whole page
+            assert page.scalar(COUNT) == before
+    with live.relay.Session() as session:
+        assert session.scalar(COUNT) == before + 1
+        assert session.scalar(select(Report.good).order_by(Report.id.desc()).limit(1)) == 50
+    board = requests.get(f"{live.url}/board", params={"token": TOKEN})
+    assert board.status_code == 200 and "50/200" in board.text   # the next page read sees it
+
+
+def test_a_read_session_cannot_write_and_its_connection_writes_again(settings):
+    init_db(settings.app.database_url, settings)
+    engine = make_engine(settings.app.database_url, pool_size=1, max_overflow=0)   # one connection, reused
+    Read, Write = make_read_session_factory(engine), make_session_factory(engine)
+    try:
+        with Read() as page:
+            shop = page.scalars(select(Workshop).order_by(Workshop.id)).first()
+            shop.name = "改了名"
+            with pytest.raises(ReadOnlySession):
+                page.flush()
+            page.rollback()
+        if engine.dialect.name == "sqlite":              # SQLite itself refuses a write past the ORM
+            with Read() as page, pytest.raises(OperationalError, match="readonly"):
+                page.execute(text("UPDATE workshops SET aliases = 'x'"))
+        for round_ in range(2):                          # read, write, read, write on the one connection
+            with Read() as page:
+                name = page.scalar(select(Workshop.name).order_by(Workshop.id).limit(1))
+            with Write.begin() as session:
+                session.execute(update(Workshop).where(Workshop.name == name).values(aliases=f"r{round_}"))
+            with Read() as page:
+                assert page.scalar(select(Workshop.aliases).where(Workshop.name == name)) == f"r{round_}"
+                assert name != "改了名"
+    finally:
+        engine.dispose()
+
+
+def test_the_whole_plan_reads_its_snapshot_outside_the_writers_queue(live):
+    """The jobs' whole plan reads ~1 s at 10,000 orders: in a read-only session, so that second
+    holds up no 报工; only its store, which checks each row's stamp, is a writer's transaction."""
+    seed(live)
+    live.say("zhangwei", "报工 SO-1001 50")
+    with begun(live.relay.engine) as begins:
+        result = replan.run(live.relay)
+    assert result["orders"] == 2
+    if live.relay.engine.dialect.name == "sqlite":
+        assert begins == ["BEGIN", "BEGIN IMMEDIATE"]   # the snapshot, then the store
+    with live.relay.Session() as session:
+        assert session.get(PlanRun, FULL).orders == 2
+
+
+def test_the_whole_plan_is_stored_a_batch_of_orders_at_a_time(live):
+    """Each batch of orders is a writer's transaction of its own (a 报工 waits for one batch, not
+    for the whole plan); what is stored is the same plan as one transaction would store."""
+    for n in range(5):
+        live.add_order(f"SO-20{n:02d}", quantity=100 + n, days=3 + n, priority=1 + n % 3)
+    live.say("zhangwei", "报工 SO-2000 40")
+    with live.relay.Session.begin() as session:   # every step's plan forgotten: the whole plan stores it all
+        session.execute(update(Step).values(planned_start=LONG_AGO, planned_end=LONG_AGO, plan_hash=0))
+    with begun(live.relay.engine) as begins:
+        result = planner.replan_all(live.relay.Session, live.relay.plan, read_factory=live.relay.ReadSession,
+                                    orders_per_transaction=2)
+    assert result["orders"] == 5 and result["orders_written"] == 5
+    if live.relay.engine.dialect.name == "sqlite":
+        assert begins == ["BEGIN"] + ["BEGIN IMMEDIATE"] * 3           # the snapshot, then 2 + 2 + 1 orders
+    with live.relay.Session() as session:
+        stored = {s.id: (s.planned_start, s.planned_end) for s in session.scalars(select(Step))}
+        assert LONG_AGO not in {t for pair in stored.values() for t in pair}
+        again = planner.plan_in_memory(session, live.relay.clock.now(), live.relay.plan)
+        for order in again.orders.values():
+            for step in order.steps:
+                assert stored[step.step_id] == (step.planned_start, step.planned_end)
+        assert session.get(PlanRun, FULL).steps_written == len(stored)
+
+
+def test_a_whole_plan_made_by_a_command_meanwhile_overtakes_the_jobs_plan(live):
+    """A command's whole plan stored between two of the jobs' batches: the jobs' run does not write
+    its older plan over it; it starts again from a new snapshot, and what is stored in the end is
+    the plan of the work as it now is."""
+    from sqlalchemy.orm import Session as OrmSession
+    for n in range(4):
+        live.add_order(f"SO-20{n:02d}", quantity=100 + n, days=3 + n, priority=3)
+    with live.relay.Session.begin() as session:   # forgotten: the jobs' plan stores every step
+        session.execute(update(Step).values(planned_start=LONG_AGO, planned_end=LONG_AGO, plan_hash=0))
+    batches: list[int] = []
+
+    def rush_after_the_first_batch(session):
+        if session.info.get("planning") and not batches:
+            batches.append(1)
+            with live.relay.Session.begin() as command:   # 插单: SO-2003 first; a whole plan of its own
+                command.scalars(select(Order).where(Order.order_no == "SO-2003")).one().priority = 1
+
+    event.listen(OrmSession, "after_commit", rush_after_the_first_batch)
+    try:
+        result = planner.replan_all(live.relay.Session, live.relay.plan, read_factory=live.relay.ReadSession,
+                                    orders_per_transaction=1)
+    finally:
+        event.remove(OrmSession, "after_commit", rush_after_the_first_batch)
+    assert batches and result["attempts"] == 2 and result["orders"] == 4
+    with live.relay.Session() as session:
+        run = session.get(PlanRun, FULL)
+        assert run.generation >= 3                      # the first plan, the command's, the jobs' second try
+        now = planner.plan_in_memory(session, live.relay.clock.now(), live.relay.plan)
+        stored = {s.id: (s.planned_start, s.planned_end, s.forecast_start, s.forecast_end)
+                  for s in session.scalars(select(Step))}
+        assert all(stored[sp.step_id] == (sp.planned_start, sp.planned_end, sp.forecast_start, sp.forecast_end)
+                   for order in now.orders.values() for sp in order.steps)   # the rush first, the rest after
