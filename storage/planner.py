@@ -408,9 +408,11 @@ def _replan_once(session_factory, config: PlanConfig, read_factory, orders_per_t
     started = time.perf_counter()
     with read_factory() as session:
         session.info.pop("plan", None)      # reading only: no re-plan of its own
+        # first: under READ COMMITTED (PostgreSQL) a whole plan committed during the reads below
+        # then shows as a newer generation, never as an older one beside newer work
+        generation = session.scalar(select(PlanRun.generation).where(PlanRun.name == FULL)) or 0
         load, stored = load_workload(session)
         cal = calendar(session, config)
-        generation = session.scalar(select(PlanRun.generation).where(PlanRun.name == FULL)) or 0
         session.rollback()
     plan = build_plan(load, cal, now, config.outage_seconds)
     computed = time.perf_counter()
@@ -437,8 +439,9 @@ def _replan_once(session_factory, config: PlanConfig, read_factory, orders_per_t
 
 
 def _record_run(session: Session, now: datetime, planned: int, bottleneck, steps: int, started: float) -> None:
-    """The whole plan just stored: when, what it cost, and one more in the count of whole plans."""
-    run = session.get(PlanRun, FULL) or PlanRun(name=FULL, generation=0)
+    """The whole plan just stored: when, what it cost, and one more in the count of whole plans
+    (the row locked and read afresh, last in the lock order, so no two plans count as one)."""
+    run = session.get(PlanRun, FULL, with_for_update=True, populate_existing=True) or PlanRun(name=FULL, generation=0)
     run.planned_at, run.steps_written, run.orders = now, steps, planned
     run.bottleneck = bottleneck
     run.duration_ms = int((time.perf_counter() - started) * 1000)
