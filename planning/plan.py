@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from array import array
 from datetime import datetime, time, timedelta
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from planning.calendar import WorkCalendar
-from planning.forecast import forecast
+from planning.forecast import Slot, forecast
 from planning.model import OrderPlan, OrderState, Plan, StepPlan, Workload, to_ts
 from planning.work import step_work
 
-Slot = tuple[float, float, "int | None"]
 # Dates are kept within 2000-2099 (what the database and an ISO 8601 reader expect): an absurd
 # quantity can only reach them, and a plan that does is said to be late anyway.
 FIRST, LAST = 946684800.0, 4102444800.0
@@ -62,15 +61,18 @@ def due_plan(order: OrderState, cal: WorkCalendar) -> Sequence[float]:
     return dates
 
 
+def plan_orders(load: Workload, cal: WorkCalendar, now: datetime,
+                outage_seconds: float) -> Iterator[tuple[OrderState, OrderPlan]]:
+    """Every order's plan, one at a time in the load's order, once the forecast is made (a big
+    plant's whole plan need not be held at once: the jobs store it as it comes)."""
+    made = forecast(load, cal, now, outage_seconds)
+    for position, order in enumerate(load.orders):
+        yield order, assemble(order, cal, made.order_slots(position, order))
+
+
 def build_plan(load: Workload, cal: WorkCalendar, now: datetime, outage_seconds: float) -> Plan:
     """The whole plan: every order's planned dates and every open step's forecast."""
-    slots = forecast(load, cal, now, outage_seconds).slots
-    orders = {}
-    for order in load.orders:
-        orders[order.id] = assemble(order, cal, slots)
-        for step in order.steps:   # its slots are in its plan now: not held twice (~30 MB at 50,000 orders)
-            slots.pop(step.id, None)
-    return Plan(now=now, orders=orders)
+    return Plan(now=now, orders={order.id: planned for order, planned in plan_orders(load, cal, now, outage_seconds)})
 
 
 def retime(order: OrderState, stored_starts: Mapping[int, datetime | None], cal: WorkCalendar, now: datetime,

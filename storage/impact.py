@@ -49,7 +49,7 @@ def _as_if(session: Session, load: Workload, kind: str, subject: int, payload: d
                                 std_rate=rs.units_per_hour) for rs in route.steps)
         rush = OrderState(id=RUSH_ORDER_ID, order_no=payload["order_no"], priority=RUSH_PRIORITY,
                           due_date=date.fromisoformat(payload["due_date"]), steps=steps)
-        return Workload(load.orders + (rush,), load.capacity)
+        return Workload((*load.orders, rush), load.capacity)
     orders = []
     for o in load.orders:
         if o.id == subject:

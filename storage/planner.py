@@ -10,20 +10,23 @@ command re-timed after it read its snapshot (`plan_stamp`).
 """
 from __future__ import annotations
 
-import sys
 import time
+from array import array
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from collections.abc import Callable, Iterable
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import bindparam, event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from planning.calendar import WorkCalendar
-from planning.model import OrderPlan, OrderState, Plan, StepPlan, StepState, Workload, to_ts
-from planning.plan import assemble, build_plan, retime
+from planning.model import (NONE, OrderPlan, OrderState, OrderTable, Plan, StepPlan, StepState, Workload, from_micros,
+                            micros, to_ts)
+from planning.plan import assemble, build_plan, plan_orders, retime
 from storage.calendar import CalendarConfig, load_calendar
 from storage.db import chunked
 from storage.models import (CalendarDay, CalendarYear, Handoff, Incident, Order, PlanRun, Step, Workshop)
@@ -166,17 +169,58 @@ def sync(session: Session, *, flush: bool = True) -> None:
 
 
 # -- reading ----------------------------------------------------------------------------------------
-def load_workload(session: Session, order_ids: Iterable[int] | None = None) -> tuple[Workload, dict]:
-    """Open orders (paused ones too, on hold) with their steps, as plain data; and what the
-    database holds of their plan now (to write only what changes)."""
+class Stored:
+    """What the database held of the plan when the work was read (to write only what changed),
+    beside the read orders' and steps' columns: per order its due moment, forecast end, lateness
+    and `updated_at`; per step its plan fingerprint and stamp."""
+
+    def __init__(self, table: OrderTable) -> None:
+        self.table = table
+        self.due = array("q")             # microseconds since 1970 (planning.model.micros)
+        self.forecast_end = array("q")
+        self.late = array("q")
+        self.seen = array("q")            # updated_at
+        self.hashes = array("q")
+        self.stamps = array("q")
+
+    def add_order(self, due_at: datetime | None, forecast_end: datetime | None, late_minutes: int | None,
+                  updated_at: datetime | None) -> None:
+        self.due.append(micros(due_at))
+        self.forecast_end.append(micros(forecast_end))
+        self.late.append(NONE if late_minutes is None else late_minutes)
+        self.seen.append(micros(updated_at))
+
+    def keep(self, positions: array) -> None:
+        if len(positions) < len(self.due):
+            for name in ("due", "forecast_end", "late", "seen"):
+                column = getattr(self, name)
+                setattr(self, name, array(column.typecode, (column[p] for p in positions)))
+
+    def position(self, order_id: int) -> int:
+        """The order's position as read (-1: not read)."""
+        ids = self.table.ids
+        p = bisect_left(ids, order_id)
+        return p if p < len(ids) and ids[p] == order_id else -1
+
+    def order(self, p: int) -> tuple:
+        """(due_at, forecast_end, late_minutes, updated_at) as read."""
+        late = self.late[p]
+        return (from_micros(self.due[p]), from_micros(self.forecast_end[p]), None if late == NONE else late,
+                from_micros(self.seen[p]))
+
+
+def load_workload(session: Session, order_ids: Iterable[int] | None = None) -> tuple[Workload, Stored]:
+    """Open orders (paused ones too, on hold) with their steps, in order id order, as an
+    OrderTable (a column store: 300,000 steps at 50,000 orders); and what the database holds of
+    their plan now (to write only what changes). Both are read streamed, a few thousand rows at
+    a time: the rows of a big plant are never all held beside what they become."""
+    open_order = (Order.status != "done") & (Order.hold.is_(None) | (Order.hold != "cancelled"))
     orders_q = select(Order.id, Order.order_no, Order.priority, Order.due_date, Order.hold, Order.due_at,
-                      Order.forecast_end, Order.late_minutes, Order.updated_at).where(Order.status != "done",
-                                                                    Order.hold.is_(None) | (Order.hold != "cancelled"))
+                      Order.forecast_end, Order.late_minutes, Order.updated_at).where(open_order)
     steps_q = (select(Step.id, Step.order_id, Step.seq, Step.workshop_id, Step.status, Step.planned_qty,
                       Step.units_per_hour, Step.good_qty, Step.scrap_qty, Step.received_qty, Step.first_report_at,
                       Step.completed_at, Step.plan_hash, Step.plan_stamp)
-               .join(Order, Step.order_id == Order.id).where(Order.status != "done",
-                                                            Order.hold.is_(None) | (Order.hold != "cancelled")))
+               .join(Order, Step.order_id == Order.id).where(open_order))
     if order_ids is not None:
         ids = list(order_ids)
         orders_q, steps_q = orders_q.where(Order.id.in_(ids)), steps_q.where(Order.id.in_(ids))
@@ -186,25 +230,25 @@ def load_workload(session: Session, order_ids: Iterable[int] | None = None) -> t
     recovery = dict(session.execute(
         select(Incident.step_id, Incident.expected_recovery).where(Incident.closed_at.is_(None),
                                                                    Incident.blocking.is_(True))).all())
-    by_order: dict[int, list[StepState]] = {}
-    stored_steps: dict[int, tuple[int, int]] = {}
-    # streamed in batches: the rows of a big plant are not all held at once beside what they become;
-    # a status is one interned str, not one per row
+    table = OrderTable()
+    stored = Stored(table)
+    for o in session.execute(orders_q.order_by(Order.id).execution_options(yield_per=5000)):
+        table.add_order(o.id, o.order_no, o.priority, o.due_date, o.hold is not None)
+        stored.add_order(o.due_at, o.forecast_end, o.late_minutes, o.updated_at)
+    read_ids, at = table.ids, 0
     for r in session.execute(steps_q.order_by(Step.order_id, Step.seq).execution_options(yield_per=5000)):
-        by_order.setdefault(r.order_id, []).append(StepState(
-            id=r.id, seq=r.seq, workshop_id=r.workshop_id, status=sys.intern(r.status), planned_qty=r.planned_qty,
-            std_rate=r.units_per_hour, good=r.good_qty, scrap=r.scrap_qty, received=r.received_qty,
-            pending_in=pending.get(r.id, 0) or 0, first_report_at=r.first_report_at, completed_at=r.completed_at,
-            recovery=recovery.get(r.id)))
-        stored_steps[r.id] = (r.plan_hash, r.plan_stamp)
-    orders, stored_orders = [], {}
-    for o in session.execute(orders_q):
-        if o.id in by_order:
-            orders.append(OrderState(id=o.id, order_no=o.order_no, priority=o.priority, due_date=o.due_date,
-                                     steps=tuple(by_order[o.id]), on_hold=o.hold is not None))
-            stored_orders[o.id] = (o.due_at, o.forecast_end, o.late_minutes, o.updated_at)
+        while at < len(read_ids) and read_ids[at] < r.order_id:
+            at += 1
+        if at == len(read_ids) or read_ids[at] != r.order_id:
+            continue     # its order closed between the two reads (PostgreSQL's READ COMMITTED)
+        table.add_step(at, r.id, r.seq, r.workshop_id, r.status, r.planned_qty, r.units_per_hour, r.good_qty,
+                       r.scrap_qty, r.received_qty, pending.get(r.id, 0) or 0, r.first_report_at, r.completed_at,
+                       recovery.get(r.id))
+        stored.hashes.append(r.plan_hash or 0)
+        stored.stamps.append(r.plan_stamp or 0)
+    stored.keep(table.drop_empty())   # an order without steps is not planned
     capacity = dict(session.execute(select(Workshop.id, Workshop.capacity)).all())
-    return Workload(tuple(orders), capacity), {"steps": stored_steps, "orders": stored_orders}
+    return Workload(table, capacity), stored
 
 
 # -- writing ----------------------------------------------------------------------------------------
@@ -225,31 +269,30 @@ def _step_update():
     return _STEP_UPDATE
 
 
-def write_plan(session: Session, plans: Iterable[OrderPlan], stored: dict) -> tuple[int, int]:
+def write_plan(session: Session, plans: Iterable[OrderPlan], stored: Stored) -> tuple[int, int]:
     """Store the plans' dates where they differ from what is stored; a step re-timed by a command
     since `stored` was read keeps its own (its stamp no longer matches). Rows are written in the
     lock order every writer follows (orders, then steps, each by id), so a command that holds an
-    order and its steps and the full plan wait for each other but never deadlock. `stored` is
-    used up.
+    order and its steps and the full plan wait for each other but never deadlock.
     Returns (steps, orders) written."""
     order_rows: list[dict[str, Any]] = []
     changed: list[tuple[int, Any, StepPlan, Any]] = []   # (step id, stamp read, its plan, fingerprint)
-    # what was read is taken out of `stored` as it is compared: at 50,000 orders the rows to write
-    # and everything read are not held side by side
-    stored_orders, stored_steps = stored["orders"], stored["steps"]
+    step_ids, hashes, stamps = stored.table.step_ids, stored.hashes, stored.stamps
     for order in plans:
         new = (order.due_at, order.forecast_end, order.late_minutes)
-        was = stored_orders.pop(order.order_id, None)
-        if was is not None and was[:3] != new:   # an order a command changed since keeps its own
+        p = stored.position(order.order_id)
+        if p < 0:
+            continue          # not read: nothing of it is written
+        was = stored.order(p)
+        if was[:3] != new:   # an order a command changed since keeps its own
             order_rows.append({"b_id": order.order_id, "b_due": new[0], "b_fe": new[1], "b_late": new[2],
                                "b_seen": was[3]})
-        for sp in order.steps:
-            if sp.step_id not in stored_steps:
+        for k, sp in zip(stored.table.steps_of(p), order.steps, strict=False):   # both in route order
+            if step_ids[k] != sp.step_id:
                 continue
-            old_hash, stamp = stored_steps.pop(sp.step_id)
             fingerprint = sp.fingerprint()
-            if fingerprint != old_hash:
-                changed.append((sp.step_id, stamp, sp, fingerprint))
+            if fingerprint != hashes[k]:
+                changed.append((sp.step_id, stamps[k], sp, fingerprint))
     if order_rows:
         orders = Order.__table__
         session.connection().execute(update(orders).where(  # type: ignore[arg-type]
@@ -278,42 +321,59 @@ def plan_all(session: Session, now: datetime, config: PlanConfig) -> dict:
     """The whole plan, made and stored in this transaction."""
     started = time.perf_counter()
     load, stored = load_workload(session)
-    plan = build_plan(load, calendar(session, config), now, config.outage_seconds)
-    steps, orders = write_plan(session, plan.orders.values(), stored)
-    _record_run(session, now, len(load.orders), bottleneck_of(load, plan), steps, started)
+    bottleneck = Bottleneck()
+    plans = []
+    for order, planned in plan_orders(load, calendar(session, config), now, config.outage_seconds):
+        bottleneck.add(order, planned)
+        plans.append(planned)
+    steps, orders = write_plan(session, plans, stored)
+    _record_run(session, now, len(load.orders), bottleneck.result(), steps, started)
     return {"orders": len(load.orders), "steps_written": steps, "orders_written": orders,
             "ms": int((time.perf_counter() - started) * 1000)}
 
 
-def bottleneck_of(load: Workload, plan: Plan) -> dict[str, int] | None:
-    """The workshop whose queue adds the most lateness in `plan`: in each open order not on hold,
-    the lateness each open step adds over the open step before it (a step inherits what its
-    upstream brings), summed per workshop; ties go to the one delaying more orders, then the
-    first. None when no workshop adds any."""
-    queue: Counter[int] = Counter()
-    added: Counter[int] = Counter()
-    delayed: Counter[int] = Counter()
-    most: Counter[int] = Counter()
-    for order in load.orders:
-        planned = plan.orders.get(order.id)
+class Bottleneck:
+    """The workshop whose queue adds the most lateness in a plan, its orders added one by one: in
+    each open order not on hold, the lateness each open step adds over the open step before it (a
+    step inherits what its upstream brings), summed per workshop; ties go to the one delaying
+    more orders, then the first. None when no workshop adds any."""
+
+    def __init__(self) -> None:
+        self.queue: Counter[int] = Counter()
+        self.added: Counter[int] = Counter()
+        self.delayed: Counter[int] = Counter()
+        self.most: Counter[int] = Counter()
+
+    def add(self, order: OrderState, planned: OrderPlan | None) -> None:
         if order.on_hold or planned is None:
-            continue
+            return
         late = {sp.step_id: sp.late_minutes for sp in planned.steps}
         before = 0
         for step in order.steps:   # in route order
             if step.status not in OPEN_STEP:
                 continue
             more, before = late.get(step.id, 0) - before, late.get(step.id, 0)
-            queue[step.workshop_id] += 1
+            self.queue[step.workshop_id] += 1
             if more > 0:
-                added[step.workshop_id] += more
-                delayed[step.workshop_id] += 1
-                most[step.workshop_id] = max(most[step.workshop_id], more)
-    if not added:
-        return None
-    ws = max(added, key=lambda w: (added[w], delayed[w], -w))
-    return {"workshop_id": ws, "added_minutes": added[ws], "orders": delayed[ws], "queue": queue[ws],
-            "most_minutes": most[ws]}
+                self.added[step.workshop_id] += more
+                self.delayed[step.workshop_id] += 1
+                self.most[step.workshop_id] = max(self.most[step.workshop_id], more)
+
+    def result(self) -> dict[str, int] | None:
+        added, delayed = self.added, self.delayed
+        if not added:
+            return None
+        ws = max(added, key=lambda w: (added[w], delayed[w], -w))
+        return {"workshop_id": ws, "added_minutes": added[ws], "orders": delayed[ws], "queue": self.queue[ws],
+                "most_minutes": self.most[ws]}
+
+
+def bottleneck_of(load: Workload, plan: Plan) -> dict[str, int] | None:
+    """The bottleneck (see Bottleneck) of a plan made whole."""
+    found = Bottleneck()
+    for order in load.orders:
+        found.add(order, plan.orders.get(order.id))
+    return found.result()
 
 
 def retime_orders(session: Session, now: datetime, config: PlanConfig, order_ids: Iterable[int]) -> None:
@@ -414,28 +474,35 @@ def _replan_once(session_factory, config: PlanConfig, read_factory, orders_per_t
         load, stored = load_workload(session)
         cal = calendar(session, config)
         session.rollback()
-    plan = build_plan(load, cal, now, config.outage_seconds)
-    computed = time.perf_counter()
-    planned, bottleneck = len(load.orders), bottleneck_of(load, plan)
-    del load   # the work read (~130 MB at 50,000 orders) is not held while the plan is written
+    # the forecast is made first; each batch's orders are then assembled and stored, in order id
+    # order, the plan of the orders stored before let go (not the whole plan held at once)
+    began = started
+    plans = plan_orders(load, cal, now, config.outage_seconds)
+    planned, bottleneck = len(load.orders), Bottleneck()
+    planning = 0.0     # the read, the forecast and each batch's assembly: all but the writing
     steps = orders = 0
-    batches = list(chunked(sorted(plan.orders), orders_per_transaction)) or [[]]
+    batches = max(1, -(-planned // orders_per_transaction))
     try:
-        for number, batch in enumerate(batches, 1):
+        for number in range(1, batches + 1):
+            batch = []
+            for order, plan in islice(plans, orders_per_transaction):
+                bottleneck.add(order, plan)
+                batch.append(plan)
+            planning += time.perf_counter() - began
             with session_factory.begin() as session:
                 session.info["planning"] = True     # this transaction is the plan: nothing to re-plan
-                written = write_plan(session, [plan.orders[order_id] for order_id in batch], stored)
+                written = write_plan(session, batch, stored)
                 # last in the lock order (orders, steps, then the run), as a command's whole plan takes it
                 current = session.scalar(select(PlanRun.generation).where(PlanRun.name == FULL).with_for_update())
                 if (current or 0) != generation:
                     raise _Overtaken()
                 steps, orders = steps + written[0], orders + written[1]
-                if number == len(batches):          # the last batch records the run
-                    _record_run(session, now, planned, bottleneck, steps, started)
+                if number == batches:               # the last batch records the run
+                    _record_run(session, now, planned, bottleneck.result(), steps, started)
+            began = time.perf_counter()
     except _Overtaken:
         return None
-    return {"orders": planned, "steps_written": steps, "orders_written": orders,
-            "plan_ms": int((computed - started) * 1000)}
+    return {"orders": planned, "steps_written": steps, "orders_written": orders, "plan_ms": int(planning * 1000)}
 
 
 def _record_run(session: Session, now: datetime, planned: int, bottleneck, steps: int, started: float) -> None:
