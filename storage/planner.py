@@ -508,12 +508,25 @@ def _replan_once(session_factory, config: PlanConfig, read_factory, orders_per_t
 def _record_run(session: Session, now: datetime, planned: int, bottleneck, steps: int, started: float) -> None:
     """The whole plan just stored: when, what it cost, and one more in the count of whole plans
     (the row locked and read afresh, last in the lock order, so no two plans count as one)."""
-    run = session.get(PlanRun, FULL, with_for_update=True, populate_existing=True) or PlanRun(name=FULL, generation=0)
+    run = session.get(PlanRun, FULL, with_for_update=True, populate_existing=True)
+    if run is None:   # the first whole plan of this database: another may be inserting the row as well
+        session.execute(_insert_or_nothing(session, PlanRun.__table__, name=FULL, planned_at=now, generation=0))
+        run = session.get(PlanRun, FULL, with_for_update=True, populate_existing=True)
+        assert run is not None
     run.planned_at, run.steps_written, run.orders = now, steps, planned
     run.bottleneck = bottleneck
     run.duration_ms = int((time.perf_counter() - started) * 1000)
     run.generation = (run.generation or 0) + 1
     session.add(run)
+
+
+def _insert_or_nothing(session: Session, table, **values):
+    """INSERT … ON CONFLICT DO NOTHING: on PostgreSQL a second insert of the same key waits for the
+    first transaction and then does nothing, where a plain INSERT would fail on the key."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    return sqlite.insert(table).values(**values).on_conflict_do_nothing()
 
 
 def needs_replan(session: Session, now: datetime, refresh_seconds: float) -> bool:

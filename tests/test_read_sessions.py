@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 import requests
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import delete, event, func, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from bot.jobs import replan
@@ -155,3 +155,39 @@ def test_a_whole_plan_made_by_a_command_meanwhile_overtakes_the_jobs_plan(live):
                   for s in session.scalars(select(Step))}
         assert all(stored[sp.step_id] == (sp.planned_start, sp.planned_end, sp.forecast_start, sp.forecast_end)
                    for order in now.orders.values() for sp in order.steps)   # the rush first, the rest after
+
+
+def test_the_first_two_whole_plans_of_a_database_at_once_are_both_counted(live):
+    """The jobs' and a command's whole plans, the first of a database, at the same time: the run's
+    row does not exist yet, both go to insert it; the second waits for the first (PostgreSQL: on
+    the row's key; SQLite: for the writer) and then counts itself on the row, instead of failing."""
+    seed(live)
+    now = live.relay.clock.now()
+    with live.relay.Session.begin() as session:
+        planner.plan_all(session, now, live.relay.plan)        # stored: neither plan below writes a step
+        session.execute(delete(PlanRun))
+    first_in, go_on = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def whole_plan(hold: bool):
+        try:
+            with live.relay.Session.begin() as session:
+                planner.plan_all(session, now, live.relay.plan)
+                if hold:                         # the row inserted, not committed yet
+                    first_in.set()
+                    go_on.wait(10)
+        except BaseException as exc:   # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    first = threading.Thread(target=whole_plan, args=(True,))
+    first.start()
+    assert first_in.wait(10)
+    second = threading.Thread(target=whole_plan, args=(False,))
+    second.start()
+    second.join(1.0)                    # it gets as far as it can (the new code: waits for the first's key)
+    go_on.set()
+    first.join(20)
+    second.join(20)
+    assert not errors, errors
+    with live.relay.Session() as session:
+        assert session.get(PlanRun, FULL).generation == 2
