@@ -28,7 +28,7 @@ from planning.model import (NONE, OrderPlan, OrderState, OrderTable, Plan, StepP
                             micros, to_ts)
 from planning.plan import assemble, build_plan, plan_orders, retime
 from storage.calendar import CalendarConfig, load_calendar
-from storage.db import chunked
+from storage.db import chunked, retrying
 from storage.models import (CalendarDay, CalendarYear, Handoff, Incident, Order, PlanRun, Step, Workshop)
 from storage.views import OPEN_STEP
 
@@ -489,16 +489,24 @@ def _replan_once(session_factory, config: PlanConfig, read_factory, orders_per_t
                 bottleneck.add(order, plan)
                 batch.append(plan)
             planning += time.perf_counter() - began
-            with session_factory.begin() as session:
-                session.info["planning"] = True     # this transaction is the plan: nothing to re-plan
-                written = write_plan(session, batch, stored)
-                # last in the lock order (orders, steps, then the run), as a command's whole plan takes it
-                current = session.scalar(select(PlanRun.generation).where(PlanRun.name == FULL).with_for_update())
-                if (current or 0) != generation:
-                    raise _Overtaken()
-                steps, orders = steps + written[0], orders + written[1]
-                if number == batches:               # the last batch records the run
-                    _record_run(session, now, planned, bottleneck.result(), steps, started)
+
+            def store(batch=batch, last=number == batches, before=steps) -> tuple[int, int]:
+                with session_factory.begin() as session:
+                    session.info["planning"] = True     # this transaction is the plan: nothing to re-plan
+                    written = write_plan(session, batch, stored)
+                    # last in the lock order (orders, steps, then the run), as a command's whole plan takes it
+                    current = session.scalar(select(PlanRun.generation).where(PlanRun.name == FULL)
+                                             .with_for_update())
+                    if (current or 0) != generation:
+                        raise _Overtaken()
+                    if last:                            # the last batch records the run
+                        _record_run(session, now, planned, bottleneck.result(), before + written[0], started)
+                    return written
+            # a command that holds an order of this batch and makes a whole plan takes the orders
+            # in id order too, from the first: on PostgreSQL one side of that deadlock is aborted,
+            # and this batch, like the command, is tried again (its stamps keep what was re-timed)
+            written = retrying(store)
+            steps, orders = steps + written[0], orders + written[1]
             began = time.perf_counter()
     except _Overtaken:
         return None

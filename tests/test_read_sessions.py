@@ -11,7 +11,7 @@ from sqlalchemy import delete, event, func, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from bot.jobs import replan
-from storage.db import ReadOnlySession, make_engine, make_read_session_factory, make_session_factory
+from storage.db import ReadOnlySession, make_engine, make_read_session_factory, make_session_factory, retrying
 from storage.migrate import init_db
 from storage import planner
 from storage.models import Order, PlanRun, Report, Step, Workshop
@@ -191,3 +191,69 @@ def test_the_first_two_whole_plans_of_a_database_at_once_are_both_counted(live):
     assert not errors, errors
     with live.relay.Session() as session:
         assert session.get(PlanRun, FULL).generation == 2
+
+
+def test_a_command_holding_an_order_and_the_jobs_batch_waiting_for_it_both_finish(live):
+    """A command holds an order (its row locked) and then makes a whole plan, which updates every
+    order in id order; the jobs' batch meanwhile holds the orders before it and waits for it. On
+    PostgreSQL that is a deadlock, and the database aborts one side: the command is tried again by
+    `retrying`, as commands are, and so is the jobs' batch. Both finish; the command's plan
+    overtakes the jobs' run, which starts again and stores the plan of the work as it now is."""
+    for n in range(6):
+        live.add_order(f"SO-20{n:02d}", quantity=100 + n, days=3 + n, priority=3)
+    with live.relay.Session.begin() as session:   # every order's and step's plan to be written again
+        session.execute(update(Step).values(plan_hash=0, planned_end=LONG_AGO))
+        session.execute(update(Order).values(late_minutes=-5))
+        ids = sorted(session.scalars(select(Order.id).where(Order.order_no.like("SO-20%"))))
+    postgres = live.relay.engine.dialect.name == "postgresql"
+    held, errors, results = threading.Event(), [], []
+
+    def command():
+        first = [True]
+
+        def work():
+            with live.relay.Session.begin() as session:
+                session.get(Order, ids[1], with_for_update=True)       # the command's order, held
+                if first[0]:
+                    first[0] = False
+                    held.set()
+                    _until_someone_waits(live.relay.engine, postgres)
+                planner.plan_all(session, live.relay.clock.now(), live.relay.plan)
+        try:
+            retrying(work)
+        except BaseException as exc:   # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=command)
+    thread.start()
+    assert held.wait(10)
+    try:   # the jobs' first batch: the first order, then the command's (held)
+        results.append(planner.replan_all(live.relay.Session, live.relay.plan, read_factory=live.relay.ReadSession,
+                                          orders_per_transaction=3))
+    except BaseException as exc:   # noqa: BLE001 - reported below
+        errors.append(exc)
+    thread.join(30)
+    assert not errors, errors
+    assert results[0]["orders"] >= 6 and results[0]["attempts"] == 2    # overtaken once by the command's plan
+    with live.relay.Session() as session:
+        now = planner.plan_in_memory(session, live.relay.clock.now(), live.relay.plan)
+        for order in now.orders.values():
+            assert session.get(Order, order.order_id).late_minutes == order.late_minutes
+            for sp in order.steps:
+                assert session.get(Step, sp.step_id).planned_end == sp.planned_end
+
+
+def _until_someone_waits(engine, postgres: bool, timeout: float = 10) -> None:
+    """Until another session waits for a lock (PostgreSQL), or a moment (SQLite: the writers'
+    queue, nothing to see)."""
+    import time
+    if not postgres:
+        time.sleep(0.3)
+        return
+    deadline = time.monotonic() + timeout
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            if conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).scalar():
+                return
+            conn.rollback()
+            time.sleep(0.02)
