@@ -284,9 +284,9 @@ def write_plan(session: Session, plans: Iterable[OrderPlan], stored: Stored) -> 
         if p < 0:
             continue          # not read: nothing of it is written
         was = stored.order(p)
-        if was[:3] != new:   # an order a command changed since keeps its own
+        if was[:3] != new:   # an order a command changed or re-timed since keeps its own
             order_rows.append({"b_id": order.order_id, "b_due": new[0], "b_fe": new[1], "b_late": new[2],
-                               "b_seen": was[3]})
+                               "b_seen": was[3], "b_was_due": was[0], "b_was_fe": was[1], "b_was_late": was[2]})
         for k, sp in zip(stored.table.steps_of(p), order.steps, strict=False):   # both in route order
             if step_ids[k] != sp.step_id:
                 continue
@@ -295,8 +295,13 @@ def write_plan(session: Session, plans: Iterable[OrderPlan], stored: Stored) -> 
                 changed.append((sp.step_id, stamps[k], sp, fingerprint))
     if order_rows:
         orders = Order.__table__
+        # written only as it was read: a command's change moves updated_at, its re-time the plan's
+        # own columns (which leave updated_at alone)
         session.connection().execute(update(orders).where(  # type: ignore[arg-type]
-            orders.c.id == bindparam("b_id"), orders.c.updated_at == bindparam("b_seen")).values(
+            orders.c.id == bindparam("b_id"), orders.c.updated_at == bindparam("b_seen"),
+            orders.c.due_at.is_not_distinct_from(bindparam("b_was_due")),
+            orders.c.forecast_end.is_not_distinct_from(bindparam("b_was_fe")),
+            orders.c.late_minutes.is_not_distinct_from(bindparam("b_was_late"))).values(
             due_at=bindparam("b_due"), forecast_end=bindparam("b_fe"), late_minutes=bindparam("b_late")),
             sorted(order_rows, key=lambda r: r["b_id"]))
     changed.sort(key=lambda c: c[0])
@@ -499,8 +504,12 @@ def _replan_once(session_factory, config: PlanConfig, read_factory, orders_per_t
                                              .with_for_update())
                     if (current or 0) != generation:
                         raise _Overtaken()
-                    if last:                            # the last batch records the run
-                        _record_run(session, now, planned, bottleneck.result(), before + written[0], started)
+                    # the last batch records the run; on a new database the run's row may be
+                    # inserted only now, by a command's first whole plan too: counted after it,
+                    # this plan is older than that one
+                    if last and _record_run(session, now, planned, bottleneck.result(), before + written[0],
+                                            started) != generation:
+                        raise _Overtaken()
                     return written
             # a command that holds an order of this batch and makes a whole plan takes the orders
             # in id order too, from the first: on PostgreSQL one side of that deadlock is aborted,
@@ -513,19 +522,23 @@ def _replan_once(session_factory, config: PlanConfig, read_factory, orders_per_t
     return {"orders": planned, "steps_written": steps, "orders_written": orders, "plan_ms": int(planning * 1000)}
 
 
-def _record_run(session: Session, now: datetime, planned: int, bottleneck, steps: int, started: float) -> None:
+def _record_run(session: Session, now: datetime, planned: int, bottleneck, steps: int, started: float) -> int:
     """The whole plan just stored: when, what it cost, and one more in the count of whole plans
-    (the row locked and read afresh, last in the lock order, so no two plans count as one)."""
+    (the row locked and read afresh, last in the lock order, so no two plans count as one).
+    Returns the count of whole plans before this one."""
     run = session.get(PlanRun, FULL, with_for_update=True, populate_existing=True)
     if run is None:   # the first whole plan of this database: another may be inserting the row as well
         session.execute(_insert_or_nothing(session, PlanRun.__table__, name=FULL, planned_at=now, generation=0))
         run = session.get(PlanRun, FULL, with_for_update=True, populate_existing=True)
-        assert run is not None
+        if run is None:
+            raise RuntimeError("the plan run's row was not stored")
+    before = run.generation or 0
     run.planned_at, run.steps_written, run.orders = now, steps, planned
     run.bottleneck = bottleneck
     run.duration_ms = int((time.perf_counter() - started) * 1000)
-    run.generation = (run.generation or 0) + 1
+    run.generation = before + 1
     session.add(run)
+    return before
 
 
 def _insert_or_nothing(session: Session, table, **values):
