@@ -2,7 +2,7 @@
 causes each; the warnings already given and the escalations due."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from planning.cause import delay_of
 from planning.model import OrderPlan, StepPlan, to_ts
+from storage.db import chunked
 from storage.models import DelayWarning, Order, Step
 from storage.views import OPEN_STEP
 
@@ -24,6 +25,7 @@ class OrderDelay:
     cause_workshop_id: int
     downstream_step_ids: tuple[int, ...]
     projected_end: datetime | None = None   # the cause step's forecast end (what a warning records)
+    read: int = field(default=0, compare=False)   # the order's rows it was found in (storage.delays._fingerprint)
 
 
 _COLUMNS = (Step.id, Step.order_id, Step.seq, Step.workshop_id, Step.status, Step.planned_start, Step.planned_end,
@@ -39,14 +41,51 @@ def current_delays(session: Session, now: datetime, tolerance_minutes: int) -> l
         (Step.planned_end < now) | (Step.late_minutes > tolerance_minutes)).distinct()
     rows = session.execute(select(*_COLUMNS).join(Order, Step.order_id == Order.id).where(Order.id.in_(candidates))
                            .order_by(Order.priority, Order.due_date, Order.order_no, Step.seq)).all()
-    found = []
-    for order_rows in _by_order(rows):
-        delay = delay_of(_plan_of(order_rows), to_ts(now), tolerance_minutes)
-        if delay is not None:
-            cause = next(r for r in order_rows if r.id == delay.cause.step_id)
-            found.append(OrderDelay(order_rows[0].order_id, order_rows[0].order_no, delay.level, delay.cause.step_id,
-                                    cause.workshop_id, tuple(s.step_id for s in delay.downstream), cause.forecast_end))
-    return found
+    return [d for d in (_judge(order_rows, now, tolerance_minutes) for order_rows in _by_order(rows)) if d is not None]
+
+
+def still_delayed(session: Session, now: datetime, tolerance_minutes: int, found: list[OrderDelay]) -> list[OrderDelay]:
+    """`found` (read earlier, outside the writers' queue) as it stands now, read again (500 orders a
+    statement) under the writer's lock: an order whose rows are as they were keeps its delay, one
+    that changed is judged again (and left out if it is no longer delayed, done or on hold). In
+    `found`'s order."""
+    out: list[OrderDelay] = []
+    for chunk in chunked(found):
+        rows = session.execute(select(*_COLUMNS).join(Order, Step.order_id == Order.id).where(
+            Order.id.in_([f.order_id for f in chunk]), Order.hold.is_(None), Order.status != "done")
+            .order_by(Order.id, Step.seq)).all()
+        now_rows = {order_rows[0].order_id: order_rows for order_rows in _by_order(rows)}
+        for before in chunk:
+            order_rows = now_rows.get(before.order_id)
+            if order_rows is None:
+                continue
+            if _fingerprint(order_rows) == before.read:
+                out.append(before)
+            elif any(_delayed(r, now, tolerance_minutes) for r in order_rows):   # a candidate, as above
+                again = _judge(order_rows, now, tolerance_minutes)
+                if again is not None:
+                    out.append(again)
+    return out
+
+
+def _delayed(step, now: datetime, tolerance_minutes: int) -> bool:
+    """An open step past its planned end, or forecast past it."""
+    return step.status in OPEN_STEP and (step.planned_end < now or step.late_minutes > tolerance_minutes)
+
+
+def _judge(order_rows: list, now: datetime, tolerance_minutes: int) -> OrderDelay | None:
+    delay = delay_of(_plan_of(order_rows), to_ts(now), tolerance_minutes)
+    if delay is None:
+        return None
+    cause = next(r for r in order_rows if r.id == delay.cause.step_id)
+    return OrderDelay(order_rows[0].order_id, order_rows[0].order_no, delay.level, delay.cause.step_id,
+                      cause.workshop_id, tuple(s.step_id for s in delay.downstream), cause.forecast_end,
+                      _fingerprint(order_rows))
+
+
+def _fingerprint(order_rows: list) -> int:
+    """The order's rows as read, as one number (to tell later whether they changed)."""
+    return hash(tuple(tuple(r) for r in order_rows))
 
 
 def _by_order(rows) -> list[list]:

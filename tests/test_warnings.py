@@ -69,3 +69,42 @@ def test_a_channel_without_mentions_writes_the_names(plant):
     sent = plant.dingtalk.wait_for(lambda m: m.api == "group_message" and m.target == "cid-managers"
                                    and "预警升级" in m.text)
     assert "@周总 @吴经理" in sent.text and "<@" not in sent.text
+
+
+def test_a_delay_gone_while_the_scan_read_the_plant_is_not_warned(live):
+    """The scan reads the whole plant outside the writers' queue and decides under the writer's
+    lock on the orders it found: stamping reported done between the two is not warned about (the
+    order's delay, if any, is welding's now), and nothing is said to stamping's group."""
+    from sqlalchemy import event, select
+    from sqlalchemy.orm import Session as OrmSession
+    from storage.db import READ_ONLY
+    from storage.models import DelayWarning, Order
+    at(live, 9)
+    live.add_order("SO-1001", quantity=200, days=0)   # due today: stamping should be long done
+    at(live, 17)
+    reported: list[str] = []
+    read_warnings: list[bool] = []
+
+    def note_the_scans_read(conn, cursor, statement, params, context, executemany):
+        if conn.get_execution_options().get(READ_ONLY) and "FROM delay_warnings" in statement:
+            read_warnings.append(True)    # the scan's read (the plan's own read comes before it)
+
+    def report_after_the_read(session, transaction):
+        if transaction.parent is None and read_warnings and not reported:
+            reported.append("")            # once (the 报工's own sessions end here too)
+            reported[0] = live.say("zhangwei", "报工 SO-1001 200")
+
+    event.listen(live.relay.engine, "before_cursor_execute", note_the_scans_read)
+    event.listen(OrmSession, "after_transaction_end", report_after_the_read)
+    try:
+        scan(live)
+    finally:
+        event.remove(OrmSession, "after_transaction_end", report_after_the_read)
+        event.remove(live.relay.engine, "before_cursor_execute", note_the_scans_read)
+    assert reported and "已报工" in reported[0]
+    with live.relay.Session() as session:
+        stamping, welding = session.scalars(select(Order).where(Order.order_no == "SO-1001")).one().steps[:2]
+        assert stamping.status == "done"
+        warned = set(session.scalars(select(DelayWarning.step_id)))
+    assert stamping.id not in warned and warned <= {welding.id}
+    assert not [s for s in live.twin.sends_to("webhook", "key-stamping") if "已延期" in s.text]
