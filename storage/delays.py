@@ -2,6 +2,7 @@
 causes each; the warnings already given and the escalations due."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -48,8 +49,13 @@ def still_delayed(session: Session, now: datetime, tolerance_minutes: int, found
     """`found` (read earlier, outside the writers' queue) as it stands now, read again (500 orders a
     statement) under the writer's lock: an order whose rows are as they were keeps its delay, one
     that changed is judged again (and left out if it is no longer delayed, done or on hold). In
-    `found`'s order."""
+    `found`'s order. On PostgreSQL the orders are locked first, in id order (the lock order every
+    writer of an order follows), so that a 报工 on one of them waits for the warning or comes
+    before it; SQLite's writers queue anyway."""
     out: list[OrderDelay] = []
+    if session.get_bind().dialect.name == "postgresql":
+        for ids in chunked(sorted({f.order_id for f in found})):
+            session.execute(select(Order.id).where(Order.id.in_(ids)).order_by(Order.id).with_for_update())
     for chunk in chunked(found):
         rows = session.execute(select(*_COLUMNS).join(Order, Step.order_id == Order.id).where(
             Order.id.in_([f.order_id for f in chunk]), Order.hold.is_(None), Order.status != "done")
@@ -111,8 +117,13 @@ def _ts(value: datetime | None) -> float | None:
     return None if value is None else to_ts(value)
 
 
-def warned(session: Session) -> set[tuple[int, str]]:
-    return {(row[0], row[1]) for row in session.execute(select(DelayWarning.step_id, DelayWarning.level))}
+def warned(session: Session, step_ids: Iterable[int] | None = None) -> set[tuple[int, str]]:
+    """(step, level) of the warnings given (of these steps' only, read 500 at a time)."""
+    query = select(DelayWarning.step_id, DelayWarning.level)
+    if step_ids is None:
+        return {(row[0], row[1]) for row in session.execute(query)}
+    return {(row[0], row[1]) for ids in chunked(sorted(set(step_ids)))
+            for row in session.execute(query.where(DelayWarning.step_id.in_(ids)))}
 
 
 def escalated_orders(session: Session) -> set[int]:

@@ -40,9 +40,11 @@ def run(relay) -> dict:
     with relay.ReadSession() as reading:
         seen = _new(current_delays(reading, now, tolerance), warned(reading))
     with relay.Session.begin() as session:
+        delayed = still_delayed(session, now, tolerance, seen) if seen else []
+        given = warned(session, [found.cause_step_id for found in delayed]) if delayed else set()
         new = [(found, DelayWarning(step_id=found.cause_step_id, order_id=found.order_id, level=found.level,
                                     projected_end=found.projected_end, created_at=now))
-               for found in _new(still_delayed(session, now, tolerance, seen), warned(session))]
+               for found in _new(delayed, given)]
         session.add_all(w for _, w in new)
         session.flush()  # one flush gives every new warning its id
         managers = people_with_role(session, "manager")
