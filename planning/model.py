@@ -136,11 +136,7 @@ class OrderTable(Sequence[OrderState]):
         self._at = len(self.ids) - 1
         kept = array("q", (p for p in range(len(self.ids)) if self.first[p] < self.first[p + 1]))
         if len(kept) < len(self.ids):
-            self.ids = array("q", (self.ids[p] for p in kept))
-            self.order_nos = [self.order_nos[p] for p in kept]
-            self.priority = array("q", (self.priority[p] for p in kept))
-            self.due = array("i", (self.due[p] for p in kept))
-            self.hold = bytearray(self.hold[p] for p in kept)
+            keep_positions(self, ("ids", "order_nos", "priority", "due", "hold"), kept)
             self.first = array("q", [0, *(self.first[p + 1] for p in kept)])
         return kept
 
@@ -200,6 +196,14 @@ def micros(value: datetime | None) -> int:
 
 def from_micros(value: int) -> datetime | None:
     return None if value == NONE else EPOCH + timedelta(microseconds=value)
+
+
+def keep_positions(owner: object, columns: tuple[str, ...], positions: Sequence[int]) -> None:
+    """Keep only `positions` of each of `owner`'s named columns (arrays, bytearrays or lists)."""
+    for name in columns:
+        column = getattr(owner, name)
+        picked = (column[p] for p in positions)
+        setattr(owner, name, array(column.typecode, picked) if isinstance(column, array) else type(column)(picked))
 
 
 def queue_keys(orders: Sequence[OrderState]) -> list[tuple[int, date, str, int]]:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from planning.calendar import WorkCalendar
 from planning.model import (NONE, OrderPlan, OrderState, OrderTable, Plan, StepPlan, StepState, Workload, from_micros,
-                            micros, to_ts)
+                            keep_positions, micros, to_ts)
 from planning.plan import assemble, build_plan, plan_orders, retime
 from storage.calendar import CalendarConfig, load_calendar
 from storage.db import chunked, retrying
@@ -192,9 +192,7 @@ class Stored:
 
     def keep(self, positions: array) -> None:
         if len(positions) < len(self.due):
-            for name in ("due", "forecast_end", "late", "seen"):
-                column = getattr(self, name)
-                setattr(self, name, array(column.typecode, (column[p] for p in positions)))
+            keep_positions(self, ("due", "forecast_end", "late", "seen"), positions)
 
     def position(self, order_id: int) -> int:
         """The order's position as read (-1: not read)."""

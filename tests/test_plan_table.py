@@ -11,6 +11,7 @@ from storage import planner
 from storage.models import Order, Step
 from tests.test_commands import seed
 from tests.test_lifecycle import hold
+from tests.test_read_sessions import assert_stored_as_planned
 
 REPORTED = datetime(2026, 11, 25, 1, 2, 3, 456789)
 UPDATED = datetime(2026, 11, 25, 0, 59, 58, 987654)
@@ -77,9 +78,4 @@ def test_the_plan_from_columns_is_the_plan_from_objects_and_is_stored(live):
                                 orders_per_transaction=2)
     # every order's row matched the updated_at it was read with (microseconds and all)
     assert result["orders_written"] == result["orders"] == len(load.orders)
-    with live.relay.Session() as session:
-        again = planner.plan_in_memory(session, live.relay.clock.now(), live.relay.plan)
-        for order in again.orders.values():
-            assert session.get(Order, order.order_id).late_minutes == order.late_minutes
-            for sp in order.steps:
-                assert session.get(Step, sp.step_id).planned_end == sp.planned_end
+    assert_stored_as_planned(live)

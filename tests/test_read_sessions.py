@@ -23,6 +23,16 @@ COUNT = select(func.count()).select_from(Report)
 LONG_AGO = datetime(2000, 1, 1)
 
 
+def assert_stored_as_planned(live) -> None:
+    """Every order's row and every step hold the plan of the work as it now is."""
+    with live.relay.Session() as session:
+        now = planner.plan_in_memory(session, live.relay.clock.now(), live.relay.plan)
+        for order in now.orders.values():
+            assert session.get(Order, order.order_id).late_minutes == order.late_minutes
+            for sp in order.steps:
+                assert session.get(Step, sp.step_id).planned_end == sp.planned_end
+
+
 @contextlib.contextmanager
 def begun(engine):
     """The BEGIN statements sent while the block runs, in order."""
@@ -240,12 +250,7 @@ def test_a_command_holding_an_order_and_the_jobs_batch_waiting_for_it_both_finis
     # overtaken once by the command's plan, unless PostgreSQL aborted the command (it aborts the
     # side whose check runs first, a second after it began to wait: the jobs' batch)
     assert results[0]["orders"] >= 6 and results[0]["attempts"] in (1, 2)
-    with live.relay.Session() as session:
-        now = planner.plan_in_memory(session, live.relay.clock.now(), live.relay.plan)
-        for order in now.orders.values():
-            assert session.get(Order, order.order_id).late_minutes == order.late_minutes
-            for sp in order.steps:
-                assert session.get(Step, sp.step_id).planned_end == sp.planned_end
+    assert_stored_as_planned(live)
 
 
 def _until_someone_waits(engine, postgres: bool, timeout: float = 10) -> None:
