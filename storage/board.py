@@ -3,15 +3,18 @@ summary per workshop, and each order's state for the phone list. Every date and 
 stored plan's; output is the reports stamped today."""
 from __future__ import annotations
 
+import threading
+from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select, union_all
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session
 
 from planning.calendar import WorkCalendar
 from storage.digest import day_window, output_between, planned_between
+from storage import snapshots
 from storage.models import Incident, Order, Step, Workshop
 from storage.planner import calendar
 from storage.views import OPEN_STEP, in_queue, pending_handoffs_into
@@ -56,18 +59,30 @@ class ShopSummary:
     at_risk: int
 
 
+@dataclass(frozen=True)
+class BoardOrder:
+    """What the board shows of an order, and its steps (rows: id, seq, workshop_id, status,
+    good_qty, planned_qty, received_qty, planned_end, late_minutes), read as plain rows: a page
+    shows 60 orders and ~400 steps, and made into ORM objects they cost a third of it."""
+    id: int
+    order_no: str
+    product: str
+    due_date: date
+    priority: int
+    steps: tuple[Any, ...]
+
+
+_ORDER_COLUMNS = (Order.id, Order.order_no, Order.product, Order.due_date, Order.priority)
+_STEP_COLUMNS = (Step.order_id, Step.id, Step.seq, Step.workshop_id, Step.status, Step.good_qty, Step.planned_qty,
+                 Step.received_qty, Step.planned_end, Step.late_minutes)
+
+
 def board(session: Session, now: datetime, workshop_code: str | None = None, limit: int = 60,
           tolerance_minutes: int = 0, cal: WorkCalendar | None = None) -> dict:
     """Open orders (most urgent first) and, per workshop, the state of their step; with `cal`,
     today's summary per workshop."""
     workshops = list(session.scalars(select(Workshop).order_by(Workshop.id)))
-    stmt = select(Order).where(Order.status.notin_(("done", "cancelled"))).order_by(Order.priority, Order.due_date,
-                                                                                     Order.order_no)
-    if workshop_code:  # that workshop's work: under way there, or material waiting for it
-        stmt = stmt.join(Step).join(Workshop).where(Workshop.code == workshop_code, in_queue())
-    # each order's steps without joining their order (at hand) and workshop (read above) again
-    stmt = stmt.options(selectinload(Order.steps).options(lazyload(Step.order), lazyload(Step.workshop)))
-    orders = list(session.scalars(stmt.limit(limit)).unique())
+    orders = _urgent_orders(session, workshop_code, limit)
     step_ids = [s.id for o in orders for s in o.steps]
     cal = cal or calendar(session)
     incidents = _open_incidents(session, step_ids)
@@ -84,6 +99,22 @@ def board(session: Session, now: datetime, workshop_code: str | None = None, lim
     return {"workshops": workshops, "rows": rows, "filter": workshop_code, "summary": summary, "groups": groups}
 
 
+def _urgent_orders(session: Session, workshop_code: str | None, limit: int) -> list[BoardOrder]:
+    """The `limit` most urgent open orders (of a workshop's work: under way there, or material
+    waiting for it), each with its steps in route order."""
+    stmt = select(*_ORDER_COLUMNS).where(Order.status.notin_(("done", "cancelled")))
+    if workshop_code:
+        stmt = stmt.join(Step).join(Workshop).where(Workshop.code == workshop_code, in_queue())
+    found = list(dict.fromkeys(session.execute(stmt.order_by(Order.priority, Order.due_date, Order.order_no)
+                                               .limit(limit)).tuples()))
+    steps: dict[int, list[Any]] = {row[0]: [] for row in found}
+    if steps:
+        for step in session.execute(select(*_STEP_COLUMNS).where(Step.order_id.in_(list(steps)))
+                                    .order_by(Step.order_id, Step.seq)):
+            steps[step.order_id].append(step)
+    return [BoardOrder(*row, steps=tuple(steps[row[0]])) for row in found]
+
+
 def _open_incidents(session: Session, step_ids: list[int]) -> dict[int, Incident]:
     """Each step's oldest open exception (a stop before a dispute)."""
     if not step_ids:
@@ -95,7 +126,7 @@ def _open_incidents(session: Session, step_ids: list[int]) -> dict[int, Incident
     return found
 
 
-def _cell(step: Step, now: datetime, tolerance: int, incident: Incident | None, waiting: int,
+def _cell(step: Any, now: datetime, tolerance: int, incident: Incident | None, waiting: int,
           cal: WorkCalendar, first: bool) -> Cell:
     open_step = step.status in OPEN_STEP
     late = open_step and now > step.planned_end            # the plan: its planned end has passed
@@ -112,7 +143,7 @@ def _reason(incident: Incident) -> str:
     return f"{incident.category} {incident.description}".strip() if incident.blocking else incident.description
 
 
-def _order_state(order: Order, cells: dict[int, Cell]) -> tuple[str, int | None]:
+def _order_state(order: BoardOrder, cells: dict[int, Cell]) -> tuple[str, int | None]:
     """The order's worst state and the workshop where it is (for the phone list)."""
     by_step = [(s.workshop_id, cells[s.workshop_id]) for s in order.steps if s.workshop_id in cells]
     for state, test in (("stopped", lambda c: c.incident_kind == "stop"), ("late", lambda c: c.late),
@@ -126,9 +157,56 @@ def _order_state(order: Order, cells: dict[int, Cell]) -> tuple[str, int | None]
     return "running", current
 
 
+class _Summaries:
+    """The summaries last computed per database, day and tolerance, each with the committed state
+    it was read from (`storage.snapshots.token`) and the moment up to which it holds: the first
+    planned end of an open step at or after the time it was computed (until then no step turns
+    late, and nothing else in it depends on the time of day). A board screen polls every 15 s and
+    every screen shows the same summary, which costs more than the rest of the page (it counts
+    every open step, sums the day's reports and spreads the day's plan); it is computed again
+    only when something was committed or a step's planned end has passed."""
+    SIZE = 16
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: dict[Hashable, tuple[Hashable, datetime, list[ShopSummary]]] = {}
+
+    def get(self, key: Hashable, state: Hashable, now: datetime) -> list[ShopSummary] | None:
+        with self.lock:
+            found = self.entries.get(key)
+        return found[2] if found is not None and found[0] == state and now <= found[1] else None
+
+    def put(self, key: Hashable, state: Hashable, until: datetime, value: list[ShopSummary]) -> None:
+        with self.lock:
+            self.entries.pop(key, None)
+            while len(self.entries) >= self.SIZE:
+                self.entries.pop(next(iter(self.entries)))
+            self.entries[key] = (state, until, value)
+
+
+_summaries = _Summaries()
+
+
 def summaries(session: Session, now: datetime, workshops: list[Workshop], tolerance: int,
               cal: WorkCalendar) -> list[ShopSummary]:
-    """Per workshop: today's reports against today's plan, and its open steps by state."""
+    """Per workshop: today's reports against today's plan, and its open steps by state; in a
+    read-only session served again while nothing changed (`_Summaries`)."""
+    seen = snapshots.token(session)
+    if seen is None:
+        return _summaries_now(session, now, workshops, tolerance, cal)
+    where, state = seen
+    key = (where, cal.local(now).date(), tolerance, tuple(w.id for w in workshops))
+    found = _summaries.get(key, state, now)
+    if found is None:
+        found = _summaries_now(session, now, workshops, tolerance, cal)
+        until = session.scalar(select(func.min(Step.planned_end)).where(Step.planned_end >= now,
+                                                                        Step.status.in_(OPEN_STEP)))
+        _summaries.put(key, state, until or datetime.max, found)
+    return found
+
+
+def _summaries_now(session: Session, now: datetime, workshops: list[Workshop], tolerance: int,
+                   cal: WorkCalendar) -> list[ShopSummary]:
     start, end = day_window(cal.tz, cal.local(now).date())
     done, plan = output_between(session, start, end), planned_between(session, cal, start, end)
     counts: dict[int, list[int]] = {w.id: [0, 0, 0, 0] for w in workshops}   # wip, stopped, late, at risk

@@ -1,4 +1,5 @@
 """The shop-floor board: behind a per-screen token, orders × workshops, attention marked, escaped."""
+import re
 from datetime import datetime, timedelta
 
 import requests
@@ -96,6 +97,61 @@ def test_the_summary_counts_every_open_step_as_the_steps_themselves_say(live):
         assert f"在制 {wip}<" in shop, (names[ws], shop)
         for word, n in (("停线", stopped), ("延期", late), ("风险", at_risk)):
             assert (f"{word} {n}<" in shop) == bool(n), (word, n, shop)
+
+def _shop(html: str, code: str) -> tuple[int, dict[str, int]]:
+    """A workshop's summary on the board: today's output and its counts (在制, 停线, 延期, 风险)."""
+    shop = html[html.index(f'data-workshop="{code}"', html.index('id="summary"')):]
+    shop = shop[:shop.index("</div>")]
+    made = int(re.search(r'class="made"[^>]*>(\d+)<', shop).group(1))
+    return made, {word: int(n) for word, n in re.findall(r"(在制|停线|延期|风险) (\d+)<", shop)}
+
+
+def test_the_summary_is_computed_again_when_anything_is_committed_or_a_step_turns_late(live, database_url):
+    """The summary is served again while the database is as it was (`storage.board._Summaries`):
+    a 报工 through the app, a write by another process and a step's planned end passing each show
+    on the next page; between them the day's reports are not summed again."""
+    from sqlalchemy import create_engine, event, func, select, text
+    from storage.models import Order, Step
+    from storage.views import OPEN_STEP
+    from tests.helpers import settle
+    live.relay.clock.set_local(datetime(2026, 11, 25, 9))
+    live.add_order("SO-1001", quantity=200, days=2)
+    live.add_order("SO-1002", quantity=100, days=1, priority=1)
+    sums: list[str] = []
+    event.listen(live.relay.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: sums.append(statement) if "sum(reports.good)" in statement else None)
+    page = lambda: get(live, "/board", token=TOKEN).text  # noqa: E731
+    assert _shop(page(), "stamping")[0] == 0 and len(sums) == 1
+    assert _shop(page(), "stamping")[0] == 0 and len(sums) == 1      # served again: nothing was committed
+    live.say("zhangwei", "报工 SO-1001 50")
+    settle(live)
+    live.relay.dispatcher.stop()                                      # no deliveries written from here on
+    made, counts = _shop(page(), "stamping")
+    assert made == 50 and "停线" not in counts and len(sums) == 2
+    assert _shop(page(), "stamping") == (made, counts) and len(sums) == 2
+    other = create_engine(database_url)                               # another process: a worker, the jobs, the CLI
+    with live.relay.Session() as s:
+        step_id = s.scalar(select(Step.id).join(Order).where(Order.order_no == "SO-1002", Step.seq == 1))
+    with other.begin() as conn:
+        conn.execute(text("UPDATE steps SET status = 'blocked' WHERE id = :id"), {"id": step_id})
+    other.dispose()
+    made, counts = _shop(page(), "stamping")
+    assert counts["停线"] == 1 and len(sums) == 3
+    with live.relay.Session() as s:   # the first planned end still to come, and its workshop
+        first = s.scalars(select(Step).where(Step.status.in_(OPEN_STEP), Step.planned_end >= live.relay.clock.now())
+                          .order_by(Step.planned_end).limit(1)).one()
+        end, code = first.planned_end, first.workshop.code
+    live.relay.clock.advance(end - timedelta(minutes=30) - live.relay.clock.now())
+    before = _shop(page(), code)
+    assert len(sums) == 4                                             # the step's day: a new day's summary
+    live.relay.clock.advance(timedelta(minutes=30) - timedelta(seconds=5))   # the clock runs on meanwhile
+    assert _shop(page(), code) == before and len(sums) == 4          # just before its planned end: not late yet
+    live.relay.clock.advance(timedelta(minutes=1))
+    after = _shop(page(), code)
+    assert len(sums) == 5 and after[1].get("延期", 0) == before[1].get("延期", 0) + 1, (before, after)
+    with live.relay.Session() as s:
+        assert s.scalar(select(func.count()).select_from(Step).where(Step.id == step_id, Step.status == "blocked")) == 1
+
 
 def test_order_page_shows_route_and_timeline(live):
     seed(live)
