@@ -16,7 +16,7 @@ from planning.calendar import WorkCalendar
 from storage.digest import day_window, output_between, planned_between
 from storage import snapshots
 from storage.models import Incident, Order, Step, Workshop
-from storage.planner import calendar
+from storage.planner import calendar, calendar_as_read
 from storage.views import OPEN_STEP, in_queue, pending_handoffs_into
 
 # An order's state on the board, worst first (the phone lists them in this order).
@@ -105,14 +105,15 @@ def _urgent_orders(session: Session, workshop_code: str | None, limit: int) -> l
     stmt = select(*_ORDER_COLUMNS).where(Order.status.notin_(("done", "cancelled")))
     if workshop_code:
         stmt = stmt.join(Step).join(Workshop).where(Workshop.code == workshop_code, in_queue())
-    found = list(dict.fromkeys(session.execute(stmt.order_by(Order.priority, Order.due_date, Order.order_no)
-                                               .limit(limit)).tuples()))
+    found: list[tuple[Any, ...]] = list(dict.fromkeys(tuple(row) for row in session.execute(
+        stmt.order_by(Order.priority, Order.due_date, Order.order_no).limit(limit))))
     steps: dict[int, list[Any]] = {row[0]: [] for row in found}
     if steps:
         for step in session.execute(select(*_STEP_COLUMNS).where(Step.order_id.in_(list(steps)))
                                     .order_by(Step.order_id, Step.seq)):
             steps[step.order_id].append(step)
-    return [BoardOrder(*row, steps=tuple(steps[row[0]])) for row in found]
+    return [BoardOrder(order_id, order_no, product, due, priority, tuple(steps[order_id]))
+            for order_id, order_no, product, due, priority in found]
 
 
 def _open_incidents(session: Session, step_ids: list[int]) -> dict[int, Incident]:
@@ -159,8 +160,9 @@ def _order_state(order: BoardOrder, cells: dict[int, Cell]) -> tuple[str, int | 
 
 class _Summaries:
     """The summaries last computed per database, day and tolerance, each with the committed state
-    it was read from (`storage.snapshots.token`) and the moment up to which it holds: the first
-    planned end of an open step at or after the time it was computed (until then no step turns
+    it was read from (`storage.snapshots.token`) and the moments between which it holds: from the
+    time it was computed (a clock set back, or a request that read the time earlier, computes it
+    again) to the first planned end of an open step at or after it (until then no step turns
     late, and nothing else in it depends on the time of day). A board screen polls every 15 s and
     every screen shows the same summary, which costs more than the rest of the page (it counts
     every open step, sums the day's reports and spreads the day's plan); it is computed again
@@ -169,19 +171,21 @@ class _Summaries:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.entries: dict[Hashable, tuple[Hashable, datetime, list[ShopSummary]]] = {}
+        self.entries: dict[Hashable, tuple[Hashable, datetime, datetime, list[ShopSummary]]] = {}
 
     def get(self, key: Hashable, state: Hashable, now: datetime) -> list[ShopSummary] | None:
         with self.lock:
             found = self.entries.get(key)
-        return found[2] if found is not None and found[0] == state and now <= found[1] else None
+        if found is None or found[0] != state or not found[1] <= now <= found[2]:
+            return None
+        return found[3]
 
-    def put(self, key: Hashable, state: Hashable, until: datetime, value: list[ShopSummary]) -> None:
+    def put(self, key: Hashable, state: Hashable, at: datetime, until: datetime, value: list[ShopSummary]) -> None:
         with self.lock:
             self.entries.pop(key, None)
             while len(self.entries) >= self.SIZE:
                 self.entries.pop(next(iter(self.entries)))
-            self.entries[key] = (state, until, value)
+            self.entries[key] = (state, at, until, value)
 
 
 _summaries = _Summaries()
@@ -198,10 +202,12 @@ def summaries(session: Session, now: datetime, workshops: list[Workshop], tolera
     key = (where, cal.local(now).date(), tolerance, tuple(w.id for w in workshops))
     found = _summaries.get(key, state, now)
     if found is None:
-        found = _summaries_now(session, now, workshops, tolerance, cal)
+        # what is kept is computed from this snapshot alone: the calendar too (the one given may be
+        # a few seconds older than it, and would be kept until the next commit)
+        found = _summaries_now(session, now, workshops, tolerance, calendar_as_read(session) or cal)
         until = session.scalar(select(func.min(Step.planned_end)).where(Step.planned_end >= now,
                                                                         Step.status.in_(OPEN_STEP)))
-        _summaries.put(key, state, until or datetime.max, found)
+        _summaries.put(key, state, now, until or datetime.max, found)
     return found
 
 

@@ -57,12 +57,14 @@ def load_calendar(session: Session, config: CalendarConfig, today: date) -> Work
     key = (_generation, config, str(bind.engine.url), today)
     if held is not None and held[0] == key and time.monotonic() - held[1] < RECHECK_SECONDS:
         return held[2]
-    cal = _read_calendar(session, config, today)
+    cal = read_calendar(session, config, today)
     _local.held = (key, time.monotonic(), cal)
     return cal
 
 
-def _read_calendar(session: Session, config: CalendarConfig, today: date) -> WorkCalendar:
+def read_calendar(session: Session, config: CalendarConfig, today: date) -> WorkCalendar:
+    """The calendar as `session` reads it now (no reuse across transactions: what a result kept
+    beside the database's state must be computed from; `load_calendar` for everything else)."""
     since = today - timedelta(days=HISTORY_DAYS)
     days = session.execute(select(CalendarDay.day, CalendarDay.workshop_id, CalendarDay.kind, CalendarDay.spans,
                                   CalendarDay.note).where(CalendarDay.day >= since)

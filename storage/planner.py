@@ -27,7 +27,7 @@ from planning.calendar import WorkCalendar
 from planning.model import (NONE, OrderPlan, OrderState, OrderTable, Plan, StepPlan, StepState, Workload, from_micros,
                             keep_positions, micros, to_ts)
 from planning.plan import assemble, build_plan, plan_orders, retime
-from storage.calendar import CalendarConfig, load_calendar
+from storage.calendar import CalendarConfig, load_calendar, read_calendar
 from storage.db import chunked, retrying
 from storage.models import (CalendarDay, CalendarYear, Handoff, Incident, Order, PlanRun, Step, Workshop)
 from storage.views import OPEN_STEP
@@ -61,6 +61,13 @@ def calendar(session: Session, config: PlanConfig | None = None) -> WorkCalendar
     config = config or config_of(session)
     assert config is not None, "the session factory has no plan configuration (storage.planner.install)"
     return load_calendar(session, config.calendar, config.now().date())
+
+
+def calendar_as_read(session: Session) -> WorkCalendar | None:
+    """The calendar in `session`'s own snapshot (`calendar` may be a few seconds older: another
+    process's change is seen at the next check), or None without a plan configuration."""
+    config = config_of(session)
+    return read_calendar(session, config.calendar, config.now().date()) if config is not None else None
 
 
 # -- what changed ---------------------------------------------------------------------------------

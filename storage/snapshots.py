@@ -11,7 +11,8 @@ the same token saw the same data, so what was computed from one can be served to
   text only while no transaction with a write has committed (one that commits leaves the
   in-progress list or moves the horizon).
 
-Only a read-only session (`storage.db.READ_ONLY`) has a token: a writer's own uncommitted changes
+A schema change (DDL) made on the same connection moves neither counter: migrations run while no
+process serves pages. Only a read-only session (`storage.db.READ_ONLY`) has a token: a writer's own uncommitted changes
 would be in what it computed, and a rollback leaves SQLite's counter and PostgreSQL's snapshot
 as they were. Any other database has none (nothing is shared)."""
 from __future__ import annotations

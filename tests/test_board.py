@@ -149,8 +149,38 @@ def test_the_summary_is_computed_again_when_anything_is_committed_or_a_step_turn
     live.relay.clock.advance(timedelta(minutes=1))
     after = _shop(page(), code)
     assert len(sums) == 5 and after[1].get("延期", 0) == before[1].get("延期", 0) + 1, (before, after)
+    live.relay.clock.advance(-timedelta(minutes=2))                  # the clock set back: not late again
+    assert _shop(page(), code) == before and len(sums) == 6
     with live.relay.Session() as s:
         assert s.scalar(select(func.count()).select_from(Step).where(Step.id == step_id, Step.status == "blocked")) == 1
+
+
+def test_a_kept_summary_is_computed_from_its_own_snapshot_calendar_included(live):
+    """A page may hold a calendar read a few seconds before another process changed it; the
+    summary kept until the next commit is spread over the calendar of the snapshot it was read
+    from, not over that older one."""
+    from sqlalchemy import select
+    from planning.calendar import HOURS
+    from storage import planner
+    from storage.board import _summaries_now, summaries
+    from storage.calendar import set_days
+    from storage.models import Workshop
+    live.relay.clock.set_local(datetime(2026, 11, 25, 9))
+    for i in range(3):
+        live.add_order(f"SO-{1001 + i}", quantity=300, days=2 + i)
+    now, tolerance = live.relay.clock.now(), 0
+    with live.relay.ReadSession() as r:
+        shops = list(r.scalars(select(Workshop).order_by(Workshop.id)))
+        older = planner.calendar(r, live.relay.plan)
+    with live.relay.Session.begin() as s:   # stamping works the afternoon only today
+        stamping = s.scalars(select(Workshop).where(Workshop.code == "stamping")).one()
+        set_days(s, now, first=live.relay.clock.today(), last=live.relay.clock.today(), workshop=stamping,
+                 kind=HOURS, spans="13:00-17:00", note="", person=None, source="test")
+    with live.relay.ReadSession() as r:
+        kept = summaries(r, now, shops, tolerance, older)
+        fresh = _summaries_now(r, now, shops, tolerance, planner.calendar_as_read(r))
+        assert _summaries_now(r, now, shops, tolerance, older) != fresh   # the older calendar spreads it otherwise
+    assert kept == fresh
 
 
 def test_order_page_shows_route_and_timeline(live):
