@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta, UTC
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from planning.calendar import WorkCalendar
 from planning.model import to_ts
@@ -260,18 +260,26 @@ def _delayed(session: Session, delays: list[OrderDelay]) -> list[Attention]:
 
 def _handoffs_waiting(session: Session) -> list[Attention]:
     """Parts handed over and not yet confirmed, per receiving step (a workshop's view shows them;
-    the plant's leaves them to the reminders)."""
-    rows = session.execute(select(Handoff, Step, Order).join(Step, Handoff.to_step_id == Step.id)
-                           .join(Order, Step.order_id == Order.id)
-                           .where(Handoff.status == "pending").order_by(Handoff.created_at, Handoff.id)).all()
+    the plant's leaves them to the reminders). Read as plain rows: a plant has hundreds pending."""
+    into, source = aliased(Workshop), aliased(Step)
+    source_shop = aliased(Workshop)
+    rows = session.execute(
+        select(Handoff.to_step_id, Handoff.quantity, Handoff.created_at, Step.workshop_id,
+               into.name.label("workshop"), source_shop.name.label("source"), Order.order_no, Order.product,
+               Order.priority, Order.due_date)
+        .join(Step, Handoff.to_step_id == Step.id).join(Order, Step.order_id == Order.id)
+        .join(into, Step.workshop_id == into.id).join(source, Handoff.from_step_id == source.id)
+        .join(source_shop, source.workshop_id == source_shop.id)
+        .where(Handoff.status == "pending").order_by(Handoff.created_at, Handoff.id)).all()
     totals: dict[int, Attention] = {}
-    for handoff, step, order in rows:
-        held = totals.get(step.id)
-        qty = handoff.quantity + (held.quantity if held else 0)
-        totals[step.id] = Attention("handoff", order.order_no, order.product, step.workshop_id, step.workshop.name,
-                                    _owners(session, step.workshop_id), _rank(order),
-                                    since=held.since if held else handoff.created_at, quantity=qty,
-                                    other=handoff.from_step.workshop.name)
+    for row in rows:
+        held = totals.get(row.to_step_id)
+        qty = row.quantity + (held.quantity if held else 0)
+        totals[row.to_step_id] = Attention("handoff", row.order_no, row.product, row.workshop_id, row.workshop,
+                                           _owners(session, row.workshop_id),
+                                           (row.priority, row.due_date, row.order_no),
+                                           since=held.since if held else row.created_at, quantity=qty,
+                                           other=row.source)
     return list(totals.values())
 
 

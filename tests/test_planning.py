@@ -239,7 +239,7 @@ def test_a_delay_belongs_to_the_first_late_step_not_to_the_workshops_after_it():
                        due=date(2026, 11, 26))], at(11, 25, 9, 30))
     # back from Thu 17:30, 8 h a step: assembly from Thu 08:30, welding from Wed 09:00, so stamping was due 09:00
     assert p.steps()[11].planned_end == at(11, 25, 9)
-    delay = delay_of(p.orders[1], ts(at(11, 25, 9, 30)), tolerance_minutes=60)
+    delay = delay_of(p.orders[1].steps, ts(at(11, 25, 9, 30)), tolerance_minutes=60)
     assert delay is not None and delay.cause.step_id == 11 and delay.level == "late"
     assert [s.step_id for s in delay.downstream] == [12, 13]
     assert p.steps()[12].late_minutes > 60 and p.steps()[13].late_minutes > 60   # late too, but not their doing

@@ -56,7 +56,8 @@ def run(relay) -> dict:
             managers = [g.id for g in groups if not g.workshop_id and g.role == "managers"]
             return {"digests": 0, "chart_drawn": _draw_ahead(relay, session, local.date(), managers)}
     replan.run(relay, force=False)   # the stored plan, made again if commands moved it or it has grown old
-    with relay.Session() as session:                 # what every group's digest reads, read once
+    # what every group's digest reads, read once, outside the writers' queue (storage.db)
+    with relay.ReadSession() as session:
         delays = current_delays(session, now, relay.settings.schedule.at_risk_tolerance_minutes)
         yesterday = last_worked_day(session, _calendar(session), local.date())
         plant = plant_day(session, yesterday, delays, now, day_window(relay.clock.tz, yesterday))
