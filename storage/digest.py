@@ -261,8 +261,7 @@ def _delayed(session: Session, delays: list[OrderDelay]) -> list[Attention]:
 def _handoffs_waiting(session: Session) -> list[Attention]:
     """Parts handed over and not yet confirmed, per receiving step (a workshop's view shows them;
     the plant's leaves them to the reminders). Read as plain rows: a plant has hundreds pending."""
-    into, source = aliased(Workshop), aliased(Step)
-    source_shop = aliased(Workshop)
+    into, source, source_shop = aliased(Workshop), aliased(Step), aliased(Workshop)
     rows = session.execute(
         select(Handoff.to_step_id, Handoff.quantity, Handoff.created_at, Step.workshop_id,
                into.name.label("workshop"), source_shop.name.label("source"), Order.order_no, Order.product,

@@ -3,8 +3,8 @@ the same token saw the same data, so what was computed from one can be served to
 
 - **SQLite** (WAL): the connection's `PRAGMA data_version` changes whenever another connection
   (of any process) has committed since this connection's last read, and the connection's own
-  `total_changes` counts its own writes. Read as the first statement of a read transaction, it
-  also opens the snapshot the rest of the transaction reads. Connections are told apart by a
+  `total_changes` counts its own writes. Read inside a read transaction it is the value of that
+  transaction's snapshot (a commit meanwhile does not move it). Connections are told apart by a
   serial number of this process, never reused (a new connection at the same address starts its
   counters again).
 - **PostgreSQL**: `pg_current_snapshot()`, the set of transactions visible now. It is the same
@@ -12,9 +12,9 @@ the same token saw the same data, so what was computed from one can be served to
   in-progress list or moves the horizon).
 
 A schema change (DDL) made on the same connection moves neither counter: migrations run while no
-process serves pages. Only a read-only session (`storage.db.READ_ONLY`) has a token: a writer's own uncommitted changes
-would be in what it computed, and a rollback leaves SQLite's counter and PostgreSQL's snapshot
-as they were. Any other database has none (nothing is shared)."""
+process serves pages. Only a read-only session (`storage.db.READ_ONLY`) has a token: a writer's
+own uncommitted changes would be in what it computed, and a rollback leaves SQLite's counter and
+PostgreSQL's snapshot as they were. Any other database has none (nothing is shared)."""
 from __future__ import annotations
 
 import itertools
