@@ -94,6 +94,38 @@ def test_acknowledged_warning_does_not_escalate(plant):
     assert not [t for t in welding if "SO-1001" in t and "知悉" in t]
 
 
+def test_each_workshop_downstream_of_a_late_one_is_told_when_the_parts_reach_it(plant):
+    """One line per late order to every later workshop: late because of which workshop, and when
+    the parts reach it, the forecast end of the step before it in the stored plan."""
+    from storage.models import Step, Workshop
+    at(plant, WEDNESDAY, 17)
+    job(plant, "delay-scan")
+    with plant.session() as s:
+        route = s.execute(select(Workshop.code, Workshop.name, Step.forecast_end).join(Step.workshop)
+                          .join(Order, Step.order_id == Order.id).where(Order.order_no == "SO-1001")
+                          .order_by(Step.seq)).all()
+    assert route[0].code == "stamping" and len(route) >= 3
+    for before, later in zip(route, route[1:]):
+        [line] = [t for t in texts(plant.twin.sends_to("webhook", f"key-{later.code}")) if "SO-1001" in t]
+        arrives = plant.relay.clock.local(before.forecast_end).strftime("%m-%d %H:%M")
+        assert "因冲压延误" in line and f"预计 {arrives} 到{later.name}" in line, (line, arrives)
+        assert "知悉" not in line
+    assert not [t for t in texts(plant.twin.sends_to("webhook", "key-stamping")) if "因冲压延误" in t]
+
+
+def test_a_paused_order_is_not_warned_until_it_resumes(plant):
+    plant.say("chenjing", "变更 SO-1001 暂停 原因 客户要求", chat=None)
+    plant.say("zhouzong", "同意 REQ-1", chat=None)
+    at(plant, WEDNESDAY, 17)
+    assert job(plant, "delay-scan")["warnings"] == 0
+    assert not [t for t in texts(plant.twin.sent) if "SO-1001" in t and "延" in t]
+    plant.say("chenjing", "变更 SO-1001 继续", chat=None)
+    plant.say("zhouzong", "同意 REQ-2", chat=None)
+    at(plant, WEDNESDAY, 17, 5)
+    assert job(plant, "delay-scan")["warnings"] == 1
+    assert len(stamping_warnings(plant)) == 1 and "SO-1001" in stamping_warnings(plant)[0]
+
+
 def test_ack_button_on_the_dingtalk_card(plant):
     at(plant, WEDNESDAY, 17)
     job(plant, "delay-scan")

@@ -17,8 +17,8 @@ from bot.cards import Button, Card
 from bot.jobs import quiet_hours, replan
 from bot.neutral import Notice
 from storage import planner
-from storage.db import chunked
-from storage.delays import OrderDelay, current_delays, due_escalations, still_delayed, warned
+from storage.delays import (OrderDelay, Warned, current_delays, due_escalations, record_warnings, still_delayed,
+                            warned)
 from storage.directory import leads_of, people_with_role
 from storage.models import DelayWarning, Order, Person, Step, Workshop
 
@@ -42,20 +42,19 @@ def run(relay) -> dict:
     with relay.Session.begin() as session:
         delayed = still_delayed(session, now, tolerance, seen) if seen else []
         given = warned(session, [found.cause_step_id for found in delayed]) if delayed else set()
-        new = [(found, DelayWarning(step_id=found.cause_step_id, order_id=found.order_id, level=found.level,
-                                    projected_end=found.projected_end, created_at=now))
-               for found in _new(delayed, given)]
-        session.add_all(w for _, w in new)
-        session.flush()  # one flush gives every new warning its id
+        fresh = _new(delayed, given)
+        new = list(zip(fresh, record_warnings(session, fresh, now), strict=True))
         managers = people_with_role(session, "manager")
-        by_shop: dict[int, list[tuple[OrderDelay, DelayWarning]]] = {}
+        by_shop: dict[int, list[tuple[OrderDelay, Warned]]] = {}
         for found, warning in new:   # most urgent first, as current_delays has them
             by_shop.setdefault(found.cause_workshop_id, []).append((found, warning))
-        # the orders warned one by one as objects, with their steps (two queries); every warned
-        # order's route as plain rows (the folded ones and the downstream lines need no more)
-        session.scalars(select(Order).where(Order.id.in_(
+        # the orders warned one by one as objects, with their steps (two queries), held here (the
+        # session keeps only weak references: a collection would free them, and each step would be
+        # read again, one by one); every warned order's route from the rows it was decided on (the
+        # folded ones and the downstream lines need no more)
+        held = session.scalars(select(Order).where(Order.id.in_(
             [f.order_id for items in by_shop.values() for f, _ in items[:FOLD_AFTER]]))).all()
-        routes = _routes(session, [f.order_id for f, _ in new])
+        routes = _routes(session, [f for f, _ in new])
         downstream: dict[int, list[dict]] = {}
         with session.no_autoflush:   # the notices' rows are flushed once, at the commit
             for workshop_id, items in by_shop.items():
@@ -67,6 +66,7 @@ def run(relay) -> dict:
                     _note_downstream(found, routes, downstream)
             _tell_downstream(relay, session, downstream, now, held_until)
         escalated = _escalate(relay, session, now, held_until, managers)
+        del held
     return {"warnings": len(new), "escalations": escalated, "planned_orders": planned["orders"]}  # 0: the stored plan was fresh
 
 
@@ -81,26 +81,20 @@ class _Route:
     """A warned order's steps as plain rows, and the names the notices print."""
     order_no: str
     product: str
-    steps: list[Any]   # (id, seq, workshop_id, workshop, forecast_end, late_minutes, provisional), by seq
+    steps: tuple[Any, ...]   # storage.delays' rows of the order, by seq
+    workshops: dict[int, str]   # the plant's workshops by id: their names
 
     def step(self, step_id: int) -> Any:
-        return next(s for s in self.steps if s.id == step_id)
+        return next(s for s in self.steps if s.step_id == step_id)
 
 
-def _routes(session: Session, order_ids: list[int]) -> dict[int, _Route]:
-    routes: dict[int, _Route] = {}
-    for chunk in chunked(order_ids):
-        rows = session.execute(
-            select(Step.order_id, Order.order_no, Order.product, Step.id, Step.seq, Step.workshop_id,
-                   Workshop.name.label("workshop"), Step.forecast_end, Step.late_minutes, Step.provisional)
-            .join(Order, Step.order_id == Order.id).join(Workshop, Step.workshop_id == Workshop.id)
-            .where(Step.order_id.in_(chunk)).order_by(Step.order_id, Step.seq))
-        for row in rows:
-            routes.setdefault(row.order_id, _Route(row.order_no, row.product, [])).steps.append(row)
-    return routes
+def _routes(session: Session, delays: list[OrderDelay]) -> dict[int, _Route]:
+    """Each order's route from the rows its delay was decided on, under the writer's lock."""
+    names = {row.id: row.name for row in session.execute(select(Workshop.id, Workshop.name))}
+    return {d.order_id: _Route(d.order_no, d.rows[0].product, d.rows, names) for d in delays}
 
 
-def _context(relay, session: Session, step: Step, warning: DelayWarning, managers: list[Person]) -> dict:
+def _context(relay, session: Session, step: Step, warning: Warned | DelayWarning, managers: list[Person]) -> dict:
     """What a warning and its escalation say: what is late against what, the forecast, who must
     act (`lead_people`, @-mentioned where the platform can), when it escalates and to whom."""
     order = step.order
@@ -143,7 +137,7 @@ def _leads(session: Session, workshop_id: int) -> list[Person]:
     return known[workshop_id]
 
 
-def _warn(relay, session: Session, found: OrderDelay, warning: DelayWarning, managers: list[Person],
+def _warn(relay, session: Session, found: OrderDelay, warning: Warned, managers: list[Person],
           held_until) -> None:
     """The cause's workshop: the warning, to acknowledge."""
     step = session.get(Step, found.cause_step_id)
@@ -164,16 +158,17 @@ def _note_downstream(found: OrderDelay, routes: dict[int, _Route], downstream: d
     cause = route.step(found.cause_step_id)
     told = {cause.workshop_id}
     previous = cause
-    for later in (s for s in route.steps if s.id in found.downstream_step_ids):
+    for later in (s for s in route.steps if s.step_id in found.downstream_step_ids):
         if later.workshop_id not in told:
             told.add(later.workshop_id)
             downstream.setdefault(later.workshop_id, []).append(
-                {"order_no": route.order_no, "product": route.product, "workshop": cause.workshop,
-                 "to_workshop": later.workshop, "arrives": previous.forecast_end, "provisional": cause.provisional})
+                {"order_no": route.order_no, "product": route.product, "workshop": route.workshops[cause.workshop_id],
+                 "to_workshop": route.workshops[later.workshop_id], "arrives": previous.forecast_end,
+                 "provisional": cause.provisional})
         previous = later
 
 
-def _fold(relay, session: Session, workshop_id: int, items: list[tuple[OrderDelay, DelayWarning]],
+def _fold(relay, session: Session, workshop_id: int, items: list[tuple[OrderDelay, Warned]],
           routes: dict[int, _Route], managers: list[Person], held_until, now: datetime) -> None:
     """A workshop's new warnings beyond the first FOLD_AFTER of a scan, in one notice to it (most
     urgent first). Each is still a warning of its own: acknowledged by 知悉 <order>, escalated if
@@ -185,7 +180,7 @@ def _fold(relay, session: Session, workshop_id: int, items: list[tuple[OrderDela
         lines.append({"order_no": route.order_no, "product": route.product, "level": warning.level,
                       "projected_end": cause.forecast_end, "late_minutes": cause.late_minutes})
     leads = _leads(session, workshop_id)
-    context = {"workshop": routes[items[0][0].order_id].step(items[0][0].cause_step_id).workshop,
+    context = {"workshop": routes[items[0][0].order_id].workshops[workshop_id],
                "count": len(items), "shown": FOLD_AFTER, "items": lines, "more": len(items) - FOLDED_LINES,
                "lead_people": [{"id": p.id, "name": p.name} for p in leads],
                "escalate_at": _escalates_at(relay, session, now, workshop_id),
