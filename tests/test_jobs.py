@@ -1,6 +1,7 @@
 """Scheduled jobs with an injected clock, through the twins: what each group received, and what
 it did not (no duplicate warnings, nothing in quiet hours, no digest twice)."""
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import func, select
@@ -105,7 +106,7 @@ def test_each_workshop_downstream_of_a_late_one_is_told_when_the_parts_reach_it(
                           .join(Order, Step.order_id == Order.id).where(Order.order_no == "SO-1001")
                           .order_by(Step.seq)).all()
     assert route[0].code == "stamping" and len(route) >= 3
-    for before, later in zip(route, route[1:]):
+    for before, later in pairwise(route):
         [line] = [t for t in texts(plant.twin.sends_to("webhook", f"key-{later.code}")) if "SO-1001" in t]
         arrives = plant.relay.clock.local(before.forecast_end).strftime("%m-%d %H:%M")
         assert "因冲压延误" in line and f"预计 {arrives} 到{later.name}" in line, (line, arrives)
