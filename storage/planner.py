@@ -328,8 +328,26 @@ def _expire_loaded(session: Session, step_ids: set[int], order_ids: set[int]) ->
 
 
 def plan_all(session: Session, now: datetime, config: PlanConfig) -> dict:
-    """The whole plan, made and stored in this transaction."""
+    """The whole plan, made and stored in this transaction.
+
+    On PostgreSQL another whole plan may commit while this one is made (reads do not wait for
+    writers): the jobs' last batch, read by this plan as it was before. Its rows are then left as
+    it stored them (a plan writes only rows as it read them), a plan made without this
+    transaction's change. The count of whole plans tells: read first, and again under the run's
+    lock when this plan is counted; if another was counted in between, this plan is read, made
+    and stored once more, the run's row still locked, so that none can come in between again."""
     started = time.perf_counter()
+    seen = _generation(session)   # first: a plan committed during the reads below shows as newer
+    bottleneck, orders_read, steps, orders = _plan_and_store(session, now, config)
+    before = _record_run(session, now, orders_read, bottleneck.result(), steps, started)
+    if before != seen:
+        bottleneck, orders_read, steps, orders = _plan_and_store(session, now, config)
+        _record_run(session, now, orders_read, bottleneck.result(), steps, started, count=False)
+    return {"orders": orders_read, "steps_written": steps, "orders_written": orders,
+            "ms": int((time.perf_counter() - started) * 1000)}
+
+
+def _plan_and_store(session: Session, now: datetime, config: PlanConfig) -> tuple[Bottleneck, int, int, int]:
     load, stored = load_workload(session)
     bottleneck = Bottleneck()
     plans = []
@@ -337,9 +355,12 @@ def plan_all(session: Session, now: datetime, config: PlanConfig) -> dict:
         bottleneck.add(order, planned)
         plans.append(planned)
     steps, orders = write_plan(session, plans, stored)
-    _record_run(session, now, len(load.orders), bottleneck.result(), steps, started)
-    return {"orders": len(load.orders), "steps_written": steps, "orders_written": orders,
-            "ms": int((time.perf_counter() - started) * 1000)}
+    return bottleneck, len(load.orders), steps, orders
+
+
+def _generation(session: Session) -> int:
+    """How many whole plans have been stored (as this statement sees it)."""
+    return session.scalar(select(PlanRun.generation).where(PlanRun.name == FULL)) or 0
 
 
 class Bottleneck:
@@ -480,7 +501,7 @@ def _replan_once(session_factory, config: PlanConfig, read_factory, orders_per_t
         session.info.pop("plan", None)      # reading only: no re-plan of its own
         # first: under READ COMMITTED (PostgreSQL) a whole plan committed during the reads below
         # then shows as a newer generation, never as an older one beside newer work
-        generation = session.scalar(select(PlanRun.generation).where(PlanRun.name == FULL)) or 0
+        generation = _generation(session)
         load, stored = load_workload(session)
         cal = calendar(session, config)
         session.rollback()
@@ -527,17 +548,19 @@ def _replan_once(session_factory, config: PlanConfig, read_factory, orders_per_t
     return {"orders": planned, "steps_written": steps, "orders_written": orders, "plan_ms": int(planning * 1000)}
 
 
-def _record_run(session: Session, now: datetime, planned: int, bottleneck, steps: int, started: float) -> int:
+def _record_run(session: Session, now: datetime, planned: int, bottleneck, steps: int, started: float,
+                count: bool = True) -> int:
     """The whole plan just stored: when, what it cost, and one more in the count of whole plans
-    (the row locked and read afresh, last in the lock order, so no two plans count as one).
-    Returns the count of whole plans before this one."""
+    (the row locked and read afresh, last in the lock order, so no two plans count as one;
+    `count=False`: this transaction's plan, counted already, stored again). Returns the count of
+    whole plans before this one."""
     run = session.get(PlanRun, FULL, with_for_update=True, populate_existing=True)
     if run is None:   # the first whole plan of this database: another may be inserting the row as well
         session.execute(_insert_or_nothing(session, PlanRun.__table__, name=FULL, planned_at=now, generation=0))
         run = session.get(PlanRun, FULL, with_for_update=True, populate_existing=True)
         if run is None:
             raise RuntimeError("the plan run's row was not stored")
-    before = run.generation or 0
+    before = (run.generation or 0) - (0 if count else 1)
     run.planned_at, run.steps_written, run.orders = now, steps, planned
     run.bottleneck = bottleneck
     run.duration_ms = int((time.perf_counter() - started) * 1000)

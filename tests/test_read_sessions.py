@@ -304,3 +304,64 @@ def test_an_order_re_timed_by_a_command_between_two_batches_keeps_the_commands_p
         row = session.get(Order, last)
         assert (row.due_at, row.forecast_end, row.late_minutes, row.updated_at) == stored["row"]
         assert session.scalar(select(func.count()).select_from(Order).where(Order.late_minutes == -5)) == 0
+
+
+def test_a_commands_whole_plan_that_read_before_the_jobs_last_batch_stores_the_work_as_it_now_is(live,
+                                                                                                    monkeypatch):
+    """A command (停产: the next three days closed) makes a whole plan and reads the stored plan;
+    the jobs' last batch, planned from a snapshot without those days, commits before the command
+    stores its plan. A plan writes an order's row only as it read it, so on PostgreSQL (reads do
+    not wait for writers) the command's plan left that batch's orders with the jobs' forecast, the
+    closed days not in it, until the next whole plan. It now sees the count of whole plans moved
+    under the run's lock and makes its plan again. On SQLite the jobs' batch waits for the
+    command's transaction and is overtaken. Either way what is stored is the plan of the work as
+    it now is."""
+    from datetime import timedelta
+    from storage.calendar import set_days
+    for n in range(4):
+        live.add_order(f"SO-20{n:02d}", quantity=100 + n, days=3 + n, priority=3)
+    with live.relay.Session.begin() as session:   # the jobs' plan writes every order's row and step
+        session.execute(update(Step).values(plan_hash=0, planned_end=LONG_AGO))
+        session.execute(update(Order).values(late_minutes=-5))
+        first = session.scalar(select(PlanRun.generation).where(PlanRun.name == FULL)) or 0
+    postgres = live.relay.engine.dialect.name == "postgresql"
+    read, jobs_done, errors = threading.Event(), threading.Event(), []
+    real_write = planner.write_plan
+
+    def write_plan(session, plans, stored):
+        if threading.current_thread().name == "command" and not read.is_set():
+            read.set()                                      # the command's plan has read the stored plan
+            jobs_done.wait(10 if postgres else 0.5)         # SQLite: the jobs' batch waits for this transaction
+        return real_write(session, plans, stored)
+
+    monkeypatch.setattr(planner, "write_plan", write_plan)
+
+    def command():
+        try:
+            with live.relay.Session.begin() as session:   # a whole plan at the commit
+                today = live.relay.clock.today()
+                set_days(session, live.relay.clock.now(), first=today + timedelta(days=1),
+                         last=today + timedelta(days=3), workshop=None, kind="closed", spans="", note="停电",
+                         person=None, source="test")
+        except BaseException as exc:   # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=command, name="command")
+    thread.start()
+    assert read.wait(10)
+    result = planner.replan_all(live.relay.Session, live.relay.plan, read_factory=live.relay.ReadSession)
+    jobs_done.set()
+    thread.join(30)
+    assert not thread.is_alive() and not errors, errors
+    # PostgreSQL: the jobs' batch committed first (the race itself); SQLite: it was overtaken
+    assert result["attempts"] == (1 if postgres else 2) and result["orders"] >= 4
+    with live.relay.Session() as session:
+        assert session.get(PlanRun, FULL).generation == first + 2   # each plan counted once
+        now = planner.plan_in_memory(session, live.relay.clock.now(), live.relay.plan)
+        for order in now.orders.values():
+            row = session.get(Order, order.order_id)
+            assert (row.due_at, row.forecast_end, row.late_minutes) == (order.due_at, order.forecast_end,
+                                                                        order.late_minutes), row.order_no
+            for sp in order.steps:
+                step = session.get(Step, sp.step_id)
+                assert (step.planned_end, step.forecast_end) == (sp.planned_end, sp.forecast_end)
