@@ -341,7 +341,8 @@ def plan_all(session: Session, now: datetime, config: PlanConfig) -> dict:
     bottleneck, orders_read, steps, orders = _plan_and_store(session, now, config)
     before = _record_run(session, now, orders_read, bottleneck.result(), steps, started)
     if before != seen:
-        bottleneck, orders_read, steps, orders = _plan_and_store(session, now, config)
+        bottleneck, orders_read, more_steps, more_orders = _plan_and_store(session, now, config)
+        steps, orders = steps + more_steps, orders + more_orders
         _record_run(session, now, orders_read, bottleneck.result(), steps, started, count=False)
     return {"orders": orders_read, "steps_written": steps, "orders_written": orders,
             "ms": int((time.perf_counter() - started) * 1000)}
@@ -554,17 +555,22 @@ def _record_run(session: Session, now: datetime, planned: int, bottleneck, steps
     (the row locked and read afresh, last in the lock order, so no two plans count as one;
     `count=False`: this transaction's plan, counted already, stored again). Returns the count of
     whole plans before this one."""
-    run = session.get(PlanRun, FULL, with_for_update=True, populate_existing=True)
-    if run is None:   # the first whole plan of this database: another may be inserting the row as well
-        session.execute(_insert_or_nothing(session, PlanRun.__table__, name=FULL, planned_at=now, generation=0))
+    if count:
         run = session.get(PlanRun, FULL, with_for_update=True, populate_existing=True)
-        if run is None:
-            raise RuntimeError("the plan run's row was not stored")
-    before = (run.generation or 0) - (0 if count else 1)
+        if run is None:   # the first whole plan of this database: another may be inserting the row as well
+            session.execute(_insert_or_nothing(session, PlanRun.__table__, name=FULL, planned_at=now, generation=0))
+            run = session.get(PlanRun, FULL, with_for_update=True, populate_existing=True)
+            if run is None:
+                raise RuntimeError("the plan run's row was not stored")
+        before = run.generation or 0
+        run.generation = before + 1
+    else:   # locked and counted by this transaction: the session's object holds its count, flushed or not
+        run = session.get(PlanRun, FULL)
+        assert run is not None, "the run's row was counted by this transaction"
+        before = (run.generation or 0) - 1
     run.planned_at, run.steps_written, run.orders = now, steps, planned
     run.bottleneck = bottleneck
     run.duration_ms = int((time.perf_counter() - started) * 1000)
-    run.generation = before + 1
     session.add(run)
     return before
 

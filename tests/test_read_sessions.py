@@ -325,16 +325,24 @@ def test_a_commands_whole_plan_that_read_before_the_jobs_last_batch_stores_the_w
         session.execute(update(Order).values(late_minutes=-5))
         first = session.scalar(select(PlanRun.generation).where(PlanRun.name == FULL)) or 0
     postgres = live.relay.engine.dialect.name == "postgresql"
-    read, jobs_done, errors = threading.Event(), threading.Event(), []
-    real_write = planner.write_plan
+    read, jobs_read, jobs_done, errors = threading.Event(), threading.Event(), threading.Event(), []
+    real_write, real_plan = planner.write_plan, planner.plan_orders
 
     def write_plan(session, plans, stored):
         if threading.current_thread().name == "command" and not read.is_set():
             read.set()                                      # the command's plan has read the stored plan
-            jobs_done.wait(10 if postgres else 0.5)         # SQLite: the jobs' batch waits for this transaction
+            # PostgreSQL: until the jobs' batch committed; SQLite: until the jobs read their
+            # snapshot (their batch then waits for this transaction)
+            (jobs_done if postgres else jobs_read).wait(10)
         return real_write(session, plans, stored)
 
+    def plan_orders(*args, **kwargs):
+        if threading.current_thread().name != "command":
+            jobs_read.set()
+        return real_plan(*args, **kwargs)
+
     monkeypatch.setattr(planner, "write_plan", write_plan)
+    monkeypatch.setattr(planner, "plan_orders", plan_orders)
 
     def command():
         try:
@@ -349,8 +357,10 @@ def test_a_commands_whole_plan_that_read_before_the_jobs_last_batch_stores_the_w
     thread = threading.Thread(target=command, name="command")
     thread.start()
     assert read.wait(10)
-    result = planner.replan_all(live.relay.Session, live.relay.plan, read_factory=live.relay.ReadSession)
-    jobs_done.set()
+    try:
+        result = planner.replan_all(live.relay.Session, live.relay.plan, read_factory=live.relay.ReadSession)
+    finally:
+        jobs_done.set()
     thread.join(30)
     assert not thread.is_alive() and not errors, errors
     # PostgreSQL: the jobs' batch committed first (the race itself); SQLite: it was overtaken
