@@ -60,9 +60,12 @@ def test_a_report_typed_in_a_wecom_group_goes_through_the_aibot_callback(sandbox
         assert s.scalar(select(func.count()).select_from(InboundMessage)) == inbound + 1  # a real, deduplicated callback
         assert step_of(s, "SO-1002", "stamping").good_qty == 300
     # the handoff card reaches both welding leads in the WeCom app, and the welding DingTalk group
+    # (beside the delay warnings the sandbox's first scan may have sent about SO-1002's welding: on
+    # some weekdays the demo plant starts with it at risk)
     for conv in ("wecom:@lina", "wecom:@wangqiang", "dingtalk:cid-welding"):
-        card = wait_until(lambda conv=conv: [e for e in entries(sandbox, conv) if e["card"] and "SO-1002" in e["card"]["body"]])
-        assert [b["label"] for b in card[-1]["card"]["buttons"]][0] == "确认接收"
+        card = wait_until(lambda conv=conv: [e for e in entries(sandbox, conv) if e["card"] and "SO-1002" in e["card"]["body"]
+                                             and e["card"]["title"] != "延期预警"])
+        assert [b["label"] for b in card[-1]["card"]["buttons"]][0] == "确认接收", card[-1]["card"]
 
 
 def test_pressing_a_dingtalk_card_button_is_a_card_callback(sandbox):
