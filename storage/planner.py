@@ -335,7 +335,8 @@ def plan_all(session: Session, now: datetime, config: PlanConfig) -> dict:
     it stored them (a plan writes only rows as it read them), a plan made without this
     transaction's change. The count of whole plans tells: read first, and again under the run's
     lock when this plan is counted; if another was counted in between, this plan is read, made
-    and stored once more, the run's row still locked, so that none can come in between again."""
+    and stored once more, the run's row still locked, so that no other whole plan can be counted
+    in between again (a command's re-time of a few orders still can: kept, like every re-time)."""
     started = time.perf_counter()
     seen = _generation(session)   # first: a plan committed during the reads below shows as newer
     bottleneck, orders_read, steps, orders = _plan_and_store(session, now, config)
