@@ -28,7 +28,7 @@ from planning.model import (NONE, OrderPlan, OrderState, OrderTable, Plan, StepP
                             keep_positions, micros, to_ts)
 from planning.plan import assemble, build_plan, plan_orders, retime
 from storage.calendar import CalendarConfig, load_calendar, read_calendar
-from storage.db import chunked, retrying
+from storage.db import chunked, retrying, write_changes
 from storage.models import (CalendarDay, CalendarYear, Handoff, Incident, Order, PlanRun, Step, Workshop)
 from storage.views import OPEN_STEP
 
@@ -150,10 +150,10 @@ def sync(session: Session, *, flush: bool = True) -> None:
     config = config_of(session)
     if config is None or session.info.get("planning"):
         return
+    _note(session)   # before the steps' and orders' own changes are written, unseen by the flush
     if flush:
+        write_changes(session, (Step, Order))
         session.flush()
-    else:
-        _note(session)
     full = session.info.pop("plan_full", False)
     orders = session.info.pop("plan_orders", set())
     steps = session.info.pop("plan_steps", set())

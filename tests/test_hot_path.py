@@ -1,14 +1,14 @@
-"""The 报工 callback's hot path: its changes and the plan they move are written in one flush,
-the commit's, and what the commit stores is the plan of what the transaction really did, also
-when something changed after the reply's re-time."""
+"""The 报工 callback's hot path: its changes and the plan they move are written at the commit,
+each row once, in plain statements (no unit of work), and what the commit stores is the plan of
+what the transaction really did, also when something changed after the reply's re-time."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from storage import planner
-from storage.models import Order, Report, Step
+from storage.models import Event, Order, Report, Step
 
 WEDNESDAY = date(2026, 11, 25)
 
@@ -29,30 +29,46 @@ def _retimed_afresh(live, order_no: str) -> list[tuple]:
     return planned
 
 
-def test_a_report_callback_flushes_once_and_commits_the_plan_it_moved(live):
+def test_a_report_callback_writes_each_row_once_without_a_flush_and_commits_the_plan_it_moved(live):
     live.relay.clock.set_local(datetime(2026, 11, 25, 9, 0))
     live.add_order("SO-1001", quantity=200, days=2)
     live.relay.clock.set_local(datetime(2026, 11, 25, 10, 30))
-    flushes: dict[int, list[set]] = {}
+    flushed: list[set] = []
+    written: list[tuple[str, object]] = []
 
     def on_flush(session, _ctx, _instances):
-        flushes.setdefault(id(session), []).append({type(o).__name__ for o in list(session.new) + list(session.dirty)})
+        flushed.append({type(o).__name__ for o in list(session.new) + list(session.dirty)})
+
+    def on_sql(_conn, _cursor, statement, params, _context, executemany):
+        if statement.startswith(("UPDATE steps", "UPDATE orders", "INSERT INTO events")):
+            rows = params if executemany else [params]
+            written.extend((statement.split(" SET")[0].split(" (")[0],
+                            row["b_pk"] if isinstance(row, dict) and "b_pk" in row else
+                            row[-1] if statement.startswith("UPDATE") else None) for row in rows)
+    engine = live.relay.engine
+    with live.session() as s:
+        before = s.scalar(select(func.max(Event.id))) or 0
     event.listen(live.relay.Session, "before_flush", on_flush)
+    event.listen(engine, "before_cursor_execute", on_sql)
     try:
         reply = live.say("zhangwei", "报工 SO-1001 80")
     finally:
         event.remove(live.relay.Session, "before_flush", on_flush)
-    ours = [f for f in flushes.values() if any("Step" in kinds for kinds in f)]
-    assert len(ours) == 1, flushes
-    # one flush, the commit's: the step's progress, the events, the order's status and the
-    # re-timed plan together (the report's row was written on its own, for its id)
-    assert len(ours[0]) == 1, ours
-    assert {"Event", "Step", "Order"} <= ours[0][0]
+        event.remove(engine, "before_cursor_execute", on_sql)
+    # no unit of work over the steps, the order or the events: each is one plain statement
+    assert not any(kinds & {"Step", "Order", "Event"} for kinds in flushed), flushed
+    updates = [w for w in written if w[0].startswith("UPDATE")]
+    assert len(updates) == len(set(updates)), written   # each row written once: progress and plan together
+    assert ("UPDATE orders", None) not in updates and any(w[0] == "UPDATE steps" for w in updates)
+    inserted = sum(w[0] == "INSERT INTO events" for w in written)
     with live.session() as s:
         assert s.scalar(select(Report.good).where(Report.step_id == select(Step.id).join(Order).where(
             Order.order_no == "SO-1001", Step.seq == 1).scalar_subquery())) == 80
         stored = _plan_of(s, "SO-1001")
         stamping_end = live.relay.clock.local(stored[0][2])
+        kinds = s.scalars(select(Event.kind).join(Order).where(Order.order_no == "SO-1001")
+                          .where(Event.id > before)).all()
+    assert "report" in kinds and len(kinds) == inserted, (kinds, inserted)   # every event written, once
     assert f"预计完工 {stamping_end:%m-%d %H:%M}" in reply
     assert stored == _retimed_afresh(live, "SO-1001")
 
