@@ -127,6 +127,8 @@ class CardService:
 
     def close_rows(self, session: Session, rows: list[CardRow], person: Person, decision: str) -> None:
         """Decide these cards and update the copies that can be."""
+        if not rows:   # the usual case on every message: nothing to render
+            return
         now = self.services.clock.now()
         outcome = self.outcome_texts(decision, person, now)
         for row in rows:

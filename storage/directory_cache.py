@@ -85,12 +85,16 @@ _VERSION = select(DirectoryVersion.version).where(DirectoryVersion.id == 1)
 
 def current_version(session: Session) -> int | None:
     """The directory's version, None when it cannot be trusted (no row; changed in this
-    transaction). Read once per transaction."""
-    if changed_here(session.connection()):
-        return None
-    if READ not in session.info:
-        session.info[READ] = session.scalar(_VERSION)
-    return session.info[READ]
+    transaction). Read once per transaction, with the transaction's connection (asking the
+    session for it costs more than the rest: the hot path asks five times)."""
+    read = session.info.get(READ)
+    if read is None:   # the first look in this transaction (the connection is the same until its end)
+        conn = session.connection()
+        if changed_here(conn):
+            return None
+        read = session.info[READ] = (session.scalar(_VERSION), conn)
+    version, conn = read
+    return None if changed_here(conn) else version
 
 
 def cached(session: Session, key: tuple, load: Callable[[], Any]) -> Any:
