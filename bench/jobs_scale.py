@@ -87,6 +87,7 @@ def measure(url: str) -> None:
     from bot.app import build_relay
     from bot.jobs import run_job
     from bot import charts
+    from storage import planner
     drawn: list[float] = []
     draw = charts.render
 
@@ -98,7 +99,12 @@ def measure(url: str) -> None:
             drawn.append(time.perf_counter() - began)
     charts.render = timed_draw   # the managers' chart: drawn once a day (its first draw imports matplotlib)
     relay = build_relay(settings_for(url))
-    morning = datetime.combine(relay.clock.today(), datetime.min.time())
+    with relay.ReadSession() as session:   # a day the plant works: no digest is due on a day off
+        cal = planner.calendar(session)
+    day = relay.clock.today()
+    while not cal.is_workday(day, None):
+        day += timedelta(days=1)
+    morning = datetime.combine(day, datetime.min.time())
     relay.clock.set_local(morning + timedelta(hours=7))   # before the digests' time (08:00)
     relay.messages.warm()        # as `linerelay jobs` does at its start (bot/cli.py),
     gc.collect()
