@@ -56,21 +56,28 @@ def offer_buttons(session: Session, cards: CardService, platform: Platform, ctx:
     return True
 
 
-_OPEN_QUESTIONS = (select(CardRow).where(CardRow.kind == KIND, CardRow.subject_id == bindparam("b_person"),
-                                         CardRow.audience == bindparam("b_chat"), CardRow.status == "open")
-                   .order_by(CardRow.id).with_for_update()
-                   # built once (it runs on every message); the command's own changes do not touch
-                   # these rows: the commit writes them in one flush
-                   .execution_options(autoflush=False))
+# Built once, and Core: it runs on every message and finds nothing nearly always (the ORM's
+# loading cost more than the query). Run on the connection, not flushing the session: the
+# command's own changes do not touch these rows; the commit writes them.
+_CARDS = CardRow.__table__
+_OPEN_QUESTIONS = (select(_CARDS.c.id, _CARDS.c.track_id)
+                   .where(_CARDS.c.kind == KIND, _CARDS.c.subject_id == bindparam("b_person"),
+                          _CARDS.c.audience == bindparam("b_chat"), _CARDS.c.status == "open")
+                   .order_by(_CARDS.c.id).with_for_update())
 
 
 def close_open(session: Session, cards: CardService, person: Person, chat_id: str, pressed: str) -> bool:
     """Close this person's open question cards in this chat, but the one being pressed (their
-    copies updated where possible): the message that takes the question ends them."""
-    rows = session.scalars(_OPEN_QUESTIONS, {"b_person": person.id, "b_chat": chat_id}).all()
-    closing = [row for row in rows if row.track_id != pressed]
-    cards.close_rows(session, closing, person, "replaced")
-    return bool(closing)
+    copies updated where possible): the message that takes the question ends them. All of them
+    locked, as read."""
+    found = session.connection().execute(_OPEN_QUESTIONS, {"b_person": person.id, "b_chat": chat_id}).all()
+    closing = [card_id for card_id, track_id in found if track_id != pressed]
+    if not closing:
+        return False
+    rows = session.scalars(select(CardRow).where(CardRow.id.in_(closing)).order_by(CardRow.id)   # locked above
+                           .execution_options(autoflush=False)).all()
+    cards.close_rows(session, list(rows), person, "replaced")
+    return True
 
 
 class AnswerButtons:

@@ -46,15 +46,17 @@ def ask(session: Session, now: datetime, *, person_id: int, chat: str, kind: str
 
 # built once (as the other statements of every message): building a statement costs several
 # times what running it does
-_TAKE = (select(Question).where(Question.person_id == bindparam("b_person"),
-                                Question.chat.in_((bindparam("b_chat"), ANY_CHAT)))
-         .order_by(Question.asked_at.desc(), Question.id.desc()).with_for_update())
+_QUESTIONS = Question.__table__
+_TAKE = (select(_QUESTIONS.c.id, _QUESTIONS.c.kind, _QUESTIONS.c.command, _QUESTIONS.c.reading, _QUESTIONS.c.source,
+                _QUESTIONS.c.expires_at)   # Core, plain rows: what `take` reads, without the ORM's loading
+         .where(_QUESTIONS.c.person_id == bindparam("b_person"), _QUESTIONS.c.chat.in_((bindparam("b_chat"), ANY_CHAT)))
+         .order_by(_QUESTIONS.c.asked_at.desc(), _QUESTIONS.c.id.desc()).with_for_update())
 
 
 def take(session: Session, now: datetime, *, person_id: int, chat: str) -> Asked | None:
     """The live question for this person in this chat (or asked on a card), removed: the message
     that takes it answers it or, by being something else, drops it. Expired ones go too."""
-    rows = session.scalars(_TAKE, {"b_person": person_id, "b_chat": chat}).all()
+    rows = session.execute(_TAKE, {"b_person": person_id, "b_chat": chat}).all()
     live = next((r for r in rows if r.expires_at > now), None)
     taken = Asked(live.kind, live.command, live.reading, live.source) if live is not None else None
     if rows:
