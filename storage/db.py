@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
@@ -107,6 +107,15 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def writing_connection(session: Session) -> Connection:
+    """The session's connection for a plain statement that writes: in a read-only session it
+    raises `ReadOnlySession`, as a flush there does."""
+    conn = session.connection()
+    if conn.get_execution_options().get(READ_ONLY):
+        _refuse_flush(session, None, None)
+    return conn
+
+
 _INSERTS: dict = {}
 
 
@@ -128,7 +137,7 @@ def insert_now(session: Session, obj: T) -> T:
         statement = _INSERTS[table] = insert(table).returning(*table.c)
     given = vars(obj)
     values = {prop.columns[0].key: given[prop.key] for prop in mapper.column_attrs if prop.key in given}
-    row = session.connection().execute(statement, values).one()._mapping
+    row = writing_connection(session).execute(statement, values).one()._mapping
     for prop in mapper.column_attrs:
         setattr(obj, prop.key, row[prop.columns[0]])
     make_transient_to_detached(obj)
@@ -156,17 +165,16 @@ def write_changes(session: Session, classes: tuple[type, ...]) -> None:
     for state in states:
         mapper = state.mapper
         columns = mapper.column_attrs
-        if not state.committed_state or any(key not in columns or key not in state.dict for key in state.committed_state):
-            continue
+        if not state.committed_state or any(key not in columns or key not in state.dict or columns[key].columns[0].primary_key
+                                            for key in state.committed_state):
+            continue   # a relationship, an attribute unset, a primary key changed: the flush's
         keys = tuple(sorted(key for key, old in state.committed_state.items()   # set to what it was: no change
                             if old is NO_VALUE or not columns[key].columns[0].type.compare_values(old, state.dict[key])))
         if not keys:
             state._commit_all(state.dict, session.identity_map)
             continue
         if conn is None:
-            conn = session.connection()
-            if conn.get_execution_options().get(READ_ONLY):
-                _refuse_flush(session, None, None)
+            conn = writing_connection(session)
         table = mapper.local_table
         statement = _UPDATES.get((table, keys))
         if statement is None:   # built once per table and set of columns

@@ -152,7 +152,7 @@ def sync(session: Session, *, flush: bool = True) -> None:
         return
     _note(session)   # before the steps' and orders' own changes are written, unseen by the flush
     if flush:
-        write_changes(session, (Step, Order))
+        write_changes(session, (Order, Step))   # the lock order
         session.flush()
     full = session.info.pop("plan_full", False)
     orders = session.info.pop("plan_orders", set())

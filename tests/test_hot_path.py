@@ -60,6 +60,10 @@ def test_a_report_callback_writes_each_row_once_without_a_flush_and_commits_the_
     updates = [w for w in written if w[0].startswith("UPDATE")]
     assert len(updates) == len(set(updates)), written   # each row written once: progress and plan together
     assert ("UPDATE orders", None) not in updates and any(w[0] == "UPDATE steps" for w in updates)
+    tables = [w[0] for w in updates]
+    assert tables.index("UPDATE orders") < tables.index("UPDATE steps"), tables   # the lock order: order, steps
+    steps = [w[1] for w in updates if w[0] == "UPDATE steps"]
+    assert steps == sorted(steps), steps
     inserted = sum(w[0] == "INSERT INTO events" for w in written)
     with live.session() as s:
         assert s.scalar(select(Report.good).where(Report.step_id == select(Step.id).join(Order).where(

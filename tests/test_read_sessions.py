@@ -11,7 +11,9 @@ from sqlalchemy import delete, event, func, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from bot.jobs import replan
-from storage.db import ReadOnlySession, make_engine, make_read_session_factory, make_session_factory, retrying
+from storage.db import (ReadOnlySession, make_engine, make_read_session_factory, make_session_factory, retrying,
+                        write_changes)
+from storage.events import record_event
 from storage.migrate import init_db
 from storage import planner
 from storage.models import Order, PlanRun, Report, Step, Workshop
@@ -79,6 +81,10 @@ def test_a_read_session_cannot_write_and_its_connection_writes_again(settings):
             shop.name = "改了名"
             with pytest.raises(ReadOnlySession):
                 page.flush()
+            with pytest.raises(ReadOnlySession):         # nor past the flush: the plain statements that write
+                write_changes(page, (Workshop,))
+            with pytest.raises(ReadOnlySession):
+                record_event(page, datetime(2026, 11, 27, 9, 0), "note", order_id=None, actor=None)
             page.rollback()
         if engine.dialect.name == "sqlite":              # SQLite itself refuses a write past the ORM
             with Read() as page, pytest.raises(OperationalError, match="readonly"):
