@@ -20,6 +20,7 @@ from bot.platforms.fallbacks import shown
 from bot.reader import Reader
 from bot.routing import NoticeRouter, queue
 from bot.services import Services
+from bot.text import tokenize
 from storage.db import retrying
 from storage.directory_cache import sender_and_group
 from storage.errors import UserError
@@ -92,7 +93,7 @@ class MessageService:
                           commands=self.commands, source=message.source, public_url=services.public_url,
                           person=person, group=group)
             carded = False
-            if fetched and not message.text.strip():   # a photo alone: for the sender's exception
+            if fetched and not tokenize(message.text):   # a photo alone (a group's says only `@bot`): for the sender's exception
                 reply = self.photos.attach(session, ctx, fetched, None)
             else:
                 reply, carded = self._dispatch(session, ctx, platform, refused)

@@ -22,12 +22,13 @@ class ChatMessage:
     sender_id: str           # the sender's user id on that platform
     chat_type: str           # "group" | "single"
     chat_id: str | None      # group chat id, None in a direct chat
-    text: str                # the command text, @-mention removed
+    text: str                # the text as typed (mentions before the command are the reader's to drop)
     chat_name: str = ""
     reply_url: str | None = None   # a platform URL to answer later (WeCom response_url)
     spoken: bool = False           # speech the platform transcribed: read like text, always confirmed first
     answered_card: str = ""        # a button's answer: the question card pressed (its reply rides on the card)
     photos: tuple[Photo, ...] = () # pictures sent with it (attached to the sender's exception)
+    unread: str = ""               # a kind of message LineRelay does not read ("file", "video"): told so
 
     @property
     def source(self) -> str:

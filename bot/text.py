@@ -66,12 +66,14 @@ class Word(str):
         return word
 
 
-def normalize(text: str) -> str:
+def normalize(text: str, *, leading_mentions: bool = False) -> str:
     """Fold full-width forms (NFKC) and Traditional characters, join a number's thousands, drop
-    the @-mentions before the command (the bot's), trim. Mentions after it: `resolve_mentions`."""
+    the @-mentions before the command (the bot's, and anyone addressed with it), trim; with
+    `leading_mentions` they stay, for `resolve_mentions` (an answer that taps a worker:
+    `@产线接力 @王五`). Mentions after the command: `resolve_mentions`."""
     text = _THOUSANDS.sub(lambda m: m.group().replace(",", ""), text or "")
     folded = _EMOJI.sub(" ", unicodedata.normalize("NFKC", text).replace("\u3000", " ")).strip()
-    return _MENTION.sub("", folded).strip().translate(_TRAD)
+    return (folded if leading_mentions else _MENTION.sub("", folded)).strip().translate(_TRAD)
 
 
 def resolve_mentions(text: str, people: Collection[str] = ()) -> str:
@@ -96,13 +98,15 @@ def _prepared(text: str) -> str:
     return _DOT.sub(" ", text)
 
 
-def tokenize(text: str, lexicon: Iterable[str] = (), people: Collection[str] = ()) -> list[Word]:
+def tokenize(text: str, lexicon: Iterable[str] = (), people: Collection[str] = (), *,
+             leading_mentions: bool = False) -> list[Word]:
     """The words of a message. Each space- or punctuation-separated chunk is cut where the
     script changes (`报工SO-1013` → 报工 SO-1013, `不良2` → 不良 2) and, given a lexicon, where
     a known word starts inside Chinese text (`今天冲压做了` → 今天 冲压 做了). An @-mention of one
-    of `people` is their name; other mentions are dropped."""
+    of `people` is their name; other mentions are dropped, and so are all before the first word
+    unless `leading_mentions` (see `normalize`)."""
     known = sorted({w for w in lexicon if w}, key=len, reverse=True)
-    source = resolve_mentions(normalize(text), people)
+    source = resolve_mentions(normalize(text, leading_mentions=leading_mentions), people)
     prepared = _prepared(source)
     words: list[Word] = []
     for chunk in re.finditer(_WORD_CHARS.pattern + "+", prepared):

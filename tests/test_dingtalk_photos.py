@@ -96,3 +96,23 @@ def test_a_picture_over_the_stream_is_attached_too(live):
     finally:
         stream.stop()
     assert "已附到" in reply and [p.content_type for p in photos(live)] == ["image/png"]
+
+
+def test_a_file_or_a_video_is_answered_with_what_is_read_instead(live):
+    """DingTalk's published file and video robot messages (content with a downloadCode): not
+    read, but never silence — the sender is told to send a picture or type; nothing changes and
+    a redelivery is answered from the record."""
+    from storage.models import InboundMessage
+    live.platform = "dingtalk"
+    seed(live)
+    for kind, content in (("file", {"downloadCode": "dc-file", "fileName": "故障记录.pdf"}),
+                          ("video", {"downloadCode": "dc-video", "duration": "12", "videoType": "mp4"})):
+        body, session = live.dingtalk.robot_body(dingtalk_user("zhangwei"), "", msg_id=f"dt-{kind}")
+        body["msgtype"], body["content"] = kind, content
+        del body["text"]
+        assert live.dingtalk.robot_message(body).status_code == 200
+        reply = live.dingtalk.wait_for(lambda s, session=session: s.api == "session" and s.target == session).text
+        assert ("文件" if kind == "file" else "视频") in reply and "我还看不了" in reply and "图片" in reply, reply
+    assert photos(live) == []
+    with live.relay.Session() as s:
+        assert len(s.scalars(select(InboundMessage).where(InboundMessage.platform == "dingtalk")).all()) == 2

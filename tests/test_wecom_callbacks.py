@@ -107,13 +107,6 @@ def test_app_callback_stale_timestamp_is_refused(ready):
     assert result.status == 403
 
 
-def test_non_text_ai_bot_message_is_acknowledged_without_action(ready):
-    result = ready.twin.aibot_message({"msgid": "file-1", "aibotid": "b", "chattype": "single",
-                                       "from": {"userid": "zhangwei"}, "msgtype": "file",
-                                       "file": {"url": "http://example.invalid/x.pdf"}})
-    assert result.status == 200 and result.reply is None
-
-
 def test_a_photo_on_the_http_callback_is_fetched_and_answered(live):
     """Images arrive on the callback as on the long connection (tests/test_wecom_ws.py attaches
     them): downloaded from WeCom and decrypted; with no exception of the sender's, nothing is kept."""
@@ -158,6 +151,42 @@ def test_a_group_photo_on_the_http_callback_as_wecom_sends_it(live):
     assert other.status == 200 and "照片" in other.reply["stream"]["content"]
     with live.session() as s:
         assert len(s.scalars(select(IncidentPhoto)).all()) == 1
+
+
+def test_a_group_photo_with_only_the_mention_goes_to_the_senders_exception(live):
+    """In a group a picture arrives only @-mentioning the bot (a mixed message whose text is just
+    `@产线接力 `): sent after the 异常, it is that exception's photo, not a message read for a
+    command (which answered with help and dropped the photo)."""
+    from storage.models import Incident, IncidentPhoto
+    png = b"\x89PNG\r\n\x1a\n" + bytes(32)
+    live.add_order("SO-1001", quantity=200, days=5, priority=2)
+    assert "已登记异常" in live.say("zhangwei", "异常 SO-1001 设备 模具裂了")
+    items = [{"msgtype": "text", "text": {"content": "@产线接力\u2005"}},
+             {"msgtype": "image", "image": live.twin.aibot_file(png)}]
+    result = live.twin.aibot_message({"msgid": "mixed-alone", "aibotid": "b", "chatid": "wr-stamping",
+                                      "chattype": "group", "from": {"userid": "zhangwei"},
+                                      "msgtype": "mixed", "mixed": {"msg_item": items}})
+    assert result.status == 200
+    reply = result.reply["stream"]["content"]
+    assert "照片" in reply and "SO-1001" in reply, reply
+    with live.session() as s:
+        [incident] = s.scalars(select(Incident)).all()
+        [photo] = s.scalars(select(IncidentPhoto)).all()
+        assert (photo.incident_id, photo.size) == (incident.id, len(png))
+
+
+def test_a_file_sent_to_the_bot_is_answered_not_ignored(live):
+    """WeCom's published 1:1 file message (`file.url`): not read, but the sender is told to send a
+    picture or type, instead of an empty acknowledgement nobody sees; nothing is applied."""
+    from storage.models import IncidentPhoto
+    result = live.twin.aibot_message({"msgid": "file-1", "aibotid": "b", "chattype": "single",
+                                      "from": {"userid": "zhangwei"}, "msgtype": "file",
+                                      "file": {"url": f"{live.twin.base_url}/aibot/media/nothing"}})
+    assert result.status == 200
+    reply = result.reply["stream"]["content"]
+    assert "文件我还看不了" in reply and "图片" in reply, reply
+    with live.session() as s:
+        assert s.scalars(select(IncidentPhoto)).all() == []
 
 
 def test_healthz(live):

@@ -108,6 +108,27 @@ def test_a_name_that_is_nobody_is_asked_about_never_guessed(plant):
     assert shares(plant) == [("王五", 60, 0, "named"), ("赵六", 60, 0, "named")]
 
 
+def test_the_worker_asked_about_may_be_tapped(plant):
+    """The answer to "who is 赵陆?" is often the worker tapped in the group: `@产线接力 @赵六`
+    (the bot's mention, then the worker's). It names 赵六; before, every mention before the first
+    word was dropped as the bot's, and the answer was read as nothing at all (help)."""
+    reply = plant.say("zhangwei", "报工 SO-1001 120 王五60 赵陆60")
+    assert "人员名单里没有「赵陆」" in reply, reply
+    reply = plant.say("zhangwei", "@赵六")
+    assert "已报工" in reply and "分给：王五 60，赵六 60" in reply, reply
+    assert shares(plant) == [("王五", 60, 0, "named"), ("赵六", 60, 0, "named")]
+
+
+def test_someone_addressed_before_a_command_is_not_read_as_a_word(plant):
+    """`@产线接力 @王五 报工 …`: the lead tells 王五 too; the command is read past both mentions,
+    also while a question is open (a tapped worker answers only a question about a worker)."""
+    reply = plant.say("zhangwei", "报工 SO-1001 120 王五60 赵陆60")
+    assert "人员名单里没有「赵陆」" in reply, reply
+    reply = plant.say("zhangwei", "@王五 报工 SO-1001 30")
+    assert "已报工" in reply and "30/200" in reply, reply
+    assert shares(plant) == []   # nobody named: the reporter's own
+
+
 def test_two_people_of_one_name_are_told_apart_by_their_account(plant):
     with plant.relay.Session.begin() as s:
         twin = Person(name="王五", roles="")

@@ -93,9 +93,9 @@ def to_neutral(body: dict, oapi_base_url: str, fetch_file: FileFetch) -> ChatMes
     kind = body.get("msgtype")
     if not isinstance(kind, str):
         raise ValueError("no msgtype")
-    if kind not in ("text", "audio", "picture", "richText"):
-        return None  # files, video: acknowledged, not acted on
-    text, codes = _content(body, kind)
+    if kind not in ("text", "audio", "picture", "richText", *UNREAD):
+        return None  # nothing a person said: acknowledged, not acted on
+    text, codes = _content(body, kind) if kind not in UNREAD else ("", [])
     webhook = str(body.get("sessionWebhook") or "")
     if webhook and not webhook.startswith(oapi_base_url + "/"):
         raise ValueError("sessionWebhook is not DingTalk's")  # never post replies to a foreign host
@@ -108,8 +108,12 @@ def to_neutral(body: dict, oapi_base_url: str, fetch_file: FileFetch) -> ChatMes
     return ChatMessage(platform="dingtalk", message_id=msg_id, sender_id=sender,
                        chat_type="group" if group else "single",
                        chat_id=str(body["conversationId"]) if group else None,
-                       text=normalize(str(text)), chat_name=str(body.get("conversationTitle", "")),
-                       reply_url=webhook or None, spoken=kind == "audio", photos=photos)
+                       text=normalize(str(text), leading_mentions=True), chat_name=str(body.get("conversationTitle", "")),
+                       reply_url=webhook or None, spoken=kind == "audio", photos=photos,
+                       unread=kind if kind in UNREAD else "")
+
+
+UNREAD = ("file", "video")   # sent to the robot, not read: the sender is told what it reads instead
 
 
 def _sender(body: dict) -> str:

@@ -126,13 +126,17 @@ def aibot_to_neutral(msg: dict, platform: str = "wecom", max_photo_bytes: int = 
     callback the image carries only its `url`, encrypted with the callback's EncodingAESKey
     (`file_key`; path/100719)."""
     kind = msg.get("msgtype")
-    if kind not in ("text", "voice", "image", "mixed"):
-        return None
+    if kind not in ("text", "voice", "image", "mixed", *UNREAD):
+        return None   # events, stream refreshes: nothing a person said
     chat_type = "group" if msg.get("chattype") == "group" else "single"
-    text, photos = _content(msg, kind, max_photo_bytes, file_key)
+    text, photos = _content(msg, kind, max_photo_bytes, file_key) if kind not in UNREAD else ("", ())
     return ChatMessage(platform=platform, message_id=str(msg["msgid"]), sender_id=str(msg["from"]["userid"]),
                        chat_type=chat_type, chat_id=str(msg["chatid"]) if chat_type == "group" else None,
-                       text=str(text), reply_url=msg.get("response_url"), spoken=kind == "voice", photos=photos)
+                       text=str(text), reply_url=msg.get("response_url"), spoken=kind == "voice", photos=photos,
+                       unread=kind if kind in UNREAD else "")
+
+
+UNREAD = ("file", "video")   # sent to the bot, not read: the sender is told what it reads instead
 
 
 def _content(msg: dict, kind: str, max_bytes: int, file_key: str | None) -> tuple[str, tuple[Photo, ...]]:
