@@ -50,3 +50,13 @@ def test_sandbox_serves_commands_through_the_twin(tmp_path):
         assert "SO-1002" in sandbox.twins["dingtalk"].wait_for(lambda m: m.api == "session" and m.target == session).text
     finally:
         sandbox.stop()
+
+
+def test_dingtalk_register_with_stream_card_callbacks_has_nothing_to_register(tmp_path):
+    """With `dingtalk.card_callbacks = "stream"` cards are created for Stream: registering an HTTP
+    route for their clicks would mislead, so the command says why it does nothing."""
+    result = run("--config", str(EXAMPLE_CONFIG), "dingtalk-register", "--public-url", "https://plant.example",
+                 env={"LINERELAY__DINGTALK__CARD_CALLBACKS": "stream",
+                      "LINERELAY__DINGTALK__API_BASE_URL": "http://127.0.0.1:9",
+                      "LINERELAY__APP__DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}, cwd=tmp_path)
+    assert result.returncode != 0 and "nothing to register" in result.stderr, result.stderr

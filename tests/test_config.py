@@ -33,6 +33,7 @@ def test_missing_file_is_named(tmp_path):
     ({"wecom.aibot.token": ""}, "wecom.aibot.token"),
     ({"app.report_tolerance_percent": 500}, "app.report_tolerance_percent"),
     ({"app.undo_window_minutes": "soon"}, "app.undo_window_minutes"),
+    ({"dingtalk.card_callbacks": "websocket"}, "dingtalk.card_callbacks"),
 ])
 def test_invalid_values_name_the_key(override, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):

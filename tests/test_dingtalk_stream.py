@@ -6,16 +6,19 @@ from sqlalchemy import select
 
 from bot.dingtalk.stream import StreamRunner
 from storage.models import Handoff
+from tests.conftest import running_plant
 from tests.test_commands import seed, step
 
 
 @pytest.fixture
-def stream(live):
-    seed(live)
-    runner = StreamRunner(live.relay).start()
-    live.dingtalk.gateway.wait_connected()
-    yield live
-    runner.stop()
+def stream(database_url, tmp_path):
+    """A plant with no public URL: commands and card clicks over Stream (`card_callbacks = "stream"`)."""
+    with running_plant(database_url, tmp_path, **{"dingtalk.card_callbacks": "stream"}) as live:
+        seed(live)
+        runner = StreamRunner(live.relay).start()
+        live.dingtalk.gateway.wait_connected()
+        yield live
+        runner.stop()
 
 
 def test_command_over_stream_is_acked_after_it_is_stored(stream):
@@ -53,6 +56,8 @@ def test_a_sender_without_a_staff_id_over_stream_is_told(stream):
 def test_card_click_over_stream(stream):
     stream.say("zhangwei", "报工 SO-1001 200", platform="dingtalk")
     card = stream.dingtalk.wait_for(lambda m: m.api == "card" and m.target == "cid-welding")
+    # created for Stream: DingTalk sends its clicks over the connection, to no HTTP route
+    assert card.payload["body"]["callbackType"] == "STREAM" and "callbackRouteKey" not in card.payload["body"]
     ack = stream.dingtalk.stream_click(card.payload["body"]["outTrackId"], "dt-wangqiang", "confirm")
     assert ack["code"] == 200
     response = json.loads(ack["data"])["response"]
@@ -60,3 +65,19 @@ def test_card_click_over_stream(stream):
     with stream.session() as s:
         assert s.scalars(select(Handoff.status)).one() == "confirmed"
     assert step(stream, seq=2).status == "ready"
+
+
+def test_cards_sent_for_http_clicks_never_come_over_stream(live):
+    """The default (`card_callbacks = "http"`): a card is created with callbackType HTTP under the
+    registered route key, so its clicks reach /dingtalk/card and never the Stream connection."""
+    seed(live)
+    live.say("zhangwei", "报工 SO-1001 200", platform="dingtalk")
+    card = live.dingtalk.wait_for(lambda m: m.api == "card" and m.target == "cid-welding")
+    body = card.payload["body"]
+    route_key = live.relay.settings.platform("dingtalk").card_callback_route_key
+    assert (body["callbackType"], body["callbackRouteKey"]) == ("HTTP", route_key)
+    with pytest.raises(LookupError):
+        live.dingtalk.stream_click(body["outTrackId"], "dt-wangqiang", "confirm")
+    assert live.dingtalk.click(body["outTrackId"], "dt-wangqiang", "confirm").status_code == 200
+    with live.session() as s:
+        assert s.scalars(select(Handoff.status)).one() == "confirmed"

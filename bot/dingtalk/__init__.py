@@ -1,11 +1,14 @@
 """DingTalk (钉钉): the robot for commands and notices, interactive cards with buttons in groups."""
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
 from bot.dingtalk.settings import DingTalkSettings, parse_settings
 from bot.platforms.spec import PlatformSpec
+
+log = logging.getLogger(__name__)
 
 
 def create(settings: DingTalkSettings) -> Any:
@@ -33,6 +36,8 @@ def _register(args: Any) -> None:
     platform = relay.platforms.get("dingtalk")
     if not isinstance(platform, DingTalkPlatform):
         sys.exit("no [dingtalk] section in the configuration")
+    if platform.settings.card_callbacks == "stream":
+        sys.exit('dingtalk.card_callbacks is "stream": card clicks come over `linerelay stream`, nothing to register')
     url = platform.register_card_callback(args.public_url)
     print(f"card clicks for route key {platform.settings.card_callback_route_key!r} now go to {url.split('?')[0]}")
 
@@ -48,6 +53,9 @@ def _stream(args: Any) -> None:
         from bot.dingtalk.stream import make_client
     except ImportError:
         sys.exit('Stream mode needs the dingtalk-stream package: pip install "linerelay[stream]"')
+    if relay.settings.platform("dingtalk").card_callbacks != "stream":
+        log.warning('dingtalk.card_callbacks is "http": clicks on cards go to /dingtalk/card, not over this '
+                    'connection; set it to "stream" when DingTalk cannot reach this host')
     make_client(relay).start_forever()
 
 

@@ -61,8 +61,10 @@ class DingTalkPlatform(Platform):
         return self.api.message_file(self.settings.robot_code, download_code, self.max_photo_bytes)
 
     def on_public_url(self, url: str) -> None:
-        """Card clicks (HTTP mode) go to `url`/dingtalk/card: tell DingTalk."""
-        self.register_card_callback(url)
+        """Card clicks (HTTP mode) go to `url`/dingtalk/card: tell DingTalk. With clicks over
+        Stream there is nothing to register."""
+        if self.settings.card_callbacks == "http":
+            self.register_card_callback(url)
 
     def reply(self, message: ChatMessage, text: str) -> Delivery:
         """Replies go to the message's sessionWebhook, through the outbox, right after the commit."""
@@ -93,13 +95,16 @@ class DingTalkPlatform(Platform):
         return self.group_text(group, f"#### {image.title}\n![{image.title}]({image.url})")
 
     def group_card(self, group: GroupBinding, card: CardView) -> Delivery:
-        """An advanced interactive card into the group; clicks come to /dingtalk/card (HTTP mode)."""
+        """An advanced interactive card into the group. Its clicks come back as it is created:
+        to /dingtalk/card under the registered route key (HTTP), or over `linerelay stream`'s
+        connection (STREAM: DingTalk sends a STREAM card's clicks nowhere else)."""
+        callback: dict[str, Any] = {"callbackType": "STREAM"} if self.settings.card_callbacks == "stream" else \
+            {"callbackType": "HTTP", "callbackRouteKey": self.settings.card_callback_route_key}
         body: dict[str, Any] = {
             "cardTemplateId": self.settings.card_template_id,
             "outTrackId": card.track_id,
             "cardData": {"cardParamMap": card_params(card)},
-            "callbackType": "HTTP",
-            "callbackRouteKey": self.settings.card_callback_route_key,
+            **callback,
             "openSpaceId": f"dtv1.card//IM_GROUP.{group.chat_id}",
             "imGroupOpenSpaceModel": {"supportForward": False},
             "imGroupOpenDeliverModel": {"robotCode": self.settings.robot_code},

@@ -19,6 +19,7 @@ class DingTalkSettings:
     card_callback_secret: str
     event_token: str = ""       # event subscription (事件订阅, HTTP): contact changes; "" = not subscribed
     event_aes_key: str = ""
+    card_callbacks: str = "http"   # how clicks on our cards come back: "http" (/dingtalk/card) or "stream"
 
 
 def parse_settings(table: Any) -> DingTalkSettings:
@@ -33,8 +34,17 @@ def parse_settings(table: Any) -> DingTalkSettings:
         oapi_base_url=r.text("oapi_base_url", "https://oapi.dingtalk.com").rstrip("/"),
         card_template_id=r.text("card_template_id"),
         card_callback_route_key=r.text("card_callback_route_key", "linerelay"),
-        card_callback_secret=secret, **_events(r),
+        card_callback_secret=secret, card_callbacks=_card_callbacks(r), **_events(r),
     )
+
+
+def _card_callbacks(r: Reader) -> str:
+    """A card's clicks come back the way it was created with (`callbackType`): over HTTP to the
+    route registered by `linerelay dingtalk-register`, or over `linerelay stream`'s connection."""
+    mode = r.get("card_callbacks", str, "http").strip().lower()
+    if mode not in ("http", "stream"):
+        raise ConfigError(f'dingtalk.card_callbacks must be "http" or "stream", got {mode!r}')
+    return mode
 
 
 def _events(r: Reader) -> dict:

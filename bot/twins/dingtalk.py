@@ -141,6 +141,9 @@ class DingTalkTwin(TwinBase):
                 return jsonify(code="param.invalid", message="openSpaceId/outTrackId"), 400
             if any(not isinstance(v, str) for v in body["cardData"]["cardParamMap"].values()):
                 return jsonify(code="param.invalid", message="cardParamMap values must be strings"), 400
+            if body.get("callbackType") not in ("HTTP", "STREAM") or \
+                    (body["callbackType"] == "HTTP" and not body.get("callbackRouteKey")):
+                return jsonify(code="param.invalid", message="callbackType HTTP (with callbackRouteKey) or STREAM"), 400
             with self._lock:
                 if body["outTrackId"] in self.cards:
                     return jsonify(code="outTrackId.exists", message="card instance already exists"), 400
@@ -278,6 +281,10 @@ class DingTalkTwin(TwinBase):
         return self.gateway.push("/v1.0/im/bot/messages/get", body), session
 
     def stream_click(self, track_id: str, user_id: str, action: str) -> dict:
+        """Press a button on a card created with callbackType STREAM: the click comes over the
+        Stream connection (and only there); returns the client's ack."""
+        if self.cards.get(track_id, {}).get("callbackType") != "STREAM":
+            raise LookupError(f"card {track_id} was not created with callbackType STREAM: its clicks go over HTTP")
         content = {"cardPrivateData": {"actionIds": [action], "params": {"action": action}}}
         return self.gateway.push("/v1.0/card/instances/callback", {
             "outTrackId": track_id, "userId": user_id, "corpId": TWIN_CORP, "type": "actionCallback",
@@ -285,8 +292,11 @@ class DingTalkTwin(TwinBase):
 
     def click(self, track_id: str, user_id: str, action: str, *, route_key: str | None = None,
               url: str | None = None) -> requests.Response:
-        """Press a button on a delivered card: DingTalk posts to the registered callback URL."""
+        """Press a button on a delivered card: DingTalk posts to the registered callback URL
+        (a card created with callbackType STREAM sends its clicks over Stream only)."""
         card = self.cards.get(track_id, {})
+        if card.get("callbackType") == "STREAM" and url is None:
+            raise LookupError(f"card {track_id} was created with callbackType STREAM: its clicks go over Stream")
         target = url or self.callback_routes[route_key or card.get("callbackRouteKey", "")]
         content = {"cardPrivateData": {"actionIds": [action], "params": {"action": action}}}
         body = {"outTrackId": track_id, "userId": user_id, "corpId": TWIN_CORP, "type": "actionCallback",
