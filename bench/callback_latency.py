@@ -1,7 +1,8 @@
 """An encrypted `报工` AI-bot callback through LineRelay against the floor, side by side in one run.
 
     .venv/bin/python bench/callback_latency.py [--requests 1500 --rounds 3 --loads 50,100,closed
-                                                --clients 20 --workers 1 --threads 1 --database-url URL]
+                                                --clients 20 --workers 1 --threads 1 --database-url URL
+                                                --bound]
 
 Starts the WeCom twin (so the app's pushes have somewhere to go), a fresh database (SQLite file,
 or a new database on the PostgreSQL server given) with 200 orders, and two gunicorn servers with
@@ -15,6 +16,11 @@ request when the last is answered) the two servers are driven alternately, `--ro
 when a free client got to send it, so waiting for a server that falls behind is counted.
 CPU per request is what the kernel accounted to the server's processes (gunicorn master and
 workers) during its batches. Afterwards every report must be in the database exactly once.
+
+With `--bound` a third server joins the alternation: the least a 报工 can cost on LineRelay's
+stack (`bench.floor:stack_app()`: the floor's work routed by Flask, and the report's rows written
+in one transaction by SQLAlchemy Core on a database of its own, seeded the same), printed beside
+the floor and LineRelay; it too must store every report it was sent.
 
 Every process it starts is stopped at the end, on Ctrl-C, SIGTERM or SIGHUP, and dies with it
 even on SIGKILL (bench/servers.py).
@@ -192,6 +198,9 @@ def parse_args(argv=None):
     parser.add_argument("--database-url", default=os.environ.get("LINERELAY_BENCH_DATABASE_URL"),
                         help="a PostgreSQL server to create a fresh database on (default: a SQLite file)")
     parser.add_argument("--only-relay", action="store_true", help="do not start the floor")
+    parser.add_argument("--bound", action="store_true",
+                        help="also run the least a 报工 costs on this stack (bench.floor:stack_app(): Flask, "
+                             "SQLAlchemy Core, the report's rows in one transaction), on a database of its own")
     return parser.parse_args(argv)
 
 
@@ -201,16 +210,22 @@ def run(args, tmp: Path, servers: Servers) -> int:
                      app_aes_key=base.encoding_aes_key, aibot_token=base.aibot.token,
                      aibot_aes_key=base.aibot.encoding_aes_key).start()
     url, drop = fresh_database(args.database_url, tmp)
+    bound_url, drop_bound = fresh_database(args.database_url, tmp, "bound") if args.bound else (None, lambda: None)
     try:
         env = {**os.environ, "LINERELAY_CONFIG": str(ROOT / "config.example.toml"),
                "LINERELAY__APP__DATABASE_URL": url, "LINERELAY__WECOM__API_BASE_URL": twin.base_url,
                "LINERELAY__DINGTALK__API_BASE_URL": twin.base_url, "LINERELAY__DINGTALK__OAPI_BASE_URL": twin.base_url}
         settings = load_settings(ROOT / "config.example.toml", env=env)
-        init_db(settings.app.database_url, settings)
-        seed(settings)
+        for database in filter(None, (url, bound_url)):   # the bound's rows beside the same plant
+            each = load_settings(ROOT / "config.example.toml", env={**env, "LINERELAY__APP__DATABASE_URL": database})
+            init_db(each.app.database_url, each)
+            seed(each)
+        if bound_url:
+            env["LINERELAY_FLOOR_DATABASE_URL"] = bound_url
         return measure(args, settings, env, servers)
     finally:
         drop()
+        drop_bound()
         twin.stop()
 
 
@@ -230,6 +245,11 @@ def measure(args, settings, env: dict, servers: Servers) -> int:
         floor, floor_url = servers.gunicorn("floor", "bench.floor:app", floor_env, args.workers, args.threads)
         targets["floor"] = (floor, f"{floor_url}/wecom/aibot")
         drive(targets["floor"][1], callbacks.build(args.warmup, stored=False), args.clients, 0, Tally())
+        if args.bound:
+            bound, bound_url = servers.gunicorn("bound", "bench.floor:stack_app()", floor_env, args.workers,
+                                                args.threads)
+            targets["bound"] = (bound, f"{bound_url}/wecom/aibot")
+            drive(targets["bound"][1], callbacks.build(args.warmup, stored=False), args.clients, 0, Tally())
     db = "SQLite" if settings.app.database_url.startswith("sqlite") else "PostgreSQL"
     print(f"gunicorn {args.workers} worker(s) x {args.threads} threads, {db}, {args.clients} clients, "
           f"{args.requests} requests per server and load in {args.rounds} alternating rounds; "
@@ -243,7 +263,9 @@ def measure(args, settings, env: dict, servers: Servers) -> int:
             print(f"{name:>12}  {who:<9} {tally.line()}")
         rows.append((name, tallies))
     print_table(rows)
-    return check(settings, callbacks, rows)
+    if args.bound:
+        print_bound(rows)
+    return check(settings, callbacks, rows, env.get("LINERELAY_FLOOR_DATABASE_URL"), args.warmup)
 
 
 def print_table(rows) -> None:
@@ -262,12 +284,29 @@ def print_table(rows) -> None:
               f"| {rc / max(fc, 1e-9):.1f}x | {len(r.latencies) / r.wall:.0f} vs {len(f.latencies) / f.wall:.0f} req/s |")
 
 
-def check(settings, callbacks: Callbacks, rows) -> int:
+def print_bound(rows) -> None:
+    """The bound beside the floor and LineRelay: what the stack itself costs, and what is left."""
+    print("\n| load | bound p50 / p99 | bound CPU per request | bound ÷ floor | LineRelay ÷ bound | bound throughput |")
+    print("|---|---|---|---|---|---|")
+    for name, t in rows:
+        r, f, b = t["LineRelay"], t.get("floor"), t["bound"]
+        rc, bc = (x.cpu / len(x.latencies) * 1000 for x in (r, b))
+        fc = f.cpu / len(f.latencies) * 1000 if f is not None else float("nan")
+        print(f"| {name} | {pct(b.latencies, 50):.1f} / {pct(b.latencies, 99):.1f} ms | {bc:.2f} ms "
+              f"| {bc / max(fc, 1e-9):.1f}x | {rc / max(bc, 1e-9):.1f}x | {len(b.latencies) / b.wall:.0f} req/s |")
+
+
+def check(settings, callbacks: Callbacks, rows, bound_url: str | None = None, warmup: int = 0) -> int:
     reports, parts = counted(settings)
     errors = sum(t.errors for _, tallies in rows for t in tallies.values())
     once = reports == callbacks.sent and parts == callbacks.parts
     print(f"\nerrors {errors}; every report counted exactly once: {'yes' if once else 'NO'} "
           f"({reports} reports of {callbacks.sent} sent, {parts} parts of {callbacks.parts})")
+    if bound_url:   # the bound stores what it is sent, too: its warm-up and every batch
+        sent = warmup + sum(len(tallies["bound"].latencies) for _, tallies in rows)
+        stored, _ = counted(load_settings(ROOT / "config.example.toml", env={}, overrides={"app.database_url": bound_url}))
+        once = once and stored == sent
+        print(f"the bound stored {stored} reports of {sent} sent")
     return 0 if errors == 0 and once else 1
 
 
