@@ -93,7 +93,9 @@ class MessageService:
                           commands=self.commands, source=message.source, public_url=services.public_url,
                           person=person, group=group)
             carded = False
-            if fetched and not tokenize(message.text):   # a photo alone (a group's says only `@bot`): for the sender's exception
+            if message.unread:   # a file, a video: not read, and the open question is not taken by it
+                reply = Reply("unread_kind", {"kind": message.unread})
+            elif fetched and not tokenize(message.text):   # a photo alone (in a group with `@bot`): for their exception
                 reply = self.photos.attach(session, ctx, fetched, None)
             else:
                 reply, carded = self._dispatch(session, ctx, platform, refused)

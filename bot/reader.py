@@ -56,14 +56,12 @@ class Reader:
     def dispatch(self, ctx: Context, asked: questions.Asked | None) -> Reply:
         """Run the command the message means; raise `NeedsConfirmation` (after running it, so
         that its savepoint is rolled back) when the reading is in doubt."""
-        if ctx.message.unread:   # a file, a video: not read; the sender is told what is
-            return Reply("unread_kind", {"kind": ctx.message.unread})
         lex = lexicon(ctx)
         people = known_words(ctx.session) if "@" in ctx.message.text else ()   # workers @-mentioned
         words = tokenize(ctx.message.text, lex, people)
         if asked is not None:
             answer = self._answer(ctx, asked, words)
-            if answer is None and people:
+            if answer is None and people and asked.kind == "worker":
                 # the worker asked for, tapped right after the bot (`@产线接力 @王五`): a mention
                 # before the first word is otherwise someone addressed (`@产线接力 @王主任 好的`)
                 answer = self._answer(ctx, asked, tokenize(ctx.message.text, lex, people, leading_mentions=True))

@@ -91,6 +91,16 @@ def request_status(plant) -> str:
         return s.scalars(select(ChangeRequest.status)).one()
 
 
+def test_a_command_addressing_someone_is_no_reason_for_a_reject(plant):
+    """Asked for a reason, the approver sends a command that @-mentions a colleague first: it is
+    that command (read past the mention), never the reason (`王五 进度 SO-2001` was taken for one)."""
+    file_rush(plant)
+    assert "驳回需要写明原因" in plant.say("zhouzong", "驳回 REQ-1", chat=None)
+    reply = plant.say("zhouzong", "@王五 进度 SO-1001", chat=None)
+    assert "驳回" not in reply and "SO-1001" in reply, reply
+    assert request_status(plant) == "pending"
+
+
 def test_after_a_reject_press_only_a_confirmed_reason_rejects(plant):
     """A tap on 驳回 by mistake, then `按错了` or a remark in another chat on the other platform:
     a rejection cannot be taken back, so what follows is its reason only once confirmed."""

@@ -113,6 +113,10 @@ def test_a_file_or_a_video_is_answered_with_what_is_read_instead(live):
         assert live.dingtalk.robot_message(body).status_code == 200
         reply = live.dingtalk.wait_for(lambda s, session=session: s.api == "session" and s.target == session).text
         assert ("文件" if kind == "file" else "视频") in reply and "我还看不了" in reply and "图片" in reply, reply
+        sent = len(live.dingtalk.sent)
+        assert live.dingtalk.robot_message(body).status_code == 200   # redelivered: answered from the record
+        settle(live)
+        assert [m.text for m in live.dingtalk.sent[sent:] if m.api == "session"] == []
     assert photos(live) == []
     with live.relay.Session() as s:
         assert len(s.scalars(select(InboundMessage).where(InboundMessage.platform == "dingtalk")).all()) == 2

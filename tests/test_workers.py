@@ -119,6 +119,27 @@ def test_the_worker_asked_about_may_be_tapped(plant):
     assert shares(plant) == [("王五", 60, 0, "named"), ("赵六", 60, 0, "named")]
 
 
+def test_a_file_between_the_question_and_its_answer_leaves_the_question_open(plant):
+    """A file (or video) is answered with what is read instead, and takes no question with it:
+    the answer after it still completes the report."""
+    reply = plant.say("zhangwei", "报工 SO-1001 120 王五60 赵陆60")
+    assert "人员名单里没有「赵陆」" in reply, reply
+    if plant.platform == "wecom":
+        result = plant.twin.aibot_message({"msgid": "file-between", "aibotid": "b", "chattype": "group",
+                                           "chatid": "wr-stamping", "from": {"userid": "zhangwei"},
+                                           "msgtype": "file", "file": {"url": f"{plant.twin.base_url}/x"}})
+        said = result.reply["stream"]["content"]
+    else:
+        body, session = plant.dingtalk.robot_body("dt-zhangwei", "", conversation_id="cid-stamping")
+        body["msgtype"], body["content"] = "file", {"downloadCode": "dc", "fileName": "a.pdf"}
+        del body["text"]
+        assert plant.dingtalk.robot_message(body).status_code == 200
+        said = plant.dingtalk.wait_for(lambda m: m.api == "session" and m.target == session).text
+    assert "文件我还看不了" in said, said
+    reply = plant.say("zhangwei", "赵六")
+    assert "已报工" in reply and "分给：王五 60，赵六 60" in reply, reply
+
+
 def test_someone_addressed_before_a_command_is_not_read_as_a_word(plant):
     """`@产线接力 @王五 报工 …`: the lead tells 王五 too; the command is read past both mentions,
     also while a question is open (a tapped worker answers only a question about a worker)."""
