@@ -41,8 +41,15 @@ def sync_from_config(session: Session, settings: Plant) -> None:
     session.flush()
     for rc in settings.routes:
         route = session.scalars(select(Route).where(Route.product == rc.product)).first() or Route(product=rc.product)
-        route.steps = [RouteStep(seq=i + 1, workshop_id=workshops[s.workshop].id, units_per_hour=s.units_per_hour)
-                       for i, s in enumerate(rc.steps)]
+        # each step changed in place by its number (a new list would INSERT a second step 1 before the
+        # flush DELETEs the first: a unique (route_id, seq) conflict on every run after the first)
+        kept = {step.seq: step for step in route.steps}
+        steps = []
+        for seq, sc in enumerate(rc.steps, start=1):
+            step = kept.get(seq) or RouteStep(seq=seq)
+            step.workshop_id, step.units_per_hour = workshops[sc.workshop].id, sc.units_per_hour
+            steps.append(step)
+        route.steps = steps   # steps past the configured ones go (delete-orphan)
         session.add(route)
     for pc in settings.people:
         person = _find_person(session, pc.identities) or Person(name=pc.name)

@@ -30,6 +30,39 @@ def test_init_db_creates_schema_and_loads_the_plant(tmp_path, database_url):
     engine.dispose()
 
 
+def test_init_db_again_upgrades_in_place(tmp_path, database_url):
+    """`init-db` is create *or upgrade*: run again on a plant that works (orders made on its routes),
+    with a route's rate changed and a step dropped, it updates the routes in place (it failed on
+    the routes' unique step numbers, before anything else)."""
+    from storage.db import make_engine, make_session_factory
+    from storage.models import Route
+    env = {"LINERELAY__APP__DATABASE_URL": database_url}
+    assert run("--config", str(EXAMPLE_CONFIG), "init-db", env=env).returncode == 0
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as s:
+        route = s.scalars(select(Route).order_by(Route.id)).first()
+        product, before = route.product, [(st.id, st.seq, st.units_per_hour) for st in route.steps]
+    assert len(before) >= 2
+    changed = tmp_path / "changed.toml"
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    assert run("--config", str(EXAMPLE_CONFIG), "init-db", env=env).returncode == 0   # as it was: nothing moves
+    with make_session_factory(engine)() as s:
+        route = s.scalars(select(Route).where(Route.product == product)).one()
+        assert [(st.id, st.seq, st.units_per_hour) for st in route.steps] == before
+    assert product == "车门总成"   # its four steps: the stamping rate changed, assembly dropped
+    old = ('  { workshop = "stamping", units_per_hour = 120 },\n  { workshop = "welding", units_per_hour = 60 },\n'
+           '  { workshop = "painting", units_per_hour = 80 },\n  { workshop = "assembly", units_per_hour = 50 },\n')
+    assert old in text
+    changed.write_text(text.replace(old, old.replace("= 120", "= 77").rsplit("  {", 1)[0]), encoding="utf-8")
+    result = run("--config", str(changed), "init-db", env=env)
+    assert result.returncode == 0, result.stderr
+    with make_session_factory(engine)() as s:
+        route = s.scalars(select(Route).where(Route.product == product)).one()
+        after = [(st.id, st.seq, st.units_per_hour) for st in route.steps]
+    engine.dispose()
+    assert after == [(before[0][0], 1, 77.0), *before[1:-1]]
+
+
 def test_bad_configuration_stops_with_the_key_named(tmp_path):
     result = run("--config", str(EXAMPLE_CONFIG), "init-db", env={"LINERELAY__WECOM__AGENT_ID": "x"})
     assert result.returncode != 0 and "wecom.agent_id" in result.stderr
