@@ -14,6 +14,11 @@ class BadSyntax(UserError):
     code = "bad_syntax"  # command, problem, token
 
 
+class TwoCommands(UserError):
+    """Two commands in one message (two lines, or split by `；`): neither is guessed at."""
+    code = "two_commands"  # first, second (each as typed)
+
+
 class UnknownPerson(UserError):
     code = "unknown_person"  # sender
 

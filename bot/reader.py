@@ -4,16 +4,17 @@ the question the bot asked last (`是`, `396`, `SO-1013`); and a confirmation as
 applying whenever the reading is a guess. Nothing is applied on a guess."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.handlers.receive import BATCH_MARK
-from bot.errors import (Ask, AskForQuantity, AskForReason, NeedsConfirmation, NothingToConfirm, UnknownCommand,
-                        UnknownPerson)
+from bot.errors import (Ask, AskForQuantity, AskForReason, NeedsConfirmation, NothingToConfirm, TwoCommands,
+                        UnknownCommand, UnknownPerson)
 from bot.handlers.base import Command, CommandTable, Context, Reading
-from bot.handlers.reading import (COUNT_WORDS, FILLERS, GOOD_WORDS, SCRAP_WORDS, is_order_text, key_of, lexicon,
-                                  split_reason, workshop_words)
+from bot.handlers.reading import (COUNT_WORDS, FILLERS, GOOD_WORDS, NOTE_WORDS, SCRAP_WORDS, is_order_text, key_of,
+                                  lexicon, split_reason, workshop_words)
 from bot.handlers.progress import asks_about_order
 from bot.handlers.receive import RECEIVED_WORDS
 from bot.neutral import ChatMessage, Reply
@@ -31,6 +32,10 @@ VERBS = {"报工": "报", "异常": "报异常", "插单": "提插单", "变更"
 DROPPED = "\0dropped"
 # what people say before the command itself: `麻烦登记一下异常 …`, `查一下 SO-1013 进度`, `帮我设一下班组 …`
 LEAD_WORDS = {"登记", "查", "查询", "查查", "看", "看看", "设", "设置", "问", "问下", "查下", "上报", "提交", "提个"}
+# what people end a message with (`报工 SO-1013 120 谢谢`, `… 辛苦了`): no word of the command, nor its note
+SIGN_OFFS = {"谢谢", "谢了", "谢啦", "多谢", "感谢", "谢谢了", "谢谢啦", "谢谢你", "谢谢大家", "辛苦", "辛苦了", "辛苦啦",
+             "辛苦大家", "麻烦了", "拜托", "拜托了", "好的", "ok", "okay", "thx", "thanks", "3q"}
+_PARTICLES = {"了", "啦", "啊", "呀", "哈", "哦", "嗯"}
 # asking what is left for a workshop (`焊接还有多少没做`, `我们车间还有哪些单`): its queue
 QUEUE_QUESTIONS = ("还有多少", "还有啥", "还有什么", "哪些单", "什么活", "啥活", "有活", "待办", "排产", "要做什么")
 
@@ -58,7 +63,8 @@ class Reader:
         that its savepoint is rolled back) when the reading is in doubt."""
         lex = lexicon(ctx)
         people = known_words(ctx.session) if "@" in ctx.message.text else ()   # workers @-mentioned
-        words = tokenize(ctx.message.text, lex, people)
+        words = without_sign_off(tokenize(ctx.message.text, lex, people))
+        answer: str | None = None
         if asked is not None:
             answer = self._answer(ctx, asked, words)
             if answer is None and people and asked.kind == "worker":
@@ -71,6 +77,8 @@ class Reader:
                 words = tokenize(answer, lex)
         if not words:
             return Reply("voice_unclear" if ctx.message.spoken else "help", {"known": ctx.person is not None})
+        if answer is None:   # the message itself, not the command its answer completes
+            self._one_command(ctx.message.text, lex)
         command, args, guessed = self.recognise(ctx, words)
         if command.needs_person and ctx.person is None:
             raise UnknownPerson(sender=ctx.message.sender_id)
@@ -86,6 +94,22 @@ class Reader:
                                     command=reading.command, reasons=list(ctx.doubts))
         return reply
 
+    def _one_command(self, text: str, lex: list[str]) -> None:
+        """Refuse two commands in one message (`报工 SO-1013 120` and `报工 SO-1016 30` on two
+        lines, or split by `；`): which one was meant, or were both? A command written across
+        lines (`报工` / `SO-1013` / `120`) is one."""
+        if "\n" not in text and "；" not in text and ";" not in text:
+            return
+        starts = []
+        for part in re.split(r"[\n；;]+", text):
+            words = [w for w in tokenize(part, lex) if key_of(w) not in FILLERS | LEAD_WORDS]
+            if words and self.commands.find(words[0]) is not None and (not starts or any(
+                    is_order_text(w) and not looks_like_number(w) for w in words[1:])):
+                # after the first, a command word counts with an order of its own (`…坏了；停线` is said of it)
+                starts.append(join_words(without_sign_off(words)))
+        if len(starts) > 1:
+            raise TwoCommands(first=starts[0], second=starts[1])
+
     def recognise(self, ctx: Context, words: list[Word]) -> tuple[Command, list[Word], bool]:
         """(command, its words, guessed): the command word first, after fillers, after the order
         (`SO-1013 报工 5`); an acknowledgement (`收到`, `好的 知道了`); else, in a workshop's chat,
@@ -99,6 +123,9 @@ class Reader:
             lead = lead[1:]
         if lead and (command := find(lead[0])) is not None:
             return command, _after_fillers(lead[1:]), False
+        if len(lead) == 1 and is_order_text(lead[0]) and not looks_like_number(lead[0]) \
+                and (command := find("进度")) is not None:   # `SO-1013`, `帮我查下 SO-1013`: where it stands
+            return command, lead, False
         if len(lead) >= 2 and is_order_text(lead[0]):
             # the command word after the order, maybe after fillers or a word or two (`SO-1017 已恢复`,
             # `SO-1017 设备修好了 恢复生产`)
@@ -181,6 +208,21 @@ def question_of(error: UserError) -> tuple[str, str, str] | None:
     if isinstance(error, AskForReason):
         return "text", f"驳回 REQ-{data['request_id']} 原因 {{}}", f"驳回 REQ-{data['request_id']} 的原因"
     return None
+
+
+def without_sign_off(words: list[Word]) -> list[Word]:
+    """The words before the thanks a message ends with (`… 120，谢谢！`, `… 辛苦了`); a message of
+    thanks alone, and thanks written as the note (`备注 谢谢`), stay as they are."""
+    end = len(words)
+    while end > 1:
+        key = key_of(words[end - 1])
+        if key in SIGN_OFFS or (key in _PARTICLES and end > 2 and key_of(words[end - 2]) in SIGN_OFFS):
+            end -= 1
+        else:
+            break
+    if end < len(words) and key_of(words[end - 1]) in NOTE_WORDS:
+        return words
+    return words[:end]
 
 
 def _after_fillers(args: list[Word]) -> list[Word]:

@@ -28,6 +28,16 @@ _THOUSANDS = re.compile(r"(?<![0-9０-９,])[0-9０-９]{1,3}(?:,[0-9０-９]{3}
 _MACHINE = re.compile(r"号(?:机|线|台|床|位|炉|模|工位|设备|冲床|焊机|机台|产线|班组|压机)")
 _MACHINE_NAME = re.compile(r"\d+" + _MACHINE.pattern)
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
+# WeChat's and WeCom's own emoticons arrive as their names in brackets (`[强]`, `[OK]`, `[抱拳]`); only
+# those names: other bracketed words (`[点我]`, `[A线]`) are what someone wrote
+_EMOTICON_NAMES = (
+    "微笑 撇嘴 色 发呆 得意 流泪 害羞 闭嘴 睡 大哭 尴尬 发怒 调皮 呲牙 惊讶 难过 酷 冷汗 抓狂 吐 偷笑 愉快 白眼 傲慢 "
+    "困 惊恐 流汗 憨笑 悠闲 奋斗 咒骂 疑问 嘘 晕 衰 骷髅 敲打 再见 擦汗 抠鼻 鼓掌 坏笑 左哼哼 右哼哼 哈欠 鄙视 委屈 "
+    "快哭了 阴险 亲亲 可怜 菜刀 西瓜 啤酒 咖啡 猪头 玫瑰 凋谢 嘴唇 爱心 心碎 蛋糕 炸弹 便便 月亮 太阳 礼物 拥抱 强 弱 "
+    "握手 胜利 抱拳 勾引 拳头 OK 跳跳 发抖 怄火 转圈 嘿哈 捂脸 奸笑 机智 皱眉 耶 吃瓜 加油 汗 天啊 社会社会 旺柴 好的 "
+    "打脸 哇 翻白眼 666 让我看看 叹气 苦涩 裂开 合十 烟花 爆竹 红包 福 庆祝 点赞 赞 笑脸 OK手势").split()
+_EMOTICON = re.compile(r"\[(?:" + "|".join(map(re.escape, sorted(_EMOTICON_NAMES, key=len, reverse=True))) + r")\]",
+                       re.IGNORECASE)
 # an @-mention after the command (WeCom and DingTalk keep it where typed): the bot again, or a worker
 _MENTION_AT = re.compile(r"(?<!\S)@([^\s,;、，；。！!？?]+)")
 # One run of one script: ASCII letters/digits (order numbers, quantities, times) or anything else.
@@ -72,7 +82,7 @@ def normalize(text: str, *, leading_mentions: bool = False) -> str:
     `leading_mentions` they stay, for `resolve_mentions` (an answer that taps a worker:
     `@产线接力 @王五`). Mentions after the command: `resolve_mentions`."""
     text = _THOUSANDS.sub(lambda m: m.group().replace(",", ""), text or "")
-    folded = _EMOJI.sub(" ", unicodedata.normalize("NFKC", text).replace("\u3000", " ")).strip()
+    folded = _EMOJI.sub(" ", _EMOTICON.sub(" ", unicodedata.normalize("NFKC", text).replace("\u3000", " "))).strip()
     return (folded if leading_mentions else _MENTION.sub("", folded)).strip().translate(_TRAD)
 
 

@@ -113,6 +113,30 @@ CASES = [
     Case(ZW, S, "报工 SO-1013 5！", rep("SO-1013", 5)),
     Case(ZW, S, "报工：SO-1013：5 不良：1", rep("SO-1013", 5, 1)),
     Case(ZW, S, "报工 SO-1013 5、不良 1", rep("SO-1013", 5, 1)),
+    # thanks and emoticons at the end are no part of it (`[强]` is WeChat's 👍 as text)
+    Case(ZW, S, "报工 SO-1013 5 谢谢", rep("SO-1013", 5, 0, "")),
+    Case(ZW, S, "报工 SO-1013，5个，不良1个，谢谢。", rep("SO-1013", 5, 1, "")),
+    Case(ZW, S, "帮我报工 SO-1013 5 辛苦了", rep("SO-1013", 5, 0, "")),
+    Case(ZW, S, "报工 SO-1013 5 [强]", rep("SO-1013", 5, 0, "")),
+    Case(ZW, S, "报工 SO-1013 5 ok", rep("SO-1013", 5, 0, "")),
+    Case(ZW, S, "报工 SO-1013 5 备注 谢谢", rep("SO-1013", 5, 0, "谢谢")),   # written as the note: kept
+    Case(ZW, S, "交接 SO-1014 三十件，谢谢", hand("SO-1014", 30)),
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 谢谢[抱拳]", inc("SO-1016", "设备", "冲床坏了")),
+    Case(ZW, S, "查询 SO-1013 谢谢", Answered("SO-1013")),
+    Case(ZW, S, "帮我查下 SO-1013", Answered("SO-1013")),
+    # two commands in one message: neither is guessed at, the reply says why
+    Case(ZW, S, "报工 SO-1013 5\n报工 SO-1016 3", Refused("一条消息只能办一件事")),
+    Case(ZW, S, "报工 SO-1013 5；交接 SO-1014 3", Refused("一条消息只能办一件事")),
+    Case(ZW, S, "报工\nSO-1013\n5", rep("SO-1013", 5)),                  # one command over three lines
+    Case(ZW, S, "报工 SO-1013 5；不良 1", rep("SO-1013", 5, 1)),
+    Case(ZW, S, "异常 SO-1016 设备 液压漏油；停线", inc("SO-1016", "设备", "液压漏油;停线")),   # said of it
+    Case(ZW, S, "SO-1013 做到哪了", Answered("SO-1013")),
+    Case(ZW, S, "SO-1013", Answered("SO-1013")),                        # an order number alone: where it stands
+    Case(ZW, S, "报一下 SO-1013 5", rep("SO-1013", 5)),
+    Case(ZW, S, "帮我报一下 SO-1013 5", rep("SO-1013", 5)),
+    Case(ZW, S, "报异常 SO-1016 设备 冲床坏了", inc("SO-1016", "设备", "冲床坏了")),
+    Case(ZW, S, "报工 SO-1013 做完了 5", rep("SO-1013", 5)),
+    Case(ZW, S, "报工 SO-1013 干了5", rep("SO-1013", 5)),
     Case(ZW, S, "报工 SO-1013 5；不良 2", rep("SO-1013", 5, 2)),
     Case(ZW, S, "报工 SO-1013 5 不良2", rep("SO-1013", 5, 2)),
     Case(ZW, S, "报工 SO-1013 良品5 废品1", rep("SO-1013", 5, 1)),
@@ -261,6 +285,10 @@ CASES = [
     Case(LN, W, "SO-1015 接收", recv("SO-1015")),
     Case(LN, W, "接收，SO-1015。", recv("SO-1015")),
     Case(LN, W, "接收 SO-1015 100", recv("SO-1015")),
+    Case(LN, W, "接收 SO-1015 100 齐了", recv("SO-1015")),
+    Case(LN, W, "接收 SO-1015 100件齐了", recv("SO-1015")),
+    Case(LN, W, "接收 SO-1015 数量无误", recv("SO-1015")),
+    Case(LN, W, "接收SO-1015 数量对", recv("SO-1015")),
     Case(LN, W, "接收 SO-1015 120", Confirm("SO-1015 车门总成 实收 120（交接单 100）", disp("SO-1015", 120))),  # more than sent
     Case(LN, W, "接收 SO-1015 焊接", recv("SO-1015")),
     Case(LN, W, "接收 SO-1015 96", disp("SO-1015", 96)),
@@ -329,6 +357,8 @@ CASES = [
     Case(ZW, S, "异常 SO-1016 设备 冲床液压故障 预计 4小时", inc("SO-1016", "设备", "冲床液压故障", "11-25 14:41")),
     Case(ZW, S, "异常 SO-1016 物料 钢板没到 预计下午3点", inc("SO-1016", "物料", "钢板没到", "11-25 15:00")),
     Case(ZW, S, "异常 SO-1016 焊机坏了", inc("SO-1016", "设备", "焊机坏了")),
+    Case(ZW, S, "异常 SO-1016 物料 钢板没到，预计明天到", inc("SO-1016", "物料", "钢板没到", "11-26 17:30")),
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了 大概3点好", inc("SO-1016", "设备", "冲床坏了", "11-25 15:00")),
     Case(ZW, S, "停线 SO-1016 缺料", inc("SO-1016", "物料", "缺料")),
     Case(ZW, S, "故障 SO-1016 模具裂了 预计 2 小时", inc("SO-1016", "设备", "模具裂了", "11-25 11:41")),
     # recovery as leads say it; a day's end is the workshop's 下班 (17:30 here), not a fixed 17:00

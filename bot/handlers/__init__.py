@@ -14,15 +14,16 @@ if TYPE_CHECKING:
 def add_handlers(relay: Relay) -> None:
     """The commands people type (Simplified name first, then Traditional and English aliases)
     and what each card button does."""
-    relay.add_command(report.handle, "报工", "报个工", "report")
+    relay.add_command(report.handle, "报工", "报个工", "报一下", "报一下工", "报下工", "report")
     relay.add_command(undo.handle, "撤销", "撤消", "撤回", "undo")
-    relay.add_command(progress.handle, "进度", "查进度", "进展", "查询", "到哪了", "到哪", "怎么样了", "progress", "status",
+    relay.add_command(progress.handle, "进度", "查进度", "进展", "查询", "到哪了", "到哪", "到哪里了", "做到哪了", "做到哪",
+                      "做到哪里了", "怎么样了", "progress", "status",
                       reads_only=True)
     relay.add_command(queue.handle, "待办", "queue", "todo", reads_only=True)
     relay.add_command(handoff.handle, "交接", "移交", "交出", "交给", "handoff", "handover")
     relay.add_command(receive.handle, "接收", "确认接收", "实收", "收货", "receive")
     relay.add_command(receive.received, "收到", "只收到", "实际收到")   # a handoff received, or a warning acknowledged
-    relay.add_command(incident.open_, "异常", "停线", "故障", "issue", "problem")
+    relay.add_command(incident.open_, "异常", "报异常", "上报异常", "报个异常", "停线", "故障", "issue", "problem")
     relay.add_command(incident.resume, "恢复", "恢复生产", "修好", "修好了", "已修好", "修复", "修复了", "已修复", "已恢复",
                       "恢复了", "可以生产了", "已排除", "排除了", "resume")
     relay.add_command(requests.rush, "插单", "rush")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.handlers.base import Context
 from bot.handlers.common import close_handoff_cards, dispute_notices, require_person
-from bot.handlers.reading import WITHIN_WORDS, key_of, one_quantity, split_reason, step_word, take_order
+from bot.handlers.reading import FINE_WORDS, WITHIN_WORDS, key_of, one_quantity, split_reason, step_word, take_order
 from bot.handlers.warning import ack_command, open_warnings
 from bot.neutral import Reply
 from bot.text import Word, join_words
@@ -21,8 +21,6 @@ PLACEHOLDERS = {"实收数量", "实际数量", "实收数", "数量"}
 SAID_AROUND = {"只有", "只", "就", "才", "数量不对", "不对", "对不上", "实际收到", "收到", "只收到", "到了"}
 SHORT_WORDS = {"少", "少了", "差", "差了", "缺", "缺了"}   # `少4个`: the batch less that many
 RECEIVED_WORDS = frozenset(SAID_AROUND | SHORT_WORDS | {"实收"})   # what an answer with the real count may say
-FINE_WORDS = {"没问题", "谢谢", "谢了", "好的", "ok", "对的", "无误", "数量无误", "齐了", "收齐", "收齐了", "正确",
-              "数量正确", "没毛病"}   # `收到 SO-1001 100个，没问题`: said with a receipt, nothing more
 OF_SENT = re.compile(r"(\d{1,9})/(\d{1,9})")   # `96/100`: received of sent
 BATCH_MARK = "#H"   # `接收 SO-1001 110 #H12`: the batch a card's 数量不符 asked about (the answer replays it)
 
