@@ -34,7 +34,7 @@ DROPPED = "\0dropped"
 LEAD_WORDS = {"登记", "查", "查询", "查查", "看", "看看", "设", "设置", "问", "问下", "查下", "上报", "提交", "提个"}
 # what people end a message with (`报工 SO-1013 120 谢谢`, `… 辛苦了`): no word of the command, nor its note
 SIGN_OFFS = {"谢谢", "谢了", "谢啦", "多谢", "感谢", "谢谢了", "谢谢啦", "谢谢你", "谢谢大家", "辛苦", "辛苦了", "辛苦啦",
-             "辛苦大家", "麻烦了", "拜托", "拜托了", "好的", "ok", "okay", "thx", "thanks", "3q"}
+             "辛苦大家", "麻烦了", "拜托", "拜托了", "thx", "thanks", "3q"}
 _PARTICLES = {"了", "啦", "啊", "呀", "哈", "哦", "嗯"}
 # asking what is left for a workshop (`焊接还有多少没做`, `我们车间还有哪些单`): its queue
 QUEUE_QUESTIONS = ("还有多少", "还有啥", "还有什么", "哪些单", "什么活", "啥活", "有活", "待办", "排产", "要做什么")
@@ -78,7 +78,7 @@ class Reader:
         if not words:
             return Reply("voice_unclear" if ctx.message.spoken else "help", {"known": ctx.person is not None})
         if answer is None:   # the message itself, not the command its answer completes
-            self._one_command(ctx.message.text, lex)
+            self._one_command(ctx.session, ctx.message.text, lex)
         command, args, guessed = self.recognise(ctx, words)
         if command.needs_person and ctx.person is None:
             raise UnknownPerson(sender=ctx.message.sender_id)
@@ -94,7 +94,7 @@ class Reader:
                                     command=reading.command, reasons=list(ctx.doubts))
         return reply
 
-    def _one_command(self, text: str, lex: list[str]) -> None:
+    def _one_command(self, session: Session, text: str, lex: list[str]) -> None:
         """Refuse two commands in one message (`报工 SO-1013 120` and `报工 SO-1016 30` on two
         lines, or split by `；`): which one was meant, or were both? A command written across
         lines (`报工` / `SO-1013` / `120`) is one."""
@@ -104,9 +104,10 @@ class Reader:
         for part in re.split(r"[\n；;]+", text):
             words = [w for w in tokenize(part, lex) if key_of(w) not in FILLERS | LEAD_WORDS]
             if words and self.commands.find(words[0]) is not None and (not starts or any(
-                    is_order_text(w) and not looks_like_number(w) for w in words[1:])):
-                # after the first, a command word counts with an order of its own (`…坏了；停线` is said of it)
-                starts.append(join_words(without_sign_off(words)))
+                    is_order_text(w) and not looks_like_number(w) and _is_order(session, w) for w in words[1:3])):
+                # after the first, a command word counts only with an order of its own right after it
+                # (`…坏了；停线`, `…\n故障代码E05` are said of the first)
+                starts.append(part.strip())
         if len(starts) > 1:
             raise TwoCommands(first=starts[0], second=starts[1])
 
@@ -210,17 +211,29 @@ def question_of(error: UserError) -> tuple[str, str, str] | None:
     return None
 
 
+def _is_order(session: Session, word: str) -> bool:
+    """Whether `word` is the number of an order there is (not a fault code or a machine: `E05`)."""
+    from sqlalchemy import select
+
+    from storage.models import Order
+    from storage.orders import normalize_order_no
+    return session.scalar(select(Order.id).where(Order.order_no == normalize_order_no(word))) is not None
+
+
 def without_sign_off(words: list[Word]) -> list[Word]:
-    """The words before the thanks a message ends with (`… 120，谢谢！`, `… 辛苦了`); a message of
-    thanks alone, and thanks written as the note (`备注 谢谢`), stay as they are."""
+    """The words before the thanks a message ends with (`… 120，谢谢！`, `… 辛苦了`). A message of
+    thanks alone, thanks glued to the word before, and anything after a note word (`备注 谢谢`,
+    `原因 … 谢谢`: the note is what was written) stay as they are."""
     end = len(words)
     while end > 1:
-        key = key_of(words[end - 1])
-        if key in SIGN_OFFS or (key in _PARTICLES and end > 2 and key_of(words[end - 2]) in SIGN_OFFS):
+        word, key = words[end - 1], key_of(words[end - 1])
+        if key in _PARTICLES and end > 2 and key_of(words[end - 2]) in SIGN_OFFS:
+            end -= 1
+        elif key in SIGN_OFFS and not (word.glued and key_of(words[end - 2]) not in SIGN_OFFS):
             end -= 1
         else:
             break
-    if end < len(words) and key_of(words[end - 1]) in NOTE_WORDS:
+    if end == len(words) or any(key_of(w) in NOTE_WORDS for w in words[:end]):
         return words
     return words[:end]
 

@@ -15,7 +15,8 @@ from bot.errors import BadSyntax
 NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]+)"   # a number in digits or words
 _NUM = NUM
 _FILLER = re.compile(r"恢复|能好|修好|好了|可以|能修复|修复|能到|到货|左右|大概|大约|需要|要|在|以后|之后|后(?!天)|以内|内"
-                     r"|之前|前|才能|才|能|差不多|估计|预估|\s|[到好](?=\s*$)")   # `明天到`, `3点好`
+                     r"|之前|前|才能|才|能|差不多|估计|预估|\s")
+_ARRIVES = re.compile(r"(?<=.)[到好]$")   # `明天到`, `3点好`: when, then that it arrives (a lone 到 is no time)
 _DURATION = re.compile(rf"^(?:({_NUM})个?(半)?|(半))(小时|钟头|钟|h|H|分钟|分|min|天|d)$")
 _HOURS_MINUTES = re.compile(rf"^({_NUM})个?(?:小时|钟头|钟)({_NUM})(?:分钟|分)$")   # `1小时30分钟`
 _DAY = re.compile(r"^(今天|今日|明天|明日|后天|今晚|明早|(\d{1,2})-(\d{1,2})|(\d{1,2})月(\d{1,2})[日号]?)")
@@ -53,7 +54,7 @@ def parse_recovery(text: str, now_local: datetime, working: WorkingTime | None =
     """The expected recovery written after 预计, as an aware local datetime after `now_local`
     (None when nothing is written). A duration counts the workshop's working time when
     `working` is given (wall-clock time otherwise). Refuses what it cannot read, naming it."""
-    compact = _FILLER.sub("", text or "")
+    compact = _ARRIVES.sub("", _FILLER.sub("", text or ""))
     if not compact:
         return None
     try:

@@ -118,7 +118,6 @@ CASES = [
     Case(ZW, S, "报工 SO-1013，5个，不良1个，谢谢。", rep("SO-1013", 5, 1, "")),
     Case(ZW, S, "帮我报工 SO-1013 5 辛苦了", rep("SO-1013", 5, 0, "")),
     Case(ZW, S, "报工 SO-1013 5 [强]", rep("SO-1013", 5, 0, "")),
-    Case(ZW, S, "报工 SO-1013 5 ok", rep("SO-1013", 5, 0, "")),
     Case(ZW, S, "报工 SO-1013 5 备注 谢谢", rep("SO-1013", 5, 0, "谢谢")),   # written as the note: kept
     Case(ZW, S, "交接 SO-1014 三十件，谢谢", hand("SO-1014", 30)),
     Case(ZW, S, "异常 SO-1016 设备 冲床坏了 谢谢[抱拳]", inc("SO-1016", "设备", "冲床坏了")),
@@ -130,6 +129,12 @@ CASES = [
     Case(ZW, S, "报工\nSO-1013\n5", rep("SO-1013", 5)),                  # one command over three lines
     Case(ZW, S, "报工 SO-1013 5；不良 1", rep("SO-1013", 5, 1)),
     Case(ZW, S, "异常 SO-1016 设备 液压漏油；停线", inc("SO-1016", "设备", "液压漏油;停线")),   # said of it
+    Case(ZW, S, "异常 SO-1016 设备 冲床坏了\n故障代码E05", inc("SO-1016", "设备", "冲床坏了\n故障代码E05")),
+    Case(ZW, S, "上报一下异常 SO-1016 设备 冲床坏了", inc("SO-1016", "设备", "冲床坏了")),
+    Case(ZW, S, "报工 SO-1013 5 备注 这批料是好的", rep("SO-1013", 5, 0, "这批料是好的")),
+    Case(ZW, S, "报工 SO-1013 5 备注 首件检验 ok", rep("SO-1013", 5, 0, "首件检验 ok")),
+    Case(ZW, S, "异常 SO-1016 质量 首件检验不ok", inc("SO-1016", "质量", "首件检验不ok")),
+    Case(ZW, S, "报工 SO-1013 5 备注 尺寸对 谢谢", rep("SO-1013", 5, 0, "尺寸对 谢谢")),    # after the note word: the note
     Case(ZW, S, "SO-1013 做到哪了", Answered("SO-1013")),
     Case(ZW, S, "SO-1013", Answered("SO-1013")),                        # an order number alone: where it stands
     Case(ZW, S, "报一下 SO-1013 5", rep("SO-1013", 5)),
@@ -289,6 +294,7 @@ CASES = [
     Case(LN, W, "接收 SO-1015 100件齐了", recv("SO-1015")),
     Case(LN, W, "接收 SO-1015 数量无误", recv("SO-1015")),
     Case(LN, W, "接收SO-1015 数量对", recv("SO-1015")),
+    Case(LN, W, "接收 SO-1015 数量对不上 只有96", disp("SO-1015", 96)),
     Case(LN, W, "接收 SO-1015 120", Confirm("SO-1015 车门总成 实收 120（交接单 100）", disp("SO-1015", 120))),  # more than sent
     Case(LN, W, "接收 SO-1015 焊接", recv("SO-1015")),
     Case(LN, W, "接收 SO-1015 96", disp("SO-1015", 96)),
@@ -359,6 +365,7 @@ CASES = [
     Case(ZW, S, "异常 SO-1016 焊机坏了", inc("SO-1016", "设备", "焊机坏了")),
     Case(ZW, S, "异常 SO-1016 物料 钢板没到，预计明天到", inc("SO-1016", "物料", "钢板没到", "11-26 17:30")),
     Case(ZW, S, "异常 SO-1016 设备 冲床坏了 大概3点好", inc("SO-1016", "设备", "冲床坏了", "11-25 15:00")),
+    Case(ZW, S, "异常 SO-1016 物料 钢板没到 预计到", Refused("预计恢复时间「到」看不懂")),
     Case(ZW, S, "停线 SO-1016 缺料", inc("SO-1016", "物料", "缺料")),
     Case(ZW, S, "故障 SO-1016 模具裂了 预计 2 小时", inc("SO-1016", "设备", "模具裂了", "11-25 11:41")),
     # recovery as leads say it; a day's end is the workshop's 下班 (17:30 here), not a fixed 17:00

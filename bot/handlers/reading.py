@@ -21,7 +21,7 @@ from storage.models import Order, Step, Workshop
 from storage.orders import find_order, normalize_order_no
 
 GOOD_WORDS = {"良品", "合格", "合格品", "好品", "正品", "良件", "好件", "完成", "完成了", "做了", "做", "生产", "生产了",
-              "产出", "做完", "做完了", "做好了", "干了", "搞定", "搞定了", "完工", "完工了", "good"}
+              "产出", "做完", "做完了", "干了", "good"}
 SCRAP_WORDS = {"不良", "不良品", "次品", "废品", "废件", "坏件", "坏的", "损耗", "报损", "报废", "不合格", "不合格品", "废",
                "scrap"}
 NOTE_WORDS = {"备注", "原因", "说明", "理由", "note", "reason"}
@@ -32,6 +32,9 @@ DEFECT_WORDS = {"毛刺", "划伤", "划痕", "刮伤", "压伤", "碰伤", "变
 # said with a receipt (`接收 SO-1001 100 齐了`, `数量无误`): nothing more than that it is right
 FINE_WORDS = {"没问题", "谢谢", "谢了", "好的", "ok", "对的", "无误", "数量无误", "齐了", "收齐", "收齐了", "到齐了", "正确",
               "数量正确", "数量对", "数量没问题", "没毛病"}
+# the ones the lexicon cuts at (`100件齐了`, `数量无误`); not words that end other words (`是好的`, `尺寸ok`), and
+# `数量对不上` is the opposite of `数量对`
+_RECEIPT_PHRASES = (FINE_WORDS - {"谢谢", "谢了", "好的", "ok", "对的", "正确"}) | {"对不上", "数量对不上", "数量不对"}
 COUNT_WORDS = {"共", "一共", "总共", "合计", "共计", "数量", "数", "件数", "个数", "实收", "实际", "实到", "到了", "收了", "来了"}
 FILLERS = {"今天", "今日", "刚才", "刚刚", "已经", "已", "了", "我", "我们", "这边", "麻烦", "请", "帮我", "一下",
            "这批", "本批", "批", "总数", "改成", "改为", "改到", "为", "是", "嗯", "呃", "哦", "啊",
@@ -41,9 +44,12 @@ NONE_WORDS = {"无", "没有", "没"}
 WITHIN_WORDS = {"其中", "包括", "包含", "含"}   # `共5 其中不良1`: 4 good and 1 scrap
 RECOVERY_WORDS = {"预计", "预计恢复", "预计恢复时间", "恢复时间", "预计时间", "预计修好", "预估", "估计", "大概", "大约",
                   "eta"}
+# what is said before a command, cut off it (`上报一下异常`: not 上 + 报一下)
+_LEAD_PHRASES = {"上报", "登记", "查查", "看看", "设置", "问下", "查下", "提交"}
 KEYWORDS = (GOOD_WORDS | SCRAP_WORDS | DEFECT_WORDS | NOTE_WORDS | COUNT_WORDS | FILLERS | RECOVERY_WORDS | set(CATEGORIES)
-            | set(UNITS) | FINE_WORDS | WITHIN_WORDS | {"交期", "暂停", "继续", "取消", "实收数量", "延期到", "推迟到", "提前到",
-                                                        "延期", "推迟", "产品", "暂停生产", "取消订单", "只有"})
+            | set(UNITS) | _RECEIPT_PHRASES | WITHIN_WORDS | _LEAD_PHRASES
+            | {"交期", "暂停", "继续", "取消", "实收数量", "延期到", "推迟到", "提前到", "延期", "推迟", "产品", "暂停生产",
+               "取消订单", "只有"})
 _ORDER_TEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./#-]*$")
 
 
