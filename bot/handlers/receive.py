@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from bot.handlers.base import Context
 from bot.handlers.common import close_handoff_cards, dispute_notices, require_person
-from bot.handlers.reading import FINE_WORDS, WITHIN_WORDS, key_of, one_quantity, split_reason, step_word, take_order
+from bot.handlers.reading import (FINE_WORDS, MISMATCH_WORDS, WITHIN_WORDS, key_of, one_quantity, split_reason, step_word,
+                                  take_order)
 from bot.handlers.warning import ack_command, open_warnings
 from bot.neutral import Reply
 from bot.text import Word, join_words
@@ -18,7 +19,7 @@ from storage.models import Handoff
 
 PLACEHOLDERS = {"实收数量", "实际数量", "实收数", "数量"}
 # said around the real count (`只有96`, `数量不对 96`, `实际收到96`, `就96个`)
-SAID_AROUND = {"只有", "只", "就", "才", "数量不对", "不对", "对不上", "数量对不上", "实际收到", "收到", "只收到", "到了"}
+SAID_AROUND = {"只有", "只", "就", "才", "不对", "实际收到", "收到", "只收到", "到了"} | MISMATCH_WORDS
 SHORT_WORDS = {"少", "少了", "差", "差了", "缺", "缺了"}   # `少4个`: the batch less that many
 RECEIVED_WORDS = frozenset(SAID_AROUND | SHORT_WORDS | {"实收"})   # what an answer with the real count may say
 OF_SENT = re.compile(r"(\d{1,9})/(\d{1,9})")   # `96/100`: received of sent
